@@ -1,0 +1,121 @@
+# SPDX-License-Identifier: GPL-2.0
+# fringe: build the BPF objects, their skeletons, the controller and the tests into build/.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BUILD   := build
+
+CC      ?= gcc
+CLANG   ?= $(shell command -v clang-19 || command -v clang)
+BPFTOOL ?= $(shell command -v bpftool || echo /usr/sbin/bpftool)
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' $(1) $(2);
+endif
+
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror=implicit-function-declaration \
+	   -Iinclude -Iuser -I$(BUILD)/skel -DFRINGE_VERSION='"$(VERSION)"' -MMD -MP
+LDLIBS  := -lxdp -lbpf -lelf -lz -lpcap -ljson-c -lm
+BPF_CFLAGS := -O2 -g -fstandalone-debug -Wall -Werror -target bpf -D__FRINGE_BPF__ -Iinclude -Ibpf \
+	   -I/usr/include/$(shell uname -m)-linux-gnu -MMD -MP
+
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/skel/%.skel.h,$(BPF_SRCS))
+LIB_SRCS  := $(filter-out user/main.c,$(wildcard user/*.c))
+LIB_OBJS  := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
+LIB       := $(BUILD)/libfringe.a
+BIN       := $(BUILD)/fringe
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
+BPFT_SRCS := $(wildcard tests/bpf/test_*.c)
+BPFT_BINS := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(BPFT_SRCS))
+TOOL_SRCS := $(wildcard tests/tools/*.c)
+TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRCS))
+TEST_HELPERS := $(filter-out tests/bpf/test_%.c,$(wildcard tests/bpf/*.c))
+
+.DELETE_ON_ERROR:
+.SECONDARY:
+.PHONY: all demo test bench install clean help deps unit bpf-test integration tests-build
+
+all: $(BIN) ## build the controller and BPF objects (default)
+
+help: ## list the targets
+	@echo 'fringe make targets:'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | awk -F'\t' '{printf "  %-12s %s\n", $$1, $$2}'
+	@echo 'variables: V=1 (show commands), PREFIX, DESTDIR, CLANG, BPFTOOL'
+
+deps: ## install missing Debian packages (root)
+	$(Q)scripts/deps.sh
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MF $(@:.o=.d) -c $< -o $@
+
+$(BUILD)/skel/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@
+
+$(BUILD)/obj/%.o: %.c | $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BIN): $(BUILD)/obj/user/main.o $(LIB)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
+
+$(BUILD)/tests/bpf/%: $(BUILD)/obj/tests/bpf/%.o $(patsubst %.c,$(BUILD)/obj/%.o,$(TEST_HELPERS)) $(LIB)
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
+
+$(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIB)
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+tests-build: $(BIN) $(UNIT_BINS) $(BPFT_BINS) $(TOOL_BINS)
+
+test: deps ## install what is missing, build, run every test
+	$(Q)$(MAKE) --no-print-directory tests-build
+	$(Q)scripts/run-tests.sh
+
+unit: $(UNIT_BINS) ## run the unprivileged unit tests only
+	$(Q)scripts/run-tests.sh unit
+
+demo: deps ## install what is missing, build, run the IoT-gateway demo
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/demo.sh
+
+bench: deps ## measure per-packet cost, throughput and load times
+	$(Q)$(MAKE) --no-print-directory tests-build
+	$(Q)scripts/bench.sh
+
+install: $(BIN) ## install the controller, man page and units under $(DESTDIR)$(PREFIX)
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/fringe
+	$(if $(wildcard docs/fringe.8),install -D -m 0644 docs/fringe.8 $(DESTDIR)$(PREFIX)/share/man/man8/fringe.8)
+	$(if $(wildcard deploy/fringe.service),install -D -m 0644 deploy/fringe.service $(DESTDIR)/lib/systemd/system/fringe.service)
+	$(foreach f,$(wildcard examples/*),install -D -m 0644 $(f) $(DESTDIR)$(PREFIX)/share/fringe/$(f);)
+
+clean: ## remove build/
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Every map of the data plane, pinned by name in the pin dir and shared by all programs. */
+#ifndef FRINGE_BPF_MAPS_H
+#define FRINGE_BPF_MAPS_H
+
+#include "common.h"
+
+/* Policy slots and the active-slot switch (struct fringe_meta, index 0). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct fringe_meta);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fringe_meta SEC(".maps");
+
+/* ---- per-policy maps: one inner map per slot, replaced whole by a load ---- */
+
+/* Rule bitmaps, indexed by the values the other per-policy maps hold. */
+struct fringe_inner_bitmaps {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FRINGE_MAX_BITMAPS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct fringe_bitmap);
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct fringe_inner_bitmaps);
+} fringe_slot_bitmaps SEC(".maps");
+
+/* Directly indexed dimensions (ports, proto, vlan, device, app): FRINGE_TAB_*. */
+struct fringe_inner_dimtab {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FRINGE_TAB_SIZE);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u32);
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct fringe_inner_dimtab);
+} fringe_slot_dimtab SEC(".maps");
+
+/* Source/destination prefixes -> bitmap index. */
+struct fringe_inner_lpm4 {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, FRINGE_MAX_SET_ITEMS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct fringe_lpm4_key);
+	__type(value, __u32);
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct fringe_inner_lpm4);
+} fringe_slot_lpm4 SEC(".maps");
+
+struct fringe_inner_lpm6 {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, FRINGE_MAX_SET_ITEMS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct fringe_lpm6_key);
+	__type(value, __u32);
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct fringe_inner_lpm6);
+} fringe_slot_lpm6 SEC(".maps");
+
+/* Hashed lookups: MAC and `in` dimensions, device identification. */
+struct fringe_inner_hash {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FRINGE_MAX_SET_ITEMS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct fringe_hkey);
+	__type(value, __u32);
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct fringe_inner_hash);
+} fringe_slot_hash SEC(".maps");
+
+/* Rule index (file order) -> action. */
+struct fringe_inner_rules {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FRINGE_MAX_RULES);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct fringe_rule_action);
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct fringe_inner_rules);
+} fringe_slot_rules SEC(".maps");
+
+/* ---- state that outlives a policy ---------------------------------------- */
+
+/* Rule counters by counter id (0: default); ids follow rule names across reloads. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FRINGE_MAX_COUNTERS);
+	__type(key, __u32);
+	__type(value, struct fringe_counter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fringe_rule_stats SEC(".maps");
+
+/* Counter id -> rule name, written by the controller only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FRINGE_MAX_COUNTERS);
+	__type(key, __u32);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(value, struct fringe_rule_name);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fringe_rule_names SEC(".maps");
+
+/* Token buckets of `limit` rules, by counter id. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FRINGE_MAX_COUNTERS);
+	__type(key, __u32);
+	__type(value, struct fringe_bucket);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fringe_buckets SEC(".maps");
+
+/* Token buckets of `limit ... per-src` rules, by counter id and source address. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, FRINGE_SRC_BUCKETS);
+	__type(key, struct fringe_src_bucket_key);
+	__type(value, struct fringe_src_bucket);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fringe_src_buckets SEC(".maps");
+
+/* ifindex -> interface stats slot (0: not attached). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FRINGE_IFINDEX_LIMIT);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fringe_ifslots SEC(".maps");
+
+/* Interface stats slot -> what is attached there. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FRINGE_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, struct fringe_iface_info);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fringe_ifaces SEC(".maps");
+
+/* Per-CPU verdict and drop counters by interface slot. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FRINGE_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, struct fringe_iface_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fringe_iface_stats SEC(".maps");
+
+/* `steer iface`: ifindex -> egress device. */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, struct bpf_devmap_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fringe_devmap SEC(".maps");
+
+/* `steer cpu`: cpu -> queue. */
+struct {
+	__uint(type, BPF_MAP_TYPE_CPUMAP);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, struct bpf_cpumap_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fringe_cpumap SEC(".maps");
+
+/* clang describes types that only inner-map templates name as forward
+ * declarations, which libbpf cannot size; this carries their full BTF. */
+struct fringe_inner_types {
+	struct fringe_rule_action action;
+	struct fringe_bitmap bitmap;
+	struct fringe_lpm4_key lpm4;
+	struct fringe_lpm6_key lpm6;
+	struct fringe_hkey hkey;
+};
+__attribute__((noinline)) int fringe_btf_inner_types(struct fringe_inner_types *t)
+{
+	return t != 0;
+}
+
+#endif

@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Packet parsing: Ethernet, two VLAN tags, IPv4 with options, IPv6 extension chain, L4 ports. */
+#ifndef FRINGE_BPF_PARSE_H
+#define FRINGE_BPF_PARSE_H
+
+#include "common.h"
+
+#ifndef ETH_P_8021AD
+#define ETH_P_8021AD 0x88A8
+#endif
+#define IPPROTO_HOPOPTS_ 0
+#define IPPROTO_ROUTING_ 43
+#define IPPROTO_FRAGMENT_ 44
+#define IPPROTO_AH_ 51
+#define IPPROTO_NONE_ 59
+#define IPPROTO_DSTOPTS_ 60
+#define IPPROTO_SCTP_ 132
+
+enum { PARSE_IP = 0, PARSE_NON_IP = 1 };
+
+enum pkt_frag {
+	PKT_FRAG_NONE,
+	PKT_FRAG_FIRST,		/* first fragment: ports present */
+	PKT_FRAG_LATER,		/* non-first fragment: no ports, no app */
+};
+
+struct pkt {
+	__u32 len;		/* frame length */
+	__u16 vlan;		/* outer VLAN id, FRINGE_NO_VLAN when untagged */
+	__u8 family;		/* 4 or 6 */
+	__u8 proto;		/* upper-layer protocol */
+	__u8 has_ports;
+	__u8 frag;		/* enum pkt_frag */
+	__u16 sport;		/* host order */
+	__u16 dport;
+	__u16 l4_len;		/* bytes of L4 header and payload within the frame */
+	__u32 l4_off;		/* offset of the L4 header from data */
+	__u8 smac[6];
+	__u8 pad[2];
+	__u8 saddr[16];		/* IPv4 in the first 4 bytes */
+	__u8 daddr[16];
+};
+
+struct vlan_hdr_ {
+	__be16 tci;
+	__be16 proto;
+};
+
+/* Past the IP packet's own end, or past the frame? The verifier only trusts
+ * comparisons with data_end, so both are checked. */
+static __always_inline int beyond(void *ptr, void *end, void *data_end)
+{
+	/* Hide that end <= data_end, or clang drops the data_end test. */
+	asm volatile("" : "+r"(data_end));
+	return ptr > data_end || ptr > end;
+}
+#define BEYOND(ptr, end, data_end) beyond((void *)(ptr), end, data_end)
+
+/* Ports of TCP, UDP and SCTP sit in the same first four bytes. */
+static __always_inline int parse_ports(struct pkt *p, void *l4, void *end, void *data,
+				       void *data_end)
+{
+	p->l4_off = l4 - data;
+	p->l4_len = end > l4 ? end - l4 : 0;
+	if (p->frag == PKT_FRAG_LATER)
+		return 0;
+	if (p->proto != IPPROTO_TCP && p->proto != IPPROTO_UDP && p->proto != IPPROTO_SCTP_)
+		return 0;
+	if (BEYOND(l4 + 4, end, data_end))
+		return -FRINGE_DROP_MALFORMED;
+	p->sport = bpf_ntohs(((__be16 *)l4)[0]);
+	p->dport = bpf_ntohs(((__be16 *)l4)[1]);
+	p->has_ports = 1;
+	return 0;
+}
+
+static __always_inline int parse_ipv4(struct pkt *p, void *data, void *nh, void *data_end)
+{
+	struct iphdr *ip = nh;
+	__u32 hlen, tot;
+	void *end;
+
+	if ((void *)(ip + 1) > data_end)
+		return -FRINGE_DROP_MALFORMED;
+	hlen = ip->ihl * 4;
+	tot = bpf_ntohs(ip->tot_len);
+	if (ip->version != 4 || hlen < sizeof(*ip) || tot < hlen)
+		return -FRINGE_DROP_MALFORMED;
+	if (nh + tot > data_end)	/* total length beyond the frame */
+		return -FRINGE_DROP_MALFORMED;
+	end = nh + tot;			/* ignore Ethernet padding */
+	p->family = 4;
+	p->proto = ip->protocol;
+	__builtin_memcpy(p->saddr, &ip->saddr, 4);
+	__builtin_memcpy(p->daddr, &ip->daddr, 4);
+	if (ip->frag_off & bpf_htons(0x3fff)) {
+		p->frag = (ip->frag_off & bpf_htons(0x1fff)) ? PKT_FRAG_LATER : PKT_FRAG_FIRST;
+	}
+	return parse_ports(p, nh + hlen, end, data, data_end);
+}
+
+static __always_inline int parse_ipv6(struct pkt *p, void *data, void *nh, void *data_end)
+{
+	struct ipv6hdr *ip6 = nh;
+	void *cur, *end;
+	__u8 next;
+
+	if ((void *)(ip6 + 1) > data_end)
+		return -FRINGE_DROP_MALFORMED;
+	if (ip6->version != 6)
+		return -FRINGE_DROP_MALFORMED;
+	end = (void *)(ip6 + 1) + bpf_ntohs(ip6->payload_len);
+	if (end > data_end)
+		return -FRINGE_DROP_MALFORMED;
+	p->family = 6;
+	__builtin_memcpy(p->saddr, &ip6->saddr, 16);
+	__builtin_memcpy(p->daddr, &ip6->daddr, 16);
+	next = ip6->nexthdr;
+	cur = ip6 + 1;
+
+	for (int i = 0; i < FRINGE_MAX_EXT_HDRS; i++) {
+		__u8 *h = cur;
+		__u32 hl;
+
+		switch (next) {
+		case IPPROTO_HOPOPTS_:
+		case IPPROTO_ROUTING_:
+		case IPPROTO_DSTOPTS_:
+			if (BEYOND(h + 8, end, data_end))
+				return -FRINGE_DROP_MALFORMED;
+			hl = ((__u32)h[1] + 1) * 8;
+			break;
+		case IPPROTO_AH_:
+			if (BEYOND(h + 8, end, data_end))
+				return -FRINGE_DROP_MALFORMED;
+			hl = ((__u32)h[1] + 2) * 4;
+			break;
+		case IPPROTO_FRAGMENT_: {
+			__u16 off;
+
+			if (BEYOND(h + 8, end, data_end))
+				return -FRINGE_DROP_MALFORMED;
+			off = bpf_ntohs(*(__be16 *)(h + 2));
+			p->frag = (off & 0xfff8) ? PKT_FRAG_LATER : PKT_FRAG_FIRST;
+			hl = 8;
+			break;
+		}
+		default:
+			p->proto = next;
+			return parse_ports(p, cur, end, data, data_end);
+		}
+		next = h[0];
+		cur += hl;
+		if (cur > end)
+			return -FRINGE_DROP_MALFORMED;
+		if (p->frag == PKT_FRAG_LATER) {
+			/* The rest of the chain is in the first fragment. */
+			p->proto = next;
+			p->l4_off = cur - data;
+			return 0;
+		}
+	}
+	/* A chain longer than we walk: the upper layer cannot be judged. */
+	return -FRINGE_DROP_MALFORMED;
+}
+
+/* Returns PARSE_IP, PARSE_NON_IP, or -FRINGE_DROP_MALFORMED. */
+static __always_inline int parse_packet(struct xdp_md *ctx, struct pkt *p)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	void *nh;
+	__u16 proto;
+	int ret;
+
+	p->len = data_end - data;
+	p->vlan = FRINGE_NO_VLAN;
+	if ((void *)(eth + 1) > data_end)
+		return PARSE_NON_IP;
+	__builtin_memcpy(p->smac, eth->h_source, 6);
+	proto = eth->h_proto;
+	nh = eth + 1;
+
+#pragma unroll
+	for (int i = 0; i < 2; i++) {
+		struct vlan_hdr_ *vh = nh;
+
+		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
+			break;
+		if ((void *)(vh + 1) > data_end)
+			return PARSE_NON_IP;
+		if (i == 0)
+			p->vlan = bpf_ntohs(vh->tci) & 0x0fff;
+		proto = vh->proto;
+		nh = vh + 1;
+	}
+
+	if (proto == bpf_htons(ETH_P_IP))
+		ret = parse_ipv4(p, data, nh, data_end);
+	else if (proto == bpf_htons(ETH_P_IPV6))
+		ret = parse_ipv6(p, data, nh, data_end);
+	else
+		return PARSE_NON_IP;
+	return ret < 0 ? ret : PARSE_IP;
+}
+
+#endif

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Classification: per-dimension lookups, bitmap intersection, first matching rule. */
+#ifndef FRINGE_BPF_POLICY_H
+#define FRINGE_BPF_POLICY_H
+
+#include "common.h"
+#include "maps.h"
+#include "parse.h"
+
+#define POLICY_NO_MATCH ((__u32)-1)
+
+struct policy_ctx {
+	void *bitmaps;		/* inner maps of the active slot */
+	void *dimtab;
+	void *hash;
+	const struct fringe_slot_hdr *hdr;
+};
+
+static __always_inline struct fringe_bitmap *policy_bitmap(struct policy_ctx *pc, __u32 idx)
+{
+	return bpf_map_lookup_elem(pc->bitmaps, &idx);
+}
+
+static __always_inline struct fringe_bitmap *policy_tab_bitmap(struct policy_ctx *pc, __u32 tab_idx)
+{
+	__u32 *idx = bpf_map_lookup_elem(pc->dimtab, &tab_idx);
+
+	return idx ? policy_bitmap(pc, *idx) : NULL;
+}
+
+/* A hashed dimension: a miss means the rules that do not constrain it. */
+static __always_inline struct fringe_bitmap *policy_hash_bitmap(struct policy_ctx *pc, __u8 kind,
+								 const void *data, __u32 size, int dim)
+{
+	struct fringe_hkey k = { .kind = kind };
+	__u32 *idx;
+
+	__builtin_memcpy(k.data, data, size);
+	idx = bpf_map_lookup_elem(pc->hash, &k);
+	return policy_bitmap(pc, idx ? *idx : pc->hdr->miss_bitmap[dim]);
+}
+
+static __always_inline struct fringe_bitmap *policy_addr_bitmap(__u32 slot, const struct pkt *p,
+								 __u8 field, const __u8 *addr,
+								 struct policy_ctx *pc)
+{
+	__u32 *idx;
+
+	if (p->family == 4) {
+		struct fringe_lpm4_key k = { .prefixlen = 8 + 32, .field = field };
+		void *trie = bpf_map_lookup_elem(&fringe_slot_lpm4, &slot);
+
+		if (!trie)
+			return NULL;
+		__builtin_memcpy(k.addr, addr, 4);
+		idx = bpf_map_lookup_elem(trie, &k);
+	} else {
+		struct fringe_lpm6_key k = { .prefixlen = 8 + 128, .field = field };
+		void *trie = bpf_map_lookup_elem(&fringe_slot_lpm6, &slot);
+
+		if (!trie)
+			return NULL;
+		__builtin_memcpy(k.addr, addr, 16);
+		idx = bpf_map_lookup_elem(trie, &k);
+	}
+	return idx ? policy_bitmap(pc, *idx) : NULL;
+}
+
+/* Which declared device sent this packet: FRINGE_NO_DEVICE when none, or
+ * when the source IP belongs to a device whose MAC is not this one (spoofed). */
+static __always_inline __u32 policy_device(struct policy_ctx *pc, const struct pkt *p, int *spoofed)
+{
+	struct fringe_hkey k = { .kind = FRINGE_HK_DEV_MAC };
+	__u32 *by_mac, *by_ip, dev;
+
+	__builtin_memcpy(k.data, p->smac, 6);
+	by_mac = bpf_map_lookup_elem(pc->hash, &k);
+	dev = by_mac ? *by_mac : FRINGE_NO_DEVICE;
+
+	__builtin_memset(&k, 0, sizeof(k));
+	if (p->family == 4) {
+		k.kind = FRINGE_HK_DEV_IP4;
+		__builtin_memcpy(k.data, p->saddr, 4);
+	} else {
+		k.kind = FRINGE_HK_DEV_IP6;
+		__builtin_memcpy(k.data, p->saddr, 16);
+	}
+	by_ip = bpf_map_lookup_elem(pc->hash, &k);
+	if (by_ip && *by_ip != dev) {
+		*spoofed = 1;
+		return FRINGE_NO_DEVICE;
+	}
+	return dev;
+}
+
+/* The index of the first rule that matches, or POLICY_NO_MATCH.
+ * Bitmap 0 of every policy holds all its rules; dimensions no rule constrains
+ * use it, so each dimension leaves the verifier with one state, not two. */
+static __always_inline __u32 policy_classify(struct xdp_md *ctx, struct pkt *p, __u32 slot,
+					     const struct fringe_slot_hdr *hdr, int *spoofed)
+{
+	struct fringe_bitmap *bm[FRINGE_DIM_MAX];
+	struct policy_ctx pc = { .hdr = hdr };
+	__u32 used = hdr->dims_used;
+	__u32 ifindex = ctx->ingress_ifindex;
+	struct fringe_bitmap *all;
+	__u64 summary;
+
+	pc.bitmaps = bpf_map_lookup_elem(&fringe_slot_bitmaps, &slot);
+	pc.dimtab = bpf_map_lookup_elem(&fringe_slot_dimtab, &slot);
+	pc.hash = bpf_map_lookup_elem(&fringe_slot_hash, &slot);
+	if (!pc.bitmaps || !pc.dimtab || !pc.hash)
+		return POLICY_NO_MATCH;
+	all = policy_bitmap(&pc, 0);
+	if (!all)
+		return POLICY_NO_MATCH;
+	summary = all->summary;
+
+#define DIM(d, expr)                                             \
+	do {                                                     \
+		struct fringe_bitmap *b_ = all;                  \
+		if (used & (1U << (d))) {                        \
+			b_ = (expr);                             \
+			if (!b_)                                 \
+				return POLICY_NO_MATCH;          \
+			summary &= b_->summary;                  \
+		}                                                \
+		bm[d] = b_;                                      \
+	} while (0)
+
+	DIM(FRINGE_DIM_SRC, policy_addr_bitmap(slot, p, FRINGE_DIM_SRC, p->saddr, &pc));
+	DIM(FRINGE_DIM_DST, policy_addr_bitmap(slot, p, FRINGE_DIM_DST, p->daddr, &pc));
+	DIM(FRINGE_DIM_PROTO, policy_tab_bitmap(&pc, FRINGE_TAB_PROTO + p->proto));
+	DIM(FRINGE_DIM_DPORT, policy_tab_bitmap(&pc, FRINGE_TAB_DPORT +
+						 (p->has_ports ? p->dport : FRINGE_NO_PORT)));
+	DIM(FRINGE_DIM_SPORT, policy_tab_bitmap(&pc, FRINGE_TAB_SPORT +
+						 (p->has_ports ? p->sport : FRINGE_NO_PORT)));
+	DIM(FRINGE_DIM_IN, policy_hash_bitmap(&pc, FRINGE_HK_IN, &ifindex, 4, FRINGE_DIM_IN));
+	DIM(FRINGE_DIM_MAC, policy_hash_bitmap(&pc, FRINGE_HK_MAC, p->smac, 6, FRINGE_DIM_MAC));
+	DIM(FRINGE_DIM_VLAN, policy_tab_bitmap(&pc, FRINGE_TAB_VLAN + (p->vlan & 0x1fff)));
+	DIM(FRINGE_DIM_DEVICE, policy_tab_bitmap(&pc, FRINGE_TAB_DEVICE +
+						  (policy_device(&pc, p, spoofed) & 0x7ff)));
+	bm[FRINGE_DIM_APP] = all;
+#undef DIM
+
+	for (int i = 0; i < FRINGE_BITMAP_WORDS && summary; i++) {
+		__u32 w = __builtin_ctzll(summary);
+		__u64 acc = ~0ULL;
+
+		/* clang knows its ctz table is below 64 and drops the mask the verifier needs. */
+		asm volatile("" : "+r"(w));
+		w &= FRINGE_BITMAP_WORDS - 1;
+#pragma unroll
+		for (int d = 0; d < FRINGE_DIM_MAX; d++)
+			acc &= bm[d]->word[w];
+		if (acc)
+			return w * 64 + __builtin_ctzll(acc);
+		summary &= summary - 1;
+	}
+	return POLICY_NO_MATCH;
+}
+
+#endif

@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The data-plane ABI: map keys and values, enums and limits shared by BPF and user space. */
+#ifndef FRINGE_ABI_H
+#define FRINGE_ABI_H
+
+#include <linux/types.h>
+#include <linux/bpf.h>
+
+#ifndef __FRINGE_BPF__
+#define FRINGE_STATIC_ASSERT(c, m) _Static_assert(c, m)
+#else
+#define FRINGE_STATIC_ASSERT(c, m)
+#endif
+
+/* ---- limits ---------------------------------------------------------- */
+#define FRINGE_MAX_RULES	4096			/* rules in one policy */
+#define FRINGE_BITMAP_WORDS	(FRINGE_MAX_RULES / 64)	/* 64-bit words per rule bitmap */
+#define FRINGE_MAX_BITMAPS	16384			/* distinct rule bitmaps in one policy */
+#define FRINGE_MAX_SET_ITEMS	(1 << 20)		/* LPM/hash entries in one policy */
+#define FRINGE_MAX_COUNTERS	(2 * FRINGE_MAX_RULES + 64) /* rule counter ids; 0 is `default` */
+#define FRINGE_MAX_IFACES	64			/* attached interfaces; stats slot 0 is "other" */
+#define FRINGE_IFINDEX_LIMIT	65536			/* ifindexes the slot table can index */
+#define FRINGE_MAX_DEVICES	1024			/* declared devices in one policy */
+#define FRINGE_NAME_LEN		64			/* rule/device/node names, NUL included */
+#define FRINGE_IFNAME_LEN	16
+#define FRINGE_MAX_EXT_HDRS	8			/* IPv6 extension headers walked */
+#define FRINGE_SRC_BUCKETS	65536			/* per-source token buckets (LRU) */
+#define FRINGE_NO_PORT		65536			/* port-table index of "packet has no port" */
+#define FRINGE_NO_VLAN		4096			/* vlan-table index of "untagged" */
+#define FRINGE_NO_DEVICE	FRINGE_MAX_DEVICES	/* device-table index of "not a device" */
+#define FRINGE_MAX_APPS		32
+
+/* ---- classification dimensions -------------------------------------- */
+/* Every MATCH field is one dimension; a packet's value in each used
+ * dimension selects a rule bitmap, and the first bit set in all of them
+ * is the matching rule (docs/design.md). */
+enum fringe_dim {
+	FRINGE_DIM_IN,		/* ingress ifindex: hash lookup */
+	FRINGE_DIM_SRC,		/* source address: LPM */
+	FRINGE_DIM_DST,		/* destination address: LPM */
+	FRINGE_DIM_PROTO,	/* L4 protocol: table */
+	FRINGE_DIM_SPORT,	/* table */
+	FRINGE_DIM_DPORT,	/* table */
+	FRINGE_DIM_MAC,		/* source MAC: hash lookup */
+	FRINGE_DIM_VLAN,	/* outer VLAN id: table */
+	FRINGE_DIM_DEVICE,	/* declared source device (device, class): table */
+	FRINGE_DIM_APP,		/* recognized application: table */
+	FRINGE_DIM_MAX,
+};
+
+/* Offsets into the per-policy dimension table (one u32 bitmap index each). */
+#define FRINGE_TAB_SPORT	0
+#define FRINGE_TAB_DPORT	(FRINGE_TAB_SPORT + FRINGE_NO_PORT + 1)
+#define FRINGE_TAB_PROTO	(FRINGE_TAB_DPORT + FRINGE_NO_PORT + 1)
+#define FRINGE_TAB_VLAN		(FRINGE_TAB_PROTO + 256)
+#define FRINGE_TAB_DEVICE	(FRINGE_TAB_VLAN + FRINGE_NO_VLAN + 1)
+#define FRINGE_TAB_APP		(FRINGE_TAB_DEVICE + FRINGE_NO_DEVICE + 1)
+#define FRINGE_TAB_SIZE		(FRINGE_TAB_APP + FRINGE_MAX_APPS)
+
+/* A set of rules: bit r of word r/64.  summary bit w is set iff word w is non-zero,
+ * so intersecting the summaries first skips the words no rule can match in. */
+struct fringe_bitmap {
+	__u64 summary;
+	__u64 word[FRINGE_BITMAP_WORDS];
+};
+FRINGE_STATIC_ASSERT(sizeof(struct fringe_bitmap) == 520, "bitmap size");
+
+/* LPM keys: the field byte (FRINGE_DIM_SRC/DST) leads, so one trie serves both. */
+struct fringe_lpm4_key {
+	__u32 prefixlen;	/* 8 + address prefix length */
+	__u8 field;
+	__u8 addr[4];
+} __attribute__((packed));
+struct fringe_lpm6_key {
+	__u32 prefixlen;
+	__u8 field;
+	__u8 addr[16];
+} __attribute__((packed));
+FRINGE_STATIC_ASSERT(sizeof(struct fringe_lpm4_key) == 9, "lpm4 key");
+FRINGE_STATIC_ASSERT(sizeof(struct fringe_lpm6_key) == 21, "lpm6 key");
+
+/* Hashed per-policy lookups (MAC dimension, `in`, device identification). */
+enum fringe_hkey_kind {
+	FRINGE_HK_MAC = 1,	/* data: 6-byte MAC -> bitmap index */
+	FRINGE_HK_IN,		/* data: __u32 ifindex -> bitmap index */
+	FRINGE_HK_DEV_MAC,	/* data: 6-byte MAC -> device id */
+	FRINGE_HK_DEV_IP4,	/* data: IPv4 address -> device id */
+	FRINGE_HK_DEV_IP6,	/* data: IPv6 address -> device id */
+};
+struct fringe_hkey {
+	__u8 kind;
+	__u8 pad[3];
+	__u8 data[16];
+};
+FRINGE_STATIC_ASSERT(sizeof(struct fringe_hkey) == 20, "hkey");
+
+/* ---- verdicts, actions, drop reasons --------------------------------- */
+enum fringe_action {
+	FRINGE_ACT_ALLOW,
+	FRINGE_ACT_DROP,
+	FRINGE_ACT_STEER_IFACE,	/* target: ifindex, through fringe_devmap */
+	FRINGE_ACT_STEER_CPU,	/* target: cpu, through fringe_cpumap */
+	FRINGE_ACT_STEER_NODE,	/* target: node id (overlay) */
+	FRINGE_ACT_STEER_OVERLAY,
+};
+
+enum fringe_rule_flags {
+	FRINGE_RF_LIMIT		= 1 << 0,	/* token bucket */
+	FRINGE_RF_PER_SRC	= 1 << 1,	/* one bucket per source address */
+	FRINGE_RF_BYTES		= 1 << 2,	/* bucket counts bytes, not packets */
+	FRINGE_RF_SAMPLE	= 1 << 3,
+};
+
+struct fringe_rule_action {
+	__u32 counter_id;	/* index into fringe_rule_stats, stable across reloads */
+	__u8 action;		/* enum fringe_action */
+	__u8 flags;		/* enum fringe_rule_flags */
+	__u16 pad;
+	__u32 target;
+	__u32 sample_rate;	/* 1 in N */
+	/* Token bucket, in units chosen by the compiler so every rate is an
+	 * integer number of units per nanosecond (FRINGE_UNITS_*). */
+	__u64 rate;		/* units added per ns */
+	__u64 burst;		/* bucket depth in units */
+	__u64 cost;		/* units per packet, or per byte with RF_BYTES */
+	__u64 fill_ns;		/* time to fill an empty bucket: caps the refill */
+};
+FRINGE_STATIC_ASSERT(sizeof(struct fringe_rule_action) == 48, "action size");
+
+#define FRINGE_UNITS_PER_PACKET	60000000000ULL	/* N/min -> N units/ns, N/s -> 60N */
+#define FRINGE_UNITS_PER_BYTE	8000000ULL	/* N bit/s -> N/1000 units/ns (kbit/s -> N) */
+
+/* Interface verdict counters (SPEC §9 verdict label). */
+enum fringe_stat_verdict {
+	FRINGE_V_PASS,
+	FRINGE_V_DROP,
+	FRINGE_V_REDIRECT,
+	FRINGE_V_TX,
+	FRINGE_V_MAX,
+};
+
+/* Drop reasons: helpers return -reason, one exit path counts it. */
+enum fringe_drop_reason {
+	FRINGE_DROP_NONE,
+	FRINGE_DROP_POLICY,
+	FRINGE_DROP_RATE_LIMIT,
+	FRINGE_DROP_MALFORMED,
+	FRINGE_DROP_MTU,
+	FRINGE_DROP_OVERLAY_UNKNOWN_NODE,
+	FRINGE_DROP_REDIRECT,		/* steer target missing or refused */
+	FRINGE_DROP_MAX = 16,
+};
+
+struct fringe_counter {
+	__u64 packets;
+	__u64 bytes;
+};
+
+/* Per-CPU, per interface slot. */
+struct fringe_iface_stats {
+	struct fringe_counter verdict[FRINGE_V_MAX];
+	__u64 drops[FRINGE_DROP_MAX];
+	__u64 non_ip;		/* neither IPv4 nor IPv6: passed, matched no rule */
+	__u64 fragments;	/* IP fragments seen */
+	__u64 spoofed;		/* a declared device's IP from another MAC */
+	__u64 pad;
+};
+
+/* Token bucket; tokens are kept in nano-units (token * 1e9) so refill is elapsed_ns * rate. */
+struct fringe_bucket {
+	struct bpf_spin_lock lock;
+	__u32 pad;
+	__u64 tokens;
+	__u64 last_ns;		/* 0: never used, bucket starts full */
+};
+
+struct fringe_src_bucket {
+	__u64 tokens;
+	__u64 last_ns;
+};
+
+struct fringe_src_bucket_key {
+	__u32 counter_id;
+	__u8 family;		/* 4 or 6 */
+	__u8 pad[3];
+	__u8 addr[16];
+};
+
+/* ---- policy slots ----------------------------------------------------- */
+/* Two complete policies live side by side; `active` picks the one packets use.
+ * A load fills the other slot and flips `active` with one aligned store. */
+struct fringe_slot_hdr {
+	__u64 generation;
+	__u64 load_time_ns;	/* CLOCK_REALTIME of the load */
+	__u32 n_rules;
+	__u32 dims_used;	/* 1 << FRINGE_DIM_* */
+	__u8 default_action;	/* FRINGE_ACT_ALLOW or FRINGE_ACT_DROP */
+	__u8 pad[3];
+	__u32 miss_bitmap[FRINGE_DIM_MAX]; /* bitmap of a hashed/LPM miss (wildcard rules) */
+	__u32 pad2;
+};
+
+struct fringe_meta {
+	__u32 active;		/* 0 or 1 */
+	__u32 magic;		/* FRINGE_META_MAGIC once initialised */
+	__u64 load_failures;
+	struct fringe_slot_hdr slot[2];
+	__u64 confirm_deadline_ns; /* CLOCK_REALTIME; 0: nothing to confirm */
+	__u64 confirm_generation;  /* the generation that needs `policy confirm` */
+};
+#define FRINGE_META_MAGIC 0x46524e47	/* "FRNG" */
+
+/* Interface table, written by attach. */
+struct fringe_iface_info {
+	__u32 ifindex;
+	__u8 in_use;
+	__u8 mode;		/* enum fringe_attach_mode */
+	__u8 egress;
+	__u8 pad;
+	char name[FRINGE_IFNAME_LEN];
+	__u32 prog_id;
+	__u32 pad2;
+};
+
+struct fringe_rule_name {
+	char name[FRINGE_NAME_LEN];
+};
+
+/* Applications recognized by the data plane (`app A`, IoT issue). */
+enum fringe_app {
+	FRINGE_APP_NONE,
+	FRINGE_APP_MQTT,
+	FRINGE_APP_MQTTS,
+	FRINGE_APP_COAP,
+	FRINGE_APP_COAPS,
+	FRINGE_APP_MODBUS,
+	FRINGE_APP_BACNET,
+	FRINGE_APP_OPCUA,
+	FRINGE_APP_DNP3,
+	FRINGE_APP_DNS,
+	FRINGE_APP_NTP,
+	FRINGE_APP_COUNT,
+};
+
+#ifndef __FRINGE_BPF__
+/* Names as they appear in stats, metrics labels and JSON (index = enum value). */
+static const char *const fringe_drop_reason_names[FRINGE_DROP_MAX] = {
+	[FRINGE_DROP_NONE] = NULL,
+	[FRINGE_DROP_POLICY] = "policy",
+	[FRINGE_DROP_RATE_LIMIT] = "rate_limit",
+	[FRINGE_DROP_MALFORMED] = "malformed",
+	[FRINGE_DROP_MTU] = "mtu",
+	[FRINGE_DROP_OVERLAY_UNKNOWN_NODE] = "overlay_unknown_node",
+	[FRINGE_DROP_REDIRECT] = "redirect_failed",
+};
+static const char *const fringe_verdict_names[FRINGE_V_MAX] = {
+	[FRINGE_V_PASS] = "pass",
+	[FRINGE_V_DROP] = "drop",
+	[FRINGE_V_REDIRECT] = "redirect",
+	[FRINGE_V_TX] = "tx",
+};
+#endif
+
+/* ---- pin names ------------------------------------------------------- */
+#define FRINGE_PIN_DIR_DEFAULT	"/sys/fs/bpf/fringe"
+
+#endif /* FRINGE_ABI_H */

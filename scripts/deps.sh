@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Install the Debian 12 packages fringe needs to build, test and demo (idempotent).
+set -euo pipefail
+
+PKGS=(
+	make gcc pkg-config
+	clang-19 llvm-19            # BPF compiler: clang-14 crashes on __builtin_ctzll for BPF
+	libbpf-dev libxdp-dev libelf-dev zlib1g-dev bpftool xdp-tools
+	libcmocka-dev libjson-c-dev  # unit tests; JSON output (json-c)
+	libpcap-dev                 # pcap reading (policy test) and writing (sample --pcap)
+	iproute2 iputils-ping ethtool tcpdump netcat-openbsd
+	mosquitto mosquitto-clients # demo: a real MQTT broker and clients
+	nftables gnuplot-nox        # bench: the nftables peer and the scaling plot
+	python3-scapy               # crafting packets in integration tests (/usr/bin/python3)
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps.sh: missing packages: ${missing[*]} (run as root to install them)" >&2
+	exit 1
+fi
+echo "deps.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq || true
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# mosquitto's package starts a system broker; the demo runs its own inside a namespace.
+systemctl disable --now mosquitto >/dev/null 2>&1 || true

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Attaching the XDP program to interfaces through libxdp, and finding what is attached. */
+#ifndef FRINGE_ATTACH_H
+#define FRINGE_ATTACH_H
+
+#include <stdbool.h>
+
+#include "maps.h"
+
+enum fringe_attach_mode { ATTACH_AUTO, ATTACH_NATIVE, ATTACH_GENERIC };
+
+extern const char *const attach_mode_names[];
+int attach_parse_mode(const char *s, enum fringe_attach_mode *mode);
+
+int attach_xdp(struct maps *m, const char *ifname, enum fringe_attach_mode mode, bool force);
+int attach_detach(struct maps *m, const char *ifname);
+/* The id of fringe's program on ifindex, 0 when none. */
+unsigned int attach_find_ours(int ifindex);
+
+#endif

@@ -1,0 +1,722 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Policy compiler: one rule bitmap per distinct value of each dimension, deduplicated. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compile.h"
+
+/* ---- bitmap pool ---------------------------------------------------------
+ * Bitmaps are hashed by XOR of one random key per set bit (Zobrist hashing),
+ * so adding or removing a rule updates the hash in O(1) while sweeping. */
+
+struct work {
+	struct fringe_bitmap b;
+	uint64_t h;
+};
+
+struct pool {
+	struct fringe_bitmap *v;
+	uint64_t *vh;
+	uint32_t n, cap;
+	uint32_t *table;	/* open addressing: bitmap index + 1, 0 empty */
+	uint32_t tmask;
+	uint64_t z[FRINGE_MAX_RULES];
+	bool full;
+};
+
+static uint64_t splitmix64(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static int pool_init(struct pool *P)
+{
+	uint64_t seed = 0x66726e67;
+
+	memset(P, 0, sizeof(*P));
+	for (int i = 0; i < FRINGE_MAX_RULES; i++)
+		P->z[i] = splitmix64(&seed);
+	P->tmask = 2 * FRINGE_MAX_BITMAPS - 1;
+	P->table = calloc(P->tmask + 1, sizeof(*P->table));
+	P->cap = 256;
+	P->v = malloc(P->cap * sizeof(*P->v));
+	P->vh = malloc(P->cap * sizeof(*P->vh));
+	return P->table && P->v && P->vh ? 0 : -ENOMEM;
+}
+
+static void pool_free(struct pool *P)
+{
+	free(P->table);
+	free(P->v);
+	free(P->vh);
+}
+
+static void work_set(struct pool *P, struct work *w, uint32_t r)
+{
+	uint64_t bit = 1ULL << (r % 64);
+
+	if (!(w->b.word[r / 64] & bit)) {
+		w->b.word[r / 64] |= bit;
+		w->h ^= P->z[r];
+	}
+}
+
+static void work_clear(struct pool *P, struct work *w, uint32_t r)
+{
+	uint64_t bit = 1ULL << (r % 64);
+
+	if (w->b.word[r / 64] & bit) {
+		w->b.word[r / 64] &= ~bit;
+		w->h ^= P->z[r];
+	}
+}
+
+static bool work_empty(const struct work *w)
+{
+	for (int i = 0; i < FRINGE_BITMAP_WORDS; i++)
+		if (w->b.word[i])
+			return false;
+	return true;
+}
+
+/* The index of an equal bitmap, added if new; UINT32_MAX when the pool is full. */
+static uint32_t pool_intern(struct pool *P, const struct work *w)
+{
+	uint32_t i = (uint32_t)(w->h ^ (w->h >> 32)) & P->tmask;
+
+	for (;; i = (i + 1) & P->tmask) {
+		uint32_t e = P->table[i];
+
+		if (!e)
+			break;
+		if (P->vh[e - 1] == w->h &&
+		    !memcmp(P->v[e - 1].word, w->b.word, sizeof(w->b.word)))
+			return e - 1;
+	}
+	if (P->n >= FRINGE_MAX_BITMAPS) {
+		P->full = true;
+		return UINT32_MAX;
+	}
+	if (P->n == P->cap) {
+		uint32_t cap = P->cap * 2;
+		struct fringe_bitmap *v = realloc(P->v, cap * sizeof(*v));
+		uint64_t *vh = v ? realloc(P->vh, cap * sizeof(*vh)) : NULL;
+
+		if (v)
+			P->v = v;
+		if (!vh) {
+			P->full = true;
+			return UINT32_MAX;
+		}
+		P->vh = vh;
+		P->cap = cap;
+	}
+	P->v[P->n] = w->b;
+	P->v[P->n].summary = 0;
+	for (int k = 0; k < FRINGE_BITMAP_WORDS; k++)
+		if (w->b.word[k])
+			P->v[P->n].summary |= 1ULL << k;
+	P->vh[P->n] = w->h;
+	P->table[i] = P->n + 1;
+	return P->n++;
+}
+
+/* ---- growable arrays ------------------------------------------------------ */
+
+#define PUSH(arr, n, cap, val)                                                  \
+	({                                                                      \
+		int ok_ = 1;                                                    \
+		if ((n) == (cap)) {                                             \
+			size_t nc_ = (cap) ? 2 * (cap) : 64;                    \
+			void *p_ = realloc((arr), nc_ * sizeof(*(arr)));        \
+			if (!p_)                                                \
+				ok_ = 0;                                        \
+			else {                                                  \
+				(arr) = p_;                                     \
+				(cap) = nc_;                                    \
+			}                                                       \
+		}                                                               \
+		if (ok_)                                                        \
+			(arr)[(n)++] = (val);                                   \
+		ok_;                                                            \
+	})
+
+struct compiler {
+	const struct policy *p;
+	const struct compile_env *env;
+	struct diags *d;
+	struct compiled *c;
+	struct pool P;
+	size_t cap_lpm4, cap_lpm6, cap_hash;
+	int err;
+};
+
+/* Rules that do not constrain a dimension: they match any value of it. */
+static void wildcard(struct compiler *C, uint32_t match_bits, struct work *w)
+{
+	memset(w, 0, sizeof(*w));
+	for (uint32_t r = 0; r < C->p->n_rules; r++)
+		if (!(C->p->rules[r].matches & match_bits))
+			work_set(&C->P, w, r);
+}
+
+static uint32_t intern(struct compiler *C, const struct work *w)
+{
+	uint32_t id = pool_intern(&C->P, w);
+
+	if (id == UINT32_MAX && !C->err)
+		C->err = -E2BIG;
+	return id == UINT32_MAX ? 0 : id;
+}
+
+/* ---- keyed dimensions: proto, vlan, device, mac, in ----------------------- */
+
+struct kv {
+	uint8_t key[16];
+	uint32_t rule;
+};
+
+static int kv_cmp(const void *a, const void *b)
+{
+	const struct kv *x = a, *y = b;
+	int c = memcmp(x->key, y->key, sizeof(x->key));
+
+	return c ? c : (x->rule > y->rule) - (x->rule < y->rule);
+}
+
+typedef void (*emit_fn)(struct compiler *C, const uint8_t *key, uint32_t bitmap);
+
+/* For each distinct key: bitmap = wildcard rules + rules naming that key. */
+static void build_keyed(struct compiler *C, const struct work *W, struct kv *kv, size_t n,
+			emit_fn emit)
+{
+	struct work w;
+
+	qsort(kv, n, sizeof(*kv), kv_cmp);
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+
+		w = *W;
+		while (j < n && !memcmp(kv[j].key, kv[i].key, sizeof(kv[i].key)))
+			work_set(&C->P, &w, kv[j++].rule);
+		emit(C, kv[i].key, intern(C, &w));
+		i = j;
+	}
+}
+
+static void emit_proto(struct compiler *C, const uint8_t *k, uint32_t b)
+{
+	C->c->dimtab[FRINGE_TAB_PROTO + k[0]] = b;
+}
+
+static void emit_vlan(struct compiler *C, const uint8_t *k, uint32_t b)
+{
+	C->c->dimtab[FRINGE_TAB_VLAN + (k[0] << 8 | k[1])] = b;
+}
+
+static void emit_device(struct compiler *C, const uint8_t *k, uint32_t b)
+{
+	C->c->dimtab[FRINGE_TAB_DEVICE + (k[0] << 8 | k[1])] = b;
+}
+
+static void emit_hash(struct compiler *C, uint8_t kind, const uint8_t *data, size_t len,
+		      uint32_t v)
+{
+	struct hash_entry e = { .key.kind = kind, .value = v };
+
+	memcpy(e.key.data, data, len);
+	if (!PUSH(C->c->hash, C->c->n_hash, C->cap_hash, e))
+		C->err = -ENOMEM;
+}
+
+static void emit_mac(struct compiler *C, const uint8_t *k, uint32_t b)
+{
+	emit_hash(C, FRINGE_HK_MAC, k, 6, b);
+}
+
+static void emit_in(struct compiler *C, const uint8_t *k, uint32_t b)
+{
+	emit_hash(C, FRINGE_HK_IN, k, 4, b);
+}
+
+static void fill_tab(struct compiler *C, uint32_t off, uint32_t n, uint32_t v)
+{
+	for (uint32_t i = 0; i < n; i++)
+		C->c->dimtab[off + i] = v;
+}
+
+/* Compile one keyed dimension from (key, rule) pairs. */
+static void compile_keyed(struct compiler *C, int dim, uint32_t match_bits, struct kv *kv,
+			  size_t n, uint32_t tab_off, uint32_t tab_n, emit_fn emit)
+{
+	struct work W;
+	uint32_t wid;
+
+	if (!n)
+		return;
+	C->c->dims_used |= 1U << dim;
+	wildcard(C, match_bits, &W);
+	wid = intern(C, &W);
+	C->c->miss_bitmap[dim] = wid;
+	if (tab_n)
+		fill_tab(C, tab_off, tab_n, wid);
+	build_keyed(C, &W, kv, n, emit);
+}
+
+/* ---- ports: sweep over 0..65535 ------------------------------------------ */
+
+struct port_event {
+	uint32_t port;
+	uint32_t rule;
+	int add;
+};
+
+static int ev_cmp(const void *a, const void *b)
+{
+	const struct port_event *x = a, *y = b;
+
+	if (x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	return x->add - y->add;	/* removals first: ranges of a rule are disjoint */
+}
+
+static void compile_ports(struct compiler *C, int dim, uint32_t bit, uint32_t tab_off, bool src)
+{
+	struct port_event *ev = NULL;
+	size_t n = 0, cap = 0;
+	struct work W, cur;
+	uint32_t pos = 0;
+
+	for (uint32_t r = 0; r < C->p->n_rules; r++) {
+		const struct pol_rule *R = &C->p->rules[r];
+		const struct pol_range *rg = src ? R->sport : R->dport;
+		size_t nr = src ? R->n_sport : R->n_dport;
+
+		if (!(R->matches & bit))
+			continue;
+		for (size_t i = 0; i < nr; i++) {
+			struct port_event a = { rg[i].lo, r, 1 }, b = { rg[i].hi + 1, r, 0 };
+
+			if (!PUSH(ev, n, cap, a) || (b.port <= 65535 && !PUSH(ev, n, cap, b))) {
+				C->err = -ENOMEM;
+				free(ev);
+				return;
+			}
+		}
+	}
+	if (!n)
+		return;
+	C->c->dims_used |= 1U << dim;
+	qsort(ev, n, sizeof(*ev), ev_cmp);
+	wildcard(C, bit, &W);
+	C->c->dimtab[tab_off + FRINGE_NO_PORT] = intern(C, &W);
+	cur = W;
+	for (size_t i = 0; i <= n; i++) {
+		uint32_t next = i < n ? ev[i].port : 65536;
+
+		if (next > pos) {
+			fill_tab(C, tab_off + pos, next - pos, intern(C, &cur));
+			pos = next;
+		}
+		if (i < n) {
+			if (ev[i].add)
+				work_set(&C->P, &cur, ev[i].rule);
+			else
+				work_clear(&C->P, &cur, ev[i].rule);
+		}
+	}
+	free(ev);
+}
+
+/* ---- addresses: nested prefixes inherit the rules of their ancestors ------ */
+
+struct pfx_rule {
+	struct pol_prefix p;
+	uint32_t rule;
+};
+
+static int pfx_cmp(const void *a, const void *b)
+{
+	const struct pfx_rule *x = a, *y = b;
+	int c;
+
+	if (x->p.family != y->p.family)
+		return x->p.family - y->p.family;
+	c = memcmp(x->p.addr, y->p.addr, 16);
+	if (c)
+		return c;
+	if (x->p.len != y->p.len)
+		return x->p.len - y->p.len;
+	return (x->rule > y->rule) - (x->rule < y->rule);
+}
+
+static bool pfx_contains(const struct pol_prefix *a, const struct pol_prefix *b)
+{
+	int full = a->len / 8, rem = a->len % 8;
+
+	if (a->family != b->family || a->len > b->len)
+		return false;
+	if (memcmp(a->addr, b->addr, full))
+		return false;
+	return !rem || !((a->addr[full] ^ b->addr[full]) & (0xff << (8 - rem)));
+}
+
+static void emit_lpm(struct compiler *C, uint8_t field, const struct pol_prefix *p, uint32_t b)
+{
+	if (p->family == 4) {
+		struct lpm4_entry e = { .key = { .prefixlen = 8 + p->len, .field = field },
+					.bitmap = b };
+
+		memcpy(e.key.addr, p->addr, 4);
+		if (!PUSH(C->c->lpm4, C->c->n_lpm4, C->cap_lpm4, e))
+			C->err = -ENOMEM;
+	} else {
+		struct lpm6_entry e = { .key = { .prefixlen = 8 + p->len, .field = field },
+					.bitmap = b };
+
+		memcpy(e.key.addr, p->addr, 16);
+		if (!PUSH(C->c->lpm6, C->c->n_lpm6, C->cap_lpm6, e))
+			C->err = -ENOMEM;
+	}
+}
+
+static void compile_family(struct compiler *C, uint8_t field, const struct work *W,
+			   struct pfx_rule *v, size_t n, uint8_t family)
+{
+	static struct {
+		struct pol_prefix p;
+		struct work w;
+	} stack[130];
+	int top = 0;
+	size_t i = 0;
+
+	/* The root, 0/0: the wildcard rules plus rules that name 0/0 itself. */
+	memset(&stack[0].p, 0, sizeof(stack[0].p));
+	stack[0].p.family = family;
+	stack[0].w = *W;
+	while (i < n && v[i].p.len == 0)
+		work_set(&C->P, &stack[0].w, v[i++].rule);
+	if (!work_empty(&stack[0].w))
+		emit_lpm(C, field, &stack[0].p, intern(C, &stack[0].w));
+
+	while (i < n) {
+		size_t j = i;
+
+		while (top > 0 && !pfx_contains(&stack[top].p, &v[i].p))
+			top--;
+		stack[top + 1].w = stack[top].w;
+		top++;
+		stack[top].p = v[i].p;
+		while (j < n && v[j].p.len == v[i].p.len && !memcmp(v[j].p.addr, v[i].p.addr, 16))
+			work_set(&C->P, &stack[top].w, v[j++].rule);
+		emit_lpm(C, field, &stack[top].p, intern(C, &stack[top].w));
+		i = j;
+	}
+}
+
+static void compile_addr(struct compiler *C, int dim, uint32_t bit, bool src)
+{
+	struct pfx_rule *v = NULL;
+	size_t n = 0, cap = 0, n4;
+	struct work W;
+
+	for (uint32_t r = 0; r < C->p->n_rules; r++) {
+		const struct pol_rule *R = &C->p->rules[r];
+		const struct pol_prefix *px = src ? R->src : R->dst;
+		size_t np = src ? R->n_src : R->n_dst;
+
+		if (!(R->matches & bit))
+			continue;
+		for (size_t i = 0; i < np; i++) {
+			struct pfx_rule e = { px[i], r };
+
+			if (!PUSH(v, n, cap, e)) {
+				C->err = -ENOMEM;
+				free(v);
+				return;
+			}
+		}
+	}
+	if (!n)
+		return;
+	C->c->dims_used |= 1U << dim;
+	qsort(v, n, sizeof(*v), pfx_cmp);
+	wildcard(C, bit, &W);
+	for (n4 = 0; n4 < n && v[n4].p.family == 4; n4++)
+		;
+	compile_family(C, dim, &W, v, n4, 4);
+	compile_family(C, dim, &W, v + n4, n - n4, 6);
+	free(v);
+}
+
+/* ---- actions ---------------------------------------------------------------- */
+
+int compile_limit(const struct pol_limit *l, struct fringe_rule_action *a)
+{
+	unsigned __int128 burst;
+
+	a->flags |= FRINGE_RF_LIMIT | (l->per_src ? FRINGE_RF_PER_SRC : 0);
+	switch (l->unit) {
+	case POL_RATE_PPS:
+		a->rate = l->rate * 60;
+		a->cost = FRINGE_UNITS_PER_PACKET;
+		burst = (unsigned __int128)(l->burst ? l->burst : l->rate) * FRINGE_UNITS_PER_PACKET;
+		break;
+	case POL_RATE_PPM:
+		a->rate = l->rate;
+		a->cost = FRINGE_UNITS_PER_PACKET;
+		burst = (unsigned __int128)(l->burst ? l->burst : (l->rate + 59) / 60) *
+			FRINGE_UNITS_PER_PACKET;
+		break;
+	default:
+		a->flags |= FRINGE_RF_BYTES;
+		a->rate = l->rate / 1000;
+		a->cost = FRINGE_UNITS_PER_BYTE;
+		burst = (unsigned __int128)(l->burst ? l->burst : l->rate / 8) * FRINGE_UNITS_PER_BYTE;
+		break;
+	}
+	if (!a->rate || l->rate > UINT64_MAX / 60 || burst > (uint64_t)INT64_MAX)
+		return -ERANGE;
+	a->burst = (uint64_t)burst;
+	a->fill_ns = a->burst / a->rate + 1;
+	return 0;
+}
+
+static void compile_actions(struct compiler *C)
+{
+	const struct compile_env *env = C->env;
+	size_t cap = 0;
+
+	for (uint32_t r = 0; r < C->p->n_rules; r++) {
+		const struct pol_rule *R = &C->p->rules[r];
+		struct fringe_rule_action *a = &C->c->actions[r];
+
+		memcpy(C->c->names[r], R->name, FRINGE_NAME_LEN);
+		a->action = R->action;
+		switch (R->action) {
+		case FRINGE_ACT_STEER_IFACE:
+			if (env->resolve_ifname) {
+				a->target = env->resolve_ifname(R->steer_iface);
+				if (!a->target) {
+					diags_add(C->d, R->action_loc, "no such interface '%s'",
+						  R->steer_iface);
+					break;
+				}
+				if (!PUSH(C->c->steer_ifindex, C->c->n_steer_ifindex, cap, a->target))
+					C->err = -ENOMEM;
+			}
+			break;
+		case FRINGE_ACT_STEER_CPU:
+			a->target = R->steer_cpu;
+			if (env->ncpus && R->steer_cpu >= env->ncpus)
+				diags_add(C->d, R->action_loc, "no cpu %u (this machine has %u)",
+					  R->steer_cpu, env->ncpus);
+			C->c->uses_cpumap = true;
+			break;
+		case FRINGE_ACT_STEER_NODE:
+		case FRINGE_ACT_STEER_OVERLAY:
+			if (!env->overlay)
+				diags_add(C->d, R->action_loc,
+					  "'steer %s' needs the overlay, which this build does not support yet",
+					  R->action == FRINGE_ACT_STEER_NODE ? "node" : "overlay");
+			break;
+		}
+		if (R->limit.on && compile_limit(&R->limit, a) < 0)
+			diags_add(C->d, R->loc, "limit of rule '%s' is out of range", R->name);
+		if (R->sample_rate) {
+			a->flags |= FRINGE_RF_SAMPLE;
+			a->sample_rate = R->sample_rate;
+		}
+		if (R->matches & (POL_M_APP | POL_M_MODBUS_FC | POL_M_MQTT_TYPE)) {
+			int bit = R->matches & POL_M_APP ? 10 : R->matches & POL_M_MODBUS_FC ? 11 : 12;
+
+			diags_add(C->d, R->match_loc[bit],
+				  "application matching (app, modbus-fc, mqtt-type) is not supported by this data plane yet");
+		}
+	}
+}
+
+/* ---- the compiler ------------------------------------------------------------ */
+
+static int push_kv(struct kv **v, size_t *n, size_t *cap, const void *key, size_t len, uint32_t r)
+{
+	struct kv e = { .rule = r };
+
+	memcpy(e.key, key, len);
+	return PUSH(*v, *n, *cap, e) ? 0 : -ENOMEM;
+}
+
+static void compile_keyed_dims(struct compiler *C)
+{
+	const struct policy *p = C->p;
+	struct kv *v = NULL;
+	size_t n = 0, cap = 0;
+	int err = 0;
+
+	/* proto */
+	for (uint32_t r = 0; r < p->n_rules; r++)
+		if (p->rules[r].matches & POL_M_PROTO)
+			err |= push_kv(&v, &n, &cap, &p->rules[r].proto, 1, r);
+	compile_keyed(C, FRINGE_DIM_PROTO, POL_M_PROTO, v, n, FRINGE_TAB_PROTO, 256, emit_proto);
+
+	/* vlan, untagged frames match the wildcard rules only */
+	n = 0;
+	for (uint32_t r = 0; r < p->n_rules; r++)
+		if (p->rules[r].matches & POL_M_VLAN) {
+			uint8_t k[2] = { p->rules[r].vlan >> 8, p->rules[r].vlan & 0xff };
+
+			err |= push_kv(&v, &n, &cap, k, 2, r);
+		}
+	compile_keyed(C, FRINGE_DIM_VLAN, POL_M_VLAN, v, n, FRINGE_TAB_VLAN, FRINGE_NO_VLAN + 1,
+		      emit_vlan);
+
+	/* device and class share one dimension: the identified source device */
+	n = 0;
+	for (uint32_t r = 0; r < p->n_rules; r++) {
+		const struct pol_rule *R = &p->rules[r];
+
+		for (size_t i = 0; i < p->n_devices; i++) {
+			const struct pol_device *D = &p->devices[i];
+			bool hit = ((R->matches & POL_M_DEVICE) && R->device == (int)i) ||
+				   ((R->matches & POL_M_CLASS) && D->class_name[0] &&
+				    !strcmp(D->class_name, R->class_name));
+
+			if (hit) {
+				uint8_t k[2] = { i >> 8, i & 0xff };
+
+				err |= push_kv(&v, &n, &cap, k, 2, r);
+			}
+		}
+	}
+	for (uint32_t r = 0; r < p->n_rules && !n; r++)
+		if (p->rules[r].matches & (POL_M_DEVICE | POL_M_CLASS))
+			n = (size_t)-1;	/* constrained, but no device qualifies */
+	if (n == (size_t)-1) {
+		struct work W;
+
+		n = 0;
+		C->c->dims_used |= 1U << FRINGE_DIM_DEVICE;
+		wildcard(C, POL_M_DEVICE | POL_M_CLASS, &W);
+		fill_tab(C, FRINGE_TAB_DEVICE, FRINGE_NO_DEVICE + 1, intern(C, &W));
+	}
+	compile_keyed(C, FRINGE_DIM_DEVICE, POL_M_DEVICE | POL_M_CLASS, v, n, FRINGE_TAB_DEVICE,
+		      FRINGE_NO_DEVICE + 1, emit_device);
+	if (C->c->dims_used & (1U << FRINGE_DIM_DEVICE)) {
+		for (size_t i = 0; i < p->n_devices; i++) {
+			const struct pol_device *D = &p->devices[i];
+
+			emit_hash(C, FRINGE_HK_DEV_MAC, D->mac, 6, i);
+			for (size_t j = 0; j < D->n_ips; j++)
+				emit_hash(C, D->ips[j].family == 4 ? FRINGE_HK_DEV_IP4 : FRINGE_HK_DEV_IP6,
+					  D->ips[j].addr, D->ips[j].family == 4 ? 4 : 16, i);
+		}
+	}
+
+	/* source MAC */
+	n = 0;
+	for (uint32_t r = 0; r < p->n_rules; r++)
+		if (p->rules[r].matches & POL_M_MAC)
+			for (size_t i = 0; i < p->rules[r].n_mac; i++)
+				err |= push_kv(&v, &n, &cap, p->rules[r].mac[i], 6, r);
+	compile_keyed(C, FRINGE_DIM_MAC, POL_M_MAC, v, n, 0, 0, emit_mac);
+
+	/* ingress interface */
+	n = 0;
+	for (uint32_t r = 0; r < p->n_rules; r++) {
+		const struct pol_rule *R = &p->rules[r];
+		uint32_t ifindex;
+
+		if (!(R->matches & POL_M_IN))
+			continue;
+		ifindex = C->env->resolve_ifname ? C->env->resolve_ifname(R->in_iface) : r + 1;
+		if (!ifindex) {
+			diags_add(C->d, R->match_loc[0], "no such interface '%s'", R->in_iface);
+			continue;
+		}
+		err |= push_kv(&v, &n, &cap, &ifindex, 4, r);
+	}
+	compile_keyed(C, FRINGE_DIM_IN, POL_M_IN, v, n, 0, 0, emit_in);
+	free(v);
+	if (err)
+		C->err = -ENOMEM;
+}
+
+int compile_policy(const struct policy *p, const struct compile_env *env, struct diags *d,
+		   struct compiled *out)
+{
+	struct compiler C = { .p = p, .env = env, .d = d, .c = out };
+	size_t errors = d->n;
+
+	memset(out, 0, sizeof(*out));
+	if (p->n_rules > FRINGE_MAX_RULES) {
+		diags_add(d, p->rules[FRINGE_MAX_RULES].loc, "more than %d rules", FRINGE_MAX_RULES);
+		return -E2BIG;
+	}
+	out->n_rules = p->n_rules;
+	out->default_action = p->default_action;
+	out->dimtab = calloc(FRINGE_TAB_SIZE, sizeof(*out->dimtab));
+	out->actions = calloc(p->n_rules + 1, sizeof(*out->actions));
+	out->names = calloc(p->n_rules + 1, sizeof(*out->names));
+	if (!out->dimtab || !out->actions || !out->names || pool_init(&C.P)) {
+		C.err = -ENOMEM;
+		goto out;
+	}
+
+	/* Bitmap 0 is every rule: the data plane uses it for unconstrained dimensions. */
+	{
+		struct work all;
+
+		memset(&all, 0, sizeof(all));
+		for (uint32_t r = 0; r < p->n_rules; r++)
+			work_set(&C.P, &all, r);
+		intern(&C, &all);
+	}
+	compile_actions(&C);
+	compile_addr(&C, FRINGE_DIM_SRC, POL_M_SRC, true);
+	compile_addr(&C, FRINGE_DIM_DST, POL_M_DST, false);
+	compile_ports(&C, FRINGE_DIM_SPORT, POL_M_SPORT, FRINGE_TAB_SPORT, true);
+	compile_ports(&C, FRINGE_DIM_DPORT, POL_M_DPORT, FRINGE_TAB_DPORT, false);
+	compile_keyed_dims(&C);
+
+	if (out->n_lpm4 + out->n_lpm6 + out->n_hash > FRINGE_MAX_SET_ITEMS) {
+		diags_add(d, (struct pol_loc){ 1, 1 },
+			  "policy needs %zu address/MAC entries, more than the %d the data plane holds",
+			  out->n_lpm4 + out->n_lpm6 + out->n_hash, FRINGE_MAX_SET_ITEMS);
+		C.err = -E2BIG;
+	}
+	if (C.P.full || C.err == -E2BIG) {
+		if (C.P.full)
+			diags_add(d, (struct pol_loc){ 1, 1 },
+				  "policy needs more than %d distinct rule sets per value; split or simplify it",
+				  FRINGE_MAX_BITMAPS);
+		C.err = -E2BIG;
+	}
+	out->bitmaps = C.P.v;
+	out->n_bitmaps = C.P.n;
+	C.P.v = NULL;
+out:
+	pool_free(&C.P);
+	if (!C.err && d->n > errors)
+		C.err = -EINVAL;
+	if (C.err)
+		compiled_free(out);
+	return C.err;
+}
+
+void compiled_free(struct compiled *c)
+{
+	free(c->bitmaps);
+	free(c->dimtab);
+	free(c->lpm4);
+	free(c->lpm6);
+	free(c->hash);
+	free(c->actions);
+	free(c->names);
+	free(c->steer_ifindex);
+	memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Lexer for fringe's line-oriented files: statements of located tokens (see lex.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lex.h"
+
+struct lex_state {
+	const unsigned char *s;
+	size_t len, i;
+	int line;
+	size_t line_start;	/* offset of the current physical line */
+	int reported_line;	/* last line with an encoding error, one report per line */
+	bool bad;		/* the current statement holds an encoding error */
+	int err;
+	struct diags *d;
+
+	struct lex_tok *tok;
+	size_t ntok, captok;
+	size_t stmt_first;	/* first token of the current statement */
+	size_t *stmt_len;	/* tokens per statement; pointers fixed up at the end */
+	size_t nstmt, capstmt;
+	char *text;		/* every word, NUL-terminated; at most len + 1 bytes */
+	size_t ntext;
+};
+
+static bool lex_blank(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+static bool lex_punct(unsigned char c)
+{
+	return c == '{' || c == '}' || c == ',';
+}
+
+static struct pol_loc lex_loc(const struct lex_state *st, size_t i)
+{
+	return (struct pol_loc){ .line = st->line, .col = (int)(i - st->line_start + 1) };
+}
+
+/* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlongs,
+ * no surrogates, nothing above U+10FFFF), or 0. */
+static size_t lex_utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t need, k;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		need = 1;
+	else if (c == 0xe0)
+		need = 2, lo = 0xa0;
+	else if (c == 0xed)
+		need = 2, hi = 0x9f;
+	else if (c >= 0xe1 && c <= 0xef)
+		need = 2;
+	else if (c == 0xf0)
+		need = 3, lo = 0x90;
+	else if (c == 0xf4)
+		need = 3, hi = 0x8f;
+	else if (c >= 0xf1 && c <= 0xf3)
+		need = 3;
+	else
+		return 0;
+	if (n < need + 1 || s[1] < lo || s[1] > hi)
+		return 0;
+	for (k = 2; k <= need; k++)
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+	return need + 1;
+}
+
+/* Check the character at st->i (inside a word or comment); returns how far to advance. */
+static size_t lex_char(struct lex_state *st)
+{
+	unsigned char c = st->s[st->i];
+	size_t n = lex_utf8_len(st->s + st->i, st->len - st->i);
+
+	if (n && c != 0x7f && (c >= 0x20 || c == '\t' || c == '\r'))
+		return n;
+	st->bad = true;
+	st->err = -EINVAL;
+	if (st->reported_line != st->line) {
+		struct pol_loc loc = lex_loc(st, st->i);
+
+		st->reported_line = st->line;
+		if (c == 0)
+			diags_add(st->d, loc, "NUL byte in input");
+		else if (!n)
+			diags_add(st->d, loc, "invalid UTF-8 byte 0x%02x", c);
+		else
+			diags_add(st->d, loc, "control character 0x%02x in input", c);
+	}
+	return n ? n : 1;
+}
+
+/* A `\` that only blanks and maybe a comment follow on its line. */
+static bool lex_continues(const struct lex_state *st, size_t i)
+{
+	for (i++; i < st->len; i++) {
+		if (lex_blank(st->s[i]))
+			continue;
+		return st->s[i] == '\n' || st->s[i] == '#';
+	}
+	return true;
+}
+
+static void lex_skip_comment(struct lex_state *st)
+{
+	while (st->i < st->len && st->s[st->i] != '\n')
+		st->i += lex_char(st);
+}
+
+static int lex_push(struct lex_state *st, enum lex_kind kind, size_t start, size_t end)
+{
+	static const char *const punct[] = { [LEX_LBRACE] = "{", [LEX_RBRACE] = "}", [LEX_COMMA] = "," };
+	struct lex_tok *t;
+
+	if (st->ntok == st->captok) {
+		size_t cap = st->captok ? 2 * st->captok : 64;
+		struct lex_tok *v = realloc(st->tok, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		st->tok = v;
+		st->captok = cap;
+	}
+	t = &st->tok[st->ntok++];
+	t->kind = kind;
+	t->loc = lex_loc(st, start);
+	if (kind == LEX_WORD) {
+		/* a word is always followed by a separator or the end: arena fits */
+		char *s = st->text + st->ntext;
+
+		memcpy(s, st->s + start, end - start);
+		s[end - start] = '\0';
+		st->ntext += end - start + 1;
+		t->s = s;
+		t->len = end - start;
+	} else {
+		t->s = punct[kind];
+		t->len = 1;
+	}
+	return 0;
+}
+
+static int lex_end_stmt(struct lex_state *st)
+{
+	size_t n = st->ntok - st->stmt_first;
+
+	if (st->bad) {
+		st->ntok = st->stmt_first;	/* drop it, the error is reported */
+		n = 0;
+	}
+	st->bad = false;
+	if (!n)
+		return 0;
+	if (st->nstmt == st->capstmt) {
+		size_t cap = st->capstmt ? 2 * st->capstmt : 32;
+		size_t *v = realloc(st->stmt_len, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		st->stmt_len = v;
+		st->capstmt = cap;
+	}
+	st->stmt_len[st->nstmt++] = n;
+	st->stmt_first = st->ntok;
+	return 0;
+}
+
+static void lex_newline(struct lex_state *st)
+{
+	st->i++;
+	st->line++;
+	st->line_start = st->i;
+}
+
+static int lex_run(struct lex_state *st)
+{
+	int err;
+
+	while (st->i < st->len) {
+		unsigned char c = st->s[st->i];
+
+		if (c == '\n') {
+			if ((err = lex_end_stmt(st)))
+				return err;
+			lex_newline(st);
+		} else if (lex_blank(c)) {
+			st->i++;
+		} else if (c == '#') {
+			lex_skip_comment(st);
+		} else if (c == '\\' && lex_continues(st, st->i)) {
+			lex_skip_comment(st);	/* only blanks and a comment remain */
+			if (st->i < st->len)
+				lex_newline(st);
+		} else if (lex_punct(c)) {
+			enum lex_kind k = c == '{' ? LEX_LBRACE : c == '}' ? LEX_RBRACE : LEX_COMMA;
+
+			if ((err = lex_push(st, k, st->i, st->i + 1)))
+				return err;
+			st->i++;
+		} else {
+			size_t start = st->i;
+
+			while (st->i < st->len) {
+				c = st->s[st->i];
+				if (c == '\n' || c == '#' || lex_blank(c) || lex_punct(c) ||
+				    (c == '\\' && lex_continues(st, st->i)))
+					break;
+				st->i += lex_char(st);
+			}
+			if ((err = lex_push(st, LEX_WORD, start, st->i)))
+				return err;
+		}
+	}
+	return lex_end_stmt(st);
+}
+
+int lex_statements(const char *text, size_t len, struct diags *d, struct lex_file *out)
+{
+	struct lex_state st = { .s = (const unsigned char *)text, .len = len, .line = 1, .d = d };
+	size_t k, first = 0;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	st.text = malloc(len + 1);
+	if (!st.text)
+		return -ENOMEM;
+	if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3))
+		st.i = st.line_start = 3;	/* BOM: columns count from after it */
+
+	err = lex_run(&st);
+	if (err == -ENOMEM)
+		goto fail;
+	if (st.nstmt) {
+		out->stmt = calloc(st.nstmt, sizeof(*out->stmt));
+		if (!out->stmt)
+			goto fail;
+	}
+	for (k = 0; k < st.nstmt; k++) {
+		out->stmt[k].tok = st.tok + first;
+		out->stmt[k].n = st.stmt_len[k];
+		first += st.stmt_len[k];
+	}
+	out->n = st.nstmt;
+	out->toks_ = st.tok;
+	out->text_ = st.text;
+	free(st.stmt_len);
+	return st.err;
+
+fail:
+	free(st.tok);
+	free(st.stmt_len);
+	free(st.text);
+	return -ENOMEM;
+}
+
+void lex_free(struct lex_file *f)
+{
+	if (!f)
+		return;
+	free(f->stmt);
+	free(f->toks_);
+	free(f->text_);
+	memset(f, 0, sizeof(*f));
+}
+
+bool lex_is(const struct lex_tok *t, const char *word)
+{
+	return t && t->kind == LEX_WORD && !strcmp(t->s, word);
+}

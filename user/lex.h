@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Lexer shared by fringe's line-oriented files: policy, nodes file, daemon config. */
+#ifndef FRINGE_LEX_H
+#define FRINGE_LEX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "policy.h"	/* struct pol_loc, struct diags */
+
+/*
+ * Lexical rules (SPEC §6, §9):
+ *  - UTF-8 text (a leading BOM is skipped); NUL bytes, other control
+ *    characters except TAB/CR/LF, and invalid UTF-8 are errors.
+ *  - One statement per line; `#` starts a comment to the end of the line,
+ *    wherever it appears.
+ *  - A `\` followed only by blanks (and optionally a comment) up to the end of
+ *    the line continues the statement on the next physical line.  It also
+ *    ends the word it is attached to: `80\` + newline + `443` is two words.
+ *    A `\` anywhere else is an ordinary word character.
+ *  - Tokens: the punctuation `{`, `}`, `,` and words: maximal runs of
+ *    anything else that is not blank (space, TAB, CR).
+ * Every token keeps the physical line and byte column (1-based) of its first
+ * byte, so errors inside continued statements point at the right place.
+ */
+
+enum lex_kind {
+	LEX_WORD,
+	LEX_LBRACE,	/* { */
+	LEX_RBRACE,	/* } */
+	LEX_COMMA,	/* , */
+};
+
+struct lex_tok {
+	enum lex_kind kind;
+	const char *s;		/* NUL-terminated copy of the token text */
+	size_t len;		/* strlen(s) */
+	struct pol_loc loc;
+};
+
+struct lex_stmt {
+	const struct lex_tok *tok;	/* n >= 1 tokens */
+	size_t n;
+};
+
+struct lex_file {
+	struct lex_stmt *stmt;
+	size_t n;
+	/* storage behind stmt[].tok and tok[].s */
+	struct lex_tok *toks_;
+	char *text_;
+};
+
+/* Split text into statements.  Statements holding an encoding error are
+ * reported to d (which may be NULL) and left out; the others are still
+ * returned so callers can report every error of the file.
+ * Returns 0, -EINVAL when an encoding error was reported (out is still
+ * filled and must be freed), or -ENOMEM (out is empty). */
+int lex_statements(const char *text, size_t len, struct diags *d, struct lex_file *out);
+void lex_free(struct lex_file *f);
+
+/* Whether t is the word `word` (never true for punctuation or NULL). */
+bool lex_is(const struct lex_tok *t, const char *word);
+
+#endif /* FRINGE_LEX_H */

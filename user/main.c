@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0
+/* fringe: the controller's entry point, global options and the command table. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "attach.h"
+#include "cli.h"
+#include "log.h"
+
+static int cmd_attach(struct cli *g, int argc, char **argv)
+{
+	static const struct cmd self = { "attach", NULL,
+		"fringe attach IFACE [--mode native|generic|auto] [--egress] [--force]" };
+	enum fringe_attach_mode mode = ATTACH_AUTO;
+	bool force = cli_take_flag(&argc, argv, "--force");
+	bool egress = cli_take_flag(&argc, argv, "--egress");
+	const char *m;
+	struct maps maps;
+	int err = 0;
+
+	m = cli_take_opt(&argc, argv, "--mode", &err);
+	if (err || argc != 2 || argv[1][0] == '-')
+		return cli_usage(&self);
+	if (m && attach_parse_mode(m, &mode)) {
+		fprintf(stderr, "fringe: unknown mode '%s' (native, generic or auto)\n", m);
+		return EXIT_USAGE;
+	}
+	if (egress) {
+		fprintf(stderr, "fringe: --egress needs the TC egress program, which comes with the overlay; not in this build yet\n");
+		return 1;
+	}
+	if (cli_open(g, &maps, MAPS_CREATE))
+		return 1;
+	err = attach_xdp(&maps, argv[1], mode, force);
+	maps_close(&maps);
+	if (!err && !g->json)
+		printf("attached to %s (%s mode)\n", argv[1], attach_mode_names[mode]);
+	return err ? 1 : 0;
+}
+
+static int cmd_detach(struct cli *g, int argc, char **argv)
+{
+	static const struct cmd self = { "detach", NULL, "fringe detach IFACE" };
+	struct maps maps;
+	int err;
+
+	if (argc != 2 || argv[1][0] == '-')
+		return cli_usage(&self);
+	if (cli_open(g, &maps, 0))
+		return 1;
+	err = attach_detach(&maps, argv[1]);
+	maps_close(&maps);
+	if (!err && !g->json)
+		printf("detached from %s\n", argv[1]);
+	return err ? 1 : 0;
+}
+
+static int cmd_version(struct cli *g, int argc, char **argv)
+{
+	if (g->json || cli_take_flag(&argc, argv, "--json")) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "version", jstr(FRINGE_VERSION));
+		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		json_object_put(o);
+	} else {
+		printf("fringe %s\n", FRINGE_VERSION);
+	}
+	return 0;
+}
+
+static int cmd_unavailable(struct cli *g, int argc, char **argv)
+{
+	fprintf(stderr, "fringe: '%s' is not available in this build yet\n", argv[0]);
+	return 1;
+}
+
+static int cmd_help(struct cli *g, int argc, char **argv);
+
+static const struct cmd commands[] = {
+	{ "attach", cmd_attach, "attach IFACE [--mode native|generic|auto] [--egress] [--force]" },
+	{ "detach", cmd_detach, "detach IFACE" },
+	{ "policy", cmd_policy, "policy { check FILE | load FILE [--confirm SECONDS] | confirm | show [--json] | test FILE --pcap CAPTURE [--json] [--verbose] }" },
+	{ "learn", cmd_unavailable, "learn --duration SECONDS --output FILE" },
+	{ "nodes", cmd_unavailable, "nodes { check FILE | load FILE | show [--json] }" },
+	{ "stats", cmd_stats, "stats [--json] [--interval SECONDS]" },
+	{ "flows", cmd_unavailable, "flows [--top N] [--json]" },
+	{ "sample", cmd_unavailable, "sample (--pcap FILE | --sflow HOST:PORT) [--count N] [--duration SECONDS]" },
+	{ "metrics", cmd_unavailable, "metrics" },
+	{ "daemon", cmd_unavailable, "daemon --config FILE" },
+	{ "status", cmd_status, "status [--json]" },
+	{ "version", cmd_version, "version [--json]" },
+	{ "help", cmd_help, "help" },
+	{ NULL, NULL, NULL },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "Usage: fringe [--pin-dir DIR] [-v] [--json] COMMAND ...\n\nCommands:\n");
+	for (const struct cmd *c = commands; c->name; c++)
+		fprintf(out, "  fringe %s\n", c->grammar);
+	fprintf(out, "\nThe pin dir defaults to $FRINGE_PIN_DIR, then %s.\n"
+		     "Commands may be shortened to any unambiguous prefix.\n",
+		FRINGE_PIN_DIR_DEFAULT);
+}
+
+static int cmd_help(struct cli *g, int argc, char **argv)
+{
+	usage(stdout);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "pin-dir", required_argument, NULL, 'p' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli g = { .pin_dir = getenv("FRINGE_PIN_DIR") };
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+p:vjhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p': g.pin_dir = optarg; break;
+		case 'v': g.verbose++; break;
+		case 'j': g.json = true; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': return cmd_version(&g, 0, NULL);
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (!g.pin_dir || !*g.pin_dir)
+		g.pin_dir = FRINGE_PIN_DIR_DEFAULT;
+	log_init(g.verbose >= 2 ? LOG_DEBUG : g.verbose ? LOG_INFO : LOG_WARN);
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	return cli_dispatch(&g, commands, "command", argc - optind, argv + optind);
+}

@@ -1,0 +1,704 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The pinned data-plane state: open or create it, swap policies in, read counters. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <time.h>
+#include <unistd.h>
+#include <dirent.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "fringe_xdp.skel.h"
+#include "log.h"
+#include "maps.h"
+
+#ifndef BPF_FS_MAGIC
+#define BPF_FS_MAGIC 0xcafe4a11
+#endif
+
+const char *const maps_names[M__COUNT] = {
+	[M_META] = "fringe_meta",
+	[M_SLOT_BITMAPS] = "fringe_slot_bitmaps",
+	[M_SLOT_DIMTAB] = "fringe_slot_dimtab",
+	[M_SLOT_LPM4] = "fringe_slot_lpm4",
+	[M_SLOT_LPM6] = "fringe_slot_lpm6",
+	[M_SLOT_HASH] = "fringe_slot_hash",
+	[M_SLOT_RULES] = "fringe_slot_rules",
+	[M_RULE_STATS] = "fringe_rule_stats",
+	[M_RULE_NAMES] = "fringe_rule_names",
+	[M_BUCKETS] = "fringe_buckets",
+	[M_SRC_BUCKETS] = "fringe_src_buckets",
+	[M_IFSLOTS] = "fringe_ifslots",
+	[M_IFACES] = "fringe_ifaces",
+	[M_IFACE_STATS] = "fringe_iface_stats",
+	[M_DEVMAP] = "fringe_devmap",
+	[M_CPUMAP] = "fringe_cpumap",
+};
+
+static bool dir_is_empty(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	bool empty = true;
+
+	if (!d)
+		return false;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			empty = false;
+	closedir(d);
+	return empty;
+}
+
+static int mkdir_p(const char *path)
+{
+	char buf[PATH_MAX];
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0700) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* The pin dir must be on bpffs; mount one there when it is an empty plain directory. */
+int maps_prepare_pin_dir(const char *dir)
+{
+	struct statfs sfs;
+	struct stat st;
+	int err;
+
+	if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
+		pr_err("pin dir '%s' is not a directory", dir);
+		return -ENOTDIR;
+	}
+	err = mkdir_p(dir);
+	if (err) {
+		pr_err("cannot create pin dir '%s': %s", dir, strerror(-err));
+		return err;
+	}
+	if (statfs(dir, &sfs)) {
+		err = -errno;
+		pr_err("cannot stat pin dir '%s': %s", dir, strerror(errno));
+		return err;
+	}
+	if (sfs.f_type == BPF_FS_MAGIC)
+		return 0;
+	if (!dir_is_empty(dir)) {
+		pr_err("pin dir '%s' is not on bpffs and not empty; mount bpffs there or choose another --pin-dir",
+		       dir);
+		return -EINVAL;
+	}
+	if (mount("bpf", dir, "bpf", 0, "mode=0700")) {
+		err = -errno;
+		pr_err("pin dir '%s' is not on bpffs, and mounting one failed: %s", dir,
+		       strerror(errno));
+		return err;
+	}
+	pr_info("mounted bpffs at %s", dir);
+	return 0;
+}
+
+static void *map_mmap(int fd, size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static size_t page_round(size_t n)
+{
+	size_t pg = sysconf(_SC_PAGESIZE);
+
+	return (n + pg - 1) / pg * pg;
+}
+
+static int maps_finish_open(struct maps *m)
+{
+	m->meta = map_mmap(m->fd[M_META], page_round(sizeof(struct fringe_meta)));
+	m->names = map_mmap(m->fd[M_RULE_NAMES],
+			    page_round(sizeof(struct fringe_rule_name) * FRINGE_MAX_COUNTERS));
+	if (!m->meta || !m->names) {
+		int err = -errno;
+
+		pr_err("cannot map fringe state: %s", strerror(errno));
+		return err;
+	}
+	if (m->meta->magic != FRINGE_META_MAGIC) {
+		memset(m->meta, 0, sizeof(*m->meta));
+		m->meta->magic = FRINGE_META_MAGIC;
+		/* The default rule's counter is id 0 forever. */
+		snprintf(m->names[0].name, FRINGE_NAME_LEN, "default");
+	}
+	return 0;
+}
+
+/* The kernel adds BPF_F_RDONLY_PROG to devmaps and cpumaps, so libbpf 1.1
+ * refuses their pins as "parameter mismatch": reuse those two by hand. */
+static const char *const kernel_flagged_maps[] = { "fringe_devmap", "fringe_cpumap" };
+
+int maps_prepare_object(struct bpf_object *obj, const char *pin_dir)
+{
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < sizeof(kernel_flagged_maps) / sizeof(*kernel_flagged_maps); i++) {
+		struct bpf_map *map = bpf_object__find_map_by_name(obj, kernel_flagged_maps[i]);
+		int fd, err;
+
+		if (!map)
+			return -ENOENT;
+		bpf_map__set_pin_path(map, NULL);
+		if (!pin_dir)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, kernel_flagged_maps[i]);
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue;	/* created by this load, pinned by maps_pin_created */
+		err = bpf_map__reuse_fd(map, fd);
+		close(fd);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int maps_pin_created(struct bpf_object *obj, const char *pin_dir)
+{
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < sizeof(kernel_flagged_maps) / sizeof(*kernel_flagged_maps); i++) {
+		struct bpf_map *map = bpf_object__find_map_by_name(obj, kernel_flagged_maps[i]);
+
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, kernel_flagged_maps[i]);
+		if (access(path, F_OK) && bpf_obj_pin(bpf_map__fd(map), path))
+			return -errno;
+	}
+	return 0;
+}
+
+static int maps_open_skel(struct maps *m, unsigned int flags)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = m->pin_dir);
+	struct bpf_map *map;
+	int err;
+
+	m->skel = fringe_xdp__open_opts(flags & MAPS_PRIVATE ? NULL : &opts);
+	if (!m->skel) {
+		err = -errno;
+		pr_err("cannot open the BPF object: %s", strerror(errno));
+		return err;
+	}
+	if (flags & MAPS_PRIVATE)
+		bpf_object__for_each_map(map, m->skel->obj)
+			bpf_map__set_pin_path(map, NULL);
+	err = maps_prepare_object(m->skel->obj, flags & MAPS_PRIVATE ? NULL : m->pin_dir);
+	if (!err)
+		err = fringe_xdp__load(m->skel);
+	if (!err && !(flags & MAPS_PRIVATE))
+		err = maps_pin_created(m->skel->obj, m->pin_dir);
+	if (err) {
+		pr_err("cannot load the BPF object: %s%s", strerror(-err),
+		       err == -EINVAL ? " (pinned maps from another fringe version? see -v)" : "");
+		return err;
+	}
+	for (int i = 0; i < M__COUNT; i++) {
+		map = bpf_object__find_map_by_name(m->skel->obj, maps_names[i]);
+		m->fd[i] = map ? dup(bpf_map__fd(map)) : -1;
+		if (m->fd[i] < 0) {
+			pr_err("BPF object lacks map %s", maps_names[i]);
+			return -ENOENT;
+		}
+	}
+	return 0;
+}
+
+int maps_open(struct maps *m, const char *pin_dir, unsigned int flags)
+{
+	char path[PATH_MAX];
+	int err, missing = 0;
+
+	memset(m, 0, sizeof(*m));
+	for (int i = 0; i < M__COUNT; i++)
+		m->fd[i] = -1;
+	m->lock_fd = -1;
+	m->ncpus = libbpf_num_possible_cpus();
+	if (m->ncpus <= 0)
+		return -EINVAL;
+	snprintf(m->pin_dir, sizeof(m->pin_dir), "%s", pin_dir ? pin_dir : "");
+
+	if (flags & MAPS_PRIVATE) {
+		err = maps_open_skel(m, flags);
+		goto out;
+	}
+	if (flags & MAPS_CREATE) {
+		err = maps_prepare_pin_dir(pin_dir);
+		if (err)
+			goto out;
+	}
+	for (int i = 0; i < M__COUNT; i++) {
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, maps_names[i]);
+		m->fd[i] = bpf_obj_get(path);
+		if (m->fd[i] < 0) {
+			if (errno != ENOENT) {
+				err = -errno;
+				pr_err("cannot open %s: %s", path, strerror(errno));
+				goto out;
+			}
+			missing++;
+		}
+	}
+	if (missing) {
+		if (!(flags & MAPS_CREATE)) {
+			pr_err("no fringe state in '%s' (nothing attached or loaded yet; or use --pin-dir)",
+			       pin_dir);
+			err = -ENOENT;
+			goto out;
+		}
+		for (int i = 0; i < M__COUNT; i++) {
+			if (m->fd[i] >= 0)
+				close(m->fd[i]);
+			m->fd[i] = -1;
+		}
+		err = maps_open_skel(m, flags);
+		if (err)
+			goto out;
+	}
+	err = 0;
+out:
+	if (!err)
+		err = maps_finish_open(m);
+	if (err)
+		maps_close(m);
+	return err;
+}
+
+void maps_close(struct maps *m)
+{
+	if (m->meta)
+		munmap(m->meta, page_round(sizeof(struct fringe_meta)));
+	if (m->names)
+		munmap(m->names, page_round(sizeof(struct fringe_rule_name) * FRINGE_MAX_COUNTERS));
+	for (int i = 0; i < M__COUNT; i++)
+		if (m->fd[i] >= 0)
+			close(m->fd[i]);
+	if (m->lock_fd >= 0)
+		close(m->lock_fd);
+	fringe_xdp__destroy(m->skel);
+	m->skel = NULL;
+	m->meta = NULL;
+	m->names = NULL;
+	for (int i = 0; i < M__COUNT; i++)
+		m->fd[i] = -1;
+	m->lock_fd = -1;
+}
+
+int maps_lock(struct maps *m)
+{
+	if (!m->pin_dir[0] || m->lock_fd >= 0)
+		return 0;
+	m->lock_fd = open(m->pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (m->lock_fd < 0 || flock(m->lock_fd, LOCK_EX)) {
+		int err = -errno;
+
+		pr_err("cannot lock '%s': %s", m->pin_dir, strerror(errno));
+		return err;
+	}
+	return 0;
+}
+
+const struct fringe_slot_hdr *maps_active_hdr(const struct maps *m)
+{
+	return &m->meta->slot[__atomic_load_n(&m->meta->active, __ATOMIC_ACQUIRE) & 1];
+}
+
+int maps_slot_inner_fd(struct maps *m, enum map_id outer, int slot)
+{
+	__u32 key = slot, id;
+
+	if (bpf_map_lookup_elem(m->fd[outer], &key, &id))
+		return -errno;
+	return bpf_map_get_fd_by_id(id);
+}
+
+int maps_read_actions(struct maps *m, int slot, struct fringe_rule_action *out, uint32_t n)
+{
+	size_t size = page_round(sizeof(*out) * FRINGE_MAX_RULES);
+	int fd = maps_slot_inner_fd(m, M_SLOT_RULES, slot);
+	void *p;
+
+	if (n == 0) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	if (fd < 0)
+		return fd;
+	p = map_mmap(fd, size);
+	close(fd);
+	if (!p)
+		return -errno;
+	memcpy(out, p, sizeof(*out) * n);
+	munmap(p, size);
+	return 0;
+}
+
+/* ---- policy swap ------------------------------------------------------------ */
+
+/* Template of a slot's inner map, from the BPF object's own definition. */
+static int inner_create(struct fringe_xdp *skel, enum map_id outer)
+{
+	struct bpf_map *o = bpf_object__find_map_by_name(skel->obj, maps_names[outer]);
+	struct bpf_map *in = o ? bpf_map__inner_map(o) : NULL;
+	LIBBPF_OPTS(bpf_map_create_opts, opts);
+	int fd;
+
+	if (!in)
+		return -ENOENT;
+	opts.map_flags = bpf_map__map_flags(in);
+	fd = bpf_map_create(bpf_map__type(in), NULL, bpf_map__key_size(in),
+			    bpf_map__value_size(in), bpf_map__max_entries(in), &opts);
+	return fd < 0 ? -errno : fd;
+}
+
+/* Copy n values into an mmapable array; the kernel lays elements out every
+ * round_up(value_size, 8) bytes. */
+static int fill_mmap(int fd, size_t value_size, size_t max_entries, const void *src, size_t n)
+{
+	size_t stride = (value_size + 7) & ~(size_t)7;
+	size_t size = page_round(stride * max_entries);
+	char *p;
+
+	if (!n)
+		return 0;
+	p = map_mmap(fd, size);
+	if (!p)
+		return -errno;
+	if (stride == value_size)
+		memcpy(p, src, value_size * n);
+	else
+		for (size_t i = 0; i < n; i++)
+			memcpy(p + i * stride, (const char *)src + i * value_size, value_size);
+	munmap(p, size);
+	return 0;
+}
+
+/* Insert entries as (key, u32 value) records, in batches where the map supports it. */
+static int fill_kv(int fd, const void *entries, size_t n, size_t stride, size_t key_size)
+{
+	size_t chunk = 4096;
+	void *keys = NULL, *vals = NULL;
+	int err = 0;
+	bool batch = true;
+
+	if (!n)
+		return 0;
+	keys = malloc(chunk * key_size);
+	vals = malloc(chunk * sizeof(__u32));
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n && !err; i += chunk) {
+		__u32 cnt = n - i < chunk ? n - i : chunk;
+
+		for (__u32 j = 0; j < cnt; j++) {
+			const char *e = (const char *)entries + (i + j) * stride;
+
+			memcpy((char *)keys + j * key_size, e, key_size);
+			memcpy((char *)vals + j * sizeof(__u32), e + stride - sizeof(__u32),
+			       sizeof(__u32));
+		}
+		if (batch) {
+			__u32 count = cnt;
+
+			if (!bpf_map_update_batch(fd, keys, vals, &count, NULL))
+				continue;
+			if (errno != EINVAL && errno != EOPNOTSUPP) {
+				err = -errno;
+				break;
+			}
+			batch = false;
+		}
+		for (__u32 j = 0; j < cnt; j++)
+			if (bpf_map_update_elem(fd, (char *)keys + j * key_size,
+						(char *)vals + j * sizeof(__u32), BPF_ANY)) {
+				err = -errno;
+				break;
+			}
+	}
+out:
+	free(keys);
+	free(vals);
+	return err;
+}
+
+/* Counter ids follow rule names: a name that survives a reload keeps its id. */
+static int assign_counters(struct maps *m, const struct compiled *c, __u32 *ids)
+{
+	const struct fringe_slot_hdr *act = maps_active_hdr(m);
+	int active = m->meta->active & 1;
+	uint8_t *used = calloc(FRINGE_MAX_COUNTERS, 1);
+	struct fringe_rule_action *old = NULL;
+	uint32_t next = 1;
+	int err = 0;
+
+	if (!used)
+		return -ENOMEM;
+	used[0] = 1;
+	if (act->n_rules) {
+		old = calloc(act->n_rules, sizeof(*old));
+		if (!old || maps_read_actions(m, active, old, act->n_rules)) {
+			err = old ? -EIO : -ENOMEM;
+			goto out;
+		}
+		for (uint32_t i = 0; i < act->n_rules; i++)
+			if (old[i].counter_id < FRINGE_MAX_COUNTERS)
+				used[old[i].counter_id] = 1;
+	}
+	for (uint32_t r = 0; r < c->n_rules; r++) {
+		ids[r] = 0;
+		for (uint32_t id = 1; id < FRINGE_MAX_COUNTERS; id++)
+			if (used[id] == 1 && !strncmp(m->names[id].name, c->names[r], FRINGE_NAME_LEN)) {
+				ids[r] = id;
+				used[id] = 2;	/* taken by the new policy */
+				break;
+			}
+	}
+	for (uint32_t r = 0; r < c->n_rules; r++) {
+		void *zero;
+
+		if (ids[r])
+			continue;
+		while (next < FRINGE_MAX_COUNTERS && used[next])
+			next++;
+		if (next >= FRINGE_MAX_COUNTERS) {
+			err = -ENOSPC;
+			goto out;
+		}
+		ids[r] = next;
+		used[next] = 2;
+		/* A fresh id starts from zero: counters, bucket, name. */
+		zero = calloc(m->ncpus, sizeof(struct fringe_counter));
+		if (!zero) {
+			err = -ENOMEM;
+			goto out;
+		}
+		if (bpf_map_update_elem(m->fd[M_RULE_STATS], &next, zero, BPF_ANY) ||
+		    bpf_map_update_elem(m->fd[M_BUCKETS], &next, zero, BPF_ANY))
+			err = -errno;
+		free(zero);
+		if (err)
+			goto out;
+		memset(m->names[next].name, 0, FRINGE_NAME_LEN);
+		memcpy(m->names[next].name, c->names[r], FRINGE_NAME_LEN);
+	}
+out:
+	free(old);
+	free(used);
+	return err;
+}
+
+int maps_load_policy(struct maps *m, const struct compiled *c, uint64_t *generation)
+{
+	int fds[M__COUNT], err, target;
+	struct fringe_rule_action *actions = NULL;
+	struct fringe_xdp *tmpl = m->skel;
+	struct fringe_slot_hdr *h;
+	struct timespec now;
+	__u32 *ids = NULL;
+
+	for (int i = 0; i < M__COUNT; i++)
+		fds[i] = -1;
+	err = maps_lock(m);
+	if (err)
+		return err;
+	if (!tmpl) {
+		tmpl = fringe_xdp__open();
+		if (!tmpl)
+			return -errno;
+	}
+	target = !(m->meta->active & 1);
+
+	ids = calloc(c->n_rules + 1, sizeof(*ids));
+	actions = calloc(c->n_rules + 1, sizeof(*actions));
+	if (!ids || !actions) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = assign_counters(m, c, ids);
+	if (err) {
+		pr_err("cannot assign rule counters: %s", strerror(-err));
+		goto out;
+	}
+	for (uint32_t r = 0; r < c->n_rules; r++) {
+		actions[r] = c->actions[r];
+		actions[r].counter_id = ids[r];
+	}
+
+	/* Build the whole new policy in fresh maps; nothing live changes yet. */
+	for (int i = M_SLOT_FIRST; i <= M_SLOT_LAST; i++) {
+		fds[i] = inner_create(tmpl, i);
+		if (fds[i] < 0) {
+			err = fds[i];
+			pr_err("cannot create map for %s: %s", maps_names[i], strerror(-err));
+			goto out;
+		}
+	}
+	err = fill_mmap(fds[M_SLOT_BITMAPS], sizeof(struct fringe_bitmap), FRINGE_MAX_BITMAPS,
+			c->bitmaps, c->n_bitmaps);
+	if (!err)
+		err = fill_mmap(fds[M_SLOT_DIMTAB], sizeof(__u32), FRINGE_TAB_SIZE, c->dimtab,
+				FRINGE_TAB_SIZE);
+	if (!err)
+		err = fill_mmap(fds[M_SLOT_RULES], sizeof(*actions), FRINGE_MAX_RULES, actions,
+				c->n_rules);
+	if (!err)
+		err = fill_kv(fds[M_SLOT_LPM4], c->lpm4, c->n_lpm4, sizeof(*c->lpm4),
+			      sizeof(struct fringe_lpm4_key));
+	if (!err)
+		err = fill_kv(fds[M_SLOT_LPM6], c->lpm6, c->n_lpm6, sizeof(*c->lpm6),
+			      sizeof(struct fringe_lpm6_key));
+	if (!err)
+		err = fill_kv(fds[M_SLOT_HASH], c->hash, c->n_hash, sizeof(*c->hash),
+			      sizeof(struct fringe_hkey));
+	if (err) {
+		pr_err("cannot fill policy maps: %s", strerror(-err));
+		goto out;
+	}
+	for (size_t i = 0; i < c->n_steer_ifindex; i++) {
+		struct bpf_devmap_val v = { .ifindex = c->steer_ifindex[i] };
+
+		if (bpf_map_update_elem(m->fd[M_DEVMAP], &c->steer_ifindex[i], &v, BPF_ANY)) {
+			err = -errno;
+			pr_err("cannot add interface %u to the steering map: %s",
+			       c->steer_ifindex[i], strerror(errno));
+			goto out;
+		}
+	}
+	if (c->uses_cpumap) {
+		for (int cpu = 0; cpu < m->ncpus; cpu++) {
+			struct bpf_cpumap_val v = { .qsize = 2048 };
+			__u32 k = cpu;
+
+			if (bpf_map_update_elem(m->fd[M_CPUMAP], &k, &v, BPF_ANY)) {
+				err = -errno;
+				pr_err("cannot set up cpu %d for steering: %s", cpu, strerror(errno));
+				goto out;
+			}
+		}
+	}
+
+	/* Install into the inactive slot, then flip the switch. */
+	for (int i = M_SLOT_FIRST; i <= M_SLOT_LAST; i++) {
+		__u32 k = target;
+
+		if (bpf_map_update_elem(m->fd[i], &k, &fds[i], BPF_ANY)) {
+			err = -errno;
+			pr_err("cannot install %s: %s", maps_names[i], strerror(errno));
+			goto out;
+		}
+	}
+	h = &m->meta->slot[target];
+	memset(h, 0, sizeof(*h));
+	clock_gettime(CLOCK_REALTIME, &now);
+	h->generation = (m->meta->slot[0].generation > m->meta->slot[1].generation ?
+			 m->meta->slot[0].generation : m->meta->slot[1].generation) + 1;
+	h->load_time_ns = now.tv_sec * 1000000000ULL + now.tv_nsec;
+	h->n_rules = c->n_rules;
+	h->dims_used = c->dims_used;
+	h->default_action = c->default_action;
+	memcpy(h->miss_bitmap, c->miss_bitmap, sizeof(h->miss_bitmap));
+	__atomic_store_n(&m->meta->active, target, __ATOMIC_RELEASE);
+	if (generation)
+		*generation = h->generation;
+out:
+	for (int i = 0; i < M__COUNT; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	if (tmpl != m->skel)
+		fringe_xdp__destroy(tmpl);
+	free(ids);
+	free(actions);
+	return err;
+}
+
+int maps_flip(struct maps *m)
+{
+	int err = maps_lock(m);
+	int other;
+
+	if (err)
+		return err;
+	other = !(m->meta->active & 1);
+	if (!m->meta->slot[other].generation)
+		return -ENOENT;
+	__atomic_store_n(&m->meta->active, other, __ATOMIC_RELEASE);
+	return 0;
+}
+
+void maps_note_load_failure(struct maps *m)
+{
+	__atomic_add_fetch(&m->meta->load_failures, 1, __ATOMIC_RELAXED);
+}
+
+/* ---- counters ------------------------------------------------------------------ */
+
+int maps_read_rule_counter(struct maps *m, uint32_t id, struct fringe_counter *out)
+{
+	struct fringe_counter *v = calloc(m->ncpus, sizeof(*v));
+
+	memset(out, 0, sizeof(*out));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(m->fd[M_RULE_STATS], &id, v)) {
+		free(v);
+		return -errno;
+	}
+	for (int i = 0; i < m->ncpus; i++) {
+		out->packets += v[i].packets;
+		out->bytes += v[i].bytes;
+	}
+	free(v);
+	return 0;
+}
+
+int maps_read_iface_stats(struct maps *m, uint32_t slot, struct fringe_iface_stats *out)
+{
+	struct fringe_iface_stats *v = calloc(m->ncpus, sizeof(*v));
+	const __u64 *src;
+	__u64 *dst = (__u64 *)out;
+
+	memset(out, 0, sizeof(*out));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(m->fd[M_IFACE_STATS], &slot, v)) {
+		free(v);
+		return -errno;
+	}
+	/* Every field is a __u64 counter: sum them word by word. */
+	for (int i = 0; i < m->ncpus; i++) {
+		src = (const __u64 *)&v[i];
+		for (size_t k = 0; k < sizeof(*out) / sizeof(__u64); k++)
+			dst[k] += src[k];
+	}
+	free(v);
+	return 0;
+}

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The pinned data-plane state: open or create it, swap policies in, read counters. */
+#ifndef FRINGE_MAPS_H
+#define FRINGE_MAPS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "fringe/abi.h"
+#include "compile.h"
+
+enum map_id {
+	M_META,
+	M_SLOT_BITMAPS,
+	M_SLOT_DIMTAB,
+	M_SLOT_LPM4,
+	M_SLOT_LPM6,
+	M_SLOT_HASH,
+	M_SLOT_RULES,
+	M_RULE_STATS,
+	M_RULE_NAMES,
+	M_BUCKETS,
+	M_SRC_BUCKETS,
+	M_IFSLOTS,
+	M_IFACES,
+	M_IFACE_STATS,
+	M_DEVMAP,
+	M_CPUMAP,
+	M__COUNT,
+};
+#define M_SLOT_FIRST M_SLOT_BITMAPS
+#define M_SLOT_LAST M_SLOT_RULES
+
+extern const char *const maps_names[M__COUNT];
+
+enum maps_flags {
+	MAPS_CREATE = 1 << 0,	/* create (and pin) the state when it is not there */
+	MAPS_PRIVATE = 1 << 1,	/* a fresh, unpinned instance (policy test, BPF tests) */
+};
+
+struct fringe_xdp;
+
+struct maps {
+	char pin_dir[256];
+	struct fringe_xdp *skel;	/* loaded object: private instances and creation */
+	int fd[M__COUNT];
+	struct fringe_meta *meta;	/* mmap of fringe_meta */
+	struct fringe_rule_name *names;	/* mmap of fringe_rule_names */
+	int ncpus;
+	int lock_fd;
+};
+
+int maps_prepare_pin_dir(const char *dir);
+struct bpf_object;
+/* Before loading an object that shares the pinned maps. */
+int maps_prepare_object(struct bpf_object *obj, const char *pin_dir);
+int maps_open(struct maps *m, const char *pin_dir, unsigned int flags);
+void maps_close(struct maps *m);
+/* Exclusive lock for writers (policy load, attach, detach). */
+int maps_lock(struct maps *m);
+
+/* Put a compiled policy in force atomically; returns 0 or -errno and changes nothing then. */
+int maps_load_policy(struct maps *m, const struct compiled *c, uint64_t *generation);
+/* Make the other slot active again (commit-confirm revert). */
+int maps_flip(struct maps *m);
+void maps_note_load_failure(struct maps *m);
+
+/* Active slot contents. */
+const struct fringe_slot_hdr *maps_active_hdr(const struct maps *m);
+int maps_read_actions(struct maps *m, int slot, struct fringe_rule_action *out, uint32_t n);
+
+/* Counters summed over CPUs. */
+int maps_read_rule_counter(struct maps *m, uint32_t id, struct fringe_counter *out);
+int maps_read_iface_stats(struct maps *m, uint32_t slot, struct fringe_iface_stats *out);
+
+/* Inner map of a slot, as a new fd (caller closes). */
+int maps_slot_inner_fd(struct maps *m, enum map_id outer, int slot);
+
+#endif

@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: GPL-2.0
+/* `fringe stats` and `fringe status`: counters and the state of the pin dir. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "attach.h"
+#include "cli.h"
+#include "maps.h"
+
+json_object *policy_show_doc(struct maps *m);
+
+static json_object *counter_obj(const struct fringe_counter *c)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "packets", ju64(c->packets));
+	json_object_object_add(o, "bytes", ju64(c->bytes));
+	return o;
+}
+
+/* Attached interfaces, in slot order; fn gets each one's info. */
+static void for_each_iface(struct maps *m,
+			   void (*fn)(struct maps *, __u32, const struct fringe_iface_info *, void *),
+			   void *arg)
+{
+	struct fringe_iface_info info;
+
+	for (__u32 s = 1; s < FRINGE_MAX_IFACES; s++)
+		if (!bpf_map_lookup_elem(m->fd[M_IFACES], &s, &info) && info.in_use)
+			fn(m, s, &info, arg);
+}
+
+static void stats_iface(struct maps *m, __u32 slot, const struct fringe_iface_info *info,
+			void *arg)
+{
+	json_object *o = json_object_new_object(), *v = json_object_new_object();
+	json_object *d = json_object_new_object();
+	struct fringe_iface_stats st;
+
+	maps_read_iface_stats(m, slot, &st);
+	json_object_object_add(o, "name", json_object_new_string_len(
+		info->name, strnlen(info->name, sizeof(info->name))));
+	json_object_object_add(o, "ifindex", ju64(info->ifindex));
+	for (int i = 0; i < FRINGE_V_MAX; i++)
+		json_object_object_add(v, fringe_verdict_names[i], counter_obj(&st.verdict[i]));
+	json_object_object_add(o, "verdicts", v);
+	for (int i = 0; i < FRINGE_DROP_MAX; i++)
+		if (fringe_drop_reason_names[i])
+			json_object_object_add(d, fringe_drop_reason_names[i], ju64(st.drops[i]));
+	json_object_object_add(o, "drops", d);
+	json_object_object_add(o, "non_ip", ju64(st.non_ip));
+	json_object_object_add(o, "fragments", ju64(st.fragments));
+	json_object_object_add(o, "spoofed", ju64(st.spoofed));
+	json_object_array_add(arg, o);
+}
+
+static json_object *stats_doc(struct maps *m)
+{
+	json_object *doc = json_object_new_object(), *ifs = json_object_new_array();
+
+	for_each_iface(m, stats_iface, ifs);
+	json_object_object_add(doc, "interfaces", ifs);
+	json_object_object_add(doc, "policy_generation", ju64(maps_active_hdr(m)->generation));
+	return doc;
+}
+
+static void stats_text(json_object *doc)
+{
+	json_object *ifs = json_object_object_get(doc, "interfaces");
+	size_t n = json_object_array_length(ifs);
+
+	if (!n)
+		printf("no interface attached\n");
+	for (size_t i = 0; i < n; i++) {
+		json_object *o = json_object_array_get_idx(ifs, i);
+		json_object *v = json_object_object_get(o, "verdicts");
+		json_object *d = json_object_object_get(o, "drops");
+
+		printf("%s:\n", jget_str(o, "name"));
+		json_object_object_foreach(v, name, c)
+			printf("  %-22s %14llu packets %16llu bytes\n", name, jget_u64(c, "packets"),
+			       jget_u64(c, "bytes"));
+		json_object_object_foreach(d, reason, cnt)
+			printf("  drop %-17s %14llu packets\n", reason,
+			       (unsigned long long)json_object_get_uint64(cnt));
+		printf("  %-22s %14llu packets\n", "non-ip (passed)", jget_u64(o, "non_ip"));
+		printf("  %-22s %14llu packets\n", "fragments", jget_u64(o, "fragments"));
+		printf("  %-22s %14llu packets\n", "spoofed", jget_u64(o, "spoofed"));
+	}
+}
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	stop = 1;
+}
+
+int cmd_stats(struct cli *g, int argc, char **argv)
+{
+	const char *interval;
+	struct maps m;
+	int err = 0;
+	long secs = 0;
+
+	if (cli_take_flag(&argc, argv, "--json"))
+		g->json = true;
+	interval = cli_take_opt(&argc, argv, "--interval", &err);
+	if (interval) {
+		char *end;
+
+		secs = strtol(interval, &end, 10);
+		if (*end || secs <= 0 || secs > 86400) {
+			fprintf(stderr, "fringe: bad --interval '%s' (seconds, 1-86400)\n", interval);
+			return EXIT_USAGE;
+		}
+	}
+	if (err || argc != 1)
+		return fprintf(stderr, "Usage: fringe stats [--json] [--interval SECONDS]\n"), EXIT_USAGE;
+	if (cli_open(g, &m, 0))
+		return 1;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	do {
+		json_object *doc = stats_doc(&m);
+
+		cli_print(g, doc, stats_text);
+		json_object_put(doc);
+		for (long i = 0; secs && i < secs * 10 && !stop; i++)
+			usleep(100000);
+	} while (secs && !stop);
+	maps_close(&m);
+	return 0;
+}
+
+/* ---- status -------------------------------------------------------------------- */
+
+static unsigned long long fdinfo_memlock(int fd)
+{
+	char path[64], line[128];
+	unsigned long long v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %llu", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+static void status_iface(struct maps *m, __u32 slot, const struct fringe_iface_info *info,
+			 void *arg)
+{
+	json_object *o = json_object_new_object();
+	unsigned int id = attach_find_ours(info->ifindex);
+
+	json_object_object_add(o, "name", json_object_new_string_len(
+		info->name, strnlen(info->name, sizeof(info->name))));
+	json_object_object_add(o, "ifindex", ju64(info->ifindex));
+	json_object_object_add(o, "mode", jstr(attach_mode_names[info->mode % 3]));
+	json_object_object_add(o, "prog_id", ju64(id));
+	json_object_object_add(o, "attached", json_object_new_boolean(id != 0));
+	json_object_array_add(arg, o);
+}
+
+static void add_map_mem(json_object *maps, const char *name, int fd, unsigned long long *total)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	json_object *o;
+	unsigned long long mem;
+
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return;
+	mem = fdinfo_memlock(fd);
+	*total += mem;
+	o = json_object_new_object();
+	json_object_object_add(o, "name", jstr(name));
+	json_object_object_add(o, "max_entries", ju64(info.max_entries));
+	json_object_object_add(o, "memlock_bytes", ju64(mem));
+	json_object_array_add(maps, o);
+}
+
+static json_object *status_doc(struct cli *g, struct maps *m)
+{
+	json_object *doc = json_object_new_object(), *ifs = json_object_new_array();
+	json_object *maps = json_object_new_array(), *pol = policy_show_doc(m), *p;
+	unsigned long long total = 0;
+	char name[96];
+
+	json_object_object_add(doc, "version", jstr(FRINGE_VERSION));
+	json_object_object_add(doc, "pin_dir", jstr(g->pin_dir));
+	for_each_iface(m, status_iface, ifs);
+	json_object_object_add(doc, "interfaces", ifs);
+	p = json_object_new_object();
+	json_object_object_add(p, "generation", ju64(jget_u64(pol, "generation")));
+	json_object_object_add(p, "rules", ju64(json_object_array_length(
+		json_object_object_get(pol, "rules"))));
+	json_object_object_add(p, "default", jstr(jget_str(json_object_object_get(pol, "default"),
+							   "verdict")));
+	json_object_object_add(p, "loaded_at", jstr(jget_str(pol, "loaded_at")));
+	json_object_object_add(p, "load_failures", ju64(jget_u64(pol, "load_failures")));
+	json_object_object_add(doc, "policy", p);
+	json_object_put(pol);
+	for (int i = 0; i < M__COUNT; i++) {
+		add_map_mem(maps, maps_names[i], m->fd[i], &total);
+		if (i >= M_SLOT_FIRST && i <= M_SLOT_LAST)
+			for (int s = 0; s < 2; s++) {
+				int fd = maps_slot_inner_fd(m, i, s);
+
+				snprintf(name, sizeof(name), "%s[%d]", maps_names[i], s);
+				add_map_mem(maps, name, fd, &total);
+				if (fd >= 0)
+					close(fd);
+			}
+	}
+	json_object_object_add(doc, "maps", maps);
+	json_object_object_add(doc, "memlock_bytes", ju64(total));
+	return doc;
+}
+
+static void status_text(json_object *doc)
+{
+	json_object *ifs = json_object_object_get(doc, "interfaces");
+	json_object *p = json_object_object_get(doc, "policy");
+
+	printf("fringe %s, pin dir %s\n", jget_str(doc, "version"), jget_str(doc, "pin_dir"));
+	printf("interfaces:\n");
+	if (!json_object_array_length(ifs))
+		printf("  (none)\n");
+	for (size_t i = 0; i < json_object_array_length(ifs); i++) {
+		json_object *o = json_object_array_get_idx(ifs, i);
+		json_object *att = json_object_object_get(o, "attached");
+
+		printf("  %-16s %-8s prog %-6llu %s\n", jget_str(o, "name"), jget_str(o, "mode"),
+		       jget_u64(o, "prog_id"),
+		       json_object_get_boolean(att) ? "attached" : "NOT ATTACHED (removed outside fringe?)");
+	}
+	if (jget_u64(p, "generation"))
+		printf("policy: generation %llu, %llu rules, default %s, loaded %s\n",
+		       jget_u64(p, "generation"), jget_u64(p, "rules"), jget_str(p, "default"),
+		       jget_str(p, "loaded_at"));
+	else
+		printf("policy: none loaded (every packet passes)\n");
+	printf("policy load failures: %llu\n", jget_u64(p, "load_failures"));
+	printf("map memory: %.1f MiB\n", jget_u64(doc, "memlock_bytes") / 1048576.0);
+}
+
+int cmd_status(struct cli *g, int argc, char **argv)
+{
+	json_object *doc;
+	struct maps m;
+
+	if (cli_take_flag(&argc, argv, "--json"))
+		g->json = true;
+	if (argc != 1)
+		return fprintf(stderr, "Usage: fringe status [--json]\n"), EXIT_USAGE;
+	if (cli_open(g, &m, 0))
+		return 1;
+	doc = status_doc(g, &m);
+	cli_print(g, doc, status_text);
+	json_object_put(doc);
+	maps_close(&m);
+	return 0;
+}
