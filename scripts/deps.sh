@@ -12,7 +12,7 @@ PKGS=(
 	iproute2 iputils-ping ethtool tcpdump netcat-openbsd
 	mosquitto mosquitto-clients # demo: a real MQTT broker and clients
 	nftables gnuplot-nox        # bench: the nftables peer and the scaling plot
-	python3-scapy               # crafting packets in integration tests (/usr/bin/python3)
+	python3 python3-scapy       # JSON checks and packet crafting in tests (/usr/bin/python3)
 )
 
 missing=()

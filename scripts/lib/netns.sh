@@ -1,0 +1,243 @@
+# SPDX-License-Identifier: GPL-2.0
+# Test-host harness (source it): namespaces, veth pairs, background processes, bpffs pin dirs, one cleanup.
+#
+# Everything created here is recorded and removed by harness_cleanup, which
+# runs on EXIT, INT and TERM. Scripts that need extra teardown register it
+# with harness_on_cleanup instead of setting their own trap.
+#
+#   ns_add SHORT                      create namespace $(ns SHORT), lo up
+#   ns SHORT                          print the full namespace name
+#   nsx SHORT CMD...                  run CMD inside the namespace
+#   veth_add NS_A IF_A ADDR_A MAC_A NS_B IF_B ADDR_B MAC_B
+#                                     veth pair between two namespaces; ADDR is
+#                                     CIDR or "-", MAC is an address or "-"
+#   ns_bg SHORT LOG CMD...            run CMD in the background in a namespace
+#                                     (SHORT "-" = current one); PID in BG_PID
+#   bg_stop PID                       stop a recorded background process now
+#   pin_mount                         private bpffs under /run, path in PIN
+#   harness_tmpdir                    private temp dir, path in TMPD
+#   skip REASON / fail REASON         exit 77 / exit 1 with the reason
+#   require_root, require_cmd CMD...  skip when missing
+#   wait_until SECONDS CMD...         poll CMD every 0.1 s until it succeeds
+#   wait_listen SHORT tcp|udp ADDR PORT [SECONDS]
+#   run_rc CMD...                     run CMD, stdout/stderr to $TMPD/out, $TMPD/err, status in RC
+#   json_eval FILE EXPR               print a Python expression over the JSON in FILE (d)
+#   step TITLE / info TEXT            narration
+#   harness_on_cleanup CMD            extra teardown, run first by harness_cleanup
+#   harness_cleanup                   the one teardown (idempotent, silent)
+#   harness_reap_stale                remove what killed runs left (their PID is gone)
+#
+# Namespaces are "$NS_PREFIX$SHORT". PYTHON is Debian's /usr/bin/python3.
+# skip/fail inside $(...) only end the subshell: call them at top level.
+
+# Unique per run so parallel and stale runs never collide. The runner may
+# hand one down; nested harnesses (a script run by a test) get their own.
+NS_PREFIX=${FRINGE_TEST_PREFIX:-fr$$-}
+unset FRINGE_TEST_PREFIX
+PYTHON=/usr/bin/python3
+
+_H_NS=()		# namespaces created
+_H_PIDS=()		# background processes started
+_H_PINS=()		# bpffs mounts
+_H_DIRS=()		# temp dirs
+_H_HOOKS=()		# extra cleanup commands, run first (last registered first)
+_H_DONE=0
+BG_PID=
+PIN=
+TMPD=
+RC=0
+
+skip() { echo "SKIP: $*"; exit 77; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+info() { echo "  $*"; }
+step() { printf '\n==> %s\n' "$*"; }
+
+require_root() { [ "$(id -u)" -eq 0 ] || skip "needs root"; }
+require_cmd() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || skip "needs $c"
+	done
+}
+
+ns() { printf '%s%s' "$NS_PREFIX" "$1"; }
+nsx() { local n=$1; shift; ip netns exec "$(ns "$n")" "$@"; }
+
+ns_add() {
+	local n; n=$(ns "$1")
+	ip netns add "$n" || fail "cannot create namespace $n"
+	_H_NS+=("$n")
+	ip -n "$n" link set lo up
+	# No duplicate address detection (links are private) and no router
+	# solicitations: IPv6 works at once and adds no background noise.
+	ip netns exec "$n" sysctl -qw net.ipv6.conf.default.accept_dad=0 \
+		net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.router_solicitations=0 \
+		>/dev/null 2>&1 || true
+}
+
+# veth_add NS_A IF_A ADDR_A MAC_A NS_B IF_B ADDR_B MAC_B
+# Both ends are created directly in their namespaces, never in the root one.
+# GRO is switched on at both ends: a veth drops frames XDP-redirected into it
+# unless its peer runs XDP or has GRO on.
+veth_add() {
+	local na nb; na=$(ns "$1"); nb=$(ns "$5")
+	local ia=$2 aa=$3 ma=$4 ib=$6 ab=$7 mb=$8
+	local opt_a=() opt_b=()
+	[ "$ma" = - ] || opt_a=(address "$ma")
+	[ "$mb" = - ] || opt_b=(address "$mb")
+	ip -n "$na" link add "$ia" "${opt_a[@]}" type veth peer name "$ib" "${opt_b[@]}" netns "$nb" ||
+		fail "cannot create veth $ia ($na) <-> $ib ($nb)"
+	[ "$aa" = - ] || ip -n "$na" addr add "$aa" dev "$ia"
+	[ "$ab" = - ] || ip -n "$nb" addr add "$ab" dev "$ib"
+	ip -n "$na" link set "$ia" up
+	ip -n "$nb" link set "$ib" up
+	ip netns exec "$na" ethtool -K "$ia" gro on >/dev/null 2>&1 || true
+	ip netns exec "$nb" ethtool -K "$ib" gro on >/dev/null 2>&1 || true
+}
+
+# ns_bg SHORT LOG CMD... — `ip netns exec` execs CMD, so BG_PID is CMD's own PID.
+# Background commands of a non-interactive shell ignore SIGINT: cleanup
+# stops them with SIGTERM.
+ns_bg() {
+	local n=$1 log=$2; shift 2
+	if [ "$n" = - ]; then
+		"$@" >"$log" 2>&1 </dev/null &
+	else
+		ip netns exec "$(ns "$n")" "$@" >"$log" 2>&1 </dev/null &
+	fi
+	BG_PID=$!
+	_H_PIDS+=("$BG_PID")
+}
+
+# bg_stop PID: SIGTERM, then SIGKILL after 2 s; waits so the PID is reaped.
+bg_stop() {
+	local p=$1 i
+	if kill -TERM "$p" 2>/dev/null; then
+		for i in $(seq 20); do
+			kill -0 "$p" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$p" 2>/dev/null || true
+	fi
+	wait "$p" 2>/dev/null || true
+}
+
+# A private bpffs for --pin-dir: `ip netns exec` remounts /sys, so a pin dir
+# under /sys/fs/bpf would not be visible inside the namespaces.
+pin_mount() {
+	PIN=/run/fringe-test-${NS_PREFIX%-}-${#_H_PINS[@]}
+	mkdir -p "$PIN" || fail "cannot create $PIN"
+	_H_PINS+=("$PIN")
+	mount -t bpf bpf "$PIN" || fail "cannot mount bpffs at $PIN"
+	# libxdp keeps its dispatcher pins in a bpffs too; give it this one.
+	export LIBXDP_BPFFS=${LIBXDP_BPFFS:-$PIN}
+}
+
+harness_tmpdir() {
+	TMPD=$(mktemp -d /tmp/fringe-test.XXXXXX) || fail "mktemp failed"
+	_H_DIRS+=("$TMPD")
+}
+
+harness_on_cleanup() { _H_HOOKS+=("$*"); }
+
+# Idempotent; never fails; prints nothing (a skip reason must stay the last line).
+harness_cleanup() {
+	local i p n d
+	[ "$_H_DONE" = 1 ] && return 0
+	_H_DONE=1
+	set +e
+	for ((i = ${#_H_HOOKS[@]} - 1; i >= 0; i--)); do
+		eval "${_H_HOOKS[i]}" >/dev/null 2>&1
+	done
+	for p in "${_H_PIDS[@]}"; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in "${_H_PIDS[@]}"; do
+		bg_stop "$p"
+	done
+	for n in "${_H_NS[@]}"; do
+		ip netns del "$n" 2>/dev/null
+	done
+	for d in "${_H_PINS[@]}"; do
+		if mountpoint -q "$d"; then
+			umount "$d" 2>/dev/null || umount -l "$d" 2>/dev/null
+		fi
+		rmdir "$d" 2>/dev/null
+	done
+	for d in "${_H_DIRS[@]}"; do
+		rm -rf -- "$d"
+	done
+	_H_PIDS=() _H_NS=() _H_PINS=() _H_DIRS=() _H_HOOKS=()
+	return 0
+}
+
+# Remove namespaces and pin dirs that a killed run left behind (its PID is gone).
+harness_reap_stale() {
+	local n d pid
+	for n in $(ip netns list 2>/dev/null | awk '{print $1}'); do
+		[[ $n =~ ^fr([0-9]+)[a-z0-9]*- ]] || continue
+		pid=${BASH_REMATCH[1]}
+		kill -0 "$pid" 2>/dev/null || ip netns del "$n" 2>/dev/null
+	done
+	for d in /run/fringe-test-fr*; do
+		[ -d "$d" ] || continue
+		[[ $d =~ ^/run/fringe-test-fr([0-9]+) ]] || continue
+		pid=${BASH_REMATCH[1]}
+		kill -0 "$pid" 2>/dev/null && continue
+		mountpoint -q "$d" && { umount "$d" 2>/dev/null || umount -l "$d" 2>/dev/null; }
+		rmdir "$d" 2>/dev/null
+	done
+	return 0
+}
+
+trap harness_cleanup EXIT
+trap 'harness_cleanup; exit 130' INT
+trap 'harness_cleanup; exit 143' TERM
+
+wait_until() {
+	local t=$1 end; shift
+	end=$((SECONDS + t))
+	until "$@" >/dev/null 2>&1; do
+		[ "$SECONDS" -lt "$end" ] || return 1
+		sleep 0.1
+	done
+}
+
+_listening() { nsx "$1" ss -Hln "--$2" "src $3:$4" | grep -q .; }
+wait_listen() { wait_until "${5:-5}" _listening "$1" "$2" "$3" "$4"; }
+
+# run_rc CMD...: never trips set -e; RC holds the exit status.
+# shellcheck disable=SC2034 # RC is read by the sourcing script
+run_rc() {
+	[ -n "$TMPD" ] || harness_tmpdir
+	RC=0
+	"$@" >"$TMPD/out" 2>"$TMPD/err" || RC=$?
+}
+
+# json_eval FILE EXPR: EXPR sees d (the document) and helpers:
+# iface(NAME), rule(NAME), total_drops(REASON), find(OBJ, KEY) (first value
+# of KEY anywhere in OBJ, or None).
+json_eval() {
+	"$PYTHON" - "$1" "$2" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+def iface(n):
+    return next(i for i in d["interfaces"] if i["name"] == n)
+def rule(n):
+    return next(r for r in d["rules"] if r["name"] == n)
+def total_drops(reason):
+    return sum(i.get("drops", {}).get(reason, 0) for i in d["interfaces"])
+def find(o, key):
+    if isinstance(o, dict):
+        if key in o:
+            return o[key]
+        o = list(o.values())
+    if isinstance(o, list):
+        for v in o:
+            r = find(v, key)
+            if r is not None:
+                return r
+    return None
+print(eval(sys.argv[2]))
+EOF
+}
