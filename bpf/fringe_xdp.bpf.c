@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
-/* fringe_xdp_ingress: parse, classify against the active policy, act, count. */
+/* fringe_xdp_ingress: parse, find the flow's rule (cached or classified), act, count. */
 #include "lib/common.h"
 #include "lib/maps.h"
 #include "lib/parse.h"
 #include "lib/policy.h"
+#include "lib/flow.h"
 #include "lib/limit.h"
 #include "lib/stats.h"
 
@@ -31,56 +32,84 @@ static __always_inline int act(const struct fringe_rule_action *a, const struct 
 	}
 }
 
+/* Judge an IP packet under the active policy: an XDP action or -reason. */
+static __always_inline int judge(struct xdp_md *ctx, struct pkt *p, struct fringe_iface_stats *st,
+				 struct fringe_flow **flp)
+{
+	const struct fringe_rule_action *a;
+	const struct fringe_slot_hdr *hdr;
+	struct fringe_flow *fl = NULL;
+	struct fringe_flow_key fk;
+	struct fringe_meta *meta;
+	__u32 zero = 0, slot, rule;
+	int spoofed = 0;
+	void *rules;
+	__u64 now;
+
+	meta = bpf_map_lookup_elem(&fringe_meta, &zero);
+	if (!meta)
+		return XDP_PASS;
+	/* One read of the switch: this packet sees one complete policy. */
+	slot = READ_ONCE(meta->active) & 1;
+	hdr = &meta->slot[slot];
+
+	if (meta->flags & FRINGE_META_FLOWS) {
+		now = bpf_ktime_get_coarse_ns();
+		flow_key(&fk, p, ctx->ingress_ifindex);
+		fl = flow_get(&fk, now);
+		*flp = fl;
+	}
+	if (fl && fl->generation == hdr->generation) {
+		rule = fl->rule;
+		spoofed = fl->spoofed;
+	} else {
+		rule = policy_classify(ctx, p, slot, hdr, &spoofed);
+		if (fl) {
+			fl->generation = hdr->generation;
+			fl->rule = rule;
+			fl->spoofed = spoofed;
+		}
+	}
+	if (fl)
+		flow_account(fl, p->len, now);
+	if (spoofed && st)
+		st->spoofed++;
+
+	if (rule >= FRINGE_MAX_RULES) {
+		stats_rule(0, p->len);
+		return hdr->default_action == FRINGE_ACT_DROP ? -FRINGE_DROP_POLICY : XDP_PASS;
+	}
+	rules = bpf_map_lookup_elem(&fringe_slot_rules, &slot);
+	if (!rules)
+		return XDP_PASS;
+	a = bpf_map_lookup_elem(rules, &rule);
+	if (!a)
+		return XDP_PASS;
+	stats_rule(a->counter_id, p->len);
+	return act(a, p);
+}
+
 SEC("xdp")
 int fringe_xdp_ingress(struct xdp_md *ctx)
 {
 	struct fringe_iface_stats *st = stats_iface(ctx->ingress_ifindex);
+	struct fringe_flow *fl = NULL;
 	struct pkt p = {};
-	struct fringe_meta *meta;
-	const struct fringe_slot_hdr *hdr;
-	const struct fringe_rule_action *a;
-	void *rules;
-	__u32 zero = 0, slot, rule;
-	int spoofed = 0, ret;
+	int ret;
 
 	ret = parse_packet(ctx, &p);
-	if (ret < 0)
-		return stats_exit(st, XDP_DROP, -ret, p.len);
 	if (ret == PARSE_NON_IP) {
 		if (st)
 			st->non_ip++;
 		return stats_exit(st, XDP_PASS, 0, p.len);
 	}
-	if (st && p.frag)
-		st->fragments++;
-
-	meta = bpf_map_lookup_elem(&fringe_meta, &zero);
-	if (!meta)
-		return stats_exit(st, XDP_PASS, 0, p.len);
-	/* One read of the switch: this packet sees one complete policy. */
-	slot = READ_ONCE(meta->active) & 1;
-	hdr = &meta->slot[slot];
-
-	rule = policy_classify(ctx, &p, slot, hdr, &spoofed);
-	if (spoofed && st)
-		st->spoofed++;
-
-	if (rule == POLICY_NO_MATCH || rule >= FRINGE_MAX_RULES) {
-		stats_rule(0, p.len);
-		if (hdr->default_action == FRINGE_ACT_DROP)
-			return stats_exit(st, XDP_DROP, FRINGE_DROP_POLICY, p.len);
-		return stats_exit(st, XDP_PASS, 0, p.len);
+	if (ret == PARSE_IP) {
+		if (st && p.frag)
+			st->fragments++;
+		ret = judge(ctx, &p, st, &fl);
+		if (fl)
+			fl->action = ret < 0 ? XDP_DROP : ret;
 	}
-
-	rules = bpf_map_lookup_elem(&fringe_slot_rules, &slot);
-	if (!rules)
-		return stats_exit(st, XDP_PASS, 0, p.len);
-	a = bpf_map_lookup_elem(rules, &rule);
-	if (!a)
-		return stats_exit(st, XDP_PASS, 0, p.len);
-	stats_rule(a->counter_id, p.len);
-
-	ret = act(a, &p);
 	if (ret < 0)
 		return stats_exit(st, XDP_DROP, -ret, p.len);
 	return stats_exit(st, ret, 0, p.len);

@@ -146,6 +146,13 @@ static uint32_t pool_intern(struct pool *P, const struct work *w)
 		ok_;                                                            \
 	})
 
+/* An IPv4 entry of length >= 24, in emission (sorted) order, for host blocks. */
+struct v4long {
+	struct pol_prefix p;
+	uint32_t bitmap;
+	long idx;		/* trie entry, -1 for a host */
+};
+
 struct compiler {
 	const struct policy *p;
 	const struct compile_env *env;
@@ -153,6 +160,9 @@ struct compiler {
 	struct compiled *c;
 	struct pool P;
 	size_t cap_lpm4, cap_lpm6, cap_hash;
+	void *stack;		/* compile_family's ancestor stack, 129 levels */
+	struct v4long *v4long;
+	size_t n_v4long, cap_v4long, cap_hosts4;
 	int err;
 };
 
@@ -366,32 +376,120 @@ static bool pfx_contains(const struct pol_prefix *a, const struct pol_prefix *b)
 	return !rem || !((a->addr[full] ^ b->addr[full]) & (0xff << (8 - rem)));
 }
 
-static void emit_lpm(struct compiler *C, uint8_t field, const struct pol_prefix *p, uint32_t b)
+/* Emit a trie entry, or a hash entry for a host address; returns the trie entry's index. */
+static long emit_addr(struct compiler *C, uint8_t field, const struct pol_prefix *p, uint32_t b)
 {
-	if (p->family == 4) {
+	bool v4 = p->family == 4;
+
+	if (v4 && p->len >= FRINGE_HOST_COVER4) {
+		struct v4long e = { *p, b, -1 };
+
+		if (!PUSH(C->v4long, C->n_v4long, C->cap_v4long, e))
+			C->err = -ENOMEM;
+		if (p->len == 32)
+			return -1;
+	}
+	if (!v4 && p->len == 128) {
+		emit_hash(C, field == FRINGE_DIM_SRC ? FRINGE_HK_SRC6 : FRINGE_HK_DST6, p->addr, 16, b);
+		return -1;
+	}
+	if (v4) {
 		struct lpm4_entry e = { .key = { .prefixlen = 8 + p->len, .field = field },
 					.bitmap = b };
 
 		memcpy(e.key.addr, p->addr, 4);
-		if (!PUSH(C->c->lpm4, C->c->n_lpm4, C->cap_lpm4, e))
+		if (!PUSH(C->c->lpm4, C->c->n_lpm4, C->cap_lpm4, e)) {
 			C->err = -ENOMEM;
+			return -1;
+		}
+		if (p->len >= FRINGE_HOST_COVER4)
+			C->v4long[C->n_v4long - 1].idx = C->c->n_lpm4 - 1;
+		return C->c->n_lpm4 - 1;
 	} else {
 		struct lpm6_entry e = { .key = { .prefixlen = 8 + p->len, .field = field },
 					.bitmap = b };
 
 		memcpy(e.key.addr, p->addr, 16);
-		if (!PUSH(C->c->lpm6, C->c->n_lpm6, C->cap_lpm6, e))
+		if (!PUSH(C->c->lpm6, C->c->n_lpm6, C->cap_lpm6, e)) {
 			C->err = -ENOMEM;
+			return -1;
+		}
+		return C->c->n_lpm6 - 1;
 	}
 }
 
+static void flag_hosts6(struct compiler *C, long idx)
+{
+	if (idx >= 0)
+		C->c->lpm6[idx].bitmap |= FRINGE_LPM_HOSTS;
+}
+
+/* Each /24 that holds host addresses becomes a block of 256 bitmap indexes,
+ * painted from the /24 down to its hosts (parents come first in v4long), and
+ * its trie entries (the /24 and the nets inside it) name the block. */
+static void build_host_blocks(struct compiler *C)
+{
+	struct v4long *v = C->v4long;
+	size_t n = C->n_v4long;
+
+	for (size_t i = 0; i < n;) {
+		struct fringe_host_block blk;
+		bool hosts = false;
+		size_t j = i + 1;
+		uint32_t bi;
+
+		if (v[i].p.len != FRINGE_HOST_COVER4) {
+			i++;
+			continue;
+		}
+		while (j < n && pfx_contains(&v[i].p, &v[j].p)) {
+			hosts |= v[j].p.len == 32;
+			j++;
+		}
+		if (!hosts) {
+			i = j;
+			continue;
+		}
+		if (C->c->n_hosts4 >= FRINGE_MAX_HOST_BLOCKS) {
+			C->err = -E2BIG;
+			diags_add(C->d, (struct pol_loc){ 1, 1 },
+				  "host addresses spread over more than %d /24s; use prefixes or fewer sets",
+				  FRINGE_MAX_HOST_BLOCKS);
+			return;
+		}
+		bi = C->c->n_hosts4;
+		for (size_t k = i; k < j; k++) {
+			uint32_t lo = v[k].p.addr[3], span = 1u << (32 - v[k].p.len);
+
+			for (uint32_t a = lo; a < lo + span && a < 256; a++)
+				blk.bitmap[a] = v[k].bitmap;
+			if (v[k].idx >= 0)
+				C->c->lpm4[v[k].idx].bitmap = FRINGE_LPM_HOSTS |
+							      bi << FRINGE_LPM_BLOCK_SHIFT;
+		}
+		if (!PUSH(C->c->hosts4, C->c->n_hosts4, C->cap_hosts4, blk)) {
+			C->err = -ENOMEM;
+			return;
+		}
+		i = j;
+	}
+}
+
+#define NO_OWN_RULE UINT32_MAX	/* a synthetic cover prefix */
+
+struct addr_frame {
+	struct pol_prefix p;
+	struct work w;
+	long idx;		/* trie entry, -1 when none */
+};
+
+/* Prefixes nest: each one's bitmap is its ancestors' plus its own rules.
+ * v is sorted by address then length, so ancestors come first. */
 static void compile_family(struct compiler *C, uint8_t field, const struct work *W,
 			   struct pfx_rule *v, size_t n, uint8_t family)
 {
-	static struct {
-		struct pol_prefix p;
-		struct work w;
-	} stack[130];
+	struct addr_frame *stack = C->stack;
+	uint8_t full = family == 4 ? 32 : 128;
 	int top = 0;
 	size_t i = 0;
 
@@ -399,24 +497,46 @@ static void compile_family(struct compiler *C, uint8_t field, const struct work 
 	memset(&stack[0].p, 0, sizeof(stack[0].p));
 	stack[0].p.family = family;
 	stack[0].w = *W;
+	stack[0].idx = -1;
 	while (i < n && v[i].p.len == 0)
-		work_set(&C->P, &stack[0].w, v[i++].rule);
+		if (v[i++].rule != NO_OWN_RULE)
+			work_set(&C->P, &stack[0].w, v[i - 1].rule);
 	if (!work_empty(&stack[0].w))
-		emit_lpm(C, field, &stack[0].p, intern(C, &stack[0].w));
+		stack[0].idx = emit_addr(C, field, &stack[0].p, intern(C, &stack[0].w));
 
 	while (i < n) {
 		size_t j = i;
 
 		while (top > 0 && !pfx_contains(&stack[top].p, &v[i].p))
 			top--;
+		if (family == 6 && v[i].p.len == full)
+			flag_hosts6(C, stack[top].idx);
 		stack[top + 1].w = stack[top].w;
 		top++;
 		stack[top].p = v[i].p;
-		while (j < n && v[j].p.len == v[i].p.len && !memcmp(v[j].p.addr, v[i].p.addr, 16))
-			work_set(&C->P, &stack[top].w, v[j++].rule);
-		emit_lpm(C, field, &stack[top].p, intern(C, &stack[top].w));
+		while (j < n && v[j].p.len == v[i].p.len && !memcmp(v[j].p.addr, v[i].p.addr, 16)) {
+			if (v[j].rule != NO_OWN_RULE)
+				work_set(&C->P, &stack[top].w, v[j].rule);
+			j++;
+		}
+		stack[top].idx = emit_addr(C, field, &stack[top].p, intern(C, &stack[top].w));
 		i = j;
 	}
+	if (family == 4) {
+		build_host_blocks(C);
+		C->n_v4long = 0;
+	}
+}
+
+/* A synthetic cover prefix above each host, so the trie says when to probe the hash. */
+static struct pol_prefix host_cover(const struct pol_prefix *h)
+{
+	struct pol_prefix c = *h;
+	int len = h->family == 4 ? FRINGE_HOST_COVER4 : FRINGE_HOST_COVER6;
+
+	c.len = len;
+	memset(c.addr + len / 8, 0, 16 - len / 8);
+	return c;
 }
 
 static void compile_addr(struct compiler *C, int dim, uint32_t bit, bool src)
@@ -434,8 +554,10 @@ static void compile_addr(struct compiler *C, int dim, uint32_t bit, bool src)
 			continue;
 		for (size_t i = 0; i < np; i++) {
 			struct pfx_rule e = { px[i], r };
+			bool host = px[i].len == (px[i].family == 4 ? 32 : 128);
+			struct pfx_rule cover = { host_cover(&px[i]), NO_OWN_RULE };
 
-			if (!PUSH(v, n, cap, e)) {
+			if (!PUSH(v, n, cap, e) || (host && !PUSH(v, n, cap, cover))) {
 				C->err = -ENOMEM;
 				free(v);
 				return;
@@ -662,7 +784,8 @@ int compile_policy(const struct policy *p, const struct compile_env *env, struct
 	out->dimtab = calloc(FRINGE_TAB_SIZE, sizeof(*out->dimtab));
 	out->actions = calloc(p->n_rules + 1, sizeof(*out->actions));
 	out->names = calloc(p->n_rules + 1, sizeof(*out->names));
-	if (!out->dimtab || !out->actions || !out->names || pool_init(&C.P)) {
+	C.stack = calloc(130, sizeof(struct addr_frame));
+	if (!out->dimtab || !out->actions || !out->names || !C.stack || pool_init(&C.P)) {
 		C.err = -ENOMEM;
 		goto out;
 	}
@@ -700,6 +823,8 @@ int compile_policy(const struct policy *p, const struct compile_env *env, struct
 	out->n_bitmaps = C.P.n;
 	C.P.v = NULL;
 out:
+	free(C.stack);
+	free(C.v4long);
 	pool_free(&C.P);
 	if (!C.err && d->n > errors)
 		C.err = -EINVAL;
@@ -718,5 +843,6 @@ void compiled_free(struct compiled *c)
 	free(c->actions);
 	free(c->names);
 	free(c->steer_ifindex);
+	free(c->hosts4);
 	memset(c, 0, sizeof(*c));
 }

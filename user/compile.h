@@ -35,6 +35,8 @@ struct compiled {
 	size_t n_lpm6;
 	struct hash_entry *hash;
 	size_t n_hash;
+	struct fringe_host_block *hosts4;	/* IPv4 host blocks */
+	uint32_t n_hosts4;
 
 	struct fringe_rule_action *actions;	/* n_rules; counter_id is the loader's */
 	char (*names)[FRINGE_NAME_LEN];		/* n_rules */

@@ -34,6 +34,7 @@ const char *const maps_names[M__COUNT] = {
 	[M_SLOT_LPM6] = "fringe_slot_lpm6",
 	[M_SLOT_HASH] = "fringe_slot_hash",
 	[M_SLOT_RULES] = "fringe_slot_rules",
+	[M_SLOT_HOSTS4] = "fringe_slot_hosts4",
 	[M_RULE_STATS] = "fringe_rule_stats",
 	[M_RULE_NAMES] = "fringe_rule_names",
 	[M_BUCKETS] = "fringe_buckets",
@@ -43,6 +44,7 @@ const char *const maps_names[M__COUNT] = {
 	[M_IFACE_STATS] = "fringe_iface_stats",
 	[M_DEVMAP] = "fringe_devmap",
 	[M_CPUMAP] = "fringe_cpumap",
+	[M_FLOWS] = "fringe_flows",
 };
 
 static bool dir_is_empty(const char *dir)
@@ -450,6 +452,43 @@ out:
 	return err;
 }
 
+/* Per-source buckets of ids given out afresh (state[id] == 3) may be left by a rule
+ * that held the id before: drop them so the new rule starts with full buckets. */
+static int forget_src_buckets(struct maps *m, const uint8_t *state)
+{
+	struct fringe_src_bucket_key key, next, *dead = NULL;
+	size_t n = 0, cap = 0;
+	int fd = m->fd[M_SRC_BUCKETS], err = 0;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		if (next.counter_id < FRINGE_MAX_COUNTERS && state[next.counter_id] == 3) {
+			if (n == cap) {
+				size_t nc = cap ? 2 * cap : 64;
+				void *p = realloc(dead, nc * sizeof(*dead));
+
+				if (!p) {
+					err = -ENOMEM;
+					goto out;
+				}
+				dead = p;
+				cap = nc;
+			}
+			dead[n++] = next;
+		}
+		key = next;
+		prev = &key;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (bpf_map_delete_elem(fd, &dead[i]) && errno != ENOENT) {
+			err = -errno;
+			break;
+		}
+out:
+	free(dead);
+	return err;
+}
+
 /* Counter ids follow rule names: a name that survives a reload keeps its id. */
 static int assign_counters(struct maps *m, const struct compiled *c, __u32 *ids)
 {
@@ -494,8 +533,8 @@ static int assign_counters(struct maps *m, const struct compiled *c, __u32 *ids)
 			goto out;
 		}
 		ids[r] = next;
-		used[next] = 2;
-		/* A fresh id starts from zero: counters, bucket, name. */
+		used[next] = 3;	/* taken, afresh */
+		/* A fresh id starts from zero: counters, buckets, name. */
 		zero = calloc(m->ncpus, sizeof(struct fringe_counter));
 		if (!zero) {
 			err = -ENOMEM;
@@ -510,6 +549,7 @@ static int assign_counters(struct maps *m, const struct compiled *c, __u32 *ids)
 		memset(m->names[next].name, 0, FRINGE_NAME_LEN);
 		memcpy(m->names[next].name, c->names[r], FRINGE_NAME_LEN);
 	}
+	err = forget_src_buckets(m, used);
 out:
 	free(old);
 	free(used);
@@ -520,7 +560,8 @@ int maps_load_policy(struct maps *m, const struct compiled *c, uint64_t *generat
 {
 	int fds[M__COUNT], err, target;
 	struct fringe_rule_action *actions = NULL;
-	struct fringe_xdp *tmpl = m->skel;
+	/* A loaded object has dropped its inner-map templates: read them from a fresh open. */
+	struct fringe_xdp *tmpl = NULL;
 	struct fringe_slot_hdr *h;
 	struct timespec now;
 	__u32 *ids = NULL;
@@ -530,11 +571,9 @@ int maps_load_policy(struct maps *m, const struct compiled *c, uint64_t *generat
 	err = maps_lock(m);
 	if (err)
 		return err;
-	if (!tmpl) {
-		tmpl = fringe_xdp__open();
-		if (!tmpl)
-			return -errno;
-	}
+	tmpl = fringe_xdp__open();
+	if (!tmpl)
+		return -errno;
 	target = !(m->meta->active & 1);
 
 	ids = calloc(c->n_rules + 1, sizeof(*ids));
@@ -570,6 +609,9 @@ int maps_load_policy(struct maps *m, const struct compiled *c, uint64_t *generat
 	if (!err)
 		err = fill_mmap(fds[M_SLOT_RULES], sizeof(*actions), FRINGE_MAX_RULES, actions,
 				c->n_rules);
+	if (!err)
+		err = fill_mmap(fds[M_SLOT_HOSTS4], sizeof(struct fringe_host_block),
+				FRINGE_MAX_HOST_BLOCKS, c->hosts4, c->n_hosts4);
 	if (!err)
 		err = fill_kv(fds[M_SLOT_LPM4], c->lpm4, c->n_lpm4, sizeof(*c->lpm4),
 			      sizeof(struct fringe_lpm4_key));
@@ -633,8 +675,7 @@ out:
 	for (int i = 0; i < M__COUNT; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
-	if (tmpl != m->skel)
-		fringe_xdp__destroy(tmpl);
+	fringe_xdp__destroy(tmpl);
 	free(ids);
 	free(actions);
 	return err;

@@ -17,6 +17,7 @@ enum map_id {
 	M_SLOT_LPM6,
 	M_SLOT_HASH,
 	M_SLOT_RULES,
+	M_SLOT_HOSTS4,
 	M_RULE_STATS,
 	M_RULE_NAMES,
 	M_BUCKETS,
@@ -26,10 +27,11 @@ enum map_id {
 	M_IFACE_STATS,
 	M_DEVMAP,
 	M_CPUMAP,
+	M_FLOWS,
 	M__COUNT,
 };
 #define M_SLOT_FIRST M_SLOT_BITMAPS
-#define M_SLOT_LAST M_SLOT_RULES
+#define M_SLOT_LAST M_SLOT_HOSTS4
 
 extern const char *const maps_names[M__COUNT];
 

@@ -80,7 +80,23 @@ struct {
 	__array(values, struct fringe_inner_lpm6);
 } fringe_slot_lpm6 SEC(".maps");
 
-/* Hashed lookups: MAC and `in` dimensions, device identification. */
+/* IPv4 host blocks: a /24 that holds host addresses, by last octet. */
+struct fringe_inner_hosts4 {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FRINGE_MAX_HOST_BLOCKS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct fringe_host_block);
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct fringe_inner_hosts4);
+} fringe_slot_hosts4 SEC(".maps");
+
+/* Hashed lookups: MAC and `in` dimensions, device identification, IPv6 hosts. */
 struct fringe_inner_hash {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, FRINGE_MAX_SET_ITEMS);
@@ -178,6 +194,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } fringe_iface_stats SEC(".maps");
 
+/* Flow table and verdict cache (struct fringe_flow). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(max_entries, FRINGE_MAX_FLOWS);
+	__type(key, struct fringe_flow_key);
+	__type(value, struct fringe_flow);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fringe_flows SEC(".maps");
+
 /* `steer iface`: ifindex -> egress device. */
 struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
@@ -204,6 +229,7 @@ struct fringe_inner_types {
 	struct fringe_lpm4_key lpm4;
 	struct fringe_lpm6_key lpm6;
 	struct fringe_hkey hkey;
+	struct fringe_host_block hosts4;
 };
 __attribute__((noinline)) int fringe_btf_inner_types(struct fringe_inner_types *t)
 {

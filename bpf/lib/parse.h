@@ -118,7 +118,8 @@ static __always_inline int parse_ipv6(struct pkt *p, void *data, void *nh, void 
 	next = ip6->nexthdr;
 	cur = ip6 + 1;
 
-	for (int i = 0; i < FRINGE_MAX_EXT_HDRS; i++) {
+	/* FRINGE_MAX_EXT_HDRS headers, plus one step to reach the upper layer. */
+	for (int i = 0; i <= FRINGE_MAX_EXT_HDRS; i++) {
 		__u8 *h = cur;
 		__u32 hl;
 

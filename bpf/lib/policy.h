@@ -40,11 +40,14 @@ static __always_inline struct fringe_bitmap *policy_hash_bitmap(struct policy_ct
 	return policy_bitmap(pc, idx ? *idx : pc->hdr->miss_bitmap[dim]);
 }
 
+/* Longest-prefix match of an address: the trie, then the host hash when the
+ * trie entry says hosts hang beneath it (FRINGE_LPM_HOSTS). */
 static __always_inline struct fringe_bitmap *policy_addr_bitmap(__u32 slot, const struct pkt *p,
 								 __u8 field, const __u8 *addr,
 								 struct policy_ctx *pc)
 {
-	__u32 *idx;
+	struct fringe_hkey hk = {};
+	__u32 *idx, v;
 
 	if (p->family == 4) {
 		struct fringe_lpm4_key k = { .prefixlen = 8 + 32, .field = field };
@@ -62,8 +65,27 @@ static __always_inline struct fringe_bitmap *policy_addr_bitmap(__u32 slot, cons
 			return NULL;
 		__builtin_memcpy(k.addr, addr, 16);
 		idx = bpf_map_lookup_elem(trie, &k);
+		hk.kind = field == FRINGE_DIM_SRC ? FRINGE_HK_SRC6 : FRINGE_HK_DST6;
+		__builtin_memcpy(hk.data, addr, 16);
 	}
-	return idx ? policy_bitmap(pc, *idx) : NULL;
+	if (!idx)
+		return NULL;
+	v = *idx;
+	if (!(v & FRINGE_LPM_HOSTS))
+		return policy_bitmap(pc, v);
+	if (p->family == 4) {
+		__u32 blk_idx = (v & ~FRINGE_LPM_HOSTS) >> FRINGE_LPM_BLOCK_SHIFT;
+		void *blocks = bpf_map_lookup_elem(&fringe_slot_hosts4, &slot);
+		struct fringe_host_block *blk = blocks ? bpf_map_lookup_elem(blocks, &blk_idx) : NULL;
+
+		if (!blk)
+			return NULL;
+		return policy_bitmap(pc, blk->bitmap[addr[3]]);
+	} else {
+		__u32 *host = bpf_map_lookup_elem(pc->hash, &hk);
+
+		return policy_bitmap(pc, host ? *host : v & FRINGE_LPM_BITMAP_MASK);
+	}
 }
 
 /* Which declared device sent this packet: FRINGE_NO_DEVICE when none, or

@@ -79,6 +79,22 @@ struct fringe_lpm6_key {
 FRINGE_STATIC_ASSERT(sizeof(struct fringe_lpm4_key) == 9, "lpm4 key");
 FRINGE_STATIC_ASSERT(sizeof(struct fringe_lpm6_key) == 21, "lpm6 key");
 
+/* Host addresses (/32, /128) are not in the tries but in the hash (FRINGE_HK_SRC4...):
+ * a deep trie of many hosts is slow.  A trie entry that has hosts beneath it
+ * carries this flag in its value, and only then is the hash probed. */
+#define FRINGE_LPM_HOSTS	0x80000000u
+#define FRINGE_HOST_COVER4	24	/* hosts hang under synthetic /24 and /64 entries */
+#define FRINGE_HOST_COVER6	64
+/* IPv4 hosts are not hashed: a /24 with hosts in it becomes a block of 256
+ * bitmap indexes, one per last octet, named by bits 16-30 of the trie value. */
+#define FRINGE_MAX_HOST_BLOCKS	4096
+#define FRINGE_LPM_BLOCK_SHIFT	16
+#define FRINGE_LPM_BITMAP_MASK	0xffffu
+
+struct fringe_host_block {
+	__u16 bitmap[256];
+};
+
 /* Hashed per-policy lookups (MAC dimension, `in`, device identification). */
 enum fringe_hkey_kind {
 	FRINGE_HK_MAC = 1,	/* data: 6-byte MAC -> bitmap index */
@@ -86,6 +102,8 @@ enum fringe_hkey_kind {
 	FRINGE_HK_DEV_MAC,	/* data: 6-byte MAC -> device id */
 	FRINGE_HK_DEV_IP4,	/* data: IPv4 address -> device id */
 	FRINGE_HK_DEV_IP6,	/* data: IPv6 address -> device id */
+	FRINGE_HK_SRC6,		/* data: IPv6 host address -> bitmap index (FRINGE_LPM_HOSTS) */
+	FRINGE_HK_DST6,
 };
 struct fringe_hkey {
 	__u8 kind;
@@ -200,15 +218,66 @@ struct fringe_slot_hdr {
 	__u32 pad2;
 };
 
+enum fringe_meta_flags {
+	/* Keep the flow table, and use it as a verdict cache.  Off by default:
+	 * an LRU hash lookup costs more than classification itself here
+	 * (docs/design.md, `make bench`). */
+	FRINGE_META_FLOWS = 1 << 0,
+};
+
 struct fringe_meta {
 	__u32 active;		/* 0 or 1 */
 	__u32 magic;		/* FRINGE_META_MAGIC once initialised */
+	__u32 flags;		/* enum fringe_meta_flags */
+	__u32 pad;
 	__u64 load_failures;
 	struct fringe_slot_hdr slot[2];
 	__u64 confirm_deadline_ns; /* CLOCK_REALTIME; 0: nothing to confirm */
 	__u64 confirm_generation;  /* the generation that needs `policy confirm` */
 };
 #define FRINGE_META_MAGIC 0x46524e47	/* "FRNG" */
+
+/* ---- flows ------------------------------------------------------------- */
+/* The flow table is also the verdict cache: a flow remembers the rule that
+ * matched it under the policy generation in force, so later packets of the
+ * flow skip classification until the next load. */
+#define FRINGE_MAX_FLOWS	65536
+#define FRINGE_FLOW_NO_RULE	0xffffffffu	/* the flow fell to `default` */
+
+enum fringe_flow_key_flags {
+	FRINGE_FK_PORTS = 1 << 0,	/* sport/dport are valid */
+	FRINGE_FK_LATER_FRAG = 1 << 1,	/* a non-first fragment */
+};
+
+/* Everything a rule can match on, so a cached verdict is exact. */
+struct fringe_flow_key {
+	__u32 ifindex;
+	__u16 vlan;
+	__u8 family;
+	__u8 proto;
+	__u16 sport;
+	__u16 dport;
+	__u8 smac[6];
+	__u8 flags;		/* enum fringe_flow_key_flags */
+	__u8 pad;
+	__u8 saddr[16];
+	__u8 daddr[16];
+};
+FRINGE_STATIC_ASSERT(sizeof(struct fringe_flow_key) == 52, "flow key");
+
+/* Per CPU (LRU_PERCPU_HASH): user space sums packets/bytes, takes min/max times. */
+struct fringe_flow {
+	__u64 generation;	/* policy generation the cached rule belongs to */
+	__u32 rule;		/* cached first match, or FRINGE_FLOW_NO_RULE */
+	__u8 action;		/* last XDP action */
+	__u8 spoofed;		/* cached: the source claims another device's IP */
+	__u16 pad;
+	__u64 packets;
+	__u64 bytes;
+	__u64 first_ns;		/* CLOCK_MONOTONIC (coarse) */
+	__u64 last_ns;
+};
+FRINGE_STATIC_ASSERT(sizeof(struct fringe_flow) == 48, "flow");
 
 /* Interface table, written by attach. */
 struct fringe_iface_info {
