@@ -10,6 +10,7 @@
 #include "attach.h"
 #include "cli.h"
 #include "log.h"
+#include "metrics.h"
 
 static int cmd_attach(struct cli *g, int argc, char **argv)
 {
@@ -73,6 +74,22 @@ static int cmd_version(struct cli *g, int argc, char **argv)
 	return 0;
 }
 
+static int cmd_metrics(struct cli *g, int argc, char **argv)
+{
+	struct maps m;
+	int err;
+
+	if (argc != 1)
+		return fprintf(stderr, "Usage: fringe metrics\n"), EXIT_USAGE;
+	if (cli_open(g, &m, 0))
+		return 1;
+	err = metrics_render(&m, stdout);
+	maps_close(&m);
+	if (err)
+		fprintf(stderr, "fringe: cannot write metrics: %s\n", strerror(-err));
+	return err ? 1 : 0;
+}
+
 static int cmd_unavailable(struct cli *g, int argc, char **argv)
 {
 	fprintf(stderr, "fringe: '%s' is not available in this build yet\n", argv[0]);
@@ -90,7 +107,7 @@ static const struct cmd commands[] = {
 	{ "stats", cmd_stats, "stats [--json] [--interval SECONDS]" },
 	{ "flows", cmd_unavailable, "flows [--top N] [--json]" },
 	{ "sample", cmd_unavailable, "sample (--pcap FILE | --sflow HOST:PORT) [--count N] [--duration SECONDS]" },
-	{ "metrics", cmd_unavailable, "metrics" },
+	{ "metrics", cmd_metrics, "metrics" },
 	{ "daemon", cmd_unavailable, "daemon --config FILE" },
 	{ "status", cmd_status, "status [--json]" },
 	{ "version", cmd_version, "version [--json]" },

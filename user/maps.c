@@ -668,6 +668,13 @@ int maps_load_policy(struct maps *m, const struct compiled *c, uint64_t *generat
 	h->dims_used = c->dims_used;
 	h->default_action = c->default_action;
 	memcpy(h->miss_bitmap, c->miss_bitmap, sizeof(h->miss_bitmap));
+	h->entries[FRINGE_SM_BITMAPS] = c->n_bitmaps;
+	h->entries[FRINGE_SM_DIMTAB] = FRINGE_TAB_SIZE;
+	h->entries[FRINGE_SM_LPM4] = c->n_lpm4;
+	h->entries[FRINGE_SM_LPM6] = c->n_lpm6;
+	h->entries[FRINGE_SM_HASH] = c->n_hash;
+	h->entries[FRINGE_SM_RULES] = c->n_rules;
+	h->entries[FRINGE_SM_HOSTS4] = c->n_hosts4;
 	__atomic_store_n(&m->meta->active, target, __ATOMIC_RELEASE);
 	if (generation)
 		*generation = h->generation;

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Prometheus text exposition of the data plane's counters (SPEC §9). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "metrics.h"
+
+/* Label values: backslash, double quote and newline are escaped. */
+static void label(FILE *out, const char *s, size_t max)
+{
+	for (size_t i = 0; i < max && s[i]; i++) {
+		if (s[i] == '\\' || s[i] == '"')
+			fputc('\\', out);
+		if (s[i] == '\n')
+			fputs("\\n", out);
+		else
+			fputc(s[i], out);
+	}
+}
+
+static void family(FILE *out, const char *name, const char *type, const char *help)
+{
+	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+struct iface_row {
+	struct fringe_iface_info info;
+	struct fringe_iface_stats st;
+};
+
+static size_t read_ifaces(struct maps *m, struct iface_row *rows)
+{
+	size_t n = 0;
+
+	for (__u32 s = 1; s < FRINGE_MAX_IFACES; s++) {
+		if (bpf_map_lookup_elem(m->fd[M_IFACES], &s, &rows[n].info) || !rows[n].info.in_use)
+			continue;
+		if (maps_read_iface_stats(m, s, &rows[n].st))
+			continue;
+		n++;
+	}
+	return n;
+}
+
+static void iface_families(FILE *out, struct iface_row *rows, size_t n)
+{
+	family(out, "fringe_packets_total", "counter",
+	       "Packets judged by the XDP program, by interface and verdict.");
+	for (size_t i = 0; i < n; i++)
+		for (int v = 0; v < FRINGE_V_MAX; v++) {
+			fputs("fringe_packets_total{interface=\"", out);
+			label(out, rows[i].info.name, sizeof(rows[i].info.name));
+			fprintf(out, "\",verdict=\"%s\"} %llu\n", fringe_verdict_names[v],
+				(unsigned long long)rows[i].st.verdict[v].packets);
+		}
+	family(out, "fringe_bytes_total", "counter",
+	       "Bytes of the packets judged by the XDP program, by interface and verdict.");
+	for (size_t i = 0; i < n; i++)
+		for (int v = 0; v < FRINGE_V_MAX; v++) {
+			fputs("fringe_bytes_total{interface=\"", out);
+			label(out, rows[i].info.name, sizeof(rows[i].info.name));
+			fprintf(out, "\",verdict=\"%s\"} %llu\n", fringe_verdict_names[v],
+				(unsigned long long)rows[i].st.verdict[v].bytes);
+		}
+	family(out, "fringe_drops_total", "counter", "Packets dropped, by interface and reason.");
+	for (size_t i = 0; i < n; i++)
+		for (int r = 0; r < FRINGE_DROP_MAX; r++) {
+			if (!fringe_drop_reason_names[r])
+				continue;
+			fputs("fringe_drops_total{interface=\"", out);
+			label(out, rows[i].info.name, sizeof(rows[i].info.name));
+			fprintf(out, "\",reason=\"%s\"} %llu\n", fringe_drop_reason_names[r],
+				(unsigned long long)rows[i].st.drops[r]);
+		}
+	family(out, "fringe_non_ip_packets_total", "counter",
+	       "Frames that are neither IPv4 nor IPv6: passed, matched by no rule.");
+	for (size_t i = 0; i < n; i++) {
+		fputs("fringe_non_ip_packets_total{interface=\"", out);
+		label(out, rows[i].info.name, sizeof(rows[i].info.name));
+		fprintf(out, "\"} %llu\n", (unsigned long long)rows[i].st.non_ip);
+	}
+	family(out, "fringe_spoofed_packets_total", "counter",
+	       "Packets whose source IP belongs to a declared device with another MAC.");
+	for (size_t i = 0; i < n; i++) {
+		fputs("fringe_spoofed_packets_total{interface=\"", out);
+		label(out, rows[i].info.name, sizeof(rows[i].info.name));
+		fprintf(out, "\"} %llu\n", (unsigned long long)rows[i].st.spoofed);
+	}
+}
+
+static void rule_families(FILE *out, struct maps *m, const struct fringe_slot_hdr *h)
+{
+	struct fringe_rule_action *acts = calloc(h->n_rules + 1, sizeof(*acts));
+	struct fringe_counter *cnt = calloc(h->n_rules + 1, sizeof(*cnt));
+	uint32_t n = h->n_rules;
+
+	if (!acts || !cnt || maps_read_actions(m, m->meta->active & 1, acts, n))
+		n = 0;
+	for (uint32_t r = 0; r < n; r++)
+		maps_read_rule_counter(m, acts[r].counter_id % FRINGE_MAX_COUNTERS, &cnt[r]);
+	maps_read_rule_counter(m, 0, &cnt[n]);
+
+	for (int bytes = 0; bytes < 2; bytes++) {
+		const char *name = bytes ? "fringe_rule_bytes_total" : "fringe_rule_packets_total";
+
+		family(out, name, "counter",
+		       bytes ? "Bytes of the packets each rule matched (rule=\"default\": no rule)."
+			     : "Packets each rule matched (rule=\"default\": no rule).");
+		for (uint32_t r = 0; r <= n; r++) {
+			const char *rule = r < n ? m->names[acts[r].counter_id % FRINGE_MAX_COUNTERS].name
+						 : "default";
+
+			fprintf(out, "%s{rule=\"", name);
+			label(out, rule, FRINGE_NAME_LEN);
+			fprintf(out, "\"} %llu\n",
+				(unsigned long long)(bytes ? cnt[r].bytes : cnt[r].packets));
+		}
+	}
+	free(acts);
+	free(cnt);
+}
+
+int metrics_render(struct maps *m, FILE *out)
+{
+	static const char *const slot_maps[FRINGE_SM_COUNT] = {
+		"bitmaps", "dimtab", "lpm4", "lpm6", "hash", "rules", "hosts4",
+	};
+	const struct fringe_slot_hdr *h = maps_active_hdr(m);
+	struct iface_row *rows = calloc(FRINGE_MAX_IFACES, sizeof(*rows));
+	size_t n;
+
+	if (!rows)
+		return -ENOMEM;
+	family(out, "fringe_build_info", "gauge", "The running fringe build.");
+	fprintf(out, "fringe_build_info{version=\"%s\"} 1\n", FRINGE_VERSION);
+
+	n = read_ifaces(m, rows);
+	iface_families(out, rows, n);
+	free(rows);
+	rule_families(out, m, h);
+
+	family(out, "fringe_policy_generation", "gauge", "Generation of the policy in force.");
+	fprintf(out, "fringe_policy_generation %llu\n", (unsigned long long)h->generation);
+	family(out, "fringe_policy_rules", "gauge", "Rules in the policy in force.");
+	fprintf(out, "fringe_policy_rules %u\n", h->n_rules);
+	family(out, "fringe_policy_load_timestamp_seconds", "gauge",
+	       "When the policy in force was loaded (Unix time).");
+	fprintf(out, "fringe_policy_load_timestamp_seconds %.3f\n", h->load_time_ns / 1e9);
+	family(out, "fringe_policy_load_failures_total", "counter",
+	       "Policy loads refused (bad file, capacity) since the state was created.");
+	fprintf(out, "fringe_policy_load_failures_total %llu\n",
+		(unsigned long long)m->meta->load_failures);
+
+	family(out, "fringe_map_entries", "gauge", "Entries in the policy maps in force.");
+	for (int i = 0; i < FRINGE_SM_COUNT; i++)
+		fprintf(out, "fringe_map_entries{map=\"%s\"} %u\n", slot_maps[i], h->entries[i]);
+	family(out, "fringe_map_max_entries", "gauge", "Capacity of the policy maps.");
+	for (int i = 0; i < FRINGE_SM_COUNT; i++) {
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info);
+		int fd = maps_slot_inner_fd(m, M_SLOT_FIRST + i, m->meta->active & 1);
+
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+			fprintf(out, "fringe_map_max_entries{map=\"%s\"} %u\n", slot_maps[i],
+				info.max_entries);
+		if (fd >= 0)
+			close(fd);
+	}
+	return ferror(out) ? -EIO : 0;
+}
