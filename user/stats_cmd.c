@@ -82,17 +82,22 @@ static void stats_text(json_object *doc)
 		json_object *o = json_object_array_get_idx(ifs, i);
 		json_object *v = json_object_object_get(o, "verdicts");
 		json_object *d = json_object_object_get(o, "drops");
+		int shown = 0;
 
 		printf("%s:\n", jget_str(o, "name"));
 		json_object_object_foreach(v, name, c)
-			printf("  %-22s %14llu packets %16llu bytes\n", name, jget_u64(c, "packets"),
+			printf("  %-10s %14llu packets %16llu bytes\n", name, jget_u64(c, "packets"),
 			       jget_u64(c, "bytes"));
-		json_object_object_foreach(d, reason, cnt)
-			printf("  drop %-17s %14llu packets\n", reason,
-			       (unsigned long long)json_object_get_uint64(cnt));
-		printf("  %-22s %14llu packets\n", "non-ip (passed)", jget_u64(o, "non_ip"));
-		printf("  %-22s %14llu packets\n", "fragments", jget_u64(o, "fragments"));
-		printf("  %-22s %14llu packets\n", "spoofed", jget_u64(o, "spoofed"));
+		printf("  %-10s", "drops");
+		json_object_object_foreach(d, reason, cnt) {
+			if (!json_object_get_uint64(cnt))
+				continue;
+			printf(" %s %llu", reason, (unsigned long long)json_object_get_uint64(cnt));
+			shown++;
+		}
+		printf("%s\n", shown ? "" : " none");
+		printf("  %-10s non-ip %llu (passed), fragments %llu, spoofed %llu\n", "other",
+		       jget_u64(o, "non_ip"), jget_u64(o, "fragments"), jget_u64(o, "spoofed"));
 	}
 }
 
