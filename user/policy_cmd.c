@@ -29,6 +29,9 @@ static int policy_build(const char *path, const struct compile_env *env, struct 
 	diags_print(&d, stderr);
 	if (err && !d.n)
 		fprintf(stderr, "fringe: cannot use policy '%s': %s\n", path, strerror(-err));
+	else if (err)
+		fprintf(stderr, "fringe: policy '%s' has %zu error%s; nothing was changed\n", path,
+			d.n, d.n == 1 ? "" : "s");
 	diags_free(&d);
 	return err;
 }

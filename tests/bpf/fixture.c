@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: GPL-2.0
+/* BPF test fixture: a private, unattached data plane in a private netns, driven by test runs. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "compile.h"
+#include "fixture.h"
+#include "fringe_xdp.skel.h"
+#include "policy.h"
+
+#define FX_DEV0 "fx0"
+#define FX_DEV1 "fx1"
+
+/* The private namespace and its veth pair outlive fixtures: one per process. */
+static int fx_netns(void)
+{
+	static int state;	/* 0 not yet, 1 done, <0 the error */
+	int err;
+
+	if (state)
+		return state < 0 ? state : 0;
+	if (geteuid() != 0)
+		return state = -EPERM;
+	if (unshare(CLONE_NEWNET)) {
+		err = -errno;
+		fprintf(stderr, "fixture: cannot enter a new network namespace: %s\n", strerror(errno));
+		return state = err == -EINVAL || err == -EPERM ? -EPERM : err;
+	}
+	if (system("ip link set lo up") ||
+	    system("ip link add " FX_DEV0 " type veth peer name " FX_DEV1) ||
+	    system("ip link set " FX_DEV0 " up") || system("ip link set " FX_DEV1 " up")) {
+		fprintf(stderr, "fixture: cannot set up veth " FX_DEV0 "/" FX_DEV1 " with ip(8)\n");
+		return state = -ENODEV;
+	}
+	state = 1;
+	return 0;
+}
+
+static int fx_register(struct fx *f, uint32_t slot, uint32_t ifindex, const char *name)
+{
+	struct fringe_iface_info info = { .ifindex = ifindex, .in_use = 1 };
+
+	snprintf(info.name, sizeof(info.name), "%s", name);
+	if (bpf_map_update_elem(f->m.fd[M_IFACES], &slot, &info, BPF_ANY) ||
+	    bpf_map_update_elem(f->m.fd[M_IFSLOTS], &ifindex, &slot, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int fx_open(struct fx *f)
+{
+	int err;
+
+	memset(f, 0, sizeof(*f));
+	f->prog_fd = -1;
+	err = fx_netns();
+	if (err)
+		return err;
+	f->ifindex = if_nametoindex(FX_DEV0);
+	f->ifindex2 = if_nametoindex(FX_DEV1);
+	if (!f->ifindex || !f->ifindex2)
+		return -ENODEV;
+	err = maps_open(&f->m, NULL, MAPS_PRIVATE);
+	if (err)
+		return err == -EPERM || err == -EACCES ? -EPERM : err;
+	f->prog_fd = bpf_program__fd(f->m.skel->progs.fringe_xdp_ingress);
+	if (f->prog_fd < 0) {
+		err = -EBADF;
+		goto fail;
+	}
+	err = fx_register(f, 1, f->ifindex, FX_DEV0);
+	if (!err)
+		err = fx_register(f, 2, f->ifindex2, FX_DEV1);
+	if (err)
+		goto fail;
+	return 0;
+fail:
+	maps_close(&f->m);
+	f->prog_fd = -1;
+	return err;
+}
+
+void fx_close(struct fx *f)
+{
+	if (f->m.skel || f->m.meta)
+		maps_close(&f->m);
+	f->prog_fd = -1;
+}
+
+static unsigned int fx_resolve(const char *name)
+{
+	return if_nametoindex(name);
+}
+
+int fx_load(struct fx *f, const char *policy_text)
+{
+	struct compile_env env = {
+		.resolve_ifname = fx_resolve,
+		.ncpus = libbpf_num_possible_cpus(),
+		.overlay = false,
+	};
+	struct diags d = { .file = "<test policy>" };
+	struct compiled c;
+	struct policy p;
+	int err;
+
+	err = policy_parse(policy_text, strlen(policy_text), &d, &p);
+	if (err) {
+		diags_print(&d, stderr);
+		diags_free(&d);
+		return err;
+	}
+	err = compile_policy(&p, &env, &d, &c);
+	diags_print(&d, stderr);
+	if (!err) {
+		err = maps_load_policy(&f->m, &c, NULL);
+		compiled_free(&c);
+	}
+	policy_free(&p);
+	diags_free(&d);
+	return err;
+}
+
+static int fx_test_run(struct fx *f, const void *frame, size_t len, uint32_t ifindex,
+		       uint32_t repeat, uint32_t *action, void *out, size_t *out_len)
+{
+	struct xdp_md ctx = {
+		.data_end = len,
+		.ingress_ifindex = ifindex ? ifindex : f->ifindex,
+	};
+	LIBBPF_OPTS(bpf_test_run_opts, opts,
+		.data_in = frame,
+		.data_size_in = len,
+		.ctx_in = &ctx,
+		.ctx_size_in = sizeof(ctx),
+		.repeat = repeat,
+	);
+	int err;
+
+	if (out) {
+		opts.data_out = out;
+		opts.data_size_out = *out_len;
+	}
+	err = bpf_prog_test_run_opts(f->prog_fd, &opts);
+	if (err)
+		return -errno;
+	if (action)
+		*action = opts.retval;
+	if (out)
+		*out_len = opts.data_size_out;
+	return 0;
+}
+
+int fx_run(struct fx *f, const void *frame, size_t len, uint32_t ifindex, uint32_t *action)
+{
+	return fx_test_run(f, frame, len, ifindex, 1, action, NULL, NULL);
+}
+
+int fx_run_repeat(struct fx *f, const void *frame, size_t len, uint32_t ifindex,
+		  uint32_t repeat, uint32_t *action)
+{
+	return fx_test_run(f, frame, len, ifindex, repeat, action, NULL, NULL);
+}
+
+int fx_run_out(struct fx *f, const void *frame, size_t len, uint32_t ifindex,
+	       uint32_t *action, void *out, size_t *out_len)
+{
+	return fx_test_run(f, frame, len, ifindex, 1, action, out, out_len);
+}
+
+/* Counter id of a rule of the active policy; "default" is id 0 unless a rule has that name. */
+static int fx_counter_id(struct fx *f, const char *name, uint32_t *id)
+{
+	const struct fringe_slot_hdr *hdr = maps_active_hdr(&f->m);
+	uint32_t n = hdr->n_rules;
+	struct fringe_rule_action *a;
+	int err = -ENOENT;
+
+	if (n) {
+		a = calloc(n, sizeof(*a));
+		if (!a)
+			return -ENOMEM;
+		err = maps_read_actions(&f->m, f->m.meta->active & 1, a, n);
+		if (!err) {
+			err = -ENOENT;
+			for (uint32_t i = 0; i < n; i++) {
+				if (a[i].counter_id < FRINGE_MAX_COUNTERS &&
+				    !strncmp(f->m.names[a[i].counter_id].name, name, FRINGE_NAME_LEN)) {
+					*id = a[i].counter_id;
+					err = 0;
+					break;
+				}
+			}
+		}
+		free(a);
+	}
+	if (err == -ENOENT && !strcmp(name, "default")) {
+		*id = 0;
+		err = 0;
+	}
+	return err;
+}
+
+static int fx_counter(struct fx *f, const char *name, struct fringe_counter *c)
+{
+	uint32_t id;
+	int err = fx_counter_id(f, name, &id);
+
+	return err ? err : maps_read_rule_counter(&f->m, id, c);
+}
+
+uint64_t fx_rule_packets(struct fx *f, const char *name)
+{
+	struct fringe_counter c;
+
+	return fx_counter(f, name, &c) ? UINT64_MAX : c.packets;
+}
+
+uint64_t fx_rule_bytes(struct fx *f, const char *name)
+{
+	struct fringe_counter c;
+
+	return fx_counter(f, name, &c) ? UINT64_MAX : c.bytes;
+}
+
+uint64_t fx_default_packets(struct fx *f)
+{
+	struct fringe_counter c;
+
+	return maps_read_rule_counter(&f->m, 0, &c) ? UINT64_MAX : c.packets;
+}
+
+int fx_iface_stats(struct fx *f, uint32_t ifindex, struct fringe_iface_stats *st)
+{
+	uint32_t slot = 0;
+
+	if (ifindex < FRINGE_IFINDEX_LIMIT &&
+	    bpf_map_lookup_elem(f->m.fd[M_IFSLOTS], &ifindex, &slot))
+		return -errno;
+	return maps_read_iface_stats(&f->m, slot, st);
+}
+
+uint64_t fx_generation(struct fx *f)
+{
+	return maps_active_hdr(&f->m)->generation;
+}

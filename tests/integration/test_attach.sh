@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Integration: where XDP cannot be shared, attach refuses a foreign program unless --force; capacity errors change nothing.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+. "$ROOT/scripts/lib/netns.sh"
+. "$ROOT/scripts/lib/fringe.sh"
+
+require_root
+require_cmd ip xdp-filter timeout "$PYTHON"
+[ -x "$FRINGE" ] || skip "build/fringe is not built (run make)"
+
+# prog_names IFACE: the name of the XDP program attached to IFACE ("" when none).
+prog_names() {
+	ip -n "$(ns a)" link show dev "$1" | grep -o 'prog/xdp id [0-9]* name [A-Za-z0-9_]*' |
+		sed 's/.* name //' || true
+}
+
+harness_tmpdir
+ns_add a
+ns_add b
+veth_add a x0 10.78.0.1/24 - b x1 10.78.0.2/24 -
+pin_mount
+FR_NS=$(ns a)
+
+step "a foreign program (xdp-filter, through libxdp) on x0"
+nsx a env LIBXDP_BPFFS="$PIN" xdp-filter load -m skb x0 >/dev/null 2>&1 || fail "xdp-filter load failed"
+harness_on_cleanup "nsx a env LIBXDP_BPFFS=$PIN xdp-filter unload x0 >/dev/null 2>&1"
+BEFORE=$(prog_names x0)
+info "attached: $BEFORE"
+
+if [[ $BEFORE == *xdp_dispatcher* ]]; then
+	info "libxdp's dispatcher runs here: sharing is test_coexist's; no refusal to test"
+else
+	step "no dispatcher here (xdp-filter is attached alone): attach must refuse"
+	expect_fail 1 "attach next to a foreign program" attach x0
+	grep -q -- '--force' "$TMPD/err" || fail "the refusal does not mention --force: $(cat "$TMPD/err")"
+	[ "$(prog_names x0)" = "$BEFORE" ] || fail "the refused attach changed x0: $(prog_names x0)"
+
+	step "--force replaces it"
+	fr_ok attach x0 --force
+	AFTER=$(prog_names x0)
+	[[ $AFTER == fringe_xdp_ingr* ]] || fail "after --force x0 runs: $AFTER"
+	fr_ok detach x0
+	[ -z "$(prog_names x0)" ] || fail "detach left $(prog_names x0)"
+fi
+
+step "capacity: 4097 rules are refused and nothing changes"
+fr_ok attach x0
+printf 'rule keep proto icmp allow\n' >"$TMPD/small.policy"
+fr_ok policy load "$TMPD/small.policy"
+fr_json "$TMPD/show0.json" policy show --json
+{
+	for i in $(seq 1 4097); do echo "rule r$i proto udp dport $((i % 60000 + 1)) drop"; done
+} >"$TMPD/big.policy"
+expect_fail 1 "policy load of 4097 rules" policy load "$TMPD/big.policy"
+grep -q "big.policy:4097:1: error: .*4096" "$TMPD/err" ||
+	fail "capacity error is not located at rule 4097: $(head -3 "$TMPD/err")"
+fr_json "$TMPD/show1.json" policy show --json
+[ "$(q "$TMPD/show1.json" 'd["generation"]')" = "$(q "$TMPD/show0.json" 'd["generation"]')" ] ||
+	fail "a refused load changed the generation"
+[ "$(q "$TMPD/show1.json" '[r["name"] for r in d["rules"]]')" = "['keep']" ] ||
+	fail "a refused load changed the rules"
+fr_ok metrics
+grep -q '^fringe_policy_load_failures_total 1$' "$TMPD/out" || fail "load failure not counted in metrics"
+fr_ok detach x0
+echo "PASS"
