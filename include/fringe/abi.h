@@ -215,7 +215,21 @@ struct fringe_slot_hdr {
 	__u8 default_action;	/* FRINGE_ACT_ALLOW or FRINGE_ACT_DROP */
 	__u8 pad[3];
 	__u32 miss_bitmap[FRINGE_DIM_MAX]; /* bitmap of a hashed/LPM miss (wildcard rules) */
+	/* Entries of the slot's inner maps (fringe_map_entries), by enum fringe_slot_map. */
+	__u32 entries[8];
 	__u32 pad2;
+};
+
+/* The per-policy inner maps, in fringe_slot_hdr.entries order. */
+enum fringe_slot_map {
+	FRINGE_SM_BITMAPS,
+	FRINGE_SM_DIMTAB,
+	FRINGE_SM_LPM4,
+	FRINGE_SM_LPM6,
+	FRINGE_SM_HASH,
+	FRINGE_SM_RULES,
+	FRINGE_SM_HOSTS4,
+	FRINGE_SM_COUNT,
 };
 
 enum fringe_meta_flags {
