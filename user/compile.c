@@ -146,23 +146,15 @@ static uint32_t pool_intern(struct pool *P, const struct work *w)
 		ok_;                                                            \
 	})
 
-/* An IPv4 entry of length >= 24, in emission (sorted) order, for host blocks. */
-struct v4long {
-	struct pol_prefix p;
-	uint32_t bitmap;
-	long idx;		/* trie entry, -1 for a host */
-};
-
 struct compiler {
 	const struct policy *p;
 	const struct compile_env *env;
 	struct diags *d;
 	struct compiled *c;
 	struct pool P;
-	size_t cap_lpm4, cap_lpm6, cap_hash;
+	size_t cap_lpm6, cap_hash;
 	void *stack;		/* compile_family's ancestor stack, 129 levels */
-	struct v4long *v4long;
-	size_t n_v4long, cap_v4long, cap_hosts4;
+	size_t cap_v4;
 	int err;
 };
 
@@ -376,103 +368,78 @@ static bool pfx_contains(const struct pol_prefix *a, const struct pol_prefix *b)
 	return !rem || !((a->addr[full] ^ b->addr[full]) & (0xff << (8 - rem)));
 }
 
-/* Emit a trie entry, or a hash entry for a host address; returns the trie entry's index. */
+/* The octet-trie block below entry `octet` of block `blk`, made on first use;
+ * a new block starts as 256 copies of the entry it replaces. */
+static uint32_t v4_child(struct compiler *C, uint32_t blk, uint8_t octet)
+{
+	struct compiled *c = C->c;
+	uint32_t e = c->v4blocks[blk].next[octet];
+	struct fringe_v4_block nb;
+
+	if (e & FRINGE_V4_CHILD)
+		return e & ~FRINGE_V4_CHILD;
+	if (c->n_v4blocks >= FRINGE_V4_BLOCKS) {
+		if (!C->err)
+			diags_add(C->d, (struct pol_loc){ 1, 1 },
+				  "IPv4 prefixes need more than %d trie blocks; use fewer distinct /16s",
+				  FRINGE_V4_BLOCKS);
+		C->err = -E2BIG;
+		return blk;
+	}
+	for (int i = 0; i < 256; i++)
+		nb.next[i] = e;
+	if (!PUSH(c->v4blocks, c->n_v4blocks, C->cap_v4, nb)) {
+		C->err = -ENOMEM;
+		return blk;
+	}
+	c->v4blocks[blk].next[octet] = FRINGE_V4_CHILD | (c->n_v4blocks - 1);
+	return c->n_v4blocks - 1;
+}
+
+/* Paint an IPv4 prefix's bitmap over its range of the octet trie.  Prefixes
+ * come in sorted order, parents first, so a child always paints over its
+ * parent's value and never over another prefix's block. */
+static void v4_paint(struct compiler *C, uint8_t field, const struct pol_prefix *p, uint32_t b)
+{
+	uint32_t blk = field == FRINGE_DIM_SRC ? 0 : 1;
+	int depth = p->len ? (p->len - 1) / 8 : 0;
+	uint32_t span, lo;
+
+	for (int k = 0; k < depth && !C->err; k++)
+		blk = v4_child(C, blk, p->addr[k]);
+	if (C->err)
+		return;
+	span = 1u << (8 * (depth + 1) - p->len);
+	lo = p->addr[depth] & ~(span - 1) & 0xff;
+	for (uint32_t a = lo; a < lo + span; a++)
+		C->c->v4blocks[blk].next[a] = b;
+}
+
+/* Emit an address prefix with its bitmap; returns the IPv6 trie entry's index, or -1. */
 static long emit_addr(struct compiler *C, uint8_t field, const struct pol_prefix *p, uint32_t b)
 {
-	bool v4 = p->family == 4;
+	struct lpm6_entry e = { .key = { .prefixlen = 8 + p->len, .field = field }, .bitmap = b };
 
-	if (v4 && p->len >= FRINGE_HOST_COVER4) {
-		struct v4long e = { *p, b, -1 };
-
-		if (!PUSH(C->v4long, C->n_v4long, C->cap_v4long, e))
-			C->err = -ENOMEM;
-		if (p->len == 32)
-			return -1;
+	if (p->family == 4) {
+		v4_paint(C, field, p, b);
+		return -1;
 	}
-	if (!v4 && p->len == 128) {
+	if (p->len == 128) {
 		emit_hash(C, field == FRINGE_DIM_SRC ? FRINGE_HK_SRC6 : FRINGE_HK_DST6, p->addr, 16, b);
 		return -1;
 	}
-	if (v4) {
-		struct lpm4_entry e = { .key = { .prefixlen = 8 + p->len, .field = field },
-					.bitmap = b };
-
-		memcpy(e.key.addr, p->addr, 4);
-		if (!PUSH(C->c->lpm4, C->c->n_lpm4, C->cap_lpm4, e)) {
-			C->err = -ENOMEM;
-			return -1;
-		}
-		if (p->len >= FRINGE_HOST_COVER4)
-			C->v4long[C->n_v4long - 1].idx = C->c->n_lpm4 - 1;
-		return C->c->n_lpm4 - 1;
-	} else {
-		struct lpm6_entry e = { .key = { .prefixlen = 8 + p->len, .field = field },
-					.bitmap = b };
-
-		memcpy(e.key.addr, p->addr, 16);
-		if (!PUSH(C->c->lpm6, C->c->n_lpm6, C->cap_lpm6, e)) {
-			C->err = -ENOMEM;
-			return -1;
-		}
-		return C->c->n_lpm6 - 1;
+	memcpy(e.key.addr, p->addr, 16);
+	if (!PUSH(C->c->lpm6, C->c->n_lpm6, C->cap_lpm6, e)) {
+		C->err = -ENOMEM;
+		return -1;
 	}
+	return C->c->n_lpm6 - 1;
 }
 
 static void flag_hosts6(struct compiler *C, long idx)
 {
 	if (idx >= 0)
 		C->c->lpm6[idx].bitmap |= FRINGE_LPM_HOSTS;
-}
-
-/* Each /24 that holds host addresses becomes a block of 256 bitmap indexes,
- * painted from the /24 down to its hosts (parents come first in v4long), and
- * its trie entries (the /24 and the nets inside it) name the block. */
-static void build_host_blocks(struct compiler *C)
-{
-	struct v4long *v = C->v4long;
-	size_t n = C->n_v4long;
-
-	for (size_t i = 0; i < n;) {
-		struct fringe_host_block blk;
-		bool hosts = false;
-		size_t j = i + 1;
-		uint32_t bi;
-
-		if (v[i].p.len != FRINGE_HOST_COVER4) {
-			i++;
-			continue;
-		}
-		while (j < n && pfx_contains(&v[i].p, &v[j].p)) {
-			hosts |= v[j].p.len == 32;
-			j++;
-		}
-		if (!hosts) {
-			i = j;
-			continue;
-		}
-		if (C->c->n_hosts4 >= FRINGE_MAX_HOST_BLOCKS) {
-			C->err = -E2BIG;
-			diags_add(C->d, (struct pol_loc){ 1, 1 },
-				  "host addresses spread over more than %d /24s; use prefixes or fewer sets",
-				  FRINGE_MAX_HOST_BLOCKS);
-			return;
-		}
-		bi = C->c->n_hosts4;
-		for (size_t k = i; k < j; k++) {
-			uint32_t lo = v[k].p.addr[3], span = 1u << (32 - v[k].p.len);
-
-			for (uint32_t a = lo; a < lo + span && a < 256; a++)
-				blk.bitmap[a] = v[k].bitmap;
-			if (v[k].idx >= 0)
-				C->c->lpm4[v[k].idx].bitmap = FRINGE_LPM_HOSTS |
-							      bi << FRINGE_LPM_BLOCK_SHIFT;
-		}
-		if (!PUSH(C->c->hosts4, C->c->n_hosts4, C->cap_hosts4, blk)) {
-			C->err = -ENOMEM;
-			return;
-		}
-		i = j;
-	}
 }
 
 #define NO_OWN_RULE UINT32_MAX	/* a synthetic cover prefix */
@@ -501,7 +468,8 @@ static void compile_family(struct compiler *C, uint8_t field, const struct work 
 	while (i < n && v[i].p.len == 0)
 		if (v[i++].rule != NO_OWN_RULE)
 			work_set(&C->P, &stack[0].w, v[i - 1].rule);
-	if (!work_empty(&stack[0].w))
+	/* IPv4 paints the root even when empty: every octet-trie entry is defined. */
+	if (family == 4 || !work_empty(&stack[0].w))
 		stack[0].idx = emit_addr(C, field, &stack[0].p, intern(C, &stack[0].w));
 
 	while (i < n) {
@@ -522,17 +490,13 @@ static void compile_family(struct compiler *C, uint8_t field, const struct work 
 		stack[top].idx = emit_addr(C, field, &stack[top].p, intern(C, &stack[top].w));
 		i = j;
 	}
-	if (family == 4) {
-		build_host_blocks(C);
-		C->n_v4long = 0;
-	}
 }
 
-/* A synthetic cover prefix above each host, so the trie says when to probe the hash. */
+/* A synthetic /64 above each IPv6 host, so the trie says when to probe the hash. */
 static struct pol_prefix host_cover(const struct pol_prefix *h)
 {
 	struct pol_prefix c = *h;
-	int len = h->family == 4 ? FRINGE_HOST_COVER4 : FRINGE_HOST_COVER6;
+	int len = FRINGE_HOST_COVER6;
 
 	c.len = len;
 	memset(c.addr + len / 8, 0, 16 - len / 8);
@@ -554,7 +518,7 @@ static void compile_addr(struct compiler *C, int dim, uint32_t bit, bool src)
 			continue;
 		for (size_t i = 0; i < np; i++) {
 			struct pfx_rule e = { px[i], r };
-			bool host = px[i].len == (px[i].family == 4 ? 32 : 128);
+			bool host = px[i].family == 6 && px[i].len == 128;
 			struct pfx_rule cover = { host_cover(&px[i]), NO_OWN_RULE };
 
 			if (!PUSH(v, n, cap, e) || (host && !PUSH(v, n, cap, cover))) {
@@ -785,7 +749,12 @@ int compile_policy(const struct policy *p, const struct compile_env *env, struct
 	out->actions = calloc(p->n_rules + 1, sizeof(*out->actions));
 	out->names = calloc(p->n_rules + 1, sizeof(*out->names));
 	C.stack = calloc(130, sizeof(struct addr_frame));
-	if (!out->dimtab || !out->actions || !out->names || !C.stack || pool_init(&C.P)) {
+	/* The octet trie's two roots, blocks 0 (src) and 1 (dst). */
+	out->v4blocks = calloc(2, sizeof(*out->v4blocks));
+	out->n_v4blocks = 2;
+	C.cap_v4 = 2;
+	if (!out->dimtab || !out->actions || !out->names || !C.stack || !out->v4blocks ||
+	    pool_init(&C.P)) {
 		C.err = -ENOMEM;
 		goto out;
 	}
@@ -806,10 +775,10 @@ int compile_policy(const struct policy *p, const struct compile_env *env, struct
 	compile_ports(&C, FRINGE_DIM_DPORT, POL_M_DPORT, FRINGE_TAB_DPORT, false);
 	compile_keyed_dims(&C);
 
-	if (out->n_lpm4 + out->n_lpm6 + out->n_hash > FRINGE_MAX_SET_ITEMS) {
+	if (out->n_lpm6 + out->n_hash > FRINGE_MAX_SET_ITEMS) {
 		diags_add(d, (struct pol_loc){ 1, 1 },
 			  "policy needs %zu address/MAC entries, more than the %d the data plane holds",
-			  out->n_lpm4 + out->n_lpm6 + out->n_hash, FRINGE_MAX_SET_ITEMS);
+			  out->n_lpm6 + out->n_hash, FRINGE_MAX_SET_ITEMS);
 		C.err = -E2BIG;
 	}
 	if (C.P.full || C.err == -E2BIG) {
@@ -824,7 +793,6 @@ int compile_policy(const struct policy *p, const struct compile_env *env, struct
 	C.P.v = NULL;
 out:
 	free(C.stack);
-	free(C.v4long);
 	pool_free(&C.P);
 	if (!C.err && d->n > errors)
 		C.err = -EINVAL;
@@ -837,12 +805,11 @@ void compiled_free(struct compiled *c)
 {
 	free(c->bitmaps);
 	free(c->dimtab);
-	free(c->lpm4);
 	free(c->lpm6);
 	free(c->hash);
 	free(c->actions);
 	free(c->names);
 	free(c->steer_ifindex);
-	free(c->hosts4);
+	free(c->v4blocks);
 	memset(c, 0, sizeof(*c));
 }

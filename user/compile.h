@@ -16,7 +16,6 @@ struct compile_env {
 	bool overlay;			/* `steer node` / `steer overlay` are supported */
 };
 
-struct lpm4_entry { struct fringe_lpm4_key key; uint32_t bitmap; };
 struct lpm6_entry { struct fringe_lpm6_key key; uint32_t bitmap; };
 struct hash_entry { struct fringe_hkey key; uint32_t value; };
 
@@ -29,14 +28,12 @@ struct compiled {
 	struct fringe_bitmap *bitmaps;		/* deduplicated */
 	uint32_t n_bitmaps;
 	uint32_t *dimtab;			/* FRINGE_TAB_SIZE entries */
-	struct lpm4_entry *lpm4;
-	size_t n_lpm4;
+	struct fringe_v4_block *v4blocks;	/* IPv4 octet trie; 0 and 1 are the roots */
+	uint32_t n_v4blocks;
 	struct lpm6_entry *lpm6;
 	size_t n_lpm6;
 	struct hash_entry *hash;
 	size_t n_hash;
-	struct fringe_host_block *hosts4;	/* IPv4 host blocks */
-	uint32_t n_hosts4;
 
 	struct fringe_rule_action *actions;	/* n_rules; counter_id is the loader's */
 	char (*names)[FRINGE_NAME_LEN];		/* n_rules */

@@ -30,11 +30,10 @@ const char *const maps_names[M__COUNT] = {
 	[M_META] = "fringe_meta",
 	[M_SLOT_BITMAPS] = "fringe_slot_bitmaps",
 	[M_SLOT_DIMTAB] = "fringe_slot_dimtab",
-	[M_SLOT_LPM4] = "fringe_slot_lpm4",
+	[M_SLOT_V4] = "fringe_slot_v4",
 	[M_SLOT_LPM6] = "fringe_slot_lpm6",
 	[M_SLOT_HASH] = "fringe_slot_hash",
 	[M_SLOT_RULES] = "fringe_slot_rules",
-	[M_SLOT_HOSTS4] = "fringe_slot_hosts4",
 	[M_RULE_STATS] = "fringe_rule_stats",
 	[M_RULE_NAMES] = "fringe_rule_names",
 	[M_BUCKETS] = "fringe_buckets",
@@ -610,11 +609,8 @@ int maps_load_policy(struct maps *m, const struct compiled *c, uint64_t *generat
 		err = fill_mmap(fds[M_SLOT_RULES], sizeof(*actions), FRINGE_MAX_RULES, actions,
 				c->n_rules);
 	if (!err)
-		err = fill_mmap(fds[M_SLOT_HOSTS4], sizeof(struct fringe_host_block),
-				FRINGE_MAX_HOST_BLOCKS, c->hosts4, c->n_hosts4);
-	if (!err)
-		err = fill_kv(fds[M_SLOT_LPM4], c->lpm4, c->n_lpm4, sizeof(*c->lpm4),
-			      sizeof(struct fringe_lpm4_key));
+		err = fill_mmap(fds[M_SLOT_V4], sizeof(struct fringe_v4_block), FRINGE_V4_BLOCKS,
+				c->v4blocks, c->n_v4blocks);
 	if (!err)
 		err = fill_kv(fds[M_SLOT_LPM6], c->lpm6, c->n_lpm6, sizeof(*c->lpm6),
 			      sizeof(struct fringe_lpm6_key));
@@ -670,11 +666,10 @@ int maps_load_policy(struct maps *m, const struct compiled *c, uint64_t *generat
 	memcpy(h->miss_bitmap, c->miss_bitmap, sizeof(h->miss_bitmap));
 	h->entries[FRINGE_SM_BITMAPS] = c->n_bitmaps;
 	h->entries[FRINGE_SM_DIMTAB] = FRINGE_TAB_SIZE;
-	h->entries[FRINGE_SM_LPM4] = c->n_lpm4;
+	h->entries[FRINGE_SM_V4] = c->n_v4blocks;
 	h->entries[FRINGE_SM_LPM6] = c->n_lpm6;
 	h->entries[FRINGE_SM_HASH] = c->n_hash;
 	h->entries[FRINGE_SM_RULES] = c->n_rules;
-	h->entries[FRINGE_SM_HOSTS4] = c->n_hosts4;
 	__atomic_store_n(&m->meta->active, target, __ATOMIC_RELEASE);
 	if (generation)
 		*generation = h->generation;

@@ -13,11 +13,10 @@ enum map_id {
 	M_META,
 	M_SLOT_BITMAPS,
 	M_SLOT_DIMTAB,
-	M_SLOT_LPM4,
+	M_SLOT_V4,
 	M_SLOT_LPM6,
 	M_SLOT_HASH,
 	M_SLOT_RULES,
-	M_SLOT_HOSTS4,
 	M_RULE_STATS,
 	M_RULE_NAMES,
 	M_BUCKETS,
@@ -31,7 +30,7 @@ enum map_id {
 	M__COUNT,
 };
 #define M_SLOT_FIRST M_SLOT_BITMAPS
-#define M_SLOT_LAST M_SLOT_HOSTS4
+#define M_SLOT_LAST M_SLOT_RULES
 
 extern const char *const maps_names[M__COUNT];
 

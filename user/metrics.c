@@ -128,7 +128,7 @@ static void rule_families(FILE *out, struct maps *m, const struct fringe_slot_hd
 int metrics_render(struct maps *m, FILE *out)
 {
 	static const char *const slot_maps[FRINGE_SM_COUNT] = {
-		"bitmaps", "dimtab", "lpm4", "lpm6", "hash", "rules", "hosts4",
+		"bitmaps", "dimtab", "v4", "lpm6", "hash", "rules",
 	};
 	const struct fringe_slot_hdr *h = maps_active_hdr(m);
 	struct iface_row *rows = calloc(FRINGE_MAX_IFACES, sizeof(*rows));

@@ -47,9 +47,9 @@ static int policy_check(struct cli *g, int argc, char **argv)
 	if (policy_build(argv[1], &env, &pol, &c))
 		return 1;
 	if (!g->json)
-		printf("%s: ok, %zu rules, %zu sets, %zu devices, %u rule bitmaps, %zu prefixes\n",
-		       argv[1], pol.n_rules, pol.n_sets, pol.n_devices, c.n_bitmaps,
-		       c.n_lpm4 + c.n_lpm6);
+		printf("%s: ok, %zu rules, %zu sets, %zu devices; %u rule bitmaps, %u IPv4 trie blocks, %zu IPv6 prefixes\n",
+		       argv[1], pol.n_rules, pol.n_sets, pol.n_devices, c.n_bitmaps, c.n_v4blocks,
+		       c.n_lpm6);
 	compiled_free(&c);
 	policy_free(&pol);
 	return 0;

@@ -49,22 +49,23 @@ struct {
 	__array(values, struct fringe_inner_dimtab);
 } fringe_slot_dimtab SEC(".maps");
 
-/* Source/destination prefixes -> bitmap index. */
-struct fringe_inner_lpm4 {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, FRINGE_MAX_SET_ITEMS);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct fringe_lpm4_key);
-	__type(value, __u32);
+/* IPv4 source/destination: blocks of the octet trie (struct fringe_v4_block). */
+struct fringe_inner_v4 {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FRINGE_V4_BLOCKS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct fringe_v4_block);
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
 	__uint(max_entries, 2);
 	__type(key, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-	__array(values, struct fringe_inner_lpm4);
-} fringe_slot_lpm4 SEC(".maps");
+	__array(values, struct fringe_inner_v4);
+} fringe_slot_v4 SEC(".maps");
 
+/* IPv6 source/destination prefixes -> bitmap index. */
 struct fringe_inner_lpm6 {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, FRINGE_MAX_SET_ITEMS);
@@ -79,22 +80,6 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 	__array(values, struct fringe_inner_lpm6);
 } fringe_slot_lpm6 SEC(".maps");
-
-/* IPv4 host blocks: a /24 that holds host addresses, by last octet. */
-struct fringe_inner_hosts4 {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, FRINGE_MAX_HOST_BLOCKS);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__type(key, __u32);
-	__type(value, struct fringe_host_block);
-};
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, 2);
-	__type(key, __u32);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-	__array(values, struct fringe_inner_hosts4);
-} fringe_slot_hosts4 SEC(".maps");
 
 /* Hashed lookups: MAC and `in` dimensions, device identification, IPv6 hosts. */
 struct fringe_inner_hash {
@@ -226,10 +211,9 @@ struct {
 struct fringe_inner_types {
 	struct fringe_rule_action action;
 	struct fringe_bitmap bitmap;
-	struct fringe_lpm4_key lpm4;
+	struct fringe_v4_block v4;
 	struct fringe_lpm6_key lpm6;
 	struct fringe_hkey hkey;
-	struct fringe_host_block hosts4;
 };
 __attribute__((noinline)) int fringe_btf_inner_types(struct fringe_inner_types *t)
 {

@@ -40,52 +40,52 @@ static __always_inline struct fringe_bitmap *policy_hash_bitmap(struct policy_ct
 	return policy_bitmap(pc, idx ? *idx : pc->hdr->miss_bitmap[dim]);
 }
 
-/* Longest-prefix match of an address: the trie, then the host hash when the
- * trie entry says hosts hang beneath it (FRINGE_LPM_HOSTS). */
+/* The rules an address admits: IPv4 walks the octet trie (at most four array
+ * reads); IPv6 takes the LPM trie, then the host hash when the trie entry
+ * says hosts hang beneath it (FRINGE_LPM_HOSTS). */
 static __always_inline struct fringe_bitmap *policy_addr_bitmap(__u32 slot, const struct pkt *p,
 								 __u8 field, const __u8 *addr,
 								 struct policy_ctx *pc)
 {
+	struct fringe_lpm6_key k = { .prefixlen = 8 + 128, .field = field };
 	struct fringe_hkey hk = {};
+	void *trie;
 	__u32 *idx, v;
 
 	if (p->family == 4) {
-		struct fringe_lpm4_key k = { .prefixlen = 8 + 32, .field = field };
-		void *trie = bpf_map_lookup_elem(&fringe_slot_lpm4, &slot);
+		void *blocks = bpf_map_lookup_elem(&fringe_slot_v4, &slot);
+		__u32 b = field == FRINGE_DIM_SRC ? 0 : 1;
 
-		if (!trie)
+		if (!blocks)
 			return NULL;
-		__builtin_memcpy(k.addr, addr, 4);
-		idx = bpf_map_lookup_elem(trie, &k);
-	} else {
-		struct fringe_lpm6_key k = { .prefixlen = 8 + 128, .field = field };
-		void *trie = bpf_map_lookup_elem(&fringe_slot_lpm6, &slot);
+#pragma unroll
+		for (int i = 0; i < 4; i++) {
+			struct fringe_v4_block *blk = bpf_map_lookup_elem(blocks, &b);
 
-		if (!trie)
-			return NULL;
-		__builtin_memcpy(k.addr, addr, 16);
-		idx = bpf_map_lookup_elem(trie, &k);
-		hk.kind = field == FRINGE_DIM_SRC ? FRINGE_HK_SRC6 : FRINGE_HK_DST6;
-		__builtin_memcpy(hk.data, addr, 16);
+			if (!blk)
+				return NULL;
+			v = blk->next[addr[i]];
+			if (!(v & FRINGE_V4_CHILD))
+				return policy_bitmap(pc, v);
+			b = v & ~FRINGE_V4_CHILD;
+		}
+		return NULL;
 	}
+
+	trie = bpf_map_lookup_elem(&fringe_slot_lpm6, &slot);
+	if (!trie)
+		return NULL;
+	__builtin_memcpy(k.addr, addr, 16);
+	idx = bpf_map_lookup_elem(trie, &k);
 	if (!idx)
 		return NULL;
 	v = *idx;
 	if (!(v & FRINGE_LPM_HOSTS))
 		return policy_bitmap(pc, v);
-	if (p->family == 4) {
-		__u32 blk_idx = (v & ~FRINGE_LPM_HOSTS) >> FRINGE_LPM_BLOCK_SHIFT;
-		void *blocks = bpf_map_lookup_elem(&fringe_slot_hosts4, &slot);
-		struct fringe_host_block *blk = blocks ? bpf_map_lookup_elem(blocks, &blk_idx) : NULL;
-
-		if (!blk)
-			return NULL;
-		return policy_bitmap(pc, blk->bitmap[addr[3]]);
-	} else {
-		__u32 *host = bpf_map_lookup_elem(pc->hash, &hk);
-
-		return policy_bitmap(pc, host ? *host : v & FRINGE_LPM_BITMAP_MASK);
-	}
+	hk.kind = field == FRINGE_DIM_SRC ? FRINGE_HK_SRC6 : FRINGE_HK_DST6;
+	__builtin_memcpy(hk.data, addr, 16);
+	idx = bpf_map_lookup_elem(pc->hash, &hk);
+	return policy_bitmap(pc, idx ? *idx : v & FRINGE_LPM_BITMAP_MASK);
 }
 
 /* Which declared device sent this packet: FRINGE_NO_DEVICE when none, or

@@ -65,35 +65,33 @@ struct fringe_bitmap {
 };
 FRINGE_STATIC_ASSERT(sizeof(struct fringe_bitmap) == 520, "bitmap size");
 
-/* LPM keys: the field byte (FRINGE_DIM_SRC/DST) leads, so one trie serves both. */
-struct fringe_lpm4_key {
-	__u32 prefixlen;	/* 8 + address prefix length */
-	__u8 field;
-	__u8 addr[4];
-} __attribute__((packed));
+/* IPv4 addresses: a multibit trie of arrays, one octet per level (DIR-8-8-8-8),
+ * so a lookup is at most four array reads whatever the number of prefixes.
+ * Block 0 is the root for `src`, block 1 for `dst`; an entry is a bitmap
+ * index, or FRINGE_V4_CHILD | the block that the next octet indexes. */
+#define FRINGE_V4_BLOCKS	8192
+#define FRINGE_V4_CHILD		0x80000000u
+
+struct fringe_v4_block {
+	__u32 next[256];
+};
+
+/* IPv6 addresses: an LPM trie whose key leads with the field byte
+ * (FRINGE_DIM_SRC/DST), so one trie serves both. */
 struct fringe_lpm6_key {
 	__u32 prefixlen;
 	__u8 field;
 	__u8 addr[16];
 } __attribute__((packed));
-FRINGE_STATIC_ASSERT(sizeof(struct fringe_lpm4_key) == 9, "lpm4 key");
 FRINGE_STATIC_ASSERT(sizeof(struct fringe_lpm6_key) == 21, "lpm6 key");
 
-/* Host addresses (/32, /128) are not in the tries but in the hash (FRINGE_HK_SRC4...):
- * a deep trie of many hosts is slow.  A trie entry that has hosts beneath it
- * carries this flag in its value, and only then is the hash probed. */
+/* IPv6 host addresses (/128) are not in the trie but in the hash (FRINGE_HK_SRC6,
+ * FRINGE_HK_DST6): a deep trie of many hosts is slow.  The trie holds a /64
+ * above them whose value carries FRINGE_LPM_HOSTS, and only then is the hash
+ * probed; the low 16 bits are the bitmap when the probe misses. */
 #define FRINGE_LPM_HOSTS	0x80000000u
-#define FRINGE_HOST_COVER4	24	/* hosts hang under synthetic /24 and /64 entries */
-#define FRINGE_HOST_COVER6	64
-/* IPv4 hosts are not hashed: a /24 with hosts in it becomes a block of 256
- * bitmap indexes, one per last octet, named by bits 16-30 of the trie value. */
-#define FRINGE_MAX_HOST_BLOCKS	4096
-#define FRINGE_LPM_BLOCK_SHIFT	16
 #define FRINGE_LPM_BITMAP_MASK	0xffffu
-
-struct fringe_host_block {
-	__u16 bitmap[256];
-};
+#define FRINGE_HOST_COVER6	64
 
 /* Hashed per-policy lookups (MAC dimension, `in`, device identification). */
 enum fringe_hkey_kind {
@@ -224,11 +222,10 @@ struct fringe_slot_hdr {
 enum fringe_slot_map {
 	FRINGE_SM_BITMAPS,
 	FRINGE_SM_DIMTAB,
-	FRINGE_SM_LPM4,
+	FRINGE_SM_V4,
 	FRINGE_SM_LPM6,
 	FRINGE_SM_HASH,
 	FRINGE_SM_RULES,
-	FRINGE_SM_HOSTS4,
 	FRINGE_SM_COUNT,
 };
 
