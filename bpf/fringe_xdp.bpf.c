@@ -6,6 +6,7 @@
 #include "lib/policy.h"
 #include "lib/flow.h"
 #include "lib/limit.h"
+#include "lib/sample.h"
 #include "lib/stats.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -86,6 +87,8 @@ static __always_inline int judge(struct xdp_md *ctx, struct pkt *p, struct fring
 	if (!a)
 		return XDP_PASS;
 	stats_rule(a->counter_id, p->len);
+	if (a->flags & FRINGE_RF_SAMPLE)
+		sample_maybe(ctx, a, p, meta);
 	return act(a, p);
 }
 

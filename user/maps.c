@@ -44,6 +44,8 @@ const char *const maps_names[M__COUNT] = {
 	[M_DEVMAP] = "fringe_devmap",
 	[M_CPUMAP] = "fringe_cpumap",
 	[M_FLOWS] = "fringe_flows",
+	[M_SAMPLES] = "fringe_samples",
+	[M_SAMPLE_STATS] = "fringe_sample_stats",
 };
 
 static bool dir_is_empty(const char *dir)

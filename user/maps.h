@@ -27,6 +27,8 @@ enum map_id {
 	M_DEVMAP,
 	M_CPUMAP,
 	M_FLOWS,
+	M_SAMPLES,
+	M_SAMPLE_STATS,
 	M__COUNT,
 };
 #define M_SLOT_FIRST M_SLOT_BITMAPS

@@ -188,6 +188,22 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } fringe_flows SEC(".maps");
 
+/* Sampled packets (struct fringe_sample), consumed by `fringe sample`. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, FRINGE_SAMPLE_RING);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fringe_samples SEC(".maps");
+
+/* Samples taken and lost, per CPU, by counter id. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FRINGE_MAX_COUNTERS);
+	__type(key, __u32);
+	__type(value, struct fringe_sample_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fringe_sample_stats SEC(".maps");
+
 /* `steer iface`: ifindex -> egress device. */
 struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);

@@ -240,7 +240,7 @@ struct fringe_meta {
 	__u32 active;		/* 0 or 1 */
 	__u32 magic;		/* FRINGE_META_MAGIC once initialised */
 	__u32 flags;		/* enum fringe_meta_flags */
-	__u32 pad;
+	__u32 sample_bytes;	/* bytes of each sampled packet; 0: FRINGE_SAMPLE_BYTES */
 	__u64 load_failures;
 	struct fringe_slot_hdr slot[2];
 	__u64 confirm_deadline_ns; /* CLOCK_REALTIME; 0: nothing to confirm */
@@ -289,6 +289,32 @@ struct fringe_flow {
 	__u64 last_ns;
 };
 FRINGE_STATIC_ASSERT(sizeof(struct fringe_flow) == 48, "flow");
+
+/* ---- sampling ---------------------------------------------------------- */
+/* `sample 1/N`: one matching packet in N, chosen at random, goes to user
+ * space through the fringe_samples ring buffer with its first bytes. */
+#define FRINGE_SAMPLE_BYTES	128		/* default bytes per sample */
+#define FRINGE_SAMPLE_MAX	256		/* most bytes a sample can carry */
+#define FRINGE_SAMPLE_RING	(1 << 20)	/* ring buffer bytes */
+
+struct fringe_sample {
+	__u64 timestamp_ns;	/* CLOCK_MONOTONIC */
+	__u32 ifindex;		/* ingress interface */
+	__u32 counter_id;	/* the rule (fringe_rule_names) */
+	__u32 orig_len;		/* frame length on the wire */
+	__u32 cap_len;		/* bytes of data[] that hold the frame */
+	__u32 sample_rate;	/* the rule's N */
+	__u32 pad;
+	__u8 data[FRINGE_SAMPLE_MAX];
+};
+FRINGE_STATIC_ASSERT(sizeof(struct fringe_sample) == 32 + FRINGE_SAMPLE_MAX, "sample");
+
+/* Per CPU, by counter id: taken + lost = selected; the rule's packet
+ * counter is the sample pool (the packets that could have been chosen). */
+struct fringe_sample_stats {
+	__u64 taken;		/* delivered to the ring buffer */
+	__u64 lost;		/* selected, but the ring buffer was full */
+};
 
 /* Interface table, written by attach. */
 struct fringe_iface_info {

@@ -71,8 +71,10 @@ int fx_open(struct fx *f)
 	if (!f->ifindex || !f->ifindex2)
 		return -ENODEV;
 	err = maps_open(&f->m, NULL, MAPS_PRIVATE);
+	/* As root, a refused load is the verifier rejecting the program: a
+	 * failure, never a skip. */
 	if (err)
-		return err == -EPERM || err == -EACCES ? -EPERM : err;
+		return geteuid() != 0 && (err == -EPERM || err == -EACCES) ? -EPERM : err;
 	f->prog_fd = bpf_program__fd(f->m.skel->progs.fringe_xdp_ingress);
 	if (f->prog_fd < 0) {
 		err = -EBADF;
