@@ -49,24 +49,22 @@ static size_t read_ifaces(struct maps *m, struct iface_row *rows)
 
 static void iface_families(FILE *out, struct iface_row *rows, size_t n)
 {
-	family(out, "fringe_packets_total", "counter",
-	       "Packets judged by the XDP program, by interface and verdict.");
-	for (size_t i = 0; i < n; i++)
-		for (int v = 0; v < FRINGE_V_MAX; v++) {
-			fputs("fringe_packets_total{interface=\"", out);
-			label(out, rows[i].info.name, sizeof(rows[i].info.name));
-			fprintf(out, "\",verdict=\"%s\"} %llu\n", fringe_verdict_names[v],
-				(unsigned long long)rows[i].st.verdict[v].packets);
-		}
-	family(out, "fringe_bytes_total", "counter",
-	       "Bytes of the packets judged by the XDP program, by interface and verdict.");
-	for (size_t i = 0; i < n; i++)
-		for (int v = 0; v < FRINGE_V_MAX; v++) {
-			fputs("fringe_bytes_total{interface=\"", out);
-			label(out, rows[i].info.name, sizeof(rows[i].info.name));
-			fprintf(out, "\",verdict=\"%s\"} %llu\n", fringe_verdict_names[v],
-				(unsigned long long)rows[i].st.verdict[v].bytes);
-		}
+	for (int bytes = 0; bytes < 2; bytes++) {
+		const char *name = bytes ? "fringe_bytes_total" : "fringe_packets_total";
+
+		family(out, name, "counter",
+		       bytes ? "Bytes of the packets judged by the XDP program, by interface and verdict."
+			     : "Packets judged by the XDP program, by interface and verdict.");
+		for (size_t i = 0; i < n; i++)
+			for (int v = 0; v < FRINGE_V_MAX; v++) {
+				const struct fringe_counter *c = &rows[i].st.verdict[v];
+
+				fprintf(out, "%s{interface=\"", name);
+				label(out, rows[i].info.name, sizeof(rows[i].info.name));
+				fprintf(out, "\",verdict=\"%s\"} %llu\n", fringe_verdict_names[v],
+					(unsigned long long)(bytes ? c->bytes : c->packets));
+			}
+	}
 	family(out, "fringe_drops_total", "counter", "Packets dropped, by interface and reason.");
 	for (size_t i = 0; i < n; i++)
 		for (int r = 0; r < FRINGE_DROP_MAX; r++) {
