@@ -60,7 +60,23 @@ static __always_inline int judge(struct xdp_md *ctx, struct pkt *p, struct fring
 		fl = flow_get(&fk, now);
 		*flp = fl;
 	}
-	if (fl && fl->generation == hdr->generation) {
+	/* Flow state for applications costs a lookup: only when rules need it. */
+	if (hdr->dims_used & (1U << FRINGE_DIM_APP | 1U << FRINGE_DIM_APPX))
+		app_track(p);
+	if (p->app) {
+		__u32 app = p->app;
+		struct fringe_counter *c = bpf_map_lookup_elem(&fringe_app_stats, &app);
+
+		if (c) {
+			c->packets++;
+			c->bytes += p->len;
+		}
+	}
+
+	/* A flow's cached rule holds only when no rule looks past the ports:
+	 * `mqtt-type` and `modbus-fc` differ from one packet to the next. */
+	if (fl && fl->generation == hdr->generation &&
+	    !(hdr->dims_used & (1U << FRINGE_DIM_APP | 1U << FRINGE_DIM_APPX))) {
 		rule = fl->rule;
 		spoofed = fl->spoofed;
 	} else {

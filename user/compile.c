@@ -226,6 +226,16 @@ static void emit_device(struct compiler *C, const uint8_t *k, uint32_t b)
 	C->c->dimtab[FRINGE_TAB_DEVICE + (k[0] << 8 | k[1])] = b;
 }
 
+static void emit_app(struct compiler *C, const uint8_t *k, uint32_t b)
+{
+	C->c->dimtab[FRINGE_TAB_APP + k[0]] = b;
+}
+
+static void emit_appx(struct compiler *C, const uint8_t *k, uint32_t b)
+{
+	C->c->dimtab[FRINGE_TAB_APPX + (k[0] << 8 | k[1])] = b;
+}
+
 static void emit_hash(struct compiler *C, uint8_t kind, const uint8_t *data, size_t len,
 		      uint32_t v)
 {
@@ -618,12 +628,6 @@ static void compile_actions(struct compiler *C)
 			a->flags |= FRINGE_RF_SAMPLE;
 			a->sample_rate = R->sample_rate;
 		}
-		if (R->matches & (POL_M_APP | POL_M_MODBUS_FC | POL_M_MQTT_TYPE)) {
-			int bit = R->matches & POL_M_APP ? 10 : R->matches & POL_M_MODBUS_FC ? 11 : 12;
-
-			diags_add(C->d, R->match_loc[bit],
-				  "application matching (app, modbus-fc, mqtt-type) is not supported by this data plane yet");
-		}
 	}
 }
 
@@ -702,6 +706,34 @@ static void compile_keyed_dims(struct compiler *C)
 					  D->ips[j].addr, D->ips[j].family == 4 ? 4 : 16, i);
 		}
 	}
+
+	/* application, and its finer field (Modbus function, MQTT packet type) */
+	n = 0;
+	for (uint32_t r = 0; r < p->n_rules; r++)
+		if (p->rules[r].matches & POL_M_APP)
+			err |= push_kv(&v, &n, &cap, &p->rules[r].app, 1, r);
+	compile_keyed(C, FRINGE_DIM_APP, POL_M_APP, v, n, FRINGE_TAB_APP, FRINGE_MAX_APPS, emit_app);
+	n = 0;
+	for (uint32_t r = 0; r < p->n_rules; r++) {
+		const struct pol_rule *R = &p->rules[r];
+
+		for (uint32_t x = 0; x < 256; x++) {
+			uint32_t ix;
+			uint8_t k[2];
+
+			if ((R->matches & POL_M_MODBUS_FC) && (R->modbus_fc[x / 8] >> (x % 8) & 1))
+				ix = FRINGE_APPX_MODBUS + x;
+			else if ((R->matches & POL_M_MQTT_TYPE) && x < 16 && (R->mqtt_types >> x & 1))
+				ix = FRINGE_APPX_MQTT + x;
+			else
+				continue;
+			k[0] = ix >> 8;
+			k[1] = ix & 0xff;
+			err |= push_kv(&v, &n, &cap, k, 2, r);
+		}
+	}
+	compile_keyed(C, FRINGE_DIM_APPX, POL_M_MODBUS_FC | POL_M_MQTT_TYPE, v, n, FRINGE_TAB_APPX,
+		      FRINGE_APPX_NONE + 1, emit_appx);
 
 	/* source MAC */
 	n = 0;

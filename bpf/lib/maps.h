@@ -204,6 +204,24 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } fringe_sample_stats SEC(".maps");
 
+/* TCP flows confirmed as an application (app.h), by 5-tuple -> enum fringe_app. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, FRINGE_APP_FLOWS);
+	__type(key, struct fringe_app_flow_key);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fringe_app_flows SEC(".maps");
+
+/* Packets and bytes per recognized application, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FRINGE_APP_COUNT);
+	__type(key, __u32);
+	__type(value, struct fringe_counter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fringe_app_stats SEC(".maps");
+
 /* `steer iface`: ifindex -> egress device. */
 struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);

@@ -4,42 +4,9 @@
 #define FRINGE_BPF_PARSE_H
 
 #include "common.h"
+#include "pkt.h"
+#include "app.h"
 
-#ifndef ETH_P_8021AD
-#define ETH_P_8021AD 0x88A8
-#endif
-#define IPPROTO_HOPOPTS_ 0
-#define IPPROTO_ROUTING_ 43
-#define IPPROTO_FRAGMENT_ 44
-#define IPPROTO_AH_ 51
-#define IPPROTO_NONE_ 59
-#define IPPROTO_DSTOPTS_ 60
-#define IPPROTO_SCTP_ 132
-
-enum { PARSE_IP = 0, PARSE_NON_IP = 1 };
-
-enum pkt_frag {
-	PKT_FRAG_NONE,
-	PKT_FRAG_FIRST,		/* first fragment: ports present */
-	PKT_FRAG_LATER,		/* non-first fragment: no ports, no app */
-};
-
-struct pkt {
-	__u32 len;		/* frame length */
-	__u16 vlan;		/* outer VLAN id, FRINGE_NO_VLAN when untagged */
-	__u8 family;		/* 4 or 6 */
-	__u8 proto;		/* upper-layer protocol */
-	__u8 has_ports;
-	__u8 frag;		/* enum pkt_frag */
-	__u16 sport;		/* host order */
-	__u16 dport;
-	__u16 l4_len;		/* bytes of L4 header and payload within the frame */
-	__u32 l4_off;		/* offset of the L4 header from data */
-	__u8 smac[6];
-	__u8 pad[2];
-	__u8 saddr[16];		/* IPv4 in the first 4 bytes */
-	__u8 daddr[16];
-};
 
 struct vlan_hdr_ {
 	__be16 tci;
@@ -203,7 +170,10 @@ static __always_inline int parse_packet(struct xdp_md *ctx, struct pkt *p)
 		ret = parse_ipv6(p, data, nh, data_end);
 	else
 		return PARSE_NON_IP;
-	return ret < 0 ? ret : PARSE_IP;
+	if (ret < 0)
+		return ret;
+	fringe_app_detect(ctx, p);
+	return PARSE_IP;
 }
 
 #endif

@@ -162,7 +162,8 @@ static __always_inline __u32 policy_classify(struct xdp_md *ctx, struct pkt *p, 
 	DIM(FRINGE_DIM_VLAN, policy_tab_bitmap(&pc, FRINGE_TAB_VLAN + (p->vlan & 0x1fff)));
 	DIM(FRINGE_DIM_DEVICE, policy_tab_bitmap(&pc, FRINGE_TAB_DEVICE +
 						  (policy_device(&pc, p, spoofed) & 0x7ff)));
-	bm[FRINGE_DIM_APP] = all;
+	DIM(FRINGE_DIM_APP, policy_tab_bitmap(&pc, FRINGE_TAB_APP + (p->app & (FRINGE_MAX_APPS - 1))));
+	DIM(FRINGE_DIM_APPX, policy_tab_bitmap(&pc, FRINGE_TAB_APPX + (p->appx & 0x1ff)));
 #undef DIM
 
 	for (int i = 0; i < FRINGE_BITMAP_WORDS && summary; i++) {

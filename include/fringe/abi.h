@@ -45,6 +45,7 @@ enum fringe_dim {
 	FRINGE_DIM_VLAN,	/* outer VLAN id: table */
 	FRINGE_DIM_DEVICE,	/* declared source device (device, class): table */
 	FRINGE_DIM_APP,		/* recognized application: table */
+	FRINGE_DIM_APPX,	/* modbus function code / MQTT packet type: table */
 	FRINGE_DIM_MAX,
 };
 
@@ -55,7 +56,13 @@ enum fringe_dim {
 #define FRINGE_TAB_VLAN		(FRINGE_TAB_PROTO + 256)
 #define FRINGE_TAB_DEVICE	(FRINGE_TAB_VLAN + FRINGE_NO_VLAN + 1)
 #define FRINGE_TAB_APP		(FRINGE_TAB_DEVICE + FRINGE_NO_DEVICE + 1)
-#define FRINGE_TAB_SIZE		(FRINGE_TAB_APP + FRINGE_MAX_APPS)
+#define FRINGE_TAB_APPX		(FRINGE_TAB_APP + FRINGE_MAX_APPS)
+#define FRINGE_TAB_SIZE		(FRINGE_TAB_APPX + FRINGE_APPX_NONE + 1)
+
+/* The APPX dimension's values: an application's finer field. */
+#define FRINGE_APPX_MODBUS	0	/* + Modbus function code (0-255) */
+#define FRINGE_APPX_MQTT	256	/* + MQTT control packet type (0-15) */
+#define FRINGE_APPX_NONE	272	/* neither, or no message to judge */
 
 /* A set of rules: bit r of word r/64.  summary bit w is set iff word w is non-zero,
  * so intersecting the summaries first skips the words no rule can match in. */
@@ -366,6 +373,18 @@ static const char *const fringe_verdict_names[FRINGE_V_MAX] = {
 	[FRINGE_V_TX] = "tx",
 };
 #endif
+
+/* TCP flows whose payload passed an application's header check (app.h). */
+struct fringe_app_flow_key {
+	__u8 family;
+	__u8 proto;
+	__u16 sport;
+	__u16 dport;
+	__u16 pad;
+	__u8 saddr[16];
+	__u8 daddr[16];
+};
+#define FRINGE_APP_FLOWS	16384
 
 /* ---- pin names ------------------------------------------------------- */
 #define FRINGE_PIN_DIR_DEFAULT	"/sys/fs/bpf/fringe"

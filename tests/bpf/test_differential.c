@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Differential test: random policies through the real data plane against a small reference classifier (SPEC §6). */
+/* Differential test: random policies in the real data plane vs a reference classifier (SPEC §6). */
 /*
  * Each round derives everything from one seed: a random policy (nested and
  * overlapping IPv4/IPv6 prefixes from /0 to host routes, named sets of
@@ -37,9 +37,6 @@
 
 #include "fixture.h"
 #include "pkt.h"
-
-#define D_XDP_DROP 1
-#define D_XDP_PASS 2
 
 #define D_MAX_RULES 600
 #define D_MAX_SETS 24
@@ -98,7 +95,7 @@ struct d_range {
 };
 
 struct d_set {
-	char name[48];
+	char name[64];
 	int kind;
 	int n;
 	struct d_pfx pfx[D_MAX_ITEMS];
@@ -120,7 +117,7 @@ struct d_ports {
 };
 
 struct d_rule {
-	char name[48];
+	char name[64];
 	int line;		/* where it starts in the policy text */
 	struct d_addr src, dst;
 	bool proto_on;
@@ -496,6 +493,21 @@ static uint8_t gen_proto(struct rng *r, bool ports_only)
 	return other_protos[rnd(r, sizeof(other_protos))];
 }
 
+/* Names: a unique stem, sometimes padded with any name character up to 63 bytes. */
+static void gen_name(struct rng *r, char *name, size_t cap, const char *fmt, uint64_t seed, int i)
+{
+	static const char chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-";
+	int n = snprintf(name, cap, fmt, seed, i), want = n;
+
+	if (pct(r, 20))
+		want = pct(r, 30) ? 63 : n + 1 + (int)rnd(r, 63 - n);
+	if (n < want)
+		name[n++] = '-';
+	while (n < want)
+		name[n++] = chars[rnd(r, sizeof(chars) - 1)];
+	name[n] = '\0';
+}
+
 static int find_set(struct d_policy *P, struct rng *r, int kind)
 {
 	int idx[D_MAX_SETS], n = 0;
@@ -514,8 +526,9 @@ static void gen_sets(struct d_policy *P, struct rng *r)
 		unsigned int k = rnd(r, 100);
 
 		s->kind = k < 50 ? K_PFX : k < 85 ? K_PORT : K_MAC;
-		snprintf(s->name, sizeof(s->name), "S%" PRIx64 "_%s%d", P->seed,
-			 s->kind == K_PFX ? "net" : s->kind == K_PORT ? "svc" : "hw", i);
+		gen_name(r, s->name, sizeof(s->name),
+			 s->kind == K_PFX ? "S%" PRIx64 "_net%d" :
+			 s->kind == K_PORT ? "S%" PRIx64 "_svc%d" : "S%" PRIx64 "_hw%d", P->seed, i);
 		switch (s->kind) {
 		case K_PFX:
 			s->n = 1 + rnd(r, 20);
@@ -567,63 +580,6 @@ static void gen_port_match(struct d_policy *P, struct rng *r, struct d_ports *m)
 		m->r[i] = i && pct(r, 40) ? range_near(r, m->r[rnd(r, i)]) : gen_range(P, r);
 }
 
-static int rule_score(const struct d_policy *P, const struct d_rule *R);
-
-static bool is_slash0(const struct d_addr *m)
-{
-	return m->on && m->set < 0 && m->lit.len == 0;
-}
-
-static void gen_rule(struct d_policy *P, struct rng *r, int i)
-{
-	struct d_rule *R = &P->rules[i];
-	int n;
-
-	memset(R, 0, sizeof(*R));
-	snprintf(R->name, sizeof(R->name), "d%" PRIx64 ".r%d", P->seed, i);
-	R->src.set = R->dst.set = R->sport.set = R->dport.set = R->mac_set = -1;
-	do {
-		if (pct(r, P->p_src))
-			gen_addr_match(P, r, &R->src, 0);
-		if (pct(r, P->p_dst))
-			/* mostly the family of a literal src, so the rule can match */
-			gen_addr_match(P, r, &R->dst,
-				       R->src.on && R->src.set < 0 && pct(r, 90) ? R->src.lit.fam : 0);
-		if (pct(r, P->p_dport))
-			gen_port_match(P, r, &R->dport);
-		if (pct(r, P->p_sport))
-			gen_port_match(P, r, &R->sport);
-		if (pct(r, (R->sport.on || R->dport.on) ? P->p_proto * 3 / 4 : P->p_proto)) {
-			R->proto_on = true;
-			R->proto = gen_proto(r, R->sport.on || R->dport.on);
-			R->proto_numeric = pct(r, 15);
-		}
-		if (pct(r, P->p_vlan)) {
-			R->vlan_on = true;
-			R->vlan = P->vlans[rnd(r, 6)];
-		}
-		if (pct(r, P->p_mac)) {
-			R->mac_on = true;
-			R->mac_set = pct(r, 30) ? find_set(P, r, K_MAC) : -1;
-			if (R->mac_set < 0)
-				memcpy(R->mac, P->macs[rnd(r, D_MACS)], 6);
-		}
-		if (pct(r, P->p_in)) {
-			R->in_on = true;
-			R->in = rnd(r, 2);
-		}
-		n = R->src.on + R->dst.on + R->proto_on + R->sport.on + R->dport.on + R->vlan_on +
-		    R->mac_on + R->in_on;
-		/* a rule that matches everything (of a family) would hide the rest;
-		 * a few broad ones stay, to shadow others */
-	} while (n == 0 || (n == 1 && (is_slash0(&R->src) || is_slash0(&R->dst) || R->in_on)) ||
-		 (rule_score(P, R) < 10 && !pct(r, 10)));
-	if ((R->sport.on || R->dport.on) && R->proto_on && R->proto != 6 && R->proto != 17 &&
-	    R->proto != 132)
-		R->proto = gen_proto(r, true);	/* ports need tcp, udp or sctp */
-	R->drop = pct(r, 50);
-}
-
 /* How narrow a rule is, roughly in bits of the packet space it excludes. */
 static int addr_score(const struct d_policy *P, const struct d_addr *m)
 {
@@ -667,6 +623,65 @@ static int rule_score(const struct d_policy *P, const struct d_rule *R)
 	       (R->mac_on ? 6 : 0) + (R->in_on ? 1 : 0);
 }
 
+static bool is_slash0(const struct d_addr *m)
+{
+	return m->on && m->set < 0 && m->lit.len == 0;
+}
+
+static bool is_host(const struct d_addr *m)
+{
+	return m->on && m->set < 0 && m->lit.len == fam_bits(m->lit.fam);
+}
+
+static void gen_rule(struct d_policy *P, struct rng *r, int i)
+{
+	struct d_rule *R = &P->rules[i];
+	int n;
+
+	memset(R, 0, sizeof(*R));
+	R->src.set = R->dst.set = R->sport.set = R->dport.set = R->mac_set = -1;
+	do {
+		if (pct(r, P->p_src))
+			gen_addr_match(P, r, &R->src, 0);
+		if (pct(r, P->p_dst))
+			/* mostly the family of a literal src, so the rule can match */
+			gen_addr_match(P, r, &R->dst,
+				       R->src.on && R->src.set < 0 && pct(r, 90) ? R->src.lit.fam : 0);
+		if (pct(r, P->p_dport))
+			gen_port_match(P, r, &R->dport);
+		if (pct(r, P->p_sport))
+			gen_port_match(P, r, &R->sport);
+		if (pct(r, (R->sport.on || R->dport.on) ? P->p_proto * 3 / 4 : P->p_proto)) {
+			R->proto_on = true;
+			R->proto = gen_proto(r, R->sport.on || R->dport.on);
+			R->proto_numeric = pct(r, 15);
+		}
+		if (pct(r, P->p_vlan)) {
+			R->vlan_on = true;
+			R->vlan = P->vlans[rnd(r, 6)];
+		}
+		if (pct(r, P->p_mac)) {
+			R->mac_on = true;
+			R->mac_set = pct(r, 30) ? find_set(P, r, K_MAC) : -1;
+			if (R->mac_set < 0)
+				memcpy(R->mac, P->macs[rnd(r, D_MACS)], 6);
+		}
+		if (pct(r, P->p_in)) {
+			R->in_on = true;
+			R->in = rnd(r, 2);
+		}
+		n = R->src.on + R->dst.on + R->proto_on + R->sport.on + R->dport.on + R->vlan_on +
+		    R->mac_on + R->in_on;
+		/* a rule that matches everything (of a family) would hide the rest;
+		 * a few broad ones stay, to shadow others */
+	} while (n == 0 || (n == 1 && (is_slash0(&R->src) || is_slash0(&R->dst) || R->in_on)) ||
+		 (rule_score(P, R) < 10 && !pct(r, 10)));
+	if ((R->sport.on || R->dport.on) && R->proto_on && R->proto != 6 && R->proto != 17 &&
+	    R->proto != 132)
+		R->proto = gen_proto(r, true);	/* ports need tcp, udp or sctp */
+	R->drop = pct(r, 50);
+}
+
 struct scored {
 	int score;
 	int idx;
@@ -695,7 +710,7 @@ static void order_rules(struct d_policy *P, struct rng *r)
 		tmp[i] = P->rules[s[i].idx];
 	for (int i = 0; i < P->n_rules; i++) {
 		P->rules[i] = tmp[i];
-		snprintf(P->rules[i].name, sizeof(P->rules[i].name), "d%" PRIx64 ".r%d", P->seed, i);
+		gen_name(r, P->rules[i].name, sizeof(P->rules[i].name), "d%" PRIx64 ".r%d", P->seed, i);
 	}
 }
 
@@ -1333,7 +1348,7 @@ static void test_round(void **state)
 	struct fringe_iface_stats st0[2], st1[2];
 	struct tally t[2] = { 0 };
 	struct rng r = { rd->seed ^ 0x7061636b65747300ULL };
-	int failures = 0, printed = 0, hit_rules = 0, n_v6 = 0, n_vlan = 0, n_frag = 0, n_ext = 0,
+	int failures = 0, printed = 0, printed_c = 0, hit_rules = 0, n_v6 = 0, n_vlan = 0, n_frag = 0, n_ext = 0,
 	    n_target = 0, n_mut = 0, n_drop = 0;
 	int m_src = 0, m_dst = 0, m_set = 0, m_proto = 0, m_ports = 0, m_vlan = 0, m_mac = 0,
 	    m_in = 0, m_slash0 = 0, m_host = 0;
@@ -1397,7 +1412,7 @@ static void test_round(void **state)
 		if (k.non_ip) {		/* match no rule, pass, counted as non-IP */
 			t[k.iface].non_ip++;
 			t[k.iface].pass++;
-			if (act == D_XDP_PASS)
+			if (act == XDP_PASS)
 				continue;
 			failures++;
 			if (printed++ < D_PRINT_MAX)
@@ -1407,13 +1422,13 @@ static void test_round(void **state)
 		}
 
 		want = ref_classify(P, &k);
-		want_act = ref_drops(P, want) ? D_XDP_DROP : D_XDP_PASS;
+		want_act = ref_drops(P, want) ? XDP_DROP : XDP_PASS;
 		if (want >= 0) {
 			ref[want]++;
 		} else {
 			ref_dflt++;
 		}
-		if (want_act == D_XDP_DROP) {
+		if (want_act == XDP_DROP) {
 			t[k.iface].drop++;
 			n_drop++;
 		} else {
@@ -1459,10 +1474,10 @@ static void test_round(void **state)
 				    P->seed, i, desc, rule_name(P, want),
 				    want >= 0 ? P->rules[want].line : 0,
 				    want >= 0 ? "first match" : "no rule matches",
-				    want_act == D_XDP_DROP ? "XDP_DROP" : "XDP_PASS",
+				    want_act == XDP_DROP ? "XDP_DROP" : "XDP_PASS",
 				    got_rule == -2 ? "(no counter moved)" : rule_name(P, got_rule),
 				    got_rule >= 0 ? P->rules[got_rule].line : 0,
-				    act == D_XDP_DROP ? "XDP_DROP" : act == D_XDP_PASS ? "XDP_PASS" :
+				    act == XDP_DROP ? "XDP_DROP" : act == XDP_PASS ? "XDP_PASS" :
 				    "other XDP action");
 		}
 	}
@@ -1474,7 +1489,7 @@ static void test_round(void **state)
 		hit_rules += ref[j] > 0;
 		if (c != ref[j]) {
 			failures++;
-			if (printed++ < 2 * D_PRINT_MAX)
+			if (printed_c++ < D_PRINT_MAX)
 				print_error("seed 0x%" PRIx64 ": rule %s (line %d) counted %" PRIu64
 					    " packets, reference %" PRIu64 "\n",
 					    P->seed, P->rules[j].name, P->rules[j].line, c, ref[j]);
@@ -1488,8 +1503,9 @@ static void test_round(void **state)
 	assert_int_equal(iface_stats(0, &st1[0]), 0);
 	assert_int_equal(iface_stats(1, &st1[1]), 0);
 	for (int i = 0; i < 2; i++) {
-		uint64_t pass = st1[i].verdict[FRINGE_V_PASS].packets - st0[i].verdict[FRINGE_V_PASS].packets;
-		uint64_t drop = st1[i].verdict[FRINGE_V_DROP].packets - st0[i].verdict[FRINGE_V_DROP].packets;
+		const struct fringe_counter *v0 = st0[i].verdict, *v1 = st1[i].verdict;
+		uint64_t pass = v1[FRINGE_V_PASS].packets - v0[FRINGE_V_PASS].packets;
+		uint64_t drop = v1[FRINGE_V_DROP].packets - v0[FRINGE_V_DROP].packets;
 		uint64_t pol = st1[i].drops[FRINGE_DROP_POLICY] - st0[i].drops[FRINGE_DROP_POLICY];
 		uint64_t nip = st1[i].non_ip - st0[i].non_ip;
 
@@ -1517,8 +1533,7 @@ static void test_round(void **state)
 		m_mac += R->mac_on;
 		m_in += R->in_on;
 		m_slash0 += is_slash0(&R->src) || is_slash0(&R->dst);
-		m_host += (R->src.on && R->src.set < 0 && R->src.lit.len == fam_bits(R->src.lit.fam)) ||
-			  (R->dst.on && R->dst.set < 0 && R->dst.lit.len == fam_bits(R->dst.lit.fam));
+		m_host += is_host(&R->src) || is_host(&R->dst);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &ts1);
 	print_message("seed 0x%" PRIx64 ": %d rules (src %d, dst %d, @set %d, /0 %d, host %d, "

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What parsing learns about a packet: struct pkt, shared by every stage. */
+#ifndef FRINGE_BPF_PKT_H
+#define FRINGE_BPF_PKT_H
+
+#include "common.h"
+
+#ifndef ETH_P_8021AD
+#define ETH_P_8021AD 0x88A8
+#endif
+#define IPPROTO_HOPOPTS_ 0
+#define IPPROTO_ROUTING_ 43
+#define IPPROTO_FRAGMENT_ 44
+#define IPPROTO_AH_ 51
+#define IPPROTO_NONE_ 59
+#define IPPROTO_DSTOPTS_ 60
+#define IPPROTO_SCTP_ 132
+
+enum { PARSE_IP = 0, PARSE_NON_IP = 1 };
+
+enum pkt_frag {
+	PKT_FRAG_NONE,
+	PKT_FRAG_FIRST,		/* first fragment: ports present */
+	PKT_FRAG_LATER,		/* non-first fragment: no ports, no app */
+};
+
+/* How app.h recognized the packet's application (TCP needs flow state). */
+enum app_state {
+	APP_NONE,
+	APP_SEEN,		/* a UDP payload passed the check */
+	APP_CANDIDATE,		/* a TCP segment without payload on the app's port */
+	APP_CONFIRMS,		/* a TCP payload passed the check: confirms the flow */
+	APP_UNCONFIRMED,	/* a TCP payload failed it: A only if the flow is confirmed */
+};
+
+struct pkt {
+	__u32 len;		/* frame length */
+	__u16 vlan;		/* outer VLAN id, FRINGE_NO_VLAN when untagged */
+	__u8 family;		/* 4 or 6 */
+	__u8 proto;		/* upper-layer protocol */
+	__u8 has_ports;
+	__u8 frag;		/* enum pkt_frag */
+	__u16 sport;		/* host order */
+	__u16 dport;
+	__u16 l4_len;		/* bytes of L4 header and payload within the frame */
+	__u32 l4_off;		/* offset of the L4 header from data */
+	__u8 smac[6];
+	__u8 app;		/* enum fringe_app */
+	__u8 app_maybe;		/* APP_UNCONFIRMED: the app the port names */
+	__u16 appx;		/* FRINGE_APPX_* */
+	__u8 app_state;		/* enum app_state */
+	__u8 pad;
+	__u8 saddr[16];		/* IPv4 in the first 4 bytes */
+	__u8 daddr[16];
+};
+
+#endif
