@@ -11,6 +11,14 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/* Per-stage cost profiling (scripts/bench.sh --stages): a build with
+ * -DFRINGE_PROFILE_STAGE=N returns right after stage N (1 parse, 2 policy
+ * slot and flow, 3 classification); 0, the default, runs everything. */
+#ifndef FRINGE_PROFILE_STAGE
+#define FRINGE_PROFILE_STAGE 0
+#endif
+#define PROFILE_STOP(n) do { if (FRINGE_PROFILE_STAGE == (n)) return XDP_PASS; } while (0)
+
 /* Turn the matched rule's action into an XDP action, or a negative drop reason. */
 static __always_inline int act(const struct fringe_rule_action *a, const struct pkt *p)
 {
@@ -47,6 +55,7 @@ static __always_inline int judge(struct xdp_md *ctx, struct pkt *p, struct fring
 	void *rules;
 	__u64 now;
 
+	PROFILE_STOP(1);
 	meta = bpf_map_lookup_elem(&fringe_meta, &zero);
 	if (!meta)
 		return XDP_PASS;
@@ -73,6 +82,7 @@ static __always_inline int judge(struct xdp_md *ctx, struct pkt *p, struct fring
 		}
 	}
 
+	PROFILE_STOP(2);
 	/* A flow's cached rule holds only when no rule looks past the ports:
 	 * `mqtt-type` and `modbus-fc` differ from one packet to the next. */
 	if (fl && fl->generation == hdr->generation &&
@@ -87,6 +97,7 @@ static __always_inline int judge(struct xdp_md *ctx, struct pkt *p, struct fring
 			fl->spoofed = spoofed;
 		}
 	}
+	PROFILE_STOP(3);
 	if (fl)
 		flow_account(fl, p->len, now);
 	if (spoofed && st)

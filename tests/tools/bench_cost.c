@@ -143,8 +143,13 @@ static void print_row(FILE *out, const char *system, int rules, int items, const
 
 int main(int argc, char **argv)
 {
-	static const int rule_counts[] = { 16, 256, 1024, 4096 };
-	static const int item_counts[] = { 1000, 65536 };
+	static const int rule_counts_all[] = { 16, 256, 1024, 4096 }, rule_counts_quick[] = { 16, 4096 };
+	static const int item_counts_all[] = { 1000, 65536 }, item_counts_quick[] = { 65536 };
+	/* BENCH_QUICK: the extremes only, classification only (per-stage profiles). */
+	bool quick = getenv("BENCH_QUICK") != NULL;
+	const int *rule_counts = quick ? rule_counts_quick : rule_counts_all;
+	const int *item_counts = quick ? item_counts_quick : item_counts_all;
+	size_t n_rules = quick ? 2 : 4, n_items = quick ? 1 : 2;
 	const char *floor_obj = argc > 1 ? argv[1] : "build/bench/floor.bpf.o";
 	uint8_t frames[4][256];
 	size_t lens[4];
@@ -172,19 +177,19 @@ int main(int argc, char **argv)
 	for (int p = 0; p < 4; p++)
 		if (!cost_ns(fd, f.ifindex, frames[p], lens[p], &ns, &action))
 			print_row(stdout, "floor", 0, 0, "-", p, ns, action, &first);
-	fd = xdp_filter_fd(f.ifindex2);
+	fd = quick ? -1 : xdp_filter_fd(f.ifindex2);
 	if (fd >= 0) {
 		for (int p = 0; p < 4; p++)
 			if (!cost_ns(fd, f.ifindex, frames[p], lens[p], &ns, &action))
 				print_row(stdout, "xdp-filter", 2, 0, "-", p, ns, action, &first);
 		close(fd);
 		system("xdp-filter unload fx1 >/dev/null 2>&1");
-	} else {
+	} else if (!quick) {
 		fprintf(stderr, "bench_cost: xdp-filter unavailable; its rows are missing\n");
 	}
 
-	for (size_t ri = 0; ri < sizeof(rule_counts) / sizeof(*rule_counts); ri++) {
-		for (size_t ii = 0; ii < sizeof(item_counts) / sizeof(*item_counts); ii++) {
+	for (size_t ri = 0; ri < n_rules; ri++) {
+		for (size_t ii = 0; ii < n_items; ii++) {
 			char *text = bench_policy(rule_counts[ri], item_counts[ii]);
 
 			if (!text || fx_load(&f, text)) {
@@ -193,7 +198,7 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			free(text);
-			for (int cache = 1; cache >= 0; cache--) {
+			for (int cache = quick ? 0 : 1; cache >= 0; cache--) {
 				if (cache)
 					f.m.meta->flags |= FRINGE_META_FLOWS;
 				else
