@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# `make bench`: per-packet cost, veth throughput against the floor and nftables, control-plane times, memory.
+#
+# Writes build/bench/{cost.json, veth.jsonl, cp.jsonl, meta.json, results.json,
+# scaling.png} and prints the table of ratios against the goals.  Traffic
+# stays on one veth pair between two namespaces created here.  Expects
+# `make tests-build` (the Makefile's bench target runs it first).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib/netns.sh
+
+OUT=build/bench
+FRINGE=$PWD/build/fringe
+TRAFFICGEN=$PWD/build/tests/tools/trafficgen
+REPORT=$PWD/scripts/bench_report.py
+SECS=${BENCH_SECONDS:-5}	# per throughput run
+RUNS=${BENCH_RUNS:-5}		# per control-plane figure (median)
+# BENCH_COST_JSON=FILE reuses an earlier cost.json instead of running bench_cost.
+VETH_RULES=1024 CP_RULES=4096 ITEMS=65536
+GEN_MAC=02:00:00:00:00:01 DUT_MAC=02:00:00:00:00:02
+NOTES=()
+
+require_root
+require_cmd ip bpftool nft ethtool "$PYTHON"
+for f in "$FRINGE" "$TRAFFICGEN" build/tests/tools/bench_cost build/bench/floor.bpf.o \
+	 build/bench/trafficgen.bpf.o; do
+	[ -e "$f" ] || fail "$f is missing: run 'make tests-build' first"
+done
+harness_reap_stale
+harness_tmpdir
+mkdir -p "$OUT"
+rm -f "$OUT"/{cost.json,veth.jsonl,cp.jsonl,meta.json,results.json,scaling.png}
+START=$SECONDS
+LOADAVG_START=$(cut -d' ' -f1-3 /proc/loadavg)
+
+note() { NOTES+=("$*"); info "note: $*"; }
+# A JSON number from a document on stdin: jnum EXPR (d is the document).
+jnum() { "$PYTHON" -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+step "per-packet cost (bench_cost, BPF_PROG_TEST_RUN; about a minute)"
+if [ -n "${BENCH_COST_JSON:-}" ]; then	# reuse an earlier run (for work on the other steps)
+	cp "$BENCH_COST_JSON" "$TMPD/cost.json" && mv "$TMPD/cost.json" "$OUT/cost.json"
+else
+	timeout 400 build/tests/tools/bench_cost >"$OUT/cost.json" || fail "bench_cost failed"
+fi
+info "$(grep -c '"system"' "$OUT/cost.json") rows in $OUT/cost.json"
+
+step "throughput on veth: trafficgen in 'gen' -> dut0 in 'dut', ${SECS}s per system"
+ns_add gen
+ns_add dut
+for n in gen dut; do	# no IPv6 chatter: the systems must count only what trafficgen sends
+	nsx "$n" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+done
+veth_add gen tg0 - "$GEN_MAC" dut dut0 - "$DUT_MAC"
+pin_mount
+F=("$FRINGE" --pin-dir "$PIN")
+for k in fringe nft-plain nft-set; do
+	"$PYTHON" "$REPORT" policy "$k" "$VETH_RULES" "$ITEMS" dut0 >"$TMPD/veth-$k.policy"
+done
+
+# send SYSTEM: drive dut0 for SECS seconds; the trafficgen JSON goes to $TMPD/tg-SYSTEM.json.
+send() {
+	timeout $((SECS + 60)) ip netns exec "$(ns gen)" "$TRAFFICGEN" --ifname tg0 \
+		--duration "$SECS" --packet last-rule --dst-mac "$DUT_MAC" --src-mac "$GEN_MAC" \
+		>"$TMPD/tg-$1.json" || fail "trafficgen failed for $1"
+	info "$1: $(cat "$TMPD/tg-$1.json")"
+}
+# record SYSTEM COUNTED [NOTE]: one line of veth.jsonl (COUNTED empty: the system's count was unreadable).
+record() {
+	printf '{"system": "%s", "counted": %s, "note": "%s", "trafficgen": %s}\n' \
+		"$1" "${2:-null}" "${3:-}" "$(cat "$TMPD/tg-$1.json")" >>"$OUT/veth.jsonl"
+	info "$1: counted $2 of $(jnum 'd["sent"]' <"$TMPD/tg-$1.json") sent"
+}
+floor_count() {
+	local prog map
+	prog=$(nsx dut ip -j link show dev dut0 | jnum 'd[0]["xdp"]["prog"]["id"]')
+	map=$(bpftool -j prog show id "$prog" | jnum 'd["map_ids"][0]')
+	bpftool -j map dump id "$map" | "$PYTHON" "$REPORT" percpu-sum
+}
+
+# The floor: count and drop, attached directly (no dispatcher) in native mode.
+nsx dut ip link set dev dut0 xdpdrv object build/bench/floor.bpf.o program floor_xdp_drop ||
+	fail "cannot attach the floor program to dut0"
+c0=$(floor_count)
+send floor
+record floor $(($(floor_count) - c0))
+nsx dut ip link set dev dut0 xdp off
+
+# fringe: attached through libxdp, the 1024-rule policy whose last rule drops.
+nsx dut timeout 60 "${F[@]}" attach dut0 >/dev/null || fail "fringe cannot attach to dut0"
+nsx dut timeout 60 "${F[@]}" policy load "$TMPD/veth-fringe.policy" >/dev/null ||
+	fail "fringe cannot load the ${VETH_RULES}-rule policy"
+fringe_last() { nsx dut "${F[@]}" policy show --json | jnum 'next(r["packets"] for r in d["rules"] if r["name"] == "last")'; }
+fringe_drops() { nsx dut "${F[@]}" stats --json | jnum 'next(i["verdicts"]["drop"]["packets"] for i in d["interfaces"] if i["name"] == "dut0")'; }
+r0=$(fringe_last) d0=$(fringe_drops)
+send fringe
+r1=$(fringe_last) d1=$(fringe_drops)
+record fringe $((r1 - r0)) "interface drop verdicts: $((d1 - d0))"
+nsx dut timeout 60 "${F[@]}" detach dut0 >/dev/null || fail "fringe cannot detach from dut0"
+
+# nftables, netdev ingress on dut0 (dut0 has GRO on, so veth delivers without XDP).
+nsx dut timeout 120 nft -f "$TMPD/veth-nft-plain.policy" || fail "nft cannot load the plain ruleset"
+nft_last_rule() {
+	nsx dut nft list chain netdev bench ingress |
+		sed -n 's/.*192\.168\.77\.0\/24 tcp dport 8883 counter packets \([0-9]*\).*/\1/p'
+}
+send nft-plain
+record nft-plain "$(nft_last_rule)"
+nsx dut nft delete table netdev bench
+
+nsx dut timeout 120 nft -f "$TMPD/veth-nft-set.policy" || fail "nft cannot load the set/vmap ruleset"
+nft_last_elem() {
+	nsx dut nft list map netdev bench rules |
+		sed -n 's/.*tcp \. 192\.168\.77\.0\/24 \. 8883 counter packets \([0-9]*\).*/\1/p'
+}
+send nft-set
+record nft-set "$(nft_last_elem)"
+nsx dut nft delete table netdev bench
+
+step "control plane: CLI at $CP_RULES rules + $ITEMS set items ($RUNS runs each)"
+"$PYTHON" "$REPORT" policy fringe "$CP_RULES" "$ITEMS" >"$TMPD/cp.policy"
+# timed WHAT CMD...: one run, timed inside the dut namespace, as a line of cp.jsonl.
+timed() {
+	local what=$1 r; shift
+	r=$(nsx dut timeout 120 "$PYTHON" "$REPORT" time "$@") || true
+	[ -n "$r" ] || r='{"ms": null, "rss_kib": 0, "rc": -1, "stderr": "timed out"}'
+	printf '{"what": "%s", %s\n' "$what" "${r#\{}" >>"$OUT/cp.jsonl"
+}
+# A fresh pin dir per run; unmounted afterwards so the maps of old runs do not pile up.
+fresh_pin() {
+	[ -z "${CP_PIN:-}" ] || { umount "$CP_PIN" 2>/dev/null || umount -l "$CP_PIN"; }
+	pin_mount
+	CP_PIN=$PIN
+	F=("$FRINGE" --pin-dir "$PIN")
+}
+CP_PIN=
+for i in $(seq "$RUNS"); do
+	# Cold: an empty pin dir, so the load also creates and pins every map.
+	fresh_pin
+	timed load_cold "${F[@]}" policy load "$TMPD/cp.policy"
+	# First: attached, no policy yet (the maps exist); then a reload of the same file.
+	fresh_pin
+	nsx dut timeout 60 "${F[@]}" attach dut0 >/dev/null || fail "fringe cannot attach to dut0"
+	timed load_first "${F[@]}" policy load "$TMPD/cp.policy"
+	timed reload "${F[@]}" policy load "$TMPD/cp.policy"
+	if [ "$i" -lt "$RUNS" ]; then
+		nsx dut timeout 60 "${F[@]}" detach dut0 >/dev/null || fail "fringe cannot detach"
+	fi
+done
+for i in $(seq "$RUNS"); do
+	timed show "${F[@]}" policy show --json
+done
+if nsx dut "${F[@]}" metrics >/dev/null 2>"$TMPD/metrics.err"; then
+	for i in $(seq "$RUNS"); do
+		timed metrics "${F[@]}" metrics
+	done
+else
+	note "fringe metrics skipped: $(tail -n1 "$TMPD/metrics.err")"
+fi
+memlock=$(nsx dut "${F[@]}" status --json | jnum 'd["memlock_bytes"]') || memlock=null
+info "memlock at $CP_RULES rules + $ITEMS items: $memlock bytes"
+nsx dut "${F[@]}" detach dut0 >/dev/null || true
+
+step "report"
+{
+	printf '{"memlock_bytes": %s, "runtime_s": %d, "loadavg_at_start": ["%s"], "notes": [' \
+		"$memlock" $((SECONDS - START)) "${LOADAVG_START// /\", \"}"
+	sep=
+	for n in "${NOTES[@]}"; do
+		printf '%s%s' "$sep" "$("$PYTHON" -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$n")"
+		sep=", "
+	done
+	printf ']}\n'
+} >"$OUT/meta.json"
+"$PYTHON" "$REPORT" report "$OUT" "$OUT/results.json"
+echo "bench: done in $((SECONDS - START)) s"
