@@ -17,7 +17,13 @@ char LICENSE[] SEC("license") = "GPL";
 #ifndef FRINGE_PROFILE_STAGE
 #define FRINGE_PROFILE_STAGE 0
 #endif
-#define PROFILE_STOP(n) do { if (FRINGE_PROFILE_STAGE == (n)) return XDP_PASS; } while (0)
+#define PROFILE_STOP(n, v)                                                        \
+	do {                                                                      \
+		if (FRINGE_PROFILE_STAGE == (n)) {                                \
+			asm volatile("" : : "r"(v)); /* keep the stage's work */ \
+			return XDP_PASS;                                          \
+		}                                                                 \
+	} while (0)
 
 /* Turn the matched rule's action into an XDP action, or a negative drop reason. */
 static __always_inline int act(const struct fringe_rule_action *a, const struct pkt *p)
@@ -55,7 +61,7 @@ static __always_inline int judge(struct xdp_md *ctx, struct pkt *p, struct fring
 	void *rules;
 	__u64 now;
 
-	PROFILE_STOP(1);
+	PROFILE_STOP(1, p->proto);
 	meta = bpf_map_lookup_elem(&fringe_meta, &zero);
 	if (!meta)
 		return XDP_PASS;
@@ -82,7 +88,7 @@ static __always_inline int judge(struct xdp_md *ctx, struct pkt *p, struct fring
 		}
 	}
 
-	PROFILE_STOP(2);
+	PROFILE_STOP(2, hdr);
 	/* A flow's cached rule holds only when no rule looks past the ports:
 	 * `mqtt-type` and `modbus-fc` differ from one packet to the next. */
 	if (fl && fl->generation == hdr->generation &&
@@ -97,7 +103,7 @@ static __always_inline int judge(struct xdp_md *ctx, struct pkt *p, struct fring
 			fl->spoofed = spoofed;
 		}
 	}
-	PROFILE_STOP(3);
+	PROFILE_STOP(3, rule);
 	if (fl)
 		flow_account(fl, p->len, now);
 	if (spoofed && st)

@@ -13,7 +13,13 @@ PKGS=(
 	mosquitto mosquitto-clients # demo: a real MQTT broker and clients
 	nftables gnuplot-nox        # bench: the nftables peer and the scaling plot
 	python3 python3-scapy       # JSON checks and packet crafting in tests (/usr/bin/python3)
+	tshark pmacct               # sFlow decoders for the sampling test (tshark, sfacctd)
+	libmicrohttpd-dev           # the daemon's metrics server
+	prometheus curl             # daemon test: promtool, a real Prometheus server, an HTTP client
+	python3-yaml                # deploy test: schema check of the Kubernetes manifests
 )
+# kubectl parses the Kubernetes manifests offline (deploy test); any kubectl already there will do.
+command -v kubectl >/dev/null 2>&1 || PKGS+=(kubernetes-client)
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -32,3 +38,5 @@ apt-get update -qq || true
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # mosquitto's package starts a system broker; the demo runs its own inside a namespace.
 systemctl disable --now mosquitto >/dev/null 2>&1 || true
+# Same for prometheus: the daemon test starts its own, on loopback inside a namespace.
+systemctl disable --now prometheus >/dev/null 2>&1 || true

@@ -41,6 +41,9 @@ unsigned long long jget_u64(json_object *o, const char *key);
 int cmd_policy(struct cli *g, int argc, char **argv);
 int cmd_stats(struct cli *g, int argc, char **argv);
 int cmd_status(struct cli *g, int argc, char **argv);
+int cmd_sample(struct cli *g, int argc, char **argv);
+int cmd_flows(struct cli *g, int argc, char **argv);
+int cmd_daemon(struct cli *g, int argc, char **argv);
 
 /* Compile env for the running system: interface names and CPUs resolved. */
 struct compile_env cli_live_env(void);

@@ -14,6 +14,7 @@
 
 enum log_level log_threshold = LOG_WARN;
 int log_daemon_style;
+enum log_level log_lib_level = LOG_INFO;
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 
@@ -58,7 +59,7 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	enum log_level lvl = level == LIBBPF_WARN ? LOG_INFO : LOG_DEBUG;
+	enum log_level lvl = level == LIBBPF_WARN ? log_lib_level : LOG_DEBUG;
 
 	/* libbpf's warnings are often expected probes; the caller reports real failures. */
 	log_vmsg(lvl, "libbpf: ", fmt, ap);
@@ -67,7 +68,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 
 static int libxdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
 {
-	enum log_level lvl = level == LIBXDP_WARN ? LOG_INFO : LOG_DEBUG;
+	enum log_level lvl = level == LIBXDP_WARN ? log_lib_level : LOG_DEBUG;
 
 	log_vmsg(lvl, "libxdp: ", fmt, ap);
 	return 0;

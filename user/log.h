@@ -8,6 +8,8 @@ enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 extern enum log_level log_threshold;
 /* When set, lines carry a timestamp and a level ("daemon" style). */
 extern int log_daemon_style;
+/* Level of libbpf's and libxdp's warnings (many are expected probes); LOG_INFO unless changed. */
+extern enum log_level log_lib_level;
 
 void log_init(enum log_level threshold);
 void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

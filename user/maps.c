@@ -327,6 +327,13 @@ int maps_lock(struct maps *m)
 	return 0;
 }
 
+void maps_unlock(struct maps *m)
+{
+	if (m->lock_fd >= 0)
+		close(m->lock_fd);	/* drops the flock */
+	m->lock_fd = -1;
+}
+
 const struct fringe_slot_hdr *maps_active_hdr(const struct maps *m)
 {
 	return &m->meta->slot[__atomic_load_n(&m->meta->active, __ATOMIC_ACQUIRE) & 1];

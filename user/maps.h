@@ -61,6 +61,8 @@ int maps_open(struct maps *m, const char *pin_dir, unsigned int flags);
 void maps_close(struct maps *m);
 /* Exclusive lock for writers (policy load, attach, detach). */
 int maps_lock(struct maps *m);
+/* Release it early (long-lived holders of struct maps, such as the daemon). */
+void maps_unlock(struct maps *m);
 
 /* Put a compiled policy in force atomically; returns 0 or -errno and changes nothing then. */
 int maps_load_policy(struct maps *m, const struct compiled *c, uint64_t *generation);

@@ -8,7 +8,9 @@
 
 #include <bpf/bpf.h>
 
+#include "flows.h"
 #include "metrics.h"
+#include "sampler.h"
 
 /* Label values: backslash, double quote and newline are escaped. */
 static void label(FILE *out, const char *s, size_t max)
@@ -91,6 +93,75 @@ static void iface_families(FILE *out, struct iface_row *rows, size_t n)
 	}
 }
 
+bool metrics_bpf_stats;
+
+static bool bpf_stats_on(void)
+{
+	FILE *f;
+	int c = '0';
+
+	if (metrics_bpf_stats)
+		return true;
+	f = fopen("/proc/sys/kernel/bpf_stats_enabled", "re");
+	if (f) {
+		c = fgetc(f);
+		fclose(f);
+	}
+	return c == '1';
+}
+
+/* The kernel's run time and run count of the program on each interface. */
+static void bpf_families(FILE *out, struct iface_row *rows, size_t n)
+{
+	struct bpf_prog_info *info = calloc(n + 1, sizeof(*info));
+
+	if (!info)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		__u32 len = sizeof(info[i]);
+		int fd = rows[i].info.prog_id ? bpf_prog_get_fd_by_id(rows[i].info.prog_id) : -1;
+
+		if (fd >= 0 && bpf_obj_get_info_by_fd(fd, &info[i], &len))
+			memset(&info[i], 0, sizeof(info[i]));
+		if (fd >= 0)
+			close(fd);
+	}
+	family(out, "fringe_bpf_run_time_seconds_total", "counter",
+	       "Time the kernel spent running fringe's BPF program, by interface (kernel BPF statistics).");
+	for (size_t i = 0; i < n; i++) {
+		fputs("fringe_bpf_run_time_seconds_total{interface=\"", out);
+		label(out, rows[i].info.name, sizeof(rows[i].info.name));
+		fprintf(out, "\",program=\"fringe_xdp_ingress\"} %.9f\n", info[i].run_time_ns / 1e9);
+	}
+	family(out, "fringe_bpf_run_count_total", "counter",
+	       "Runs of fringe's BPF program, by interface (kernel BPF statistics).");
+	for (size_t i = 0; i < n; i++) {
+		fputs("fringe_bpf_run_count_total{interface=\"", out);
+		label(out, rows[i].info.name, sizeof(rows[i].info.name));
+		fprintf(out, "\",program=\"fringe_xdp_ingress\"} %llu\n",
+			(unsigned long long)info[i].run_cnt);
+	}
+	free(info);
+}
+
+/* Sampling totals (all rules) and the flow table's size (SPEC §9). */
+static void sample_flow_families(FILE *out, struct maps *m)
+{
+	uint64_t taken = 0, lost = 0, flows = 0;
+
+	sampler_stats_sum(m, &taken, &lost);
+	flows_count(m, &flows);
+	family(out, "fringe_samples_total", "counter",
+	       "Packets sampled (sample 1/N) and handed to the ring buffer, all rules.");
+	fprintf(out, "fringe_samples_total %llu\n", (unsigned long long)taken);
+	family(out, "fringe_samples_lost_total", "counter",
+	       "Packets selected for sampling that the full ring buffer could not take.");
+	fprintf(out, "fringe_samples_lost_total %llu\n", (unsigned long long)lost);
+	family(out, "fringe_flows_active", "gauge",
+	       "Flows in the flow table (0 while it is off: fringe flows --enable).");
+	fprintf(out, "fringe_flows_active %llu\n", (unsigned long long)flows);
+}
+
 static void rule_families(FILE *out, struct maps *m, const struct fringe_slot_hdr *h)
 {
 	struct fringe_rule_action *acts = calloc(h->n_rules + 1, sizeof(*acts));
@@ -139,8 +210,11 @@ int metrics_render(struct maps *m, FILE *out)
 
 	n = read_ifaces(m, rows);
 	iface_families(out, rows, n);
+	if (bpf_stats_on())
+		bpf_families(out, rows, n);
 	free(rows);
 	rule_families(out, m, h);
+	sample_flow_families(out, m);
 
 	family(out, "fringe_policy_generation", "gauge", "Generation of the policy in force.");
 	fprintf(out, "fringe_policy_generation %llu\n", (unsigned long long)h->generation);

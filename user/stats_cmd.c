@@ -12,7 +12,9 @@
 
 #include "attach.h"
 #include "cli.h"
+#include "flows.h"
 #include "maps.h"
+#include "sampler.h"
 
 json_object *policy_show_doc(struct maps *m);
 
@@ -61,6 +63,21 @@ static void stats_iface(struct maps *m, __u32 slot, const struct fringe_iface_in
 	json_object_array_add(arg, o);
 }
 
+/* Sampling totals over every rule, and the flow table (issue 4). */
+static void stats_samples_flows(struct maps *m, json_object *doc)
+{
+	json_object *smp = json_object_new_object();
+	uint64_t taken = 0, lost = 0, flows = 0;
+
+	sampler_stats_sum(m, &taken, &lost);
+	flows_count(m, &flows);
+	json_object_object_add(smp, "taken", ju64(taken));
+	json_object_object_add(smp, "lost", ju64(lost));
+	json_object_object_add(doc, "samples", smp);
+	json_object_object_add(doc, "flows_active", ju64(flows));
+	json_object_object_add(doc, "flows_enabled", json_object_new_boolean(flows_enabled(m)));
+}
+
 static json_object *stats_doc(struct maps *m)
 {
 	json_object *doc = json_object_new_object(), *ifs = json_object_new_array();
@@ -68,6 +85,7 @@ static json_object *stats_doc(struct maps *m)
 	for_each_iface(m, stats_iface, ifs);
 	json_object_object_add(doc, "interfaces", ifs);
 	json_object_object_add(doc, "policy_generation", ju64(maps_active_hdr(m)->generation));
+	stats_samples_flows(m, doc);
 	return doc;
 }
 
@@ -99,6 +117,11 @@ static void stats_text(json_object *doc)
 		printf("  %-10s non-ip %llu (passed), fragments %llu, spoofed %llu\n", "other",
 		       jget_u64(o, "non_ip"), jget_u64(o, "fragments"), jget_u64(o, "spoofed"));
 	}
+	printf("samples: %llu taken, %llu lost; flows: %llu active%s\n",
+	       jget_u64(json_object_object_get(doc, "samples"), "taken"),
+	       jget_u64(json_object_object_get(doc, "samples"), "lost"), jget_u64(doc, "flows_active"),
+	       json_object_get_boolean(json_object_object_get(doc, "flows_enabled")) ? ""
+										   : " (flow table off)");
 }
 
 static volatile sig_atomic_t stop;

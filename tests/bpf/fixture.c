@@ -235,6 +235,11 @@ uint64_t fx_rule_bytes(struct fx *f, const char *name)
 	return fx_counter(f, name, &c) ? UINT64_MAX : c.bytes;
 }
 
+int fx_rule_id(struct fx *f, const char *name, uint32_t *id)
+{
+	return fx_counter_id(f, name, id);
+}
+
 uint64_t fx_default_packets(struct fx *f)
 {
 	struct fringe_counter c;

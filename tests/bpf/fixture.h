@@ -39,6 +39,8 @@ int fx_run_out(struct fx *f, const void *frame, size_t len, uint32_t ifindex,
 uint64_t fx_rule_packets(struct fx *f, const char *name);
 uint64_t fx_rule_bytes(struct fx *f, const char *name);
 uint64_t fx_default_packets(struct fx *f);
+/* Counter id of a rule of the active policy ("default": 0); 0 or -ENOENT. */
+int fx_rule_id(struct fx *f, const char *name, uint32_t *id);
 int fx_iface_stats(struct fx *f, uint32_t ifindex, struct fringe_iface_stats *st);
 /* Generation of the active policy (0 before the first load). */
 uint64_t fx_generation(struct fx *f);

@@ -1,0 +1,300 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Integration: the daemon's metrics server under abuse on loopback (a thousand connections, slow clients, oversized and garbage requests, unknown paths) keeps serving in bounded memory.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+. "$ROOT/scripts/lib/netns.sh"
+. "$ROOT/scripts/lib/fringe.sh"
+
+require_root
+require_cmd ip curl timeout "$PYTHON"
+[ -x "$FRINGE" ] || skip "build/fringe is not built (run make)"
+
+PORT=9650
+FLOOD=1000		# concurrent connections
+SLOW=40			# slow clients, from one address (the per-address limit is 32)
+ROUNDS=3
+
+harness_tmpdir
+ns_add h
+ns_add peer
+veth_add h x0 10.79.0.1/24 - peer x1 10.79.0.2/24 -
+pin_mount
+FR_NS=$(ns h)
+cat >"$TMPD/fringe.conf" <<EOF
+interface x0 mode native
+policy $TMPD/p.policy
+metrics 127.0.0.1:$PORT
+pin-dir $PIN
+EOF
+for i in $(seq 1 300); do echo "rule r$i proto udp dport $i allow"; done >"$TMPD/p.policy"
+
+scrape() { nsx h curl -sf -m 3 -o "$TMPD/scrape" "http://127.0.0.1:$PORT/metrics"; }
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$DPID/status"; }
+nfds() { find "/proc/$DPID/fd" -mindepth 1 -maxdepth 1 | wc -l; }
+alive() { kill -0 "$DPID" 2>/dev/null || fail "the daemon died: $(tail -n 20 "$TMPD/daemon.log")"; }
+
+# abuse MODE ARGS...: the client side, in Python, inside the namespace, bounded in time.
+abuse() {
+	timeout 90 ip netns exec "$(ns h)" "$PYTHON" - "$PORT" "$@" <<'EOF'
+import errno, resource, selectors, socket, sys, time
+
+port = int(sys.argv[1])
+mode = sys.argv[2]
+
+def status_of(data):
+    if not data.startswith(b"HTTP/1."):
+        return None
+    try:
+        return int(data.split(b" ", 2)[1])
+    except (IndexError, ValueError):
+        return None
+
+def flood(n, deadline_s=40.0):
+    """n connections at once from 127.0.0.2-51, each one GET; count the outcomes."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, n + 256), hard))
+    sel = selectors.DefaultSelector()
+    req = b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    conns = {}
+    for i in range(n):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setblocking(False)
+        s.bind(("127.0.0.%d" % (2 + i % 50), 0))
+        err = s.connect_ex(("127.0.0.1", port))
+        conns[s] = {"buf": b"", "sent": False}
+        sel.register(s, selectors.EVENT_WRITE)
+    ok = closed = other = 0
+    end = time.monotonic() + deadline_s
+    while conns and time.monotonic() < end:
+        for key, ev in sel.select(timeout=0.5):
+            s = key.fileobj
+            st = conns[s]
+            try:
+                if not st["sent"]:
+                    s.sendall(req)
+                    st["sent"] = True
+                    sel.modify(s, selectors.EVENT_READ)
+                    continue
+                data = s.recv(65536)
+            except OSError:
+                data = b""
+                st["buf"] = st["buf"] or b"!"
+            if data:
+                st["buf"] += data
+                continue
+            code = status_of(st["buf"])
+            if code == 200:
+                ok += 1
+            elif code is None:
+                closed += 1
+            else:
+                other += 1
+            sel.unregister(s)
+            s.close()
+            del conns[s]
+    left = len(conns)
+    for s in conns:
+        s.close()
+    print("ok=%d closed=%d other=%d unfinished=%d" % (ok, closed, other, left))
+
+def slow(n, src, hold_s):
+    """n clients that send headers a line every 2 s and never finish; when does the server hang up?"""
+    socks = []
+    t0 = time.monotonic()
+    for i in range(n):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.bind((src, 0))
+        s.settimeout(2)
+        try:
+            s.connect(("127.0.0.1", port))
+            s.sendall(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        except OSError:
+            pass
+        s.setblocking(False)
+        socks.append([s, None])
+    end = t0 + hold_s
+    last = 0.0
+    while time.monotonic() < end and any(c[1] is None for c in socks):
+        now = time.monotonic()
+        for c in socks:
+            if c[1] is not None:
+                continue
+            try:
+                if c[0].recv(4096) == b"":
+                    c[1] = now - t0
+                    continue
+            except BlockingIOError:
+                pass
+            except OSError:
+                c[1] = now - t0
+                continue
+            if now - last >= 2.0:
+                try:
+                    c[0].send(b"X-Slow: 1\r\n")
+                except OSError:
+                    c[1] = now - t0
+        if now - last >= 2.0:
+            last = now
+        time.sleep(0.1)
+    cut = [c[1] for c in socks if c[1] is not None]
+    for c in socks:
+        c[0].close()
+    early = len([t for t in cut if t < 2.0])
+    print("cut=%d of %d, at_once=%d, last_cut_s=%.1f" % (len(cut), n, early, max(cut) if cut else -1))
+
+def responses_in(data, head):
+    """How many complete responses data holds (Content-Length framing)."""
+    n = 0
+    while True:
+        end = data.find(b"\r\n\r\n")
+        if end < 0:
+            return n
+        length = 0
+        for line in data[:end].split(b"\r\n")[1:]:
+            k, _, v = line.partition(b":")
+            if k.strip().lower() == b"content-length":
+                length = int(v.strip() or 0)
+        if head:
+            length = 0
+        if len(data) < end + 4 + length:
+            return n
+        n += 1
+        data = data[end + 4 + length:]
+
+def one(raw, want=1, timeout=5.0):
+    """Send raw, read until want responses arrived, the server closed, or timeout."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    data = b""
+    try:
+        s.sendall(raw)
+    except OSError:
+        pass
+    try:
+        while len(data) < (1 << 20) and responses_in(data, raw.startswith(b"HEAD")) < want:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    except OSError:
+        pass
+    s.close()
+    return status_of(data), data
+
+def odd():
+    big = b"a" * 100000
+    cases = [
+        # (name, request, acceptable statuses; None: closed without an answer)
+        ("root", b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", {404}),
+        ("unknown path", b"GET /foo HTTP/1.1\r\nHost: x\r\n\r\n", {404}),
+        ("trailing slash", b"GET /metrics/ HTTP/1.1\r\nHost: x\r\n\r\n", {404}),
+        ("dot-dot", b"GET /../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n", {404, 400}),
+        ("query string", b"GET /metrics?x=1 HTTP/1.1\r\nHost: x\r\n\r\n", {200}),
+        ("HEAD", b"HEAD /metrics HTTP/1.1\r\nHost: x\r\n\r\n", {200}),
+        ("POST", b"POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc", {405}),
+        ("DELETE", b"DELETE /metrics HTTP/1.1\r\nHost: x\r\n\r\n", {405}),
+        ("huge POST", b"POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\n\r\n" + big, {405, 413, None}),
+        ("GET with a body", b"GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" + big, {200, 413, None}),
+        ("100 KB header", b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: " + big + b"\r\n\r\n", {413, 414, 431, 400, None}),
+        ("100 KB URL", b"GET /" + big + b" HTTP/1.1\r\nHost: x\r\n\r\n", {413, 414, 431, 400, None}),
+        ("5000 headers", b"GET /metrics HTTP/1.1\r\nHost: x\r\n" + b"X-A: b\r\n" * 5000 + b"\r\n", {413, 431, 400, None}),
+        ("binary garbage", bytes(range(256)) * 40, {400, None}),
+        ("text garbage", b"GARBAGE GARBAGE GARBAGE\r\n\r\n", {400, 405, 505, None}),
+        ("no path", b"GET\r\n\r\n", {400, None}),
+        ("HTTP/0.9", b"GET /metrics\r\n\r\n", {400, 505, None}),
+        ("HTTP/9.9", b"GET /metrics HTTP/9.9\r\nHost: x\r\n\r\n", {400, 505, None}),
+        ("bad header line", b"GET /metrics HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n", {400, None}),
+        ("no Host", b"GET /metrics HTTP/1.1\r\n\r\n", {400, 200}),
+        ("empty lines", b"\r\n" * 20000, {400, 414, 431, None}),
+        ("bad chunked", b"POST /metrics HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", {400, 405, None}),
+    ]
+    bad = 0
+    for name, raw, want in cases:
+        code, data = one(raw)
+        verdict = "ok" if code in want else "UNEXPECTED"
+        if code in want and name == "HEAD" and data.split(b"\r\n\r\n", 1)[1:] not in ([b""], []):
+            verdict = "UNEXPECTED (HEAD with a body)"
+        if verdict != "ok":
+            bad += 1
+        print("%-16s -> %s %s" % (name, code, verdict))
+    # Keep-alive: two requests on one connection, both answered.
+    code, data = one(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\n", want=2)
+    n200, n404 = data.count(b"HTTP/1.1 200"), data.count(b"HTTP/1.1 404")
+    print("keep-alive       -> 200x%d 404x%d" % (n200, n404))
+    if (n200, n404) != (1, 1):
+        bad += 1
+    print("unexpected=%d" % bad)
+
+if mode == "flood":
+    flood(int(sys.argv[3]))
+elif mode == "slow":
+    slow(int(sys.argv[3]), sys.argv[4], float(sys.argv[5]))
+elif mode == "odd":
+    odd()
+EOF
+}
+
+step "daemon in namespace $(ns h), metrics on 127.0.0.1:$PORT"
+ns_bg h "$TMPD/daemon.log" "$FRINGE" daemon --config "$TMPD/fringe.conf"
+DPID=$BG_PID
+wait_until 20 scrape || fail "the daemon does not serve: $(tail -n 20 "$TMPD/daemon.log")"
+for i in 1 2 3 4 5; do scrape || fail "warm-up scrape failed"; done
+RSS0=$(rss_kb)
+FDS0=$(nfds)
+info "RSS ${RSS0} kB, $FDS0 fds, $(wc -c <"$TMPD/scrape") bytes per scrape"
+
+step "unknown paths, wrong methods, oversized and garbage requests"
+abuse odd >"$TMPD/odd.out" || fail "the odd-request client failed: $(cat "$TMPD/odd.out")"
+sed 's/^/    /' "$TMPD/odd.out"
+grep -q '^unexpected=0$' "$TMPD/odd.out" || fail "unexpected answers (above)"
+alive
+scrape || fail "no scrape after odd requests"
+
+for r in $(seq 1 "$ROUNDS"); do
+	step "round $r: $FLOOD concurrent connections"
+	abuse flood "$FLOOD" >"$TMPD/flood.out" || fail "the flood client failed"
+	info "$(cat "$TMPD/flood.out")"
+	OK=$(sed -n 's/.*ok=\([0-9]*\).*/\1/p' "$TMPD/flood.out")
+	[ "$OK" -ge 100 ] || fail "only $OK of $FLOOD connections were served"
+	grep -q 'unfinished=0' "$TMPD/flood.out" || fail "connections left hanging after 40 s"
+	alive
+	scrape || fail "no scrape after the flood"
+
+	step "round $r: $SLOW slow clients from 127.0.0.2; scrapes from 127.0.0.1 go on"
+	abuse slow "$SLOW" 127.0.0.2 25 >"$TMPD/slow.out" &
+	SLOW_PID=$!
+	sleep 1
+	for i in 1 2 3 4 5; do
+		T0=$(date +%s%N)
+		scrape || fail "scrape $i failed while slow clients hold connections"
+		info "scrape during slowloris: $((($(date +%s%N) - T0) / 1000000)) ms"
+		sleep 1
+	done
+	wait "$SLOW_PID" || fail "the slow client failed"
+	info "$(cat "$TMPD/slow.out")"
+	grep -q "cut=$SLOW of $SLOW" "$TMPD/slow.out" || fail "the server did not hang up on every slow client"
+	AT_ONCE=$(sed -n 's/.*at_once=\([0-9]*\).*/\1/p' "$TMPD/slow.out")
+	[ "$AT_ONCE" -ge $((SLOW - 32)) ] || fail "only $AT_ONCE slow clients refused at once: the per-address limit (32) did not hold"
+	LAST=$(sed -n 's/.*last_cut_s=\([0-9]*\).*/\1/p' "$TMPD/slow.out")
+	[ "$LAST" -le 15 ] || fail "a slow client held its connection for ${LAST} s (deadline 10 s)"
+	alive
+	[ "$r" -eq 1 ] && RSS1=$(rss_kb)
+done
+
+step "memory and descriptors are bounded"
+sleep 1
+scrape || fail "no scrape at the end"
+RSS2=$(rss_kb)
+wait_until 15 test "$(nfds)" -le $((FDS0 + 1)) || fail "descriptors: $FDS0 before, $(nfds) after"
+info "RSS ${RSS0} kB at start, ${RSS1} kB after round 1, ${RSS2} kB after round $ROUNDS; fds $FDS0 -> $(nfds)"
+[ "$RSS2" -le $((RSS1 + 2048)) ] || fail "RSS grew from ${RSS1} to ${RSS2} kB between rounds (a leak?)"
+[ "$RSS2" -le $((RSS0 + 16384)) ] || fail "RSS grew from ${RSS0} to ${RSS2} kB"
+if grep -q 'level=error' "$TMPD/daemon.log"; then
+	fail "the daemon logged errors: $(grep 'level=error' "$TMPD/daemon.log" | head -3)"
+fi
+kill -TERM "$DPID"
+RC=0
+wait "$DPID" || RC=$?
+[ "$RC" -eq 0 ] || fail "the daemon exited $RC on SIGTERM after the abuse"
+echo "PASS: test_http_abuse"

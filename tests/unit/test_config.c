@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Unit tests of the daemon's config file parser (SPEC §9). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static void parse_ok(const char *text, struct config *c)
+{
+	struct diags d = { 0 };
+	int rc = config_parse(text, strlen(text), "/etc/fringe", &d, c);
+
+	if (rc || d.n) {
+		fprintf(stderr, "unexpected errors in:\n%s\n", text);
+		diags_print(&d, stderr);
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(d.n, 0);
+	diags_free(&d);
+}
+
+static void test_full(void **state)
+{
+	struct config c;
+	const struct sockaddr_in *a4;
+
+	parse_ok("# gateway\n"
+		 "interface eth1 mode native\n"
+		 "interface eth2            # auto by default\n"
+		 "interface wlan0 mode generic\n"
+		 "policy gateway.policy\n"
+		 "nodes /srv/fringe/nodes\n"
+		 "metrics 0.0.0.0:9100\n"
+		 "sflow collector.example:6343\n"
+		 "pin-dir /sys/fs/bpf/fringe\n", &c);
+	assert_int_equal(c.n_ifaces, 3);
+	assert_string_equal(c.ifaces[0].name, "eth1");
+	assert_int_equal(c.ifaces[0].mode, ATTACH_NATIVE);
+	assert_int_equal(c.ifaces[1].mode, ATTACH_AUTO);
+	assert_int_equal(c.ifaces[2].mode, ATTACH_GENERIC);
+	assert_int_equal(c.ifaces[2].loc.line, 4);
+	assert_string_equal(c.policy, "/etc/fringe/gateway.policy");	/* relative: next to the config */
+	assert_string_equal(c.nodes, "/srv/fringe/nodes");
+	assert_string_equal(c.metrics, "0.0.0.0:9100");
+	a4 = (const struct sockaddr_in *)&c.metrics_addr;
+	assert_int_equal(a4->sin_family, AF_INET);
+	assert_int_equal(ntohs(a4->sin_port), 9100);
+	assert_int_equal(c.metrics_addrlen, sizeof(*a4));
+	assert_string_equal(c.sflow, "collector.example:6343");
+	assert_string_equal(c.pin_dir, "/sys/fs/bpf/fringe");
+	config_free(&c);
+}
+
+static void test_defaults(void **state)
+{
+	struct config c;
+	const struct sockaddr_in *a4;
+
+	parse_ok("", &c);
+	assert_int_equal(c.n_ifaces, 0);
+	assert_null(c.policy);
+	assert_null(c.nodes);
+	assert_null(c.sflow);
+	assert_null(c.pin_dir);
+	assert_string_equal(c.metrics, "127.0.0.1:9650");
+	a4 = (const struct sockaddr_in *)&c.metrics_addr;
+	assert_int_equal(a4->sin_family, AF_INET);
+	assert_int_equal(ntohl(a4->sin_addr.s_addr), INADDR_LOOPBACK);
+	assert_int_equal(ntohs(a4->sin_port), 9650);
+	config_free(&c);
+}
+
+static void test_ipv6_and_continuation(void **state)
+{
+	struct config c;
+	const struct sockaddr_in6 *a6;
+
+	parse_ok("metrics [::1]:9650\n"
+		 "interface \\\n"
+		 "    eth0 mode auto\n"
+		 "sflow [fd00::1]:6343\n", &c);
+	a6 = (const struct sockaddr_in6 *)&c.metrics_addr;
+	assert_int_equal(a6->sin6_family, AF_INET6);
+	assert_int_equal(ntohs(a6->sin6_port), 9650);
+	assert_true(IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr));
+	assert_int_equal(c.n_ifaces, 1);
+	assert_int_equal(c.ifaces[0].loc.line, 3);
+	assert_int_equal(c.ifaces[0].loc.col, 5);
+	config_free(&c);
+}
+
+struct err_case {
+	const char *text;
+	int line, col;
+	const char *msg;
+};
+
+static const struct err_case err_cases[] = {
+	{ "interfce eth0\n", 1, 1, "did you mean 'interface'" },
+	{ "listen 1.2.3.4:5\n", 1, 1, "unknown directive 'listen'" },
+	{ "interface\n", 1, 10, "needs an interface name" },
+	{ "interface eth0 mode fast\n", 1, 21, "unknown mode 'fast'" },
+	{ "interface eth0 mode\n", 1, 20, "needs native, generic or auto" },
+	{ "interface eth0 native\n", 1, 16, "expected 'mode'" },
+	{ "interface eth0 mode auto extra\n", 1, 26, "unexpected 'extra'" },
+	{ "interface averyveryverylongname\n", 1, 11, "bad interface name" },
+	{ "interface eth0\ninterface eth0\n", 2, 11, "listed twice (first at line 1)" },
+	{ "policy a\npolicy b\n", 2, 1, "duplicate 'policy' (first given at line 1)" },
+	{ "policy\n", 1, 7, "'policy' needs a file path" },
+	{ "policy a b\n", 1, 10, "unexpected 'b'" },
+	{ "pin-dir { x }\n", 1, 9, "expected a directory, found '{'" },
+	{ "metrics 127.0.0.1\n", 1, 9, "expected ADDR:PORT" },
+	{ "metrics 127.0.0.1:0\n", 1, 9, "port must be 1-65535" },
+	{ "metrics 127.0.0.1:65536\n", 1, 9, "port must be 1-65535" },
+	{ "metrics localhost:9650\n", 1, 9, "numeric address" },
+	{ "metrics ::1:9650\n", 1, 9, "in brackets" },
+	{ "metrics [::1]9650\n", 1, 9, "expected [IPv6]:PORT" },
+	{ "metrics [::zz]:9650\n", 1, 9, "bad IPv6 address" },
+	{ "sflow collector\n", 1, 7, "expected HOST:PORT" },
+	{ "sflow collector:x\n", 1, 7, "port must be 1-65535" },
+	{ "sflow a:1\nsflow b:2\n", 2, 1, "duplicate 'sflow'" },
+	{ ", policy x\n", 1, 1, "unexpected ','" },
+	{ "policy a\n\ninterface eth0 \\\n   mode slow\n", 4, 9, "unknown mode 'slow'" },
+};
+
+static void test_errors(void **state)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(err_cases); i++) {
+		const struct err_case *e = &err_cases[i];
+		struct diags d = { 0 };
+		struct config c;
+		int rc;
+
+		memset(&c, 0xa5, sizeof(c));
+		rc = config_parse(e->text, strlen(e->text), NULL, &d, &c);
+		if (rc != -EINVAL || d.n != 1 || d.v[0].loc.line != e->line ||
+		    d.v[0].loc.col != e->col || !strstr(d.v[0].msg, e->msg)) {
+			fprintf(stderr, "input:\n%swant <input>:%d:%d: error: ...%s...\ngot rc=%d:\n",
+				e->text, e->line, e->col, e->msg, rc);
+			diags_print(&d, stderr);
+			fail();
+		}
+		/* failure leaves nothing behind */
+		assert_null(c.ifaces);
+		assert_null(c.policy);
+		assert_int_equal(c.n_ifaces, 0);
+		diags_free(&d);
+	}
+}
+
+/* Every error of a file is reported, not only the first. */
+static void test_all_errors(void **state)
+{
+	const char *text = "interface eth0 mode turbo\n"
+			   "policy\n"
+			   "metrics nowhere\n"
+			   "bogus\n"
+			   "sflow [::1]:6343\n";
+	struct diags d = { .file = "fringe.conf" };
+	struct config c;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	assert_int_equal(config_parse(text, strlen(text), NULL, &d, &c), -EINVAL);
+	assert_int_equal(d.n, 4);
+	f = open_memstream(&out, &len);
+	diags_print(&d, f);
+	fclose(f);
+	assert_non_null(strstr(out, "fringe.conf:1:21: error: unknown mode 'turbo'"));
+	assert_non_null(strstr(out, "fringe.conf:2:7: error: 'policy' needs a file path"));
+	assert_non_null(strstr(out, "fringe.conf:3:9: error: bad metrics address 'nowhere'"));
+	assert_non_null(strstr(out, "fringe.conf:4:1: error: unknown directive 'bogus'"));
+	free(out);
+	diags_free(&d);
+}
+
+/* The lexer's encoding checks apply (same lexical rules as the policy). */
+static void test_encoding(void **state)
+{
+	static const char text[] = "policy a\ninterface e\xff" "0\n";
+	struct diags d = { 0 };
+	struct config c;
+
+	assert_int_equal(config_parse(text, sizeof(text) - 1, NULL, &d, &c), -EINVAL);
+	assert_int_equal(d.n, 1);
+	assert_int_equal(d.v[0].loc.line, 2);
+	assert_int_equal(d.v[0].loc.col, 12);
+	assert_non_null(strstr(d.v[0].msg, "invalid UTF-8"));
+	diags_free(&d);
+}
+
+static void test_file(void **state)
+{
+	char dir[] = "/tmp/fringe-config-test.XXXXXX", path[256], cwd[4096];
+	struct diags d = { 0 };
+	struct config c;
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/fringe.conf", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("policy sub/p.policy\nnodes ../n\n", f);
+	fclose(f);
+	assert_int_equal(config_parse_file(path, &d, &c), 0);
+	assert_string_equal(d.file, path);
+	assert_non_null(strstr(c.policy, "/sub/p.policy"));
+	assert_int_equal(strncmp(c.policy, dir, strlen(dir)), 0);
+	config_free(&c);
+
+	/* A relative config path still yields absolute paths. */
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(dir), 0);
+	d.file = NULL;
+	assert_int_equal(config_parse_file("fringe.conf", &d, &c), 0);
+	assert_int_equal(c.policy[0], '/');
+	config_free(&c);
+	assert_int_equal(chdir(cwd), 0);
+
+	unlink(path);
+	d.file = NULL;
+	assert_int_equal(config_parse_file(path, &d, &c), -ENOENT);
+	assert_int_equal(d.n, 1);
+	assert_int_equal(d.v[0].loc.line, 0);
+	assert_non_null(strstr(d.v[0].msg, "cannot read"));
+	diags_free(&d);
+	rmdir(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_ipv6_and_continuation),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_all_errors),
+		cmocka_unit_test(test_encoding),
+		cmocka_unit_test(test_file),
+	};
+
+	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}

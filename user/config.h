@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The daemon's config file (SPEC §9): what to attach, which files to load, where to serve. */
+#ifndef FRINGE_CONFIG_H
+#define FRINGE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <net/if.h>
+#include <sys/socket.h>
+
+#include "attach.h"	/* enum fringe_attach_mode */
+#include "policy.h"	/* struct pol_loc, struct diags */
+
+#define CONFIG_METRICS_DEFAULT	"127.0.0.1:9650"
+#define CONFIG_MAX_FILE		(1u << 20)
+
+struct config_iface {
+	char name[IF_NAMESIZE];
+	enum fringe_attach_mode mode;
+	struct pol_loc loc;
+};
+
+/*
+ * Statements, one per line, with the policy language's lexical rules:
+ *
+ *   interface NAME [mode native|generic|auto]
+ *   policy PATH
+ *   nodes PATH
+ *   metrics ADDR:PORT          IPv4 a.b.c.d:P or [IPv6]:P; default 127.0.0.1:9650
+ *   sflow HOST:PORT
+ *   pin-dir DIR
+ *
+ * Relative paths are taken from the config file's directory (so a config, its
+ * policy and its nodes file can travel together, e.g. in one ConfigMap).
+ */
+struct config {
+	struct config_iface *ifaces;
+	size_t n_ifaces;
+	char *policy;			/* absolute or relative to the config's directory; NULL: none */
+	char *nodes;
+	char *sflow;			/* "HOST:PORT" as written, port checked */
+	char *pin_dir;
+	char metrics[64];		/* as written, or the default */
+	struct sockaddr_storage metrics_addr;
+	socklen_t metrics_addrlen;
+};
+
+/* Parse and validate; every error goes to d as LINE:COL (d may be NULL).
+ * base_dir (may be NULL) is prepended to relative paths.  Returns 0, -EINVAL
+ * when there were errors, or -ENOMEM; on failure *out is freed and zeroed. */
+int config_parse(const char *text, size_t len, const char *base_dir, struct diags *d,
+		 struct config *out);
+/* As config_parse on a file; sets d->file to path when NULL.  An unreadable
+ * file adds "cannot read PATH: REASON" at 0:0 and returns -errno. */
+int config_parse_file(const char *path, struct diags *d, struct config *out);
+void config_free(struct config *c);
+
+/* "ADDR:PORT" with a numeric IPv4 or bracketed IPv6 address; 0 or -EINVAL with why set. */
+int config_parse_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len, const char **why);
+
+#endif /* FRINGE_CONFIG_H */
