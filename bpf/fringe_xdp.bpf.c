@@ -130,23 +130,31 @@ int fringe_xdp_ingress(struct xdp_md *ctx)
 {
 	struct fringe_iface_stats *st = stats_iface(ctx->ingress_ifindex);
 	struct fringe_flow *fl = NULL;
-	struct pkt p = {};
+	struct pkt *p;
+	__u32 zero = 0;
 	int ret;
 
-	ret = parse_packet(ctx, &p);
+	/* The packet's facts live in per-CPU scratch, not on the stack: the
+	 * verifier does not track values in map memory, so the many paths of
+	 * parsing converge instead of multiplying through classification. */
+	p = bpf_map_lookup_elem(&fringe_scratch, &zero);
+	if (!p)
+		return XDP_PASS;
+	__builtin_memset(p, 0, sizeof(*p));
+	ret = parse_packet(ctx, p);
 	if (ret == PARSE_NON_IP) {
 		if (st)
 			st->non_ip++;
-		return stats_exit(st, XDP_PASS, 0, p.len);
+		return stats_exit(st, XDP_PASS, 0, p->len);
 	}
 	if (ret == PARSE_IP) {
-		if (st && p.frag)
+		if (st && p->frag)
 			st->fragments++;
-		ret = judge(ctx, &p, st, &fl);
+		ret = judge(ctx, p, st, &fl);
 		if (fl)
 			fl->action = ret < 0 ? XDP_DROP : ret;
 	}
 	if (ret < 0)
-		return stats_exit(st, XDP_DROP, -ret, p.len);
-	return stats_exit(st, ret, 0, p.len);
+		return stats_exit(st, XDP_DROP, -ret, p->len);
+	return stats_exit(st, ret, 0, p->len);
 }

@@ -4,6 +4,7 @@
 #define FRINGE_BPF_MAPS_H
 
 #include "common.h"
+#include "pkt.h"
 
 /* Policy slots and the active-slot switch (struct fringe_meta, index 0). */
 struct {
@@ -221,6 +222,14 @@ struct {
 	__type(value, struct fringe_counter);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } fringe_app_stats SEC(".maps");
+
+/* Per-CPU scratch for the packet being judged (struct pkt). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pkt);
+} fringe_scratch SEC(".maps");
 
 /* `steer iface`: ifindex -> egress device. */
 struct {

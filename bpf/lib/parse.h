@@ -172,7 +172,7 @@ static __always_inline int parse_packet(struct xdp_md *ctx, struct pkt *p)
 		return PARSE_NON_IP;
 	if (ret < 0)
 		return ret;
-	fringe_app_detect(ctx, p);
+	app_detect(p, data, data_end);
 	return PARSE_IP;
 }
 
