@@ -411,11 +411,21 @@ static uint32_t v4_child(struct compiler *C, uint32_t blk, uint8_t octet)
  * parent's value and never over another prefix's block. */
 static void v4_paint(struct compiler *C, uint8_t field, const struct pol_prefix *p, uint32_t b)
 {
-	uint32_t blk = field == FRINGE_DIM_SRC ? 0 : 1;
-	int depth = p->len ? (p->len - 1) / 8 : 0;
-	uint32_t span, lo;
+	uint32_t root = field == FRINGE_DIM_SRC ? 0 : 256, blk, span, lo;
+	int depth;
 
-	for (int k = 0; k < depth && !C->err; k++)
+	/* The first octet picks a root block: short prefixes fill whole blocks. */
+	if (p->len <= 8) {
+		span = 1u << (8 - p->len);
+		lo = p->addr[0] & ~(span - 1) & 0xff;
+		for (uint32_t r = lo; r < lo + span; r++)
+			for (int a = 0; a < 256; a++)
+				C->c->v4blocks[root + r].next[a] = b;
+		return;
+	}
+	depth = (p->len - 1) / 8;
+	blk = root + p->addr[0];
+	for (int k = 1; k < depth && !C->err; k++)
 		blk = v4_child(C, blk, p->addr[k]);
 	if (C->err)
 		return;
@@ -781,10 +791,10 @@ int compile_policy(const struct policy *p, const struct compile_env *env, struct
 	out->actions = calloc(p->n_rules + 1, sizeof(*out->actions));
 	out->names = calloc(p->n_rules + 1, sizeof(*out->names));
 	C.stack = calloc(130, sizeof(struct addr_frame));
-	/* The octet trie's two roots, blocks 0 (src) and 1 (dst). */
-	out->v4blocks = calloc(2, sizeof(*out->v4blocks));
-	out->n_v4blocks = 2;
-	C.cap_v4 = 2;
+	/* The octet trie's root blocks, one per first octet of src and dst. */
+	out->v4blocks = calloc(FRINGE_V4_ROOTS, sizeof(*out->v4blocks));
+	out->n_v4blocks = FRINGE_V4_ROOTS;
+	C.cap_v4 = FRINGE_V4_ROOTS;
 	if (!out->dimtab || !out->actions || !out->names || !C.stack || !out->v4blocks ||
 	    pool_init(&C.P)) {
 		C.err = -ENOMEM;

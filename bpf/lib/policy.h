@@ -35,6 +35,8 @@ static __always_inline struct fringe_bitmap *policy_hash_bitmap(struct policy_ct
 	struct fringe_hkey k = { .kind = kind };
 	__u32 *idx;
 
+	if (!pc->hash)
+		return NULL;
 	__builtin_memcpy(k.data, data, size);
 	idx = bpf_map_lookup_elem(pc->hash, &k);
 	return policy_bitmap(pc, idx ? *idx : pc->hdr->miss_bitmap[dim]);
@@ -54,12 +56,12 @@ static __always_inline struct fringe_bitmap *policy_addr_bitmap(__u32 slot, cons
 
 	if (p->family == 4) {
 		void *blocks = bpf_map_lookup_elem(&fringe_slot_v4, &slot);
-		__u32 b = field == FRINGE_DIM_SRC ? 0 : 1;
+		__u32 b = (field == FRINGE_DIM_SRC ? 0 : 256) + addr[0];
 
 		if (!blocks)
 			return NULL;
 #pragma unroll
-		for (int i = 0; i < 4; i++) {
+		for (int i = 1; i < 4; i++) {
 			struct fringe_v4_block *blk = bpf_map_lookup_elem(blocks, &b);
 
 			if (!blk)
@@ -82,6 +84,8 @@ static __always_inline struct fringe_bitmap *policy_addr_bitmap(__u32 slot, cons
 	v = *idx;
 	if (!(v & FRINGE_LPM_HOSTS))
 		return policy_bitmap(pc, v);
+	if (!pc->hash)
+		return NULL;
 	hk.kind = field == FRINGE_DIM_SRC ? FRINGE_HK_SRC6 : FRINGE_HK_DST6;
 	__builtin_memcpy(hk.data, addr, 16);
 	idx = bpf_map_lookup_elem(pc->hash, &hk);
@@ -95,6 +99,8 @@ static __always_inline __u32 policy_device(struct policy_ctx *pc, const struct p
 	struct fringe_hkey k = { .kind = FRINGE_HK_DEV_MAC };
 	__u32 *by_mac, *by_ip, dev;
 
+	if (!pc->hash)
+		return FRINGE_NO_DEVICE;
 	__builtin_memcpy(k.data, p->smac, 6);
 	by_mac = bpf_map_lookup_elem(pc->hash, &k);
 	dev = by_mac ? *by_mac : FRINGE_NO_DEVICE;
@@ -130,9 +136,15 @@ static __always_inline __u32 policy_classify(struct xdp_md *ctx, struct pkt *p, 
 
 	pc.bitmaps = bpf_map_lookup_elem(&fringe_slot_bitmaps, &slot);
 	pc.dimtab = bpf_map_lookup_elem(&fringe_slot_dimtab, &slot);
-	pc.hash = bpf_map_lookup_elem(&fringe_slot_hash, &slot);
-	if (!pc.bitmaps || !pc.dimtab || !pc.hash)
+	if (!pc.bitmaps || !pc.dimtab)
 		return POLICY_NO_MATCH;
+	/* The hash only serves MAC, `in`, devices and IPv6 hosts. */
+	if (used & (1U << FRINGE_DIM_MAC | 1U << FRINGE_DIM_IN | 1U << FRINGE_DIM_DEVICE) ||
+	    p->family == 6) {
+		pc.hash = bpf_map_lookup_elem(&fringe_slot_hash, &slot);
+		if (!pc.hash)
+			return POLICY_NO_MATCH;
+	}
 	all = policy_bitmap(&pc, 0);
 	if (!all)
 		return POLICY_NO_MATCH;

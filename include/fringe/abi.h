@@ -72,11 +72,13 @@ struct fringe_bitmap {
 };
 FRINGE_STATIC_ASSERT(sizeof(struct fringe_bitmap) == 520, "bitmap size");
 
-/* IPv4 addresses: a multibit trie of arrays, one octet per level (DIR-8-8-8-8),
- * so a lookup is at most four array reads whatever the number of prefixes.
- * Block 0 is the root for `src`, block 1 for `dst`; an entry is a bitmap
- * index, or FRINGE_V4_CHILD | the block that the next octet indexes. */
+/* IPv4 addresses: a multibit trie of arrays (DIR-8-8-8-8 with the first
+ * level expanded), so a lookup is at most three array reads whatever the
+ * number of prefixes.  Blocks 0-255 are `src` for each first octet, 256-511
+ * `dst`; an entry, indexed by the next octet, is a bitmap index or
+ * FRINGE_V4_CHILD | the block that the octet after it indexes. */
 #define FRINGE_V4_BLOCKS	8192
+#define FRINGE_V4_ROOTS		512	/* blocks of the first octets of src, then dst */
 #define FRINGE_V4_CHILD		0x80000000u
 
 struct fringe_v4_block {
