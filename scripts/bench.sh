@@ -158,6 +158,19 @@ if nsx dut "${F[@]}" metrics >/dev/null 2>"$TMPD/metrics.err"; then
 else
 	note "fringe metrics skipped: $(tail -n1 "$TMPD/metrics.err")"
 fi
+# A Prometheus scrape of the daemon at this size, over HTTP on the dut's loopback.
+printf 'interface dut0\npolicy %s\nmetrics 127.0.0.1:19650\npin-dir %s\n' "$TMPD/cp.policy" "$PIN" \
+	>"$TMPD/bench.conf"
+ns_bg dut "$TMPD/daemon.log" timeout 300 "$FRINGE" daemon --config "$TMPD/bench.conf"
+DAEMON_PID=$BG_PID
+if wait_listen dut tcp 127.0.0.1 19650 20; then
+	for i in $(seq "$RUNS"); do
+		timed scrape curl -sf -o /dev/null http://127.0.0.1:19650/metrics
+	done
+else
+	note "daemon scrape skipped: the daemon did not listen ($(tail -n1 "$TMPD/daemon.log"))"
+fi
+bg_stop "$DAEMON_PID"
 memlock=$(nsx dut "${F[@]}" status --json | jnum 'd["memlock_bytes"]') || memlock=null
 info "memlock at $CP_RULES rules + $ITEMS items: $memlock bytes"
 nsx dut "${F[@]}" detach dut0 >/dev/null || true

@@ -254,6 +254,8 @@ def report(d, out_path):
                                            "bench_rss_kib": costdoc.get("bench_rss_kib")}
     for what, label in (("load_first", "CLI policy load, first (ms)"), ("reload", "CLI policy load, reload (ms)")):
         goal_row(label, "-", (cpf.get(what) or {}).get("median_ms"), "<=", 250, "%.0f")
+    if "scrape" in cpf:
+        goal_row("daemon GET /metrics (ms)", "-", cpf["scrape"]["median_ms"], "<=", 50, "%.0f")
     if "metrics" in cpf:
         goal_row("CLI metrics (ms)", "-", cpf["metrics"]["median_ms"], "<=", 50, "%.0f")
     else:
