@@ -27,6 +27,7 @@ struct bpf_program;
 #include <pcap/pcap.h>
 
 #include "fixture.h"
+#include "fixture_cmocka.h"
 #include "flows.h"
 #include "pkt.h"
 #include "sampler.h"
@@ -34,57 +35,6 @@ struct bpf_program;
 
 #define FRAME_CAP 2048
 #define M_PACKETS 20000		/* test runs per experiment */
-
-/* ---- fixture per test ------------------------------------------------------ */
-
-static int fx_setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-	int err;
-
-	if (!f)
-		return -1;
-	err = fx_open(f);
-	if (err == -EPERM) {
-		fprintf(stderr, "SKIP: needs root and BPF (fx_open: %s)\n", strerror(-err));
-		free(f);
-		*state = NULL;
-		return 0;
-	}
-	if (err) {
-		fprintf(stderr, "fx_open: %s\n", strerror(-err));
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
-
-static int fx_teardown(void **state)
-{
-	struct fx *f = *state;
-
-	if (f) {
-		fx_close(f);
-		free(f);
-	}
-	return 0;
-}
-
-static struct fx *get_fx(void **state)
-{
-	if (!*state)
-		skip();
-	return *state;
-}
-
-static void load_ok(struct fx *f, const char *policy)
-{
-	int err = fx_load(f, policy);
-
-	if (err)
-		fail_msg("fx_load failed (%s) for policy:\n%s", strerror(-err), policy);
-}
 
 static uint32_t rule_id(struct fx *f, const char *name)
 {
