@@ -8,6 +8,7 @@
 #include "lib/limit.h"
 #include "lib/sample.h"
 #include "lib/stats.h"
+#include "lib/overlay.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -42,6 +43,9 @@ static __always_inline int act(const struct fringe_rule_action *a, const struct 
 	case FRINGE_ACT_STEER_CPU:
 		r = bpf_redirect_map(&fringe_cpumap, a->target, 0);
 		return r == XDP_REDIRECT ? XDP_REDIRECT : -FRINGE_DROP_REDIRECT;
+	case FRINGE_ACT_STEER_NODE:
+	case FRINGE_ACT_STEER_OVERLAY:
+		return overlay_verdict(a);	/* carried out by overlay_out */
 	default:
 		return -FRINGE_DROP_POLICY;
 	}
@@ -87,6 +91,20 @@ static __always_inline int judge(struct xdp_md *ctx, struct pkt *p, struct fring
 			c->bytes += p->len;
 		}
 	}
+	/* Declared devices: who sent this (counted), or who it pretends to be. */
+	p->device = FRINGE_NO_DEVICE;
+	if (hdr->dims_used & (1U << FRINGE_DIM_DEVICE)) {
+		p->device = policy_device(slot, p, &spoofed);
+		if (p->device >> FRINGE_DEV_CID_SHIFT) {
+			__u32 cid = (p->device >> FRINGE_DEV_CID_SHIFT) - 1;
+			struct fringe_counter *c = bpf_map_lookup_elem(&fringe_device_stats, &cid);
+
+			if (c) {
+				c->packets++;
+				c->bytes += p->len;
+			}
+		}
+	}
 
 	PROFILE_STOP(2, hdr);
 	/* A flow's cached rule holds only when no rule looks past the ports:
@@ -94,9 +112,8 @@ static __always_inline int judge(struct xdp_md *ctx, struct pkt *p, struct fring
 	if (fl && fl->generation == hdr->generation &&
 	    !(hdr->dims_used & (1U << FRINGE_DIM_APP | 1U << FRINGE_DIM_APPX))) {
 		rule = fl->rule;
-		spoofed = fl->spoofed;
 	} else {
-		rule = policy_classify(ctx, p, slot, hdr, &spoofed);
+		rule = policy_classify(ctx, p, slot, hdr);
 		if (fl) {
 			fl->generation = hdr->generation;
 			fl->rule = rule;
@@ -104,8 +121,14 @@ static __always_inline int judge(struct xdp_md *ctx, struct pkt *p, struct fring
 		}
 	}
 	PROFILE_STOP(3, rule);
-	if (fl)
+	if (fl) {
 		flow_account(fl, p->len, now);
+		/* What `learn` needs to write `app A`: a payload passed A's check, and none failed. */
+		if (p->app_state == APP_SEEN || p->app_state == APP_CONFIRMS)
+			fl->app |= p->app;
+		else if ((p->app_state == APP_UNCONFIRMED && !p->app) || p->app_state == APP_FAILED)
+			fl->app |= FRINGE_FLOW_APP_MISMATCH;
+	}
 	if (spoofed && st)
 		st->spoofed++;
 
@@ -141,6 +164,10 @@ int fringe_xdp_ingress(struct xdp_md *ctx)
 	if (!p)
 		return XDP_PASS;
 	__builtin_memset(p, 0, sizeof(*p));
+	/* VXLAN from a listed node: what follows judges the inner frame. */
+	ret = overlay_rx(ctx);
+	if (ret < 0)
+		return stats_exit(st, XDP_DROP, -ret, ctx->data_end - ctx->data);
 	ret = parse_packet(ctx, p);
 	if (ret == PARSE_NON_IP) {
 		if (st)
@@ -151,6 +178,7 @@ int fringe_xdp_ingress(struct xdp_md *ctx)
 		if (st && p->frag)
 			st->fragments++;
 		ret = judge(ctx, p, st, &fl);
+		ret = overlay_out(ctx, ret);
 		if (fl)
 			fl->action = ret < 0 ? XDP_DROP : ret;
 	}

@@ -12,7 +12,7 @@ FLOOD_PACKETS=3000
 
 [ "$(id -u)" -eq 0 ] || { echo "demo: run as root (it builds network namespaces)" >&2; exit 1; }
 [ -x "$FRINGE" ] || { echo "demo: $FRINGE is missing: run make" >&2; exit 1; }
-for c in mosquitto mosquitto_pub mosquitto_sub nc ip ping; do
+for c in mosquitto mosquitto_pub mosquitto_sub nc ip ping tcpdump; do
 	command -v "$c" >/dev/null || { echo "demo: $c is missing: run scripts/deps.sh" >&2; exit 1; }
 done
 
@@ -60,7 +60,13 @@ fr policy check "$POLICY" | indent
 fr policy load "$POLICY" | indent
 echo "    policy loaded: sensors may publish MQTT; remote admin, unknown devices and floods are not welcome"
 
-step "4. Sensors publish readings over MQTT (allowed by sensor-mqtt)"
+# sensor1's side of the wire, for `policy test` at the end.
+ip netns exec "$SENSOR1_NS" ethtool -K "$DEV_IF" tso off gso off >/dev/null 2>&1 || true
+ns_bg sensor1 "$TMPD/tcpdump.log" timeout 900 tcpdump -i "$DEV_IF" -Q out -U --immediate-mode -n -w "$TMPD/sensor1.pcap"
+capture_pid=$BG_PID
+wait_until 5 grep -q 'listening on' "$TMPD/tcpdump.log" || surprise "tcpdump did not start"
+
+step "4. Sensors publish readings over MQTT (allowed by sensor-mqtt: app mqtt, from devices of class sensor)"
 n0=$(wc -l <"$TMPD/sub.log")
 for r in "sensor1 temperature 21.5" "sensor1 temperature 21.7" "sensor2 humidity 48"; do
 	read -r dev what val <<<"$r"
@@ -99,7 +105,12 @@ else
 	echo "    even sensor1 -> $CLOUD_IP:23  no answer (no-remote-admin)"
 fi
 
-step "6. sensor2 goes haywire: $FLOOD_PACKETS CoAP datagrams as fast as it can (limit 100/s)"
+step "6. sensor1 speaks HTTP on the MQTT port: the handshake passes as an MQTT candidate, the payload is not MQTT"
+printf 'GET / HTTP/1.1\r\n\r\n' | tmo 10 ip netns exec "$SENSOR1_NS" nc -N -w 2 "$CLOUD_IP" 1883 >/dev/null 2>&1 || true
+echo "    the broker saw a connection and no request: fringe dropped the first payload (default drop)"
+bg_stop "$capture_pid"
+
+step "7. sensor2 goes haywire: $FLOOD_PACKETS CoAP datagrams as fast as it can (limit 100/s)"
 ns_bg cloud "$TMPD/flood.out" timeout 60 nc -u -l "$CLOUD_IP" 5683
 flood_pid=$BG_PID
 wait_listen cloud udp "$CLOUD_IP" 5683 || surprise "the CoAP listener did not start"
@@ -114,11 +125,16 @@ got=$(wc -c <"$TMPD/flood.out")
 echo "    sent $FLOOD_PACKETS datagrams in ${sent} ms; the cloud received $got, the rest were dropped (rate_limit)"
 [ "$got" -lt "$FLOOD_PACKETS" ] || surprise "the flood was not limited"
 
-step "7. fringe stats"
+step "8. fringe stats (per interface, application and device)"
 fr stats | indent
 
-step "8. fringe policy show"
+step "9. fringe policy show"
 fr policy show | indent
+
+step "10. fringe policy test: sensor1's capture replayed through the policy, on a private instance"
+echo "    (what a policy would do with real traffic, before it is loaded; nothing live changes)"
+fr policy test "$POLICY" --pcap "$TMPD/sensor1.pcap" 2>/dev/null | indent ||
+	surprise "policy test failed"
 
 if [ "$SURPRISES" -gt 0 ]; then
 	echo

@@ -17,6 +17,9 @@ PKGS=(
 	libmicrohttpd-dev           # the daemon's metrics server
 	prometheus curl             # daemon test: promtool, a real Prometheus server, an HTTP client
 	python3-yaml                # deploy test: schema check of the Kubernetes manifests
+	iperf3                      # overlay test: TCP transfers between workloads
+	libcoap3-bin mbpoll         # IoT test: coap-client/coap-server, a Modbus/TCP master
+	python3-pymodbus python3-serial-asyncio # IoT test: a Modbus/TCP server (its server imports serial_asyncio)
 )
 # kubectl parses the Kubernetes manifests offline (deploy test); any kubectl already there will do.
 command -v kubectl >/dev/null 2>&1 || PKGS+=(kubernetes-client)
@@ -40,3 +43,5 @@ apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 systemctl disable --now mosquitto >/dev/null 2>&1 || true
 # Same for prometheus: the daemon test starts its own, on loopback inside a namespace.
 systemctl disable --now prometheus >/dev/null 2>&1 || true
+# iperf3 can run as a system daemon; the overlay test starts its own inside namespaces.
+systemctl disable --now iperf3 >/dev/null 2>&1 || true

@@ -44,6 +44,8 @@ int cmd_status(struct cli *g, int argc, char **argv);
 int cmd_sample(struct cli *g, int argc, char **argv);
 int cmd_flows(struct cli *g, int argc, char **argv);
 int cmd_daemon(struct cli *g, int argc, char **argv);
+int cmd_learn(struct cli *g, int argc, char **argv);
+int cmd_nodes(struct cli *g, int argc, char **argv);
 
 /* Compile env for the running system: interface names and CPUs resolved. */
 struct compile_env cli_live_env(void);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Policy compiler: one rule bitmap per distinct value of each dimension, deduplicated. */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -345,6 +346,60 @@ static void compile_ports(struct compiler *C, int dim, uint32_t bit, uint32_t ta
 	free(ev);
 }
 
+/* ---- protocol and destination port in one table ----------------------------- */
+
+/* The intersection of two pooled bitmaps, pooled (bitmap 0 is every rule). */
+static uint32_t and_intern(struct compiler *C, uint32_t a, uint32_t b)
+{
+	struct work w;
+
+	if (a == 0 || a == b)
+		return b;
+	if (b == 0)
+		return a;
+	memset(&w, 0, sizeof(w));
+	for (int i = 0; i < FRINGE_BITMAP_WORDS; i++) {
+		uint64_t x = C->P.v[a].word[i] & C->P.v[b].word[i];
+
+		w.b.word[i] = x;
+		for (; x; x &= x - 1)
+			w.h ^= C->P.z[i * 64 + __builtin_ctzll(x)];
+	}
+	return intern(C, &w);
+}
+
+/* Fill FRINGE_TAB_L4 from the PROTO and DPORT tables: a packet then needs one
+ * read where it needed two.  Ports come in runs of equal bitmaps, so each
+ * run is intersected once. */
+static void compile_l4(struct compiler *C)
+{
+	static const uint8_t with_ports[3] = { IPPROTO_TCP, IPPROTO_UDP, 132 };
+	uint32_t *tab = C->c->dimtab, used = C->c->dims_used;
+	bool proto = used & (1U << FRINGE_DIM_PROTO), dport = used & (1U << FRINGE_DIM_DPORT);
+
+	if (!proto && !dport)
+		return;
+	C->c->dims_used = (used | 1U << FRINGE_DIM_PROTO) & ~(1U << FRINGE_DIM_DPORT);
+	for (int c = 0; c < 3; c++) {
+		uint32_t pid = proto ? tab[FRINGE_TAB_PROTO + with_ports[c]] : 0;
+		uint32_t last = UINT32_MAX, res = 0;
+
+		for (uint32_t port = 0; port < 65536; port++) {
+			uint32_t did = dport ? tab[FRINGE_TAB_DPORT + port] : 0;
+
+			if (did != last) {
+				res = and_intern(C, pid, did);
+				last = did;
+			}
+			tab[FRINGE_TAB_L4 + c * 65536 + port] = res;
+		}
+	}
+	for (uint32_t v = 0; v < 256; v++)
+		tab[FRINGE_TAB_L4 + FRINGE_L4_NOPORT + v] =
+			and_intern(C, proto ? tab[FRINGE_TAB_PROTO + v] : 0,
+				   dport ? tab[FRINGE_TAB_DPORT + FRINGE_NO_PORT] : 0);
+}
+
 /* ---- addresses: nested prefixes inherit the rules of their ancestors ------ */
 
 struct pfx_rule {
@@ -624,12 +679,21 @@ static void compile_actions(struct compiler *C)
 					  R->steer_cpu, env->ncpus);
 			C->c->uses_cpumap = true;
 			break;
-		case FRINGE_ACT_STEER_NODE:
-		case FRINGE_ACT_STEER_OVERLAY:
-			if (!env->overlay)
+		case FRINGE_ACT_STEER_NODE: {
+			int r = env->resolve_node ? env->resolve_node(env->node_ctx, R->steer_node,
+								      &a->target) : 0;
+
+			if (r == -ENODATA)
 				diags_add(C->d, R->action_loc,
-					  "'steer %s' needs the overlay, which this build does not support yet",
-					  R->action == FRINGE_ACT_STEER_NODE ? "node" : "overlay");
+					  "'steer node %s': no nodes file is loaded (fringe nodes load FILE)",
+					  R->steer_node);
+			else if (r)
+				diags_add(C->d, R->action_loc, "no node '%s' in the nodes file in force",
+					  R->steer_node);
+			break;
+		}
+		case FRINGE_ACT_STEER_OVERLAY:
+			a->target = FRINGE_OV_ANY;	/* whichever node owns the destination */
 			break;
 		}
 		if (R->limit.on && compile_limit(&R->limit, a) < 0)
@@ -696,6 +760,10 @@ static void compile_keyed_dims(struct compiler *C)
 	for (uint32_t r = 0; r < p->n_rules && !n; r++)
 		if (p->rules[r].matches & (POL_M_DEVICE | POL_M_CLASS))
 			n = (size_t)-1;	/* constrained, but no device qualifies */
+	/* Declared devices are identified even when no rule names them: their
+	 * counters and the `spoofed` count need it. */
+	if (!n && p->n_devices)
+		n = (size_t)-1;
 	if (n == (size_t)-1) {
 		struct work W;
 
@@ -707,9 +775,15 @@ static void compile_keyed_dims(struct compiler *C)
 	compile_keyed(C, FRINGE_DIM_DEVICE, POL_M_DEVICE | POL_M_CLASS, v, n, FRINGE_TAB_DEVICE,
 		      FRINGE_NO_DEVICE + 1, emit_device);
 	if (C->c->dims_used & (1U << FRINGE_DIM_DEVICE)) {
-		for (size_t i = 0; i < p->n_devices; i++) {
+		C->c->device_names = calloc(p->n_devices, sizeof(*C->c->device_names));
+		if (!C->c->device_names)
+			err = -ENOMEM;
+		else
+			C->c->n_devices = p->n_devices;
+		for (size_t i = 0; i < p->n_devices && C->c->device_names; i++) {
 			const struct pol_device *D = &p->devices[i];
 
+			memcpy(C->c->device_names[i], D->name, FRINGE_NAME_LEN);
 			emit_hash(C, FRINGE_HK_DEV_MAC, D->mac, 6, i);
 			for (size_t j = 0; j < D->n_ips; j++)
 				emit_hash(C, D->ips[j].family == 4 ? FRINGE_HK_DEV_IP4 : FRINGE_HK_DEV_IP6,
@@ -816,6 +890,7 @@ int compile_policy(const struct policy *p, const struct compile_env *env, struct
 	compile_ports(&C, FRINGE_DIM_SPORT, POL_M_SPORT, FRINGE_TAB_SPORT, true);
 	compile_ports(&C, FRINGE_DIM_DPORT, POL_M_DPORT, FRINGE_TAB_DPORT, false);
 	compile_keyed_dims(&C);
+	compile_l4(&C);
 
 	if (out->n_lpm6 + out->n_hash > FRINGE_MAX_SET_ITEMS) {
 		diags_add(d, (struct pol_loc){ 1, 1 },
@@ -852,6 +927,7 @@ void compiled_free(struct compiled *c)
 	free(c->actions);
 	free(c->names);
 	free(c->steer_ifindex);
+	free(c->device_names);
 	free(c->v4blocks);
 	memset(c, 0, sizeof(*c));
 }

@@ -13,7 +13,11 @@ struct compile_env {
 	/* ifname -> ifindex (0 when unknown); NULL: do not resolve (policy check). */
 	unsigned int (*resolve_ifname)(const char *name);
 	unsigned int ncpus;		/* 0: do not check `steer cpu` */
-	bool overlay;			/* `steer node` / `steer overlay` are supported */
+	/* `steer node NAME` -> node id in the nodes file in force: 0, -ENOENT, or
+	 * -ENODATA when none is loaded (overlay_resolve_node); NULL: do not
+	 * resolve (policy check). */
+	int (*resolve_node)(void *ctx, const char *name, uint32_t *id);
+	void *node_ctx;
 };
 
 struct lpm6_entry { struct fringe_lpm6_key key; uint32_t bitmap; };
@@ -37,6 +41,8 @@ struct compiled {
 
 	struct fringe_rule_action *actions;	/* n_rules; counter_id is the loader's */
 	char (*names)[FRINGE_NAME_LEN];		/* n_rules */
+	char (*device_names)[FRINGE_NAME_LEN];	/* n_devices, by device index */
+	uint32_t n_devices;
 	uint32_t *steer_ifindex;		/* distinct `steer iface` targets */
 	size_t n_steer_ifindex;
 	bool uses_cpumap;

@@ -26,8 +26,11 @@
 #include "cli.h"
 #include "compile.h"
 #include "config.h"
+#include "confirm.h"
 #include "log.h"
 #include "maps.h"
+#include "nodes.h"
+#include "overlay.h"
 #include "metrics.h"
 #include "policy.h"
 #include "sampler.h"
@@ -100,7 +103,7 @@ struct daemon {
 
 	bool reload_pending;
 	struct timespec reload_first, reload_last;
-	bool warned_nodes;
+	bool policy_deferred;		/* a reload waits for a pending `policy confirm` */
 };
 
 static uint64_t now_ms(void)
@@ -296,6 +299,17 @@ static void policy_reload(struct daemon *dd, bool force)
 
 	if (!w->path)
 		return;
+	env.resolve_node = overlay_resolve_node;	/* `steer node NAME` */
+	env.node_ctx = &dd->m;
+	/* A load now would overwrite the policy a pending revert restores. */
+	if (confirm_pending(&dd->m, &gen, NULL) && maps_active_hdr(&dd->m)->generation == gen) {
+		if (!dd->policy_deferred)
+			pr_warn("policy %s not loaded yet: generation %llu awaits 'fringe policy confirm' (or its revert)",
+				w->path, (unsigned long long)gen);
+		dd->policy_deferred = true;
+		return;
+	}
+	dd->policy_deferred = false;
 	err = read_file(w->path, POLICY_MAX_FILE, &buf, &len);
 	if (err) {
 		if (!force && w->seen && !w->exists)
@@ -344,7 +358,70 @@ static void policy_reload(struct daemon *dd, bool force)
 	policy_free(&pol);
 }
 
-/* ---- sFlow export and the nodes file ----------------------------------------------- */
+/* ---- the nodes file (overlay) ------------------------------------------------------ */
+
+/* Load the nodes file when its content changed, or always when forced; a
+ * broken one is logged with its errors and the overlay in force stays. */
+static void nodes_reload(struct daemon *dd, bool force)
+{
+	struct watched_file *w = &dd->files[W_NODES];
+	struct diags d = { .file = w->path };
+	struct ov_built b;
+	struct nodes n;
+	uint64_t gen = 0, h;
+	char *buf;
+	size_t len;
+	int err;
+
+	if (!w->path)
+		return;
+	err = read_file(w->path, NODES_MAX_FILE, &buf, &len);
+	if (err) {
+		if (!force && w->seen && !w->exists)
+			return;
+		w->seen = true;
+		w->exists = false;
+		pr_err("cannot read nodes file %s: %s; the overlay in force stays", w->path,
+		       err == -EFBIG ? "file too large" : strerror(-err));
+		overlay_note_load_failure(&dd->m);
+		return;
+	}
+	h = fnv1a(buf, len);
+	if (!force && w->seen && w->exists && w->hash == h) {
+		free(buf);
+		return;
+	}
+	w->seen = w->exists = true;
+	w->hash = h;
+	err = nodes_parse(buf, len, &d, &n);
+	free(buf);
+	if (!err) {
+		err = overlay_build(&n, &overlay_live_env, &d, &b);
+		if (err)
+			nodes_free(&n);
+	}
+	if (err) {
+		log_diags(&d);
+		pr_err("nodes file %s has %zu error%s; the overlay in force stays", w->path, d.n,
+		       d.n == 1 ? "" : "s");
+		diags_free(&d);
+		overlay_note_load_failure(&dd->m);
+		return;
+	}
+	diags_free(&d);
+	err = overlay_load(&dd->m, &n, &b, &gen);
+	maps_unlock(&dd->m);
+	if (err)
+		pr_err("cannot load nodes file %s: %s; the overlay in force stays", w->path,
+		       strerror(-err));
+	else
+		pr_info("loaded nodes file %s: generation %llu, %zu nodes, self %s on %s", w->path,
+			(unsigned long long)gen, n.n, n.self, b.local.ifname);
+	overlay_built_free(&b);
+	nodes_free(&n);
+}
+
+/* ---- sFlow export ------------------------------------------------------------------- */
 
 static void sflow_stop(struct daemon *dd)
 {
@@ -395,11 +472,6 @@ static void sflow_sync(struct daemon *dd)
 
 static void extras_note(struct daemon *dd)
 {
-	if (dd->cfg.nodes && !dd->warned_nodes) {
-		pr_warn("'nodes %s': the overlay is not in this build; the nodes file is ignored",
-			dd->cfg.nodes);
-		dd->warned_nodes = true;
-	}
 	sflow_sync(dd);
 }
 
@@ -504,7 +576,7 @@ static void config_apply(struct daemon *dd, struct config *nc)
 	if (!same_str(nc->pin_dir, dd->cfg.pin_dir))
 		pr_warn("pin-dir changed: takes effect on restart; still using %s", dd->m.pin_dir);
 	if (!same_str(nc->nodes, dd->cfg.nodes))
-		dd->warned_nodes = false;
+		dd->files[W_NODES].seen = false;	/* a new path: load it */
 
 	/* Keep what needs a restart as it is running. */
 	snprintf(nc->metrics, sizeof(nc->metrics), "%s", dd->cfg.metrics);
@@ -585,6 +657,7 @@ static void reload_all(struct daemon *dd, bool force)
 	watches_refresh(dd);
 	config_reload(dd, force);
 	ifaces_ensure(dd, false);
+	nodes_reload(dd, force);	/* first: the policy's `steer node` names need them */
 	policy_reload(dd, force);
 	extras_note(dd);
 }
@@ -870,6 +943,17 @@ static int daemon_loop(struct daemon *dd)
 			reload_all(dd, false);
 		}
 		if (now >= next_tick) {
+			uint64_t from, to;
+			int r = confirm_revert_due(&dd->m, &from, &to);
+
+			maps_unlock(&dd->m);
+			if (r > 0)
+				pr_warn("policy generation %llu was not confirmed in time: restored generation %llu",
+					(unsigned long long)from, (unsigned long long)to);
+			else if (r < 0)
+				pr_err("cannot revert the unconfirmed policy: %s", strerror(-r));
+			if (dd->policy_deferred && !confirm_pending(&dd->m, NULL, NULL))
+				policy_reload(dd, true);
 			next_tick = now + TICK_MS;
 			http_sweep(dd);
 			ifaces_ensure(dd, true);	/* interfaces that appear later */
@@ -902,9 +986,17 @@ static int daemon_check(struct config *cfg, const char *config_path)
 				d.n == 1 ? "" : "s");
 		diags_free(&d);
 	}
-	if (cfg->nodes)
-		fprintf(stderr, "fringe: warn: 'nodes %s': the overlay is not in this build; ignored\n",
-			cfg->nodes);
+	if (cfg->nodes) {
+		struct ov_built b;
+		struct nodes n;
+		int e = overlay_build_file(cfg->nodes, NULL, &n, &b);
+
+		if (!e) {
+			overlay_built_free(&b);
+			nodes_free(&n);
+		}
+		err = err ? err : e;
+	}
 	if (err)
 		return 1;
 	printf("%s: ok, %zu interface%s, policy %s, metrics on %s\n", config_path, cfg->n_ifaces,
@@ -1005,6 +1097,7 @@ int cmd_daemon(struct cli *g, int argc, char **argv)
 		metrics_bpf_stats = true;
 
 	ifaces_ensure(&dd, false);
+	nodes_reload(&dd, true);
 	policy_reload(&dd, true);
 	extras_note(&dd);
 	if (http_start(&dd))

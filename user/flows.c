@@ -28,6 +28,7 @@ static void merge(struct flow_row *r, const struct fringe_flow_key *k, const str
 			continue;
 		r->packets += v[c].packets;
 		r->bytes += v[c].bytes;
+		r->app |= v[c].app;
 		if (v[c].first_ns && (!r->first_ns || v[c].first_ns < r->first_ns))
 			r->first_ns = v[c].first_ns;
 		if (v[c].last_ns >= r->last_ns) {

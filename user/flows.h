@@ -19,6 +19,7 @@ struct flow_row {
 	uint64_t generation;	/* policy generation of the cached rule (latest CPU) */
 	uint32_t rule;		/* cached rule index in that policy, or FRINGE_FLOW_NO_RULE */
 	uint8_t action;		/* XDP action of the latest packet */
+	uint8_t app;		/* enum fringe_app recognized, | FRINGE_FLOW_APP_MISMATCH (all CPUs) */
 };
 
 bool flows_enabled(const struct maps *m);

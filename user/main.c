@@ -90,20 +90,14 @@ static int cmd_metrics(struct cli *g, int argc, char **argv)
 	return err ? 1 : 0;
 }
 
-static int cmd_unavailable(struct cli *g, int argc, char **argv)
-{
-	fprintf(stderr, "fringe: '%s' is not available in this build yet\n", argv[0]);
-	return 1;
-}
-
 static int cmd_help(struct cli *g, int argc, char **argv);
 
 static const struct cmd commands[] = {
 	{ "attach", cmd_attach, "attach IFACE [--mode native|generic|auto] [--egress] [--force]" },
 	{ "detach", cmd_detach, "detach IFACE" },
 	{ "policy", cmd_policy, "policy { check FILE | load FILE [--confirm SECONDS] | confirm | show [--json] | test FILE --pcap CAPTURE [--json] [--verbose] }" },
-	{ "learn", cmd_unavailable, "learn --duration SECONDS --output FILE" },
-	{ "nodes", cmd_unavailable, "nodes { check FILE | load FILE | show [--json] }" },
+	{ "learn", cmd_learn, "learn --duration SECONDS --output FILE" },
+	{ "nodes", cmd_nodes, "nodes { check FILE | load FILE | show [--json] }" },
 	{ "stats", cmd_stats, "stats [--json] [--interval SECONDS]" },
 	{ "flows", cmd_flows, "flows [--top N] [--json] | flows --enable | flows --disable" },
 	{ "sample", cmd_sample, "sample (--pcap FILE | --sflow HOST:PORT) [--count N] [--duration SECONDS] [--agent ADDR]" },

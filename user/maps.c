@@ -46,6 +46,15 @@ const char *const maps_names[M__COUNT] = {
 	[M_FLOWS] = "fringe_flows",
 	[M_SAMPLES] = "fringe_samples",
 	[M_SAMPLE_STATS] = "fringe_sample_stats",
+	[M_APP_STATS] = "fringe_app_stats",
+	[M_DEVICE_STATS] = "fringe_device_stats",
+	[M_DEVICE_NAMES] = "fringe_device_names",
+	[M_OVERLAY] = "fringe_overlay",
+	[M_OV_SLOT_NODES] = "fringe_ov_slot_nodes",
+	[M_OV_SLOT_PREFIXES] = "fringe_ov_slot_prefixes",
+	[M_OV_SLOT_UNDERLAY] = "fringe_ov_slot_underlay",
+	[M_NODE_NAMES] = "fringe_node_names",
+	[M_NODE_STATS] = "fringe_node_stats",
 };
 
 static bool dir_is_empty(const char *dir)
@@ -564,8 +573,98 @@ out:
 	return err;
 }
 
+static size_t device_names_size(void)
+{
+	return page_round(sizeof(struct fringe_device_name) * FRINGE_MAX_DEVICE_IDS);
+}
+
+/* Device counter ids follow names like rule counters: a device of the
+ * policy in force keeps its id; a new name gets an id the policy in force
+ * does not use, zeroed.  The target slot's bit moves to the new devices.
+ * ids[i] is device i's counter id. */
+static int assign_devices(struct maps *m, const struct compiled *c, int target, __u32 *ids)
+{
+	__u32 active_bit = 1u << (m->meta->active & 1), target_bit = 1u << target, next = 0;
+	struct fringe_device_name *dn = map_mmap(m->fd[M_DEVICE_NAMES], device_names_size());
+	struct fringe_counter *zero = NULL;
+	uint8_t *taken = NULL;
+	int err = 0;
+
+	if (!dn)
+		return -errno;
+	taken = calloc(FRINGE_MAX_DEVICE_IDS, 1);
+	zero = calloc(m->ncpus, sizeof(*zero));
+	if (!taken || !zero) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (uint32_t i = 0; i < c->n_devices; i++) {
+		ids[i] = UINT32_MAX;
+		for (__u32 id = 0; id < FRINGE_MAX_DEVICE_IDS; id++)
+			if ((dn[id].slots & active_bit) && !taken[id] &&
+			    !strncmp(dn[id].name, c->device_names[i], FRINGE_NAME_LEN)) {
+				ids[i] = id;
+				taken[id] = 1;
+				break;
+			}
+	}
+	for (uint32_t i = 0; i < c->n_devices; i++) {
+		if (ids[i] != UINT32_MAX)
+			continue;
+		while (next < FRINGE_MAX_DEVICE_IDS && (taken[next] || (dn[next].slots & active_bit)))
+			next++;
+		if (next >= FRINGE_MAX_DEVICE_IDS) {
+			err = -ENOSPC;
+			goto out;
+		}
+		if (bpf_map_update_elem(m->fd[M_DEVICE_STATS], &next, zero, BPF_ANY)) {
+			err = -errno;
+			goto out;
+		}
+		ids[i] = next;
+		taken[next] = 1;
+	}
+	/* Only the inactive slot's records change: readers see the slot in force. */
+	for (__u32 id = 0; id < FRINGE_MAX_DEVICE_IDS; id++)
+		dn[id].slots &= ~target_bit;
+	for (uint32_t i = 0; i < c->n_devices; i++) {
+		if (!(dn[ids[i]].slots & active_bit)) {
+			memset(dn[ids[i]].name, 0, FRINGE_NAME_LEN);
+			memcpy(dn[ids[i]].name, c->device_names[i], FRINGE_NAME_LEN);
+		}
+		dn[ids[i]].slots |= target_bit;
+	}
+out:
+	free(taken);
+	free(zero);
+	munmap(dn, device_names_size());
+	return err;
+}
+
+/* The FRINGE_HK_DEV_* values carry the device's counter id (abi.h). */
+static int set_device_ids(int hash_fd, const struct compiled *c, const __u32 *ids)
+{
+	for (size_t i = 0; i < c->n_hash; i++) {
+		const struct hash_entry *e = &c->hash[i];
+		__u32 v;
+
+		if (e->key.kind != FRINGE_HK_DEV_MAC && e->key.kind != FRINGE_HK_DEV_IP4 &&
+		    e->key.kind != FRINGE_HK_DEV_IP6)
+			continue;
+		if ((e->value & FRINGE_DEV_INDEX_MASK) >= c->n_devices)
+			return -EINVAL;
+		v = (e->value & FRINGE_DEV_INDEX_MASK) |
+		    (ids[e->value & FRINGE_DEV_INDEX_MASK] + 1) << FRINGE_DEV_CID_SHIFT;
+		if (bpf_map_update_elem(hash_fd, &e->key, &v, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
 int maps_load_policy(struct maps *m, const struct compiled *c, uint64_t *generation)
 {
+	__u32 *dev_ids = NULL;
+	uint64_t next_gen;
 	int fds[M__COUNT], err, target;
 	struct fringe_rule_action *actions = NULL;
 	/* A loaded object has dropped its inner-map templates: read them from a fresh open. */
@@ -599,6 +698,12 @@ int maps_load_policy(struct maps *m, const struct compiled *c, uint64_t *generat
 		actions[r] = c->actions[r];
 		actions[r].counter_id = ids[r];
 	}
+	dev_ids = calloc(c->n_devices + 1, sizeof(*dev_ids));
+	err = dev_ids ? assign_devices(m, c, target, dev_ids) : -ENOMEM;
+	if (err) {
+		pr_err("cannot assign device counters: %s", strerror(-err));
+		goto out;
+	}
 
 	/* Build the whole new policy in fresh maps; nothing live changes yet. */
 	for (int i = M_SLOT_FIRST; i <= M_SLOT_LAST; i++) {
@@ -626,6 +731,8 @@ int maps_load_policy(struct maps *m, const struct compiled *c, uint64_t *generat
 	if (!err)
 		err = fill_kv(fds[M_SLOT_HASH], c->hash, c->n_hash, sizeof(*c->hash),
 			      sizeof(struct fringe_hkey));
+	if (!err && c->n_devices)
+		err = set_device_ids(fds[M_SLOT_HASH], c, dev_ids);
 	if (err) {
 		pr_err("cannot fill policy maps: %s", strerror(-err));
 		goto out;
@@ -664,10 +771,14 @@ int maps_load_policy(struct maps *m, const struct compiled *c, uint64_t *generat
 		}
 	}
 	h = &m->meta->slot[target];
+	/* Above both slots' generations, read before the target's is cleared: after
+	 * a commit-confirm revert the slot in force is the older one, and a reused
+	 * number would let flows cached under the reverted policy pass as current. */
+	next_gen = (m->meta->slot[0].generation > m->meta->slot[1].generation ?
+		    m->meta->slot[0].generation : m->meta->slot[1].generation) + 1;
 	memset(h, 0, sizeof(*h));
 	clock_gettime(CLOCK_REALTIME, &now);
-	h->generation = (m->meta->slot[0].generation > m->meta->slot[1].generation ?
-			 m->meta->slot[0].generation : m->meta->slot[1].generation) + 1;
+	h->generation = next_gen;
 	h->load_time_ns = now.tv_sec * 1000000000ULL + now.tv_nsec;
 	h->n_rules = c->n_rules;
 	h->dims_used = c->dims_used;
@@ -688,6 +799,7 @@ out:
 			close(fds[i]);
 	fringe_xdp__destroy(tmpl);
 	free(ids);
+	free(dev_ids);
 	free(actions);
 	return err;
 }
@@ -700,8 +812,8 @@ int maps_flip(struct maps *m)
 	if (err)
 		return err;
 	other = !(m->meta->active & 1);
-	if (!m->meta->slot[other].generation)
-		return -ENOENT;
+	/* A slot never loaded is "no policy" (every packet passes, as before the
+	 * first load): commit-confirm may go back to it. */
 	__atomic_store_n(&m->meta->active, other, __ATOMIC_RELEASE);
 	return 0;
 }
@@ -753,4 +865,70 @@ int maps_read_iface_stats(struct maps *m, uint32_t slot, struct fringe_iface_sta
 	}
 	free(v);
 	return 0;
+}
+
+int maps_read_app_stats(struct maps *m, struct fringe_counter *out)
+{
+	struct fringe_counter *v = calloc(m->ncpus, sizeof(*v));
+	int err = 0;
+
+	memset(out, 0, sizeof(*out) * FRINGE_APP_COUNT);
+	if (!v)
+		return -ENOMEM;
+	for (__u32 a = 0; a < FRINGE_APP_COUNT && !err; a++) {
+		if (bpf_map_lookup_elem(m->fd[M_APP_STATS], &a, v)) {
+			err = -errno;
+			break;
+		}
+		for (int i = 0; i < m->ncpus; i++) {
+			out[a].packets += v[i].packets;
+			out[a].bytes += v[i].bytes;
+		}
+	}
+	free(v);
+	return err;
+}
+
+int maps_read_devices(struct maps *m, struct maps_device **out, size_t *n)
+{
+	struct fringe_device_name *dn = map_mmap(m->fd[M_DEVICE_NAMES], device_names_size());
+	__u32 bit = 1u << (__atomic_load_n(&m->meta->active, __ATOMIC_ACQUIRE) & 1);
+	struct fringe_counter *v = calloc(m->ncpus, sizeof(*v));
+	struct maps_device *d = calloc(FRINGE_MAX_DEVICES, sizeof(*d));
+	int err = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (!dn || !v || !d) {
+		err = dn ? -ENOMEM : -errno;
+		goto out;
+	}
+	for (__u32 id = 0; id < FRINGE_MAX_DEVICE_IDS && *n < FRINGE_MAX_DEVICES; id++) {
+		struct maps_device *e = &d[*n];
+
+		if (!(dn[id].slots & bit))
+			continue;
+		memcpy(e->name, dn[id].name, FRINGE_NAME_LEN);
+		e->name[FRINGE_NAME_LEN - 1] = '\0';
+		e->id = id;
+		if (bpf_map_lookup_elem(m->fd[M_DEVICE_STATS], &id, v)) {
+			err = -errno;
+			goto out;
+		}
+		for (int i = 0; i < m->ncpus; i++) {
+			e->cnt.packets += v[i].packets;
+			e->cnt.bytes += v[i].bytes;
+		}
+		(*n)++;
+	}
+	*out = d;
+	d = NULL;
+out:
+	if (dn)
+		munmap(dn, device_names_size());
+	free(v);
+	free(d);
+	if (err)
+		*n = 0;
+	return err;
 }

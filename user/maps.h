@@ -29,6 +29,15 @@ enum map_id {
 	M_FLOWS,
 	M_SAMPLES,
 	M_SAMPLE_STATS,
+	M_APP_STATS,
+	M_DEVICE_STATS,
+	M_DEVICE_NAMES,
+	M_OVERLAY,		/* the overlay (nodes file) slots */
+	M_OV_SLOT_NODES,
+	M_OV_SLOT_PREFIXES,
+	M_OV_SLOT_UNDERLAY,
+	M_NODE_NAMES,
+	M_NODE_STATS,
 	M__COUNT,
 };
 #define M_SLOT_FIRST M_SLOT_BITMAPS
@@ -66,7 +75,8 @@ void maps_unlock(struct maps *m);
 
 /* Put a compiled policy in force atomically; returns 0 or -errno and changes nothing then. */
 int maps_load_policy(struct maps *m, const struct compiled *c, uint64_t *generation);
-/* Make the other slot active again (commit-confirm revert). */
+/* Make the other slot active again (commit-confirm revert); a slot never
+ * loaded means no policy. */
 int maps_flip(struct maps *m);
 void maps_note_load_failure(struct maps *m);
 
@@ -77,6 +87,18 @@ int maps_read_actions(struct maps *m, int slot, struct fringe_rule_action *out, 
 /* Counters summed over CPUs. */
 int maps_read_rule_counter(struct maps *m, uint32_t id, struct fringe_counter *out);
 int maps_read_iface_stats(struct maps *m, uint32_t slot, struct fringe_iface_stats *out);
+
+/* Application counters (enum fringe_app), summed over CPUs; out has FRINGE_APP_COUNT entries. */
+int maps_read_app_stats(struct maps *m, struct fringe_counter *out);
+
+/* A declared device of the policy in force, with its counters. */
+struct maps_device {
+	char name[FRINGE_NAME_LEN];
+	uint32_t id;			/* counter id */
+	struct fringe_counter cnt;	/* summed over CPUs */
+};
+/* The devices of the policy in force, in counter-id order (caller frees *out). */
+int maps_read_devices(struct maps *m, struct maps_device **out, size_t *n);
 
 /* Inner map of a slot, as a new fd (caller closes). */
 int maps_slot_inner_fd(struct maps *m, enum map_id outer, int slot);

@@ -10,6 +10,8 @@
 
 #include "flows.h"
 #include "metrics.h"
+#include "overlay.h"
+#include "policy.h"
 #include "sampler.h"
 
 /* Label values: backslash, double quote and newline are escaped. */
@@ -194,6 +196,81 @@ static void rule_families(FILE *out, struct maps *m, const struct fringe_slot_hd
 	free(cnt);
 }
 
+/* Recognized applications (every one, at zero from the start) and the
+ * declared devices of the policy in force. */
+static void app_device_families(FILE *out, struct maps *m)
+{
+	struct fringe_counter apps[FRINGE_APP_COUNT];
+	struct maps_device *dev = NULL;
+	size_t n = 0;
+
+	maps_read_app_stats(m, apps);
+	maps_read_devices(m, &dev, &n);
+	for (int bytes = 0; bytes < 2; bytes++) {
+		const char *name = bytes ? "fringe_app_bytes_total" : "fringe_app_packets_total";
+
+		family(out, name, "counter",
+		       bytes ? "Bytes of the packets recognized as each application (port and header check)."
+			     : "Packets recognized as each application (port and header check).");
+		for (int a = FRINGE_APP_NONE + 1; a < FRINGE_APP_COUNT; a++)
+			fprintf(out, "%s{app=\"%s\"} %llu\n", name, pol_app_names[a],
+				(unsigned long long)(bytes ? apps[a].bytes : apps[a].packets));
+	}
+	for (int bytes = 0; bytes < 2; bytes++) {
+		const char *name = bytes ? "fringe_device_bytes_total" : "fringe_device_packets_total";
+
+		family(out, name, "counter",
+		       bytes ? "Bytes sent by each declared device of the policy in force."
+			     : "Packets sent by each declared device of the policy in force.");
+		for (size_t i = 0; i < n; i++) {
+			fprintf(out, "%s{device=\"", name);
+			label(out, dev[i].name, FRINGE_NAME_LEN);
+			fprintf(out, "\"} %llu\n",
+				(unsigned long long)(bytes ? dev[i].cnt.bytes : dev[i].cnt.packets));
+		}
+	}
+	free(dev);
+}
+
+/* Packets and bytes through each node's tunnel (SPEC §9), from the nodes file in force. */
+static void overlay_families(FILE *out, struct maps *m)
+{
+	json_object *doc = overlay_show_doc(m), *nodes = json_object_object_get(doc, "nodes");
+	size_t n = json_object_array_length(nodes);
+
+	for (int bytes = 0; bytes < 2; bytes++) {
+		const char *name = bytes ? "fringe_overlay_bytes_total" : "fringe_overlay_packets_total";
+
+		family(out, name, "counter",
+		       bytes ? "Bytes of the frames tunnelled to (tx) and from (rx) each overlay node, inner frame."
+			     : "Packets tunnelled to (tx) and from (rx) each overlay node.");
+		for (size_t i = 0; i < n; i++) {
+			json_object *o = json_object_array_get_idx(nodes, i);
+
+			if (json_object_get_boolean(json_object_object_get(o, "self")))
+				continue;
+			for (int rx = 0; rx < 2; rx++) {
+				fprintf(out, "%s{node=\"", name);
+				label(out, json_object_get_string(json_object_object_get(o, "name")),
+				      FRINGE_NAME_LEN);
+				fprintf(out, "\",direction=\"%s\"} %llu\n", rx ? "rx" : "tx",
+					(unsigned long long)json_object_get_uint64(json_object_object_get(
+						o, bytes ? (rx ? "rx_bytes" : "tx_bytes")
+							 : (rx ? "rx_packets" : "tx_packets"))));
+			}
+		}
+	}
+	family(out, "fringe_overlay_generation", "gauge",
+	       "Generation of the nodes file in force (0: none loaded).");
+	fprintf(out, "fringe_overlay_generation %llu\n",
+		(unsigned long long)json_object_get_uint64(json_object_object_get(doc, "generation")));
+	family(out, "fringe_overlay_load_failures_total", "counter",
+	       "Nodes files refused (bad file, unresolvable underlay) since the state was created.");
+	fprintf(out, "fringe_overlay_load_failures_total %llu\n",
+		(unsigned long long)json_object_get_uint64(json_object_object_get(doc, "load_failures")));
+	json_object_put(doc);
+}
+
 int metrics_render(struct maps *m, FILE *out)
 {
 	static const char *const slot_maps[FRINGE_SM_COUNT] = {
@@ -214,7 +291,9 @@ int metrics_render(struct maps *m, FILE *out)
 		bpf_families(out, rows, n);
 	free(rows);
 	rule_families(out, m, h);
+	app_device_families(out, m);
 	sample_flow_families(out, m);
+	overlay_families(out, m);
 
 	family(out, "fringe_policy_generation", "gauge", "Generation of the policy in force.");
 	fprintf(out, "fringe_policy_generation %llu\n", (unsigned long long)h->generation);
@@ -227,6 +306,10 @@ int metrics_render(struct maps *m, FILE *out)
 	       "Policy loads refused (bad file, capacity) since the state was created.");
 	fprintf(out, "fringe_policy_load_failures_total %llu\n",
 		(unsigned long long)m->meta->load_failures);
+	family(out, "fringe_policy_confirm_pending", "gauge",
+	       "1 while the policy in force awaits `fringe policy confirm` (load --confirm), else 0.");
+	fprintf(out, "fringe_policy_confirm_pending %d\n",
+		m->meta->confirm_generation && m->meta->confirm_generation == h->generation);
 
 	family(out, "fringe_map_entries", "gauge", "Entries in the policy maps in force.");
 	for (int i = 0; i < FRINGE_SM_COUNT; i++)

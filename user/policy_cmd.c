@@ -11,10 +11,13 @@
 #include "compile.h"
 #include "log.h"
 #include "maps.h"
+#include "overlay.h"
 #include "policy.h"
+#include "policy_cmd.h"
+#include "confirm.h"
 
 /* Parse and compile FILE; errors printed as FILE:LINE:COL. */
-static int policy_build(const char *path, const struct compile_env *env, struct policy *pol,
+int policy_build(const char *path, const struct compile_env *env, struct policy *pol,
 			struct compiled *c)
 {
 	struct diags d = { .file = path };
@@ -55,6 +58,34 @@ static int policy_check(struct cli *g, int argc, char **argv)
 	return 0;
 }
 
+static void time_text(uint64_t ns, char *buf, size_t len);
+
+/* A load while another policy awaits confirmation would overwrite the policy
+ * that the revert restores: refused.  An overdue one is reverted first. */
+static int policy_load_pending_check(struct maps *m)
+{
+	uint64_t gen, deadline, from, to;
+	struct timespec now;
+	int err = confirm_revert_due(m, &from, &to);
+
+	if (err < 0) {
+		fprintf(stderr, "fringe: cannot revert the unconfirmed policy: %s\n", strerror(-err));
+		return err;
+	}
+	if (err > 0)
+		fprintf(stderr, "fringe: policy generation %llu was not confirmed in time: restored generation %llu\n",
+			(unsigned long long)from, (unsigned long long)to);
+	if (!confirm_pending(m, &gen, &deadline))
+		return 0;
+	clock_gettime(CLOCK_REALTIME, &now);
+	fprintf(stderr, "fringe: policy generation %llu awaits confirmation (it reverts in %llu s): "
+			"run 'fringe policy confirm' first, or wait for the revert\n",
+		(unsigned long long)gen,
+		(unsigned long long)((deadline - (now.tv_sec * 1000000000ULL + now.tv_nsec)) /
+				     1000000000ULL + 1));
+	return -EBUSY;
+}
+
 static int policy_load(struct cli *g, int argc, char **argv)
 {
 	struct compile_env env = cli_live_env();
@@ -62,30 +93,80 @@ static int policy_load(struct cli *g, int argc, char **argv)
 	struct policy pol;
 	struct compiled c;
 	struct maps m;
-	uint64_t gen = 0;
+	uint64_t gen = 0, prev = 0, next = 0;
+	unsigned long secs = 0;
 	int err = 0;
 
 	confirm = cli_take_opt(&argc, argv, "--confirm", &err);
 	if (err || argc != 2)
 		return fprintf(stderr, "Usage: fringe policy load FILE [--confirm SECONDS]\n"), EXIT_USAGE;
 	if (confirm) {
-		fprintf(stderr, "fringe: --confirm is not available in this build yet\n");
-		return 1;
+		char *end;
+
+		secs = strtoul(confirm, &end, 10);
+		if (*end || !*confirm || secs < 1 || secs > CONFIRM_MAX_SECONDS) {
+			fprintf(stderr, "fringe: bad --confirm '%s' (seconds, 1-%d)\n", confirm,
+				CONFIRM_MAX_SECONDS);
+			return EXIT_USAGE;
+		}
 	}
 	if (cli_open(g, &m, MAPS_CREATE))
 		return 1;
+	env.resolve_node = overlay_resolve_node;	/* `steer node NAME` */
+	env.node_ctx = &m;
 	if (policy_build(argv[1], &env, &pol, &c)) {
 		maps_note_load_failure(&m);
 		maps_close(&m);
 		return 1;
 	}
-	err = maps_load_policy(&m, &c, &gen);
+	err = maps_lock(&m);
+	if (!err)
+		err = policy_load_pending_check(&m);
 	if (err) {
-		maps_note_load_failure(&m);
-		fprintf(stderr, "fringe: cannot load policy '%s': %s\n", argv[1], strerror(-err));
-	} else if (!g->json) {
+		compiled_free(&c);
+		policy_free(&pol);
+		maps_close(&m);
+		return 1;
+	}
+	prev = maps_active_hdr(&m)->generation;
+	if (secs) {
+		/* The generation the load gives (maps_load_policy, under this lock). */
+		next = (m.meta->slot[0].generation > m.meta->slot[1].generation ?
+			m.meta->slot[0].generation : m.meta->slot[1].generation) + 1;
+		err = confirm_arm(&m, next, secs);
+		if (err)
+			fprintf(stderr, "fringe: cannot start the confirmation timer: %s; nothing was changed\n",
+				strerror(-err));
+	}
+	if (!err) {
+		err = maps_load_policy(&m, &c, &gen);
+		if (err) {
+			maps_note_load_failure(&m);
+			fprintf(stderr, "fringe: cannot load policy '%s': %s\n", argv[1], strerror(-err));
+		}
+		if (secs && (err || gen != next)) {
+			confirm_disarm(&m, next);
+			if (!err) {	/* cannot happen under the lock; never leave it unguarded */
+				maps_flip(&m);
+				fprintf(stderr, "fringe: policy generation changed under the lock; restored the previous policy\n");
+				err = -EAGAIN;
+			}
+		}
+	}
+	if (!err && !g->json) {
 		printf("loaded %s: generation %llu, %zu rules\n", argv[1], (unsigned long long)gen,
 		       pol.n_rules);
+		if (secs) {
+			char when[64], back[64];
+
+			time_text(m.meta->confirm_deadline_ns, when, sizeof(when));
+			if (prev)
+				snprintf(back, sizeof(back), "generation %llu", (unsigned long long)prev);
+			else
+				snprintf(back, sizeof(back), "no policy (every packet passes)");
+			printf("awaiting confirmation: run 'fringe policy confirm' within %lu s (by %s), or %s comes back by itself\n",
+			       secs, when, back);
+		}
 	}
 	compiled_free(&c);
 	policy_free(&pol);
@@ -93,7 +174,32 @@ static int policy_load(struct cli *g, int argc, char **argv)
 	return err ? 1 : 0;
 }
 
-static void verdict_text(const struct fringe_rule_action *a, char *buf, size_t len)
+static int policy_confirm(struct cli *g, int argc, char **argv)
+{
+	uint64_t gen = 0;
+	struct maps m;
+	int err;
+
+	if (argc != 1)
+		return fprintf(stderr, "Usage: fringe policy confirm\n"), EXIT_USAGE;
+	if (cli_open(g, &m, 0))
+		return 1;
+	err = confirm_commit(&m, &gen);
+	if (err == -ENOENT)
+		fprintf(stderr, "fringe: no policy awaits confirmation (generation %llu is in force)\n",
+			(unsigned long long)maps_active_hdr(&m)->generation);
+	else if (err == -ETIMEDOUT)
+		fprintf(stderr, "fringe: too late: generation %llu was not confirmed in time; generation %llu is back in force\n",
+			(unsigned long long)gen, (unsigned long long)maps_active_hdr(&m)->generation);
+	else if (err)
+		fprintf(stderr, "fringe: cannot confirm: %s\n", strerror(-err));
+	else if (!g->json)
+		printf("confirmed policy generation %llu: it stays in force\n", (unsigned long long)gen);
+	maps_close(&m);
+	return err ? 1 : 0;
+}
+
+void policy_verdict_text(const struct fringe_rule_action *a, char *buf, size_t len)
 {
 	char ifname[IF_NAMESIZE] = "?";
 
@@ -140,7 +246,7 @@ json_object *policy_show_doc(struct maps *m)
 			uint32_t id = acts[r].counter_id % FRINGE_MAX_COUNTERS;
 
 			maps_read_rule_counter(m, id, &cnt);
-			verdict_text(&acts[r], buf, sizeof(buf));
+			policy_verdict_text(&acts[r], buf, sizeof(buf));
 			json_object_object_add(o, "name", json_object_new_string_len(
 				m->names[id].name, strnlen(m->names[id].name, FRINGE_NAME_LEN)));
 			json_object_object_add(o, "verdict", jstr(buf));
@@ -161,6 +267,19 @@ json_object *policy_show_doc(struct maps *m)
 	json_object_object_add(def, "packets", ju64(cnt.packets));
 	json_object_object_add(def, "bytes", ju64(cnt.bytes));
 	json_object_object_add(doc, "default", def);
+	{
+		uint64_t pgen, deadline;
+		json_object *pc = NULL;
+
+		if (confirm_pending(m, &pgen, &deadline) && pgen == h->generation) {
+			pc = json_object_new_object();
+			time_text(deadline, buf, sizeof(buf));
+			json_object_object_add(pc, "generation", ju64(pgen));
+			json_object_object_add(pc, "deadline", jstr(buf));
+			json_object_object_add(pc, "reverts_to", ju64(m->meta->slot[!(m->meta->active & 1)].generation));
+		}
+		json_object_object_add(doc, "awaiting_confirmation", pc);
+	}
 	return doc;
 }
 
@@ -176,6 +295,16 @@ static void policy_show_text(json_object *doc)
 	}
 	printf("policy generation %llu, %zu rules, loaded %s\n", jget_u64(doc, "generation"), n,
 	       jget_str(doc, "loaded_at"));
+	if (json_object_object_get(doc, "awaiting_confirmation")) {
+		json_object *pc = json_object_object_get(doc, "awaiting_confirmation");
+
+		if (jget_u64(pc, "reverts_to"))
+			printf("awaiting 'fringe policy confirm' until %s, else generation %llu comes back\n",
+			       jget_str(pc, "deadline"), jget_u64(pc, "reverts_to"));
+		else
+			printf("awaiting 'fringe policy confirm' until %s, else no policy (every packet passes)\n",
+			       jget_str(pc, "deadline"));
+	}
 	printf("%5s  %-24s %-22s %14s %16s\n", "#", "RULE", "VERDICT", "PACKETS", "BYTES");
 	for (size_t i = 0; i < n; i++) {
 		json_object *r = json_object_array_get_idx(rules, i);
@@ -205,20 +334,14 @@ static int policy_show(struct cli *g, int argc, char **argv)
 	return 0;
 }
 
-static int policy_unavailable(struct cli *g, int argc, char **argv)
-{
-	fprintf(stderr, "fringe: 'policy %s' is not available in this build yet\n", argv[0]);
-	return 1;
-}
-
 int cmd_policy(struct cli *g, int argc, char **argv)
 {
 	static const struct cmd sub[] = {
 		{ "check", policy_check, "policy check FILE" },
 		{ "load", policy_load, "policy load FILE [--confirm SECONDS]" },
-		{ "confirm", policy_unavailable, "policy confirm" },
+		{ "confirm", policy_confirm, "policy confirm" },
 		{ "show", policy_show, "policy show [--json]" },
-		{ "test", policy_unavailable, "policy test FILE --pcap CAPTURE [--json] [--verbose]" },
+		{ "test", policy_test, "policy test FILE --pcap CAPTURE [--json] [--verbose]" },
 		{ NULL, NULL, NULL },
 	};
 

@@ -270,6 +270,9 @@ static json_object *flow_obj(struct maps *m, const struct flow_row *r, int64_t w
 	json_object_object_add(o, "idle_seconds",
 			       ju64(now > r->last_ns ? (now - r->last_ns) / 1000000000ULL : 0));
 	json_object_object_add(o, "verdict", jstr(r->action < 5 ? xdp_action_names[r->action] : "?"));
+	/* The application its payloads were recognized as (none failed the check). */
+	json_object_object_add(o, "app", r->app && r->app < FRINGE_APP_COUNT ?
+				 jstr(pol_app_names[r->app]) : NULL);
 	/* The rule is known when the flow was judged under the policy in force. */
 	if (r->generation && r->generation == h->generation) {
 		if (r->rule == FRINGE_FLOW_NO_RULE)

@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "flows.h"
 #include "maps.h"
+#include "overlay.h"
 #include "sampler.h"
 
 json_object *policy_show_doc(struct maps *m);
@@ -78,6 +79,29 @@ static void stats_samples_flows(struct maps *m, json_object *doc)
 	json_object_object_add(doc, "flows_enabled", json_object_new_boolean(flows_enabled(m)));
 }
 
+/* Recognized applications (all of them) and the declared devices of the policy in force. */
+static void stats_apps_devices(struct maps *m, json_object *doc)
+{
+	json_object *apps = json_object_new_object(), *devs = json_object_new_array();
+	struct fringe_counter cnt[FRINGE_APP_COUNT];
+	struct maps_device *d = NULL;
+	size_t n = 0;
+
+	maps_read_app_stats(m, cnt);
+	for (int a = FRINGE_APP_NONE + 1; a < FRINGE_APP_COUNT; a++)
+		json_object_object_add(apps, pol_app_names[a], counter_obj(&cnt[a]));
+	json_object_object_add(doc, "apps", apps);
+	maps_read_devices(m, &d, &n);
+	for (size_t i = 0; i < n; i++) {
+		json_object *o = counter_obj(&d[i].cnt);
+
+		json_object_object_add(o, "name", jstr(d[i].name));
+		json_object_array_add(devs, o);
+	}
+	free(d);
+	json_object_object_add(doc, "devices", devs);
+}
+
 static json_object *stats_doc(struct maps *m)
 {
 	json_object *doc = json_object_new_object(), *ifs = json_object_new_array();
@@ -86,7 +110,28 @@ static json_object *stats_doc(struct maps *m)
 	json_object_object_add(doc, "interfaces", ifs);
 	json_object_object_add(doc, "policy_generation", ju64(maps_active_hdr(m)->generation));
 	stats_samples_flows(m, doc);
+	stats_apps_devices(m, doc);
+	json_object_object_add(doc, "overlay", overlay_show_doc(m));
 	return doc;
+}
+
+/* One line per node of the overlay: what went into and came out of its tunnel. */
+static void stats_overlay_text(json_object *ov)
+{
+	json_object *nodes = json_object_object_get(ov, "nodes");
+
+	if (!jget_u64(ov, "generation"))
+		return;
+	printf("overlay (self %s):\n", jget_str(ov, "self"));
+	for (size_t i = 0; i < json_object_array_length(nodes); i++) {
+		json_object *o = json_object_array_get_idx(nodes, i);
+
+		if (json_object_get_boolean(json_object_object_get(o, "self")))
+			continue;
+		printf("  %-16s tx %12llu packets %14llu bytes   rx %12llu packets %14llu bytes\n",
+		       jget_str(o, "name"), jget_u64(o, "tx_packets"), jget_u64(o, "tx_bytes"),
+		       jget_u64(o, "rx_packets"), jget_u64(o, "rx_bytes"));
+	}
 }
 
 static void stats_text(json_object *doc)
@@ -117,6 +162,29 @@ static void stats_text(json_object *doc)
 		printf("  %-10s non-ip %llu (passed), fragments %llu, spoofed %llu\n", "other",
 		       jget_u64(o, "non_ip"), jget_u64(o, "fragments"), jget_u64(o, "spoofed"));
 	}
+	{
+		json_object *apps = json_object_object_get(doc, "apps");
+		json_object *devs = json_object_object_get(doc, "devices");
+		int shown = 0;
+
+		printf("apps:");
+		json_object_object_foreach(apps, app, c) {
+			if (!jget_u64(c, "packets"))
+				continue;
+			printf(" %s %llu/%llu", app, jget_u64(c, "packets"), jget_u64(c, "bytes"));
+			shown++;
+		}
+		printf("%s\n", shown ? " (packets/bytes)" : " none recognized");
+		for (size_t i = 0; i < json_object_array_length(devs); i++) {
+			json_object *o = json_object_array_get_idx(devs, i);
+
+			printf("%s %s %llu/%llu", i ? "," : "devices:", jget_str(o, "name"),
+			       jget_u64(o, "packets"), jget_u64(o, "bytes"));
+		}
+		if (json_object_array_length(devs))
+			printf(" (packets/bytes)\n");
+	}
+	stats_overlay_text(json_object_object_get(doc, "overlay"));
 	printf("samples: %llu taken, %llu lost; flows: %llu active%s\n",
 	       jget_u64(json_object_object_get(doc, "samples"), "taken"),
 	       jget_u64(json_object_object_get(doc, "samples"), "lost"), jget_u64(doc, "flows_active"),

@@ -228,6 +228,8 @@ static __always_inline int app_detect(struct pkt *p, void *data, void *data_end)
 	} else if (p->proto == IPPROTO_TCP) {
 		p->app_maybe = app;		/* a continuation, if the flow is confirmed */
 		p->app_state = APP_UNCONFIRMED;
+	} else {
+		p->app_state = APP_FAILED;
 	}
 	return 0;
 }

@@ -223,6 +223,26 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } fringe_app_stats SEC(".maps");
 
+/* Packets and bytes per declared device, per CPU, by device counter id
+ * (FRINGE_DEV_CID_SHIFT); ids follow device names across reloads. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FRINGE_MAX_DEVICE_IDS);
+	__type(key, __u32);
+	__type(value, struct fringe_counter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fringe_device_stats SEC(".maps");
+
+/* Device counter id -> name and slots (struct fringe_device_name), written by the controller only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FRINGE_MAX_DEVICE_IDS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct fringe_device_name);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fringe_device_names SEC(".maps");
+
 /* Per-CPU scratch for the packet being judged (struct pkt). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -249,6 +269,103 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } fringe_cpumap SEC(".maps");
 
+/* ---- overlay (SPEC §7): a nodes file per slot, like policies ---- */
+
+/* The two overlay slots and the switch between them (struct fringe_overlay, index 0). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct fringe_overlay);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fringe_overlay SEC(".maps");
+
+/* Node id -> where and how to reach it (struct fringe_node). */
+struct fringe_inner_nodes {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FRINGE_MAX_NODES);
+	__type(key, __u32);
+	__type(value, struct fringe_node);
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct fringe_inner_nodes);
+} fringe_ov_slot_nodes SEC(".maps");
+
+/* Overlay prefix -> the node id that owns it. */
+struct fringe_inner_ov_prefixes {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, FRINGE_MAX_OV_PREFIXES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct fringe_ov_prefix_key);
+	__type(value, __u32);
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct fringe_inner_ov_prefixes);
+} fringe_ov_slot_prefixes SEC(".maps");
+
+/* Underlay address -> node id: the nodes VXLAN is accepted from. */
+struct fringe_inner_ov_underlay {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FRINGE_MAX_NODES);
+	__type(key, struct fringe_ov_underlay_key);
+	__type(value, __u32);
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct fringe_inner_ov_underlay);
+} fringe_ov_slot_underlay SEC(".maps");
+
+/* Node id -> name, written by the controller; ids follow names across loads. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FRINGE_MAX_NODES);
+	__type(key, __u32);
+	__type(value, struct fringe_node_name);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fringe_node_names SEC(".maps");
+
+/* Packets and bytes tunnelled to and from each node, per CPU, by node id. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FRINGE_MAX_NODES);
+	__type(key, __u32);
+	__type(value, struct fringe_node_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fringe_node_stats SEC(".maps");
+
+/* What one packet knows of the overlay, per CPU: kept in map memory, not on
+ * the stack, so the verifier's paths through decapsulation converge before
+ * parsing instead of doubling everything after it. */
+struct ov_scratch {
+	struct bpf_fib_lookup fib;	/* bpf_fib_lookup's parameters */
+	__u32 slot;			/* the overlay slot the packet uses; OV_OFF: none */
+	__u32 rx_node;			/* decapsulated from this node, or OV_NO_NODE */
+	__u32 ifindex;			/* the underlay interface of that slot */
+	struct fringe_ov_prefix_key key;	/* of the LPM lookup, off the stack too */
+	__u8 pad[5];			/* the outer IPv4 header 4-byte aligned */
+	/* The outer Ethernet, IPv4, UDP and VXLAN headers, built here before
+	 * bpf_xdp_adjust_head so nothing needs to live across it (stack). */
+	__u8 outer[FRINGE_VXLAN_OUTER_V4];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ov_scratch);
+} fringe_ov_scratch SEC(".maps");
+
 /* clang describes types that only inner-map templates name as forward
  * declarations, which libbpf cannot size; this carries their full BTF. */
 struct fringe_inner_types {
@@ -257,6 +374,9 @@ struct fringe_inner_types {
 	struct fringe_v4_block v4;
 	struct fringe_lpm6_key lpm6;
 	struct fringe_hkey hkey;
+	struct fringe_node node;
+	struct fringe_ov_prefix_key ov_prefix;
+	struct fringe_ov_underlay_key ov_underlay;
 };
 __attribute__((noinline)) int fringe_btf_inner_types(struct fringe_inner_types *t)
 {

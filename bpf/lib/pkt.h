@@ -31,6 +31,7 @@ enum app_state {
 	APP_CANDIDATE,		/* a TCP segment without payload on the app's port */
 	APP_CONFIRMS,		/* a TCP payload passed the check: confirms the flow */
 	APP_UNCONFIRMED,	/* a TCP payload failed it: A only if the flow is confirmed */
+	APP_FAILED,		/* a UDP payload failed it: not A (the flow table notes it) */
 };
 
 struct pkt {
@@ -50,6 +51,7 @@ struct pkt {
 	__u16 appx;		/* FRINGE_APPX_* */
 	__u8 app_state;		/* enum app_state */
 	__u8 pad;
+	__u32 device;		/* the sender's FRINGE_HK_DEV_* value, FRINGE_NO_DEVICE when none */
 	__u8 saddr[16];		/* IPv4 in the first 4 bytes */
 	__u8 daddr[16];
 };

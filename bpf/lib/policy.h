@@ -92,17 +92,29 @@ static __always_inline struct fringe_bitmap *policy_addr_bitmap(__u32 slot, cons
 	return policy_bitmap(pc, idx ? *idx : v & FRINGE_LPM_BITMAP_MASK);
 }
 
-/* Which declared device sent this packet: FRINGE_NO_DEVICE when none, or
- * when the source IP belongs to a device whose MAC is not this one (spoofed). */
-static __always_inline __u32 policy_device(struct policy_ctx *pc, const struct pkt *p, int *spoofed)
+static __always_inline __u32 policy_l4_index(const struct pkt *p)
+{
+	if (!p->has_ports)
+		return FRINGE_L4_NOPORT + p->proto;
+	if (p->proto == IPPROTO_TCP)
+		return p->dport;
+	return (p->proto == IPPROTO_UDP ? FRINGE_L4_UDP : FRINGE_L4_SCTP) + p->dport;
+}
+
+/* Which declared device sent this packet (its FRINGE_HK_DEV_* value):
+ * FRINGE_NO_DEVICE when none, or when the source IP belongs to a device whose
+ * MAC is not this one (spoofed).  Runs before classification, also for
+ * packets whose flow has a cached rule: it feeds the per-device counters. */
+static __always_inline __u32 policy_device(__u32 slot, const struct pkt *p, int *spoofed)
 {
 	struct fringe_hkey k = { .kind = FRINGE_HK_DEV_MAC };
 	__u32 *by_mac, *by_ip, dev;
+	void *hash = bpf_map_lookup_elem(&fringe_slot_hash, &slot);
 
-	if (!pc->hash)
+	if (!hash)
 		return FRINGE_NO_DEVICE;
 	__builtin_memcpy(k.data, p->smac, 6);
-	by_mac = bpf_map_lookup_elem(pc->hash, &k);
+	by_mac = bpf_map_lookup_elem(hash, &k);
 	dev = by_mac ? *by_mac : FRINGE_NO_DEVICE;
 
 	__builtin_memset(&k, 0, sizeof(k));
@@ -113,7 +125,7 @@ static __always_inline __u32 policy_device(struct policy_ctx *pc, const struct p
 		k.kind = FRINGE_HK_DEV_IP6;
 		__builtin_memcpy(k.data, p->saddr, 16);
 	}
-	by_ip = bpf_map_lookup_elem(pc->hash, &k);
+	by_ip = bpf_map_lookup_elem(hash, &k);
 	if (by_ip && *by_ip != dev) {
 		*spoofed = 1;
 		return FRINGE_NO_DEVICE;
@@ -123,9 +135,10 @@ static __always_inline __u32 policy_device(struct policy_ctx *pc, const struct p
 
 /* The index of the first rule that matches, or POLICY_NO_MATCH.
  * Bitmap 0 of every policy holds all its rules; dimensions no rule constrains
- * use it, so each dimension leaves the verifier with one state, not two. */
+ * use it, so each dimension leaves the verifier with one state, not two.
+ * The device dimension reads p->device (policy_device). */
 static __always_inline __u32 policy_classify(struct xdp_md *ctx, struct pkt *p, __u32 slot,
-					     const struct fringe_slot_hdr *hdr, int *spoofed)
+					     const struct fringe_slot_hdr *hdr)
 {
 	struct fringe_bitmap *bm[FRINGE_DIM_MAX];
 	struct policy_ctx pc = { .hdr = hdr };
@@ -138,9 +151,8 @@ static __always_inline __u32 policy_classify(struct xdp_md *ctx, struct pkt *p, 
 	pc.dimtab = bpf_map_lookup_elem(&fringe_slot_dimtab, &slot);
 	if (!pc.bitmaps || !pc.dimtab)
 		return POLICY_NO_MATCH;
-	/* The hash only serves MAC, `in`, devices and IPv6 hosts. */
-	if (used & (1U << FRINGE_DIM_MAC | 1U << FRINGE_DIM_IN | 1U << FRINGE_DIM_DEVICE) ||
-	    p->family == 6) {
+	/* The hash only serves MAC, `in` and IPv6 hosts here. */
+	if (used & (1U << FRINGE_DIM_MAC | 1U << FRINGE_DIM_IN) || p->family == 6) {
 		pc.hash = bpf_map_lookup_elem(&fringe_slot_hash, &slot);
 		if (!pc.hash)
 			return POLICY_NO_MATCH;
@@ -164,16 +176,16 @@ static __always_inline __u32 policy_classify(struct xdp_md *ctx, struct pkt *p, 
 
 	DIM(FRINGE_DIM_SRC, policy_addr_bitmap(slot, p, FRINGE_DIM_SRC, p->saddr, &pc));
 	DIM(FRINGE_DIM_DST, policy_addr_bitmap(slot, p, FRINGE_DIM_DST, p->daddr, &pc));
-	DIM(FRINGE_DIM_PROTO, policy_tab_bitmap(&pc, FRINGE_TAB_PROTO + p->proto));
-	DIM(FRINGE_DIM_DPORT, policy_tab_bitmap(&pc, FRINGE_TAB_DPORT +
-						 (p->has_ports ? p->dport : FRINGE_NO_PORT)));
+	/* Protocol and destination port in one read (FRINGE_TAB_L4). */
+	DIM(FRINGE_DIM_PROTO, policy_tab_bitmap(&pc, FRINGE_TAB_L4 + policy_l4_index(p)));
+	bm[FRINGE_DIM_DPORT] = all;
 	DIM(FRINGE_DIM_SPORT, policy_tab_bitmap(&pc, FRINGE_TAB_SPORT +
 						 (p->has_ports ? p->sport : FRINGE_NO_PORT)));
 	DIM(FRINGE_DIM_IN, policy_hash_bitmap(&pc, FRINGE_HK_IN, &ifindex, 4, FRINGE_DIM_IN));
 	DIM(FRINGE_DIM_MAC, policy_hash_bitmap(&pc, FRINGE_HK_MAC, p->smac, 6, FRINGE_DIM_MAC));
 	DIM(FRINGE_DIM_VLAN, policy_tab_bitmap(&pc, FRINGE_TAB_VLAN + (p->vlan & 0x1fff)));
 	DIM(FRINGE_DIM_DEVICE, policy_tab_bitmap(&pc, FRINGE_TAB_DEVICE +
-						  (policy_device(&pc, p, spoofed) & 0x7ff)));
+						  (p->device & FRINGE_DEV_INDEX_MASK & 0x7ff)));
 	DIM(FRINGE_DIM_APP, policy_tab_bitmap(&pc, FRINGE_TAB_APP + (p->app & (FRINGE_MAX_APPS - 1))));
 	DIM(FRINGE_DIM_APPX, policy_tab_bitmap(&pc, FRINGE_TAB_APPX + (p->appx & 0x1ff)));
 #undef DIM

@@ -28,6 +28,7 @@
 #define FRINGE_NO_PORT		65536			/* port-table index of "packet has no port" */
 #define FRINGE_NO_VLAN		4096			/* vlan-table index of "untagged" */
 #define FRINGE_NO_DEVICE	FRINGE_MAX_DEVICES	/* device-table index of "not a device" */
+#define FRINGE_MAX_DEVICE_IDS	(2 * FRINGE_MAX_DEVICES) /* device counter ids: two policies' worth */
 #define FRINGE_MAX_APPS		32
 
 /* ---- classification dimensions -------------------------------------- */
@@ -57,7 +58,15 @@ enum fringe_dim {
 #define FRINGE_TAB_DEVICE	(FRINGE_TAB_VLAN + FRINGE_NO_VLAN + 1)
 #define FRINGE_TAB_APP		(FRINGE_TAB_DEVICE + FRINGE_NO_DEVICE + 1)
 #define FRINGE_TAB_APPX		(FRINGE_TAB_APP + FRINGE_MAX_APPS)
-#define FRINGE_TAB_SIZE		(FRINGE_TAB_APPX + FRINGE_APPX_NONE + 1)
+/* Protocol and destination port together, so one read serves both: the
+ * rules admitting (TCP, UDP or SCTP, port), then those admitting a packet
+ * without ports, by protocol number (FRINGE_DIM_PROTO in the data plane;
+ * the PROTO and DPORT tables above are the compiler's intermediate steps). */
+#define FRINGE_TAB_L4		(FRINGE_TAB_APPX + FRINGE_APPX_NONE + 1)
+#define FRINGE_L4_UDP		65536
+#define FRINGE_L4_SCTP		(2 * 65536)
+#define FRINGE_L4_NOPORT	(3 * 65536)
+#define FRINGE_TAB_SIZE		(FRINGE_TAB_L4 + FRINGE_L4_NOPORT + 256)
 
 /* The APPX dimension's values: an application's finer field. */
 #define FRINGE_APPX_MODBUS	0	/* + Modbus function code (0-255) */
@@ -112,6 +121,11 @@ enum fringe_hkey_kind {
 	FRINGE_HK_SRC6,		/* data: IPv6 host address -> bitmap index (FRINGE_LPM_HOSTS) */
 	FRINGE_HK_DST6,
 };
+/* Values of the FRINGE_HK_DEV_* entries: the device's index in its policy
+ * (the FRINGE_TAB_DEVICE offset) in the low bits, and its counter id + 1
+ * (fringe_device_stats, fringe_device_names) above; 0 there: not counted. */
+#define FRINGE_DEV_INDEX_MASK	0xffffu
+#define FRINGE_DEV_CID_SHIFT	16
 struct fringe_hkey {
 	__u8 kind;
 	__u8 pad[3];
@@ -291,13 +305,17 @@ struct fringe_flow {
 	__u32 rule;		/* cached first match, or FRINGE_FLOW_NO_RULE */
 	__u8 action;		/* last XDP action */
 	__u8 spoofed;		/* cached: the source claims another device's IP */
-	__u16 pad;
+	__u8 app;		/* enum fringe_app a payload was recognized as, | FRINGE_FLOW_APP_MISMATCH */
+	__u8 pad;
 	__u64 packets;
 	__u64 bytes;
 	__u64 first_ns;		/* CLOCK_MONOTONIC (coarse) */
 	__u64 last_ns;
 };
 FRINGE_STATIC_ASSERT(sizeof(struct fringe_flow) == 48, "flow");
+/* A payload on an application's port failed its header check (`learn` then
+ * writes a port rule, not an `app` rule). */
+#define FRINGE_FLOW_APP_MISMATCH 0x80
 
 /* ---- sampling ---------------------------------------------------------- */
 /* `sample 1/N`: one matching packet in N, chosen at random, goes to user
@@ -340,6 +358,15 @@ struct fringe_iface_info {
 struct fringe_rule_name {
 	char name[FRINGE_NAME_LEN];
 };
+
+/* Device counter id -> its name, and the policy slots that declare it
+ * (bit s: slot s), so a reader lists the devices of the policy in force. */
+struct fringe_device_name {
+	char name[FRINGE_NAME_LEN];
+	__u32 slots;
+	__u32 pad;
+};
+FRINGE_STATIC_ASSERT(sizeof(struct fringe_device_name) == 72, "device name");
 
 /* Applications recognized by the data plane (`app A`, IoT issue). */
 enum fringe_app {
@@ -387,6 +414,100 @@ struct fringe_app_flow_key {
 	__u8 daddr[16];
 };
 #define FRINGE_APP_FLOWS	16384
+
+/* ---- overlay (SPEC §7) ------------------------------------------------ */
+/* The nodes file compiles into a node table (by node id), an LPM map from
+ * overlay prefix to node id and a hash from underlay address to node id.
+ * Like policies they live in two slots; fringe_overlay.active picks one.
+ * Node ids follow node names across loads (fringe_node_names), so a policy's
+ * `steer node NAME` and the per-node counters survive a reload. */
+#define FRINGE_MAX_NODES	1024
+#define FRINGE_MAX_OV_PREFIXES	65536
+#define FRINGE_VXLAN_PORT	4789
+#define FRINGE_VNI_MAX		16777215
+#define FRINGE_VNI_DEFAULT	1
+/* Outer Ethernet + IPv4 + UDP + VXLAN: an inner IP packet of at most
+ * underlay MTU - 50 bytes fits (1450 on a 1500-byte underlay). */
+#define FRINGE_VXLAN_OUTER_V4	50
+/* UDP source ports of the tunnel: Linux's udp_flow_src_port() over the
+ * default ip_local_port_range, from a hash of the inner flow. */
+#define FRINGE_OV_SPORT_MIN	32768
+#define FRINGE_OV_SPORT_MAX	60999
+#define FRINGE_OV_ANY		0xffffu	/* `steer overlay`: whichever node owns the destination */
+
+enum fringe_node_flags {
+	FRINGE_NODE_IN_USE	= 1 << 0,
+	FRINGE_NODE_SELF	= 1 << 1,	/* this node: its prefixes are local */
+	FRINGE_NODE_FIB		= 1 << 2,	/* outer MAC unresolved at load: bpf_fib_lookup per packet */
+	FRINGE_NODE_MAC_GIVEN	= 1 << 3,	/* `mac` in the nodes file */
+};
+
+/* A node's VNI is the one it receives on: fringe sends to a node with that
+ * node's VNI, and accepts VXLAN from a node with the sender's VNI (what a
+ * Linux vxlan device, which has one VNI for everything, sends) or its own. */
+
+/* Inner array of a slot, by node id. */
+struct fringe_node {
+	__u8 underlay[16];	/* IPv4 in the first 4 bytes */
+	__u8 outer_mac[6];	/* outer destination: the node, or the next hop toward it */
+	__u8 inner_mac[6];	/* inner destination: the node's MAC (a Linux vxlan peer's device) */
+	__u32 vni;		/* host order */
+	__u32 flags;		/* enum fringe_node_flags */
+	__u32 ip_csum;		/* sum of the outer IPv4 header's 16-bit words except tot_len */
+	__u8 family;		/* of the underlay: 4 or 6 */
+	__u8 pad[7];
+};
+FRINGE_STATIC_ASSERT(sizeof(struct fringe_node) == 48, "node");
+
+/* Overlay prefix -> node id (LPM; the family byte leads, like fringe_lpm6_key). */
+struct fringe_ov_prefix_key {
+	__u32 prefixlen;	/* 8 + prefix length */
+	__u8 family;		/* 4 or 6 */
+	__u8 addr[16];
+} __attribute__((packed));
+FRINGE_STATIC_ASSERT(sizeof(struct fringe_ov_prefix_key) == 21, "overlay prefix key");
+
+/* Underlay address -> node id: who may send us VXLAN. */
+struct fringe_ov_underlay_key {
+	__u8 family;
+	__u8 pad[3];
+	__u8 addr[16];
+};
+FRINGE_STATIC_ASSERT(sizeof(struct fringe_ov_underlay_key) == 20, "underlay key");
+
+/* One loaded nodes file: the local end of the tunnels. */
+struct fringe_ov_slot {
+	__u64 generation;	/* 0: no nodes file in this slot */
+	__u64 load_time_ns;	/* CLOCK_REALTIME */
+	__u32 self_id;		/* this node's id */
+	__u32 ifindex;		/* the underlay interface (holds self's underlay address) */
+	__u32 mtu;		/* its MTU: the outer IP packet's limit */
+	__u32 n_nodes;
+	__u32 n_prefixes;
+	__u8 family;		/* underlay family, 4 or 6; 0 when the slot is empty */
+	__u8 local_mac[6];	/* the underlay interface's MAC */
+	__u8 pad;
+	__u8 local_addr[16];	/* self's underlay address */
+	__u32 self_vni;		/* this node's VNI, host order */
+};
+FRINGE_STATIC_ASSERT(sizeof(struct fringe_ov_slot) == 64, "overlay slot");
+
+struct fringe_overlay {
+	__u32 active;		/* 0 or 1 */
+	__u32 pad;
+	__u64 load_failures;	/* `nodes load` refused */
+	struct fringe_ov_slot slot[2];
+};
+
+/* Per CPU, by node id. */
+struct fringe_node_stats {
+	struct fringe_counter tx;	/* encapsulated toward the node */
+	struct fringe_counter rx;	/* decapsulated from it */
+};
+
+struct fringe_node_name {
+	char name[FRINGE_NAME_LEN];
+};
 
 /* ---- pin names ------------------------------------------------------- */
 #define FRINGE_PIN_DIR_DEFAULT	"/sys/fs/bpf/fringe"

@@ -16,6 +16,7 @@
 #include "compile.h"
 #include "fixture.h"
 #include "fringe_xdp.skel.h"
+#include "overlay.h"
 #include "policy.h"
 
 #define FX_DEV0 "fx0"
@@ -109,7 +110,8 @@ int fx_load(struct fx *f, const char *policy_text)
 	struct compile_env env = {
 		.resolve_ifname = fx_resolve,
 		.ncpus = libbpf_num_possible_cpus(),
-		.overlay = false,
+		.resolve_node = overlay_resolve_node,
+		.node_ctx = &f->m,
 	};
 	struct diags d = { .file = "<test policy>" };
 	struct compiled c;
@@ -129,6 +131,27 @@ int fx_load(struct fx *f, const char *policy_text)
 		compiled_free(&c);
 	}
 	policy_free(&p);
+	diags_free(&d);
+	return err;
+}
+
+int fx_load_nodes(struct fx *f, const char *nodes_text, const struct ov_env *env)
+{
+	struct diags d = { .file = "<test nodes>" };
+	struct ov_built b;
+	struct nodes n;
+	int err;
+
+	err = nodes_parse(nodes_text, strlen(nodes_text), &d, &n);
+	if (!err) {
+		err = overlay_build(&n, env ? env : &overlay_live_env, &d, &b);
+		if (!err) {
+			err = overlay_load(&f->m, &n, &b, NULL);
+			overlay_built_free(&b);
+		}
+		nodes_free(&n);
+	}
+	diags_print(&d, stderr);
 	diags_free(&d);
 	return err;
 }

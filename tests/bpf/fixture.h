@@ -26,6 +26,11 @@ void fx_close(struct fx *f);
  * policy text; diagnostics printed to stderr.  0 or -errno. */
 int fx_load(struct fx *f, const char *policy_text);
 
+struct ov_env;
+/* Parse, resolve through env (overlay.h; NULL: the live host) and load a
+ * nodes file; diagnostics printed to stderr.  0 or -errno. */
+int fx_load_nodes(struct fx *f, const char *nodes_text, const struct ov_env *env);
+
 /* One test run of frame on ifindex (0: f->ifindex).  *action = XDP action. */
 int fx_run(struct fx *f, const void *frame, size_t len, uint32_t ifindex, uint32_t *action);
 /* Same, repeated `repeat` times by the kernel (for token buckets and sampling). */

@@ -1,0 +1,453 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Overlay: VXLAN (RFC 7348) decapsulation at ingress, encapsulation toward other nodes, steering. */
+#ifndef FRINGE_BPF_OVERLAY_H
+#define FRINGE_BPF_OVERLAY_H
+
+#include <linux/udp.h>
+
+#include "common.h"
+#include "maps.h"
+#include "pkt.h"
+
+#ifndef AF_INET
+#define AF_INET 2
+#endif
+#ifndef AF_INET6
+#define AF_INET6 10
+#endif
+
+/* judge() results beyond the XDP actions: encapsulate toward a node; the
+ * low 16 bits hold its id, or FRINGE_OV_ANY for the destination's owner. */
+#define OV_STEER	0x10000
+#define OV_NO_NODE	0xffffffffu
+#define OV_VXLAN_I	0x08000000u	/* flags word: the VNI is valid */
+
+struct vxlanhdr_ {
+	__be32 flags;
+	__be32 vni;		/* VNI << 8 */
+};
+
+#define OV_OFF		2		/* ov_scratch.slot: no nodes file in force */
+
+/* The overlay in force, and the slot it is in (slot_out), or NULL. */
+static __always_inline const struct fringe_ov_slot *ov_slot(__u32 slot)
+{
+	__u32 zero = 0;
+	struct fringe_overlay *o;
+
+	if (slot > 1)
+		return NULL;
+	o = bpf_map_lookup_elem(&fringe_overlay, &zero);
+	if (!o || o->slot[slot].family != 4)
+		return NULL;
+	return &o->slot[slot];
+}
+
+static __always_inline const struct fringe_node *ov_node(__u32 slot, __u32 id)
+{
+	void *nodes = bpf_map_lookup_elem(&fringe_ov_slot_nodes, &slot);
+	const struct fringe_node *n;
+
+	if (!nodes)
+		return NULL;
+	n = bpf_map_lookup_elem(nodes, &id);
+	return n && (n->flags & FRINGE_NODE_IN_USE) ? n : NULL;
+}
+
+static __always_inline void ov_count(__u32 id, int rx, __u32 len)
+{
+	struct fringe_node_stats *ns = bpf_map_lookup_elem(&fringe_node_stats, &id);
+	struct fringe_counter *c;
+
+	if (!ns)
+		return;
+	c = rx ? &ns->rx : &ns->tx;
+	c->packets++;
+	c->bytes += len;
+}
+
+/* The node whose prefix holds the destination, or OV_NO_NODE. */
+static __always_inline __u32 ov_owner(struct ov_scratch *sc, __u32 slot, const struct pkt *p)
+{
+	struct fringe_ov_prefix_key *k = &sc->key;
+	void *lpm = bpf_map_lookup_elem(&fringe_ov_slot_prefixes, &slot);
+	__u32 *id;
+
+	if (!lpm)
+		return OV_NO_NODE;
+	k->prefixlen = 8 + 128;
+	k->family = p->family;
+	__builtin_memcpy(k->addr, p->daddr, 16);
+	id = bpf_map_lookup_elem(lpm, k);
+	return id ? *id : OV_NO_NODE;
+}
+
+/* The `steer node` / `steer overlay` verdict, carried out by overlay_out. */
+static __always_inline int overlay_verdict(const struct fringe_rule_action *a)
+{
+	return OV_STEER | (a->action == FRINGE_ACT_STEER_NODE ? a->target & 0xffff : FRINGE_OV_ANY);
+}
+
+/* Decapsulate VXLAN from a listed node: 0 (the frame is now the inner one)
+ * or -reason.  A global function, so the verifier checks it once instead of
+ * once more for every path through the rest of the program; the call costs
+ * tens of nanoseconds, and only VXLAN to this node makes it. */
+__attribute__((noinline)) int fringe_ov_decap(struct xdp_md *ctx, __u32 slot, __u32 self_vni)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct fringe_ov_underlay_key k = { .family = 4 };
+	struct ethhdr *eth = data, *inner;
+	const struct fringe_node *n;
+	struct ov_scratch *sc;
+	struct vxlanhdr_ *vx;
+	struct udphdr *udp;
+	struct iphdr *ip;
+	__u32 *id, hl, node, zero = 0;
+	void *under;
+
+	slot &= 1;
+	ip = (void *)(eth + 1);
+	if ((void *)(ip + 1) > data_end)
+		return -FRINGE_DROP_MALFORMED;
+	hl = ip->ihl * 4;
+	udp = (void *)ip + hl;
+	vx = (void *)(udp + 1);
+	inner = (void *)(vx + 1);
+	if (hl < sizeof(*ip) || (void *)(inner + 1) > data_end)
+		return -FRINGE_DROP_MALFORMED;
+	__builtin_memcpy(k.addr, &ip->saddr, 4);
+	under = bpf_map_lookup_elem(&fringe_ov_slot_underlay, &slot);
+	id = under ? bpf_map_lookup_elem(under, &k) : NULL;
+	if (!id)
+		return -FRINGE_DROP_OVERLAY_UNKNOWN_NODE;
+	node = *id;
+	n = ov_node(slot, node);
+	/* A listed address with a VNI neither its own nor ours is not that node's tunnel. */
+	if (!n || (n->flags & FRINGE_NODE_SELF) || !(vx->flags & bpf_htonl(OV_VXLAN_I)) ||
+	    (vx->vni != bpf_htonl(n->vni << 8) && vx->vni != bpf_htonl(self_vni << 8)))
+		return -FRINGE_DROP_OVERLAY_UNKNOWN_NODE;
+	/* Addressed to this host outside, so inside: an XDP_PASS reaches our stack. */
+	__builtin_memcpy(inner->h_dest, eth->h_dest, ETH_ALEN);
+	ov_count(node, 1, data_end - (void *)inner);
+	if (bpf_xdp_adjust_head(ctx, (void *)inner - data))
+		return -FRINGE_DROP_MALFORMED;
+	sc = bpf_map_lookup_elem(&fringe_ov_scratch, &zero);
+	if (sc)
+		sc->rx_node = node;
+	return 0;
+}
+
+/* VXLAN to this node's underlay address (UDP 4789, not a fragment): hand it
+ * to fringe_ov_decap, so the rest of the program judges the inner frame.
+ * Returns 0 (decapsulated, or not ours: the frame stays as it is) or
+ * -reason; the scratch says which nodes file the packet uses. */
+static __always_inline int overlay_rx(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	const struct fringe_ov_slot *s;
+	struct ethhdr *eth = data;
+	struct fringe_overlay *o;
+	struct ov_scratch *sc;
+	struct udphdr *udp;
+	struct iphdr *ip;
+	__u32 hl, slot, zero = 0;
+
+	sc = bpf_map_lookup_elem(&fringe_ov_scratch, &zero);
+	if (!sc)
+		return 0;
+	sc->slot = OV_OFF;
+	sc->rx_node = OV_NO_NODE;
+	o = bpf_map_lookup_elem(&fringe_overlay, &zero);
+	if (!o)
+		return 0;
+	/* One read of the switch, like the policy's: a packet sees one nodes file. */
+	slot = READ_ONCE(o->active) & 1;
+	s = &o->slot[slot];
+	if (s->family != 4)
+		return 0;
+	sc->slot = slot;
+	sc->ifindex = s->ifindex;
+
+	if ((void *)(eth + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IP))
+		return 0;
+	ip = (void *)(eth + 1);
+	if ((void *)(ip + 1) > data_end || ip->protocol != IPPROTO_UDP ||
+	    ip->daddr != *(const __u32 *)s->local_addr)
+		return 0;
+	if (ip->frag_off & bpf_htons(0x3fff))
+		return 0;	/* a fragment: the kernel reassembles it */
+	hl = ip->ihl * 4;
+	if (hl < sizeof(*ip))
+		return 0;
+	udp = (void *)ip + hl;
+	if ((void *)(udp + 1) > data_end || udp->dest != bpf_htons(FRINGE_VXLAN_PORT))
+		return 0;
+	hl = fringe_ov_decap(ctx, slot, s->self_vni);
+	/* clang knows which reasons the callee returns and would drop the
+	 * bounds check that the verifier, which does not, needs. */
+	asm volatile("" : "+r"(hl));
+	return hl;
+}
+
+/* RFC 1624 incremental update, as the kernel's ip_decrease_ttl. */
+static __always_inline void ov_decrease_ttl(struct iphdr *ip)
+{
+	__u32 check = ip->check;
+
+	check += bpf_htons(0x0100);
+	ip->check = (__u16)(check + (check >= 0xFFFF));
+	ip->ttl--;
+}
+
+static __always_inline __u32 ov_mix(__u32 h, __u32 w)
+{
+	w *= 0xcc9e2d51u;
+	w = w << 15 | w >> 17;
+	h ^= w * 0x1b873593u;
+	h = h << 13 | h >> 19;
+	return h * 5 + 0xe6546b64u;
+}
+
+/* The tunnel's UDP source port: a hash of the inner flow (addresses folded
+ * to 32 bits, protocol, ports; murmur3 rounds), spread over the range as
+ * Linux's udp_flow_src_port() does, so a flow keeps its port and flows
+ * spread over ECMP paths. */
+static __always_inline __u16 ov_src_port(const struct pkt *p)
+{
+	/* struct pkt keeps the addresses 4-byte aligned; 8-byte loads are fine. */
+	const __u64 *sa = __builtin_assume_aligned(p->saddr, 4);
+	const __u64 *da = __builtin_assume_aligned(p->daddr, 4);
+	__u64 a, b;
+	__u32 h;
+
+	a = sa[0] ^ sa[1];
+	b = da[0] ^ da[1];
+	h = ov_mix(0x9e3779b9u ^ p->proto, (__u32)a ^ (__u32)(a >> 32));
+	h = ov_mix(h, (__u32)b ^ (__u32)(b >> 32));
+	h = ov_mix(h, (__u32)p->sport << 16 | p->dport);
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
+	h ^= h << 16;
+	return (((__u64)h * (FRINGE_OV_SPORT_MAX - FRINGE_OV_SPORT_MIN)) >> 32) + FRINGE_OV_SPORT_MIN;
+}
+
+/* The next hop's MAC toward a node the load could not resolve. */
+static __always_inline const __u8 *ov_fib_mac(struct xdp_md *ctx, struct bpf_fib_lookup *f,
+					      const struct fringe_ov_slot *s,
+					      const struct fringe_node *n, __u32 len)
+{
+	__builtin_memset(f, 0, sizeof(*f));
+	f->family = AF_INET;
+	f->l4_protocol = IPPROTO_UDP;
+	f->tot_len = len;
+	f->ifindex = s->ifindex;
+	__builtin_memcpy(&f->ipv4_src, s->local_addr, 4);
+	__builtin_memcpy(&f->ipv4_dst, n->underlay, 4);
+	if (bpf_fib_lookup(ctx, f, sizeof(*f), BPF_FIB_LOOKUP_OUTPUT) != BPF_FIB_LKUP_RET_SUCCESS)
+		return NULL;
+	return f->dmac;
+}
+
+/* Wrap the frame in outer Ethernet, IPv4, UDP (checksum 0) and VXLAN with the
+ * node's VNI, and send it out of the underlay interface. */
+static __always_inline int ov_encap(struct xdp_md *ctx, const struct pkt *p, struct ov_scratch *sc,
+				    const struct fringe_ov_slot *s, __u32 slot, __u32 id)
+{
+	const struct fringe_node *n = ov_node(slot, id);
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data, *oeth = (void *)sc->outer;
+	struct iphdr *ip = (void *)(oeth + 1);
+	struct udphdr *udp = (void *)(ip + 1);
+	struct vxlanhdr_ *vx = (void *)(udp + 1);
+	__u32 len = data_end - data, sum;
+	const __u8 *dmac;
+
+	if (!n || (n->flags & FRINGE_NODE_SELF) || p->vlan != FRINGE_NO_VLAN)
+		return -FRINGE_DROP_REDIRECT;
+	if (len + FRINGE_VXLAN_OUTER_V4 - ETH_HLEN > s->mtu)
+		return -FRINGE_DROP_MTU;
+	if ((void *)(eth + 1) > data_end)
+		return -FRINGE_DROP_MALFORMED;
+	dmac = n->outer_mac;
+	if (n->flags & FRINGE_NODE_FIB) {
+		dmac = ov_fib_mac(ctx, &sc->fib, s, n, len + FRINGE_VXLAN_OUTER_V4 - ETH_HLEN);
+		if (!dmac)
+			return -FRINGE_DROP_REDIRECT;
+	}
+	/* This is a router's hop: the TTL goes down, and at its end the kernel answers. */
+	if (p->family == 4) {
+		struct iphdr *in = (void *)(eth + 1);
+
+		if ((void *)(in + 1) > data_end)
+			return -FRINGE_DROP_MALFORMED;
+		if (in->ttl <= 1)
+			return XDP_PASS;
+		ov_decrease_ttl(in);
+	} else {
+		struct ipv6hdr *in6 = (void *)(eth + 1);
+
+		if ((void *)(in6 + 1) > data_end)
+			return -FRINGE_DROP_MALFORMED;
+		if (in6->hop_limit <= 1)
+			return XDP_PASS;
+		in6->hop_limit--;
+	}
+	__builtin_memcpy(eth->h_dest, n->inner_mac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, s->local_mac, ETH_ALEN);
+
+	/* The outer headers, staged in the scratch. */
+	__builtin_memcpy(oeth->h_dest, dmac, ETH_ALEN);
+	__builtin_memcpy(oeth->h_source, s->local_mac, ETH_ALEN);
+	oeth->h_proto = bpf_htons(ETH_P_IP);
+	*(__u8 *)ip = 0x45;
+	ip->tos = 0;
+	ip->tot_len = bpf_htons(len + FRINGE_VXLAN_OUTER_V4 - ETH_HLEN);
+	ip->id = 0;
+	ip->frag_off = bpf_htons(0x4000);	/* DF: fringe enforces the MTU itself */
+	ip->ttl = 64;
+	ip->protocol = IPPROTO_UDP;
+	/* The load summed the header's fixed words; add tot_len and fold. */
+	sum = n->ip_csum + len + FRINGE_VXLAN_OUTER_V4 - ETH_HLEN;
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	ip->check = bpf_htons(~sum & 0xffff);
+	__builtin_memcpy(&ip->saddr, s->local_addr, 4);
+	__builtin_memcpy(&ip->daddr, n->underlay, 4);
+	udp->source = bpf_htons(ov_src_port(p));
+	udp->dest = bpf_htons(FRINGE_VXLAN_PORT);
+	udp->len = bpf_htons(len + sizeof(*udp) + sizeof(*vx));
+	udp->check = 0;
+	vx->flags = bpf_htonl(OV_VXLAN_I);
+	vx->vni = bpf_htonl(n->vni << 8);
+	ov_count(id, 0, len);
+
+	if (bpf_xdp_adjust_head(ctx, -FRINGE_VXLAN_OUTER_V4))
+		return -FRINGE_DROP_REDIRECT;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	if (data + FRINGE_VXLAN_OUTER_V4 > data_end)
+		return -FRINGE_DROP_REDIRECT;
+	__builtin_memcpy(data, sc->outer, FRINGE_VXLAN_OUTER_V4);
+	return bpf_redirect_map(&fringe_devmap, sc->ifindex, 0) == XDP_REDIRECT ?
+		       XDP_REDIRECT : -FRINGE_DROP_REDIRECT;
+}
+
+/* A decapsulated packet the policy let in: route it to the local workload
+ * interface with the kernel's FIB, or hand it to the stack when the FIB has
+ * no complete answer (no neighbour yet, not forwarded, back out the underlay). */
+static __always_inline int ov_deliver(struct xdp_md *ctx, const struct pkt *p, struct ov_scratch *sc)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct bpf_fib_lookup *f = &sc->fib;
+	struct ethhdr *eth = data;
+	long rc;
+
+	if (p->vlan != FRINGE_NO_VLAN || (void *)(eth + 1) > data_end)
+		return XDP_PASS;
+	__builtin_memset(f, 0, sizeof(*f));
+	f->ifindex = ctx->ingress_ifindex;
+	if (p->family == 4) {
+		struct iphdr *ip = (void *)(eth + 1);
+
+		if ((void *)(ip + 1) > data_end || ip->ttl <= 1)
+			return XDP_PASS;
+		f->family = AF_INET;
+		f->tos = ip->tos;
+		f->l4_protocol = ip->protocol;
+		f->tot_len = bpf_ntohs(ip->tot_len);
+		f->ipv4_src = ip->saddr;
+		f->ipv4_dst = ip->daddr;
+		rc = bpf_fib_lookup(ctx, f, sizeof(*f), 0);
+		if (rc != BPF_FIB_LKUP_RET_SUCCESS || f->ifindex == ctx->ingress_ifindex)
+			return XDP_PASS;
+		ov_decrease_ttl(ip);
+	} else {
+		struct ipv6hdr *ip6 = (void *)(eth + 1);
+
+		if ((void *)(ip6 + 1) > data_end || ip6->hop_limit <= 1)
+			return XDP_PASS;
+		f->family = AF_INET6;
+		f->l4_protocol = ip6->nexthdr;
+		f->tot_len = bpf_ntohs(ip6->payload_len) + sizeof(*ip6);
+		__builtin_memcpy(f->ipv6_src, &ip6->saddr, 16);
+		__builtin_memcpy(f->ipv6_dst, &ip6->daddr, 16);
+		rc = bpf_fib_lookup(ctx, f, sizeof(*f), 0);
+		if (rc != BPF_FIB_LKUP_RET_SUCCESS || f->ifindex == ctx->ingress_ifindex)
+			return XDP_PASS;
+		ip6->hop_limit--;
+	}
+	__builtin_memcpy(eth->h_dest, f->dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, f->smac, ETH_ALEN);
+	return bpf_redirect(f->ifindex, 0);
+}
+
+/* After the policy, for the overlay's packets: carry out `steer node|overlay`,
+ * deliver what came out of a tunnel, and send allowed traffic for another
+ * node's prefix into one (not what arrived on the underlay itself, so
+ * nothing loops).  ret is judge()'s result; returns an XDP action or
+ * -reason.  A global function, verified once rather than for every path out
+ * of classification; overlay_out calls it only when a nodes file is loaded. */
+__attribute__((noinline)) int fringe_ov_forward(struct xdp_md *ctx, int ret)
+{
+	const struct fringe_ov_slot *s;
+	struct ov_scratch *sc;
+	struct pkt *p;
+	__u32 zero = 0, slot, id;
+
+	sc = bpf_map_lookup_elem(&fringe_ov_scratch, &zero);
+	p = bpf_map_lookup_elem(&fringe_scratch, &zero);
+	if (!sc || !p)
+		return -FRINGE_DROP_REDIRECT;
+	slot = sc->slot;
+	s = ov_slot(slot);
+	if (!s)
+		return ret < OV_STEER ? ret : -FRINGE_DROP_REDIRECT;
+	slot &= 1;
+	if (ret >= OV_STEER) {
+		id = ret & 0xffff;
+		if (id == FRINGE_OV_ANY) {
+			id = ov_owner(sc, slot, p);
+			if (id == OV_NO_NODE)
+				return -FRINGE_DROP_REDIRECT;
+			if (id == s->self_id)
+				goto local;
+		}
+	} else {
+		if (sc->rx_node != OV_NO_NODE)
+			goto local;
+		id = ov_owner(sc, slot, p);
+		if (id == OV_NO_NODE || id == s->self_id)
+			return ret;
+	}
+	return ov_encap(ctx, p, sc, s, slot, id);
+local:
+	return sc->rx_node != OV_NO_NODE ? ov_deliver(ctx, p, sc) : XDP_PASS;
+}
+
+static __always_inline int overlay_out(struct xdp_md *ctx, int ret)
+{
+	struct ov_scratch *sc;
+	__u32 zero = 0;
+	int r;
+
+	if (ret != XDP_PASS && ret < OV_STEER)
+		return ret;
+	sc = bpf_map_lookup_elem(&fringe_ov_scratch, &zero);
+	if (!sc || sc->slot > 1)
+		return ret < OV_STEER ? ret : -FRINGE_DROP_REDIRECT;
+	/* Host traffic on the underlay that the policy let through: nothing to do. */
+	if (ret == XDP_PASS && sc->rx_node == OV_NO_NODE && ctx->ingress_ifindex == sc->ifindex)
+		return ret;
+	r = fringe_ov_forward(ctx, ret);
+	asm volatile("" : "+r"(r));	/* as in overlay_rx */
+	return r;
+}
+
+#endif

@@ -1,0 +1,674 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The nodes file (SPEC §7): statements through the shared lexer, every error located. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lex.h"
+#include "nodes.h"
+
+static const char *const node_opts[] = { "underlay", "mac", "prefix", "vni", NULL };
+
+/* ---- values ------------------------------------------------------------- */
+
+static bool name_ok(const char *s, size_t n)
+{
+	if (n < 1 || n >= FRINGE_NAME_LEN)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '.' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* A word within edit distance 2 of s, for "did you mean". */
+static const char *suggest(const char *s, const char *const *words)
+{
+	for (int i = 0; words[i]; i++) {
+		size_t a = strlen(s), b = strlen(words[i]);
+		unsigned int prev[32], cur[32];
+
+		if (a >= 31 || b >= 31)
+			continue;
+		for (size_t j = 0; j <= b; j++)
+			prev[j] = j;
+		for (size_t k = 1; k <= a; k++) {
+			cur[0] = k;
+			for (size_t j = 1; j <= b; j++) {
+				unsigned int best = prev[j - 1] + (s[k - 1] != words[i][j - 1]);
+
+				if (prev[j] + 1 < best)
+					best = prev[j] + 1;
+				if (cur[j - 1] + 1 < best)
+					best = cur[j - 1] + 1;
+				cur[j] = best;
+			}
+			memcpy(prev, cur, sizeof(prev));
+		}
+		if (prev[b] <= 2)
+			return words[i];
+	}
+	return NULL;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static bool mac_parse(const char *s, uint8_t mac[6])
+{
+	if (strlen(s) != 17)
+		return false;
+	for (int i = 0; i < 6; i++) {
+		int hi = hexval(s[3 * i]), lo = hexval(s[3 * i + 1]);
+
+		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
+			return false;
+		mac[i] = hi << 4 | lo;
+	}
+	return true;
+}
+
+/* A numeric IPv4 or IPv6 address (no prefix length). */
+static int addr_parse(const char *s, uint8_t addr[16])
+{
+	memset(addr, 0, 16);
+	if (inet_pton(AF_INET, s, addr) == 1)
+		return 4;
+	if (inet_pton(AF_INET6, s, addr) == 1)
+		return 6;
+	return 0;
+}
+
+static bool addr_unicast(int family, const uint8_t *a)
+{
+	static const uint8_t zero[16];
+
+	if (family == 4)
+		return memcmp(a, zero, 4) && (a[0] & 0xf0) != 0xe0 && memcmp(a, "\xff\xff\xff\xff", 4);
+	return memcmp(a, zero, 16) && a[0] != 0xff;
+}
+
+/* ADDR or ADDR/LEN, host bits clear; 0 or an error message in why. */
+static int prefix_parse(const char *s, struct pol_prefix *out, char *why, size_t whylen)
+{
+	const char *slash = strchr(s, '/');
+	char buf[INET6_ADDRSTRLEN + 1], net[INET6_ADDRSTRLEN];
+	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
+	unsigned long len;
+	unsigned int max;
+	uint8_t masked[16];
+	char *end;
+	int fam;
+
+	memset(out, 0, sizeof(*out));
+	if (!alen || alen >= sizeof(buf))
+		goto bad;
+	memcpy(buf, s, alen);
+	buf[alen] = '\0';
+	fam = addr_parse(buf, out->addr);
+	if (!fam)
+		goto bad;
+	out->family = fam;
+	max = fam == 4 ? 32 : 128;
+	len = max;
+	if (slash) {
+		if (slash[1] < '0' || slash[1] > '9' || strlen(slash + 1) > 3)
+			goto badlen;
+		len = strtoul(slash + 1, &end, 10);
+		if (*end || len > max)
+			goto badlen;
+	}
+	out->len = len;
+	memcpy(masked, out->addr, 16);
+	for (unsigned int i = 0; i < 16; i++) {
+		unsigned int keep = len >= 8 * (i + 1) ? 8 : len > 8 * i ? len - 8 * i : 0;
+
+		masked[i] &= keep ? (uint8_t)(0xff << (8 - keep)) : 0;
+	}
+	if (memcmp(masked, out->addr, 16)) {
+		inet_ntop(fam == 4 ? AF_INET : AF_INET6, masked, net, sizeof(net));
+		snprintf(why, whylen, "host bits set in %s (did you mean %s/%lu?)", s, net, len);
+		return -EINVAL;
+	}
+	return 0;
+badlen:
+	snprintf(why, whylen, "invalid prefix length in '%s' (0-%u)", s, max);
+	return -EINVAL;
+bad:
+	snprintf(why, whylen, "invalid prefix '%s' (expected an IPv4 or IPv6 address or CIDR)", s);
+	return -EINVAL;
+}
+
+void nodes_prefix_str(const struct pol_prefix *p, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	inet_ntop(p->family == 4 ? AF_INET : AF_INET6, p->addr, a, sizeof(a));
+	snprintf(buf, len, "%s/%u", a, p->len);
+}
+
+/* ---- statements ------------------------------------------------------------ */
+
+static struct pol_loc after(const struct lex_tok *t)
+{
+	return (struct pol_loc){ t->loc.line, t->loc.col + (int)t->len };
+}
+
+static int parse_self(const struct lex_stmt *s, struct diags *d, struct nodes *out)
+{
+	const struct lex_tok *kw = &s->tok[0], *v;
+
+	if (s->n < 2) {
+		diags_add(d, after(kw), "'self' needs the name of this node");
+		return 1;
+	}
+	v = &s->tok[1];
+	if (v->kind != LEX_WORD || !name_ok(v->s, v->len)) {
+		diags_add(d, v->loc, "invalid node name '%s' (1 to 63 of A-Z a-z 0-9 _ . -)", v->s);
+		return 1;
+	}
+	if (s->n > 2) {
+		diags_add(d, s->tok[2].loc, "unexpected '%s' after the node name", s->tok[2].s);
+		return 1;
+	}
+	if (out->self_loc.line) {
+		diags_add(d, kw->loc, "duplicate 'self' (first given at line %d)", out->self_loc.line);
+		return 1;
+	}
+	memcpy(out->self, v->s, v->len + 1);
+	out->self_loc = v->loc;
+	return 0;
+}
+
+static void node_def_free(struct node_def *n)
+{
+	free(n->prefixes);
+	free(n->prefix_loc);
+	n->prefixes = NULL;
+	n->prefix_loc = NULL;
+	n->n_prefixes = 0;
+}
+
+static int push_prefix(struct node_def *n, const struct pol_prefix *p, struct pol_loc loc)
+{
+	struct pol_prefix *v = realloc(n->prefixes, (n->n_prefixes + 1) * sizeof(*v));
+	struct pol_loc *l;
+
+	if (!v)
+		return -ENOMEM;
+	n->prefixes = v;
+	l = realloc(n->prefix_loc, (n->n_prefixes + 1) * sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	n->prefix_loc = l;
+	n->prefixes[n->n_prefixes] = *p;
+	n->prefix_loc[n->n_prefixes] = loc;
+	n->n_prefixes++;
+	return 0;
+}
+
+/* `prefix CIDR[,CIDR]...` from token *i (the first CIDR); advances *i past the list. */
+static int parse_prefixes(const struct lex_stmt *s, size_t *i, struct diags *d, struct node_def *n)
+{
+	int errs = 0;
+	char why[200];
+
+	for (;;) {
+		const struct lex_tok *t = &s->tok[*i];
+		struct pol_prefix p;
+
+		if (t->kind != LEX_WORD) {
+			diags_add(d, t->loc, "expected a prefix, found '%s'", t->s);
+			return errs + 1;
+		}
+		if (prefix_parse(t->s, &p, why, sizeof(why))) {
+			diags_add(d, t->loc, "%s", why);
+			errs++;
+		} else if (push_prefix(n, &p, t->loc)) {
+			return -ENOMEM;
+		}
+		(*i)++;
+		if (*i >= s->n || s->tok[*i].kind != LEX_COMMA)
+			return errs;
+		(*i)++;
+		if (*i >= s->n) {
+			diags_add(d, after(&s->tok[*i - 1]), "expected a prefix after ','");
+			return errs + 1;
+		}
+	}
+}
+
+static int parse_node(const struct lex_stmt *s, struct diags *d, struct nodes *out)
+{
+	const struct lex_tok *kw = &s->tok[0], *name;
+	struct pol_loc seen[4] = {};
+	struct node_def n = { .vni = FRINGE_VNI_DEFAULT };
+	struct node_def *v;
+	int errs = 0, r;
+	size_t i;
+
+	if (s->n < 2) {
+		diags_add(d, after(kw), "'node' needs a name");
+		return 1;
+	}
+	name = &s->tok[1];
+	if (name->kind != LEX_WORD || !name_ok(name->s, name->len)) {
+		diags_add(d, name->loc, "invalid node name '%s' (1 to 63 of A-Z a-z 0-9 _ . -)",
+			  name->s);
+		return 1;
+	}
+	memcpy(n.name, name->s, name->len + 1);
+	n.loc = name->loc;
+	for (size_t k = 0; k < out->n; k++)
+		if (!strcmp(out->v[k].name, n.name)) {
+			diags_add(d, name->loc, "duplicate node '%s' (first declared at %d:%d)", n.name,
+				  out->v[k].loc.line, out->v[k].loc.col);
+			errs++;
+		}
+
+	for (i = 2; i < s->n;) {
+		const struct lex_tok *k = &s->tok[i], *val;
+		int opt = -1;
+
+		for (int o = 0; node_opts[o]; o++)
+			if (lex_is(k, node_opts[o]))
+				opt = o;
+		if (opt < 0) {
+			const char *hint = k->kind == LEX_WORD ? suggest(k->s, node_opts) : NULL;
+
+			if (hint)
+				diags_add(d, k->loc, "unknown node option '%s' (did you mean '%s'?)",
+					  k->s, hint);
+			else
+				diags_add(d, k->loc,
+					  "unexpected '%s' (expected underlay, mac, prefix or vni)", k->s);
+			errs++;
+			break;
+		}
+		if (seen[opt].line) {
+			diags_add(d, k->loc, "duplicate '%s' (first given at %d:%d)", k->s,
+				  seen[opt].line, seen[opt].col);
+			errs++;
+		}
+		seen[opt] = k->loc;
+		if (++i >= s->n) {
+			diags_add(d, after(k), "'%s' needs a value", k->s);
+			errs++;
+			break;
+		}
+		val = &s->tok[i];
+		if (opt == 2) {		/* prefix */
+			r = parse_prefixes(s, &i, d, &n);
+			if (r < 0) {
+				node_def_free(&n);
+				return r;
+			}
+			errs += r;
+			continue;
+		}
+		i++;
+		if (val->kind != LEX_WORD) {
+			diags_add(d, val->loc, "expected a value for '%s', found '%s'", k->s, val->s);
+			errs++;
+			continue;
+		}
+		switch (opt) {
+		case 0: {	/* underlay */
+			const char *slash = strchr(val->s, '/');
+
+			n.family = addr_parse(val->s, n.underlay);
+			n.underlay_loc = val->loc;
+			if (!n.family) {
+				diags_add(d, val->loc, slash ?
+					  "underlay '%s' is a prefix; give the node's address" :
+					  "underlay '%s' is not an IP address (a numeric IPv4 or IPv6 address)",
+					  val->s);
+				errs++;
+			} else if (!addr_unicast(n.family, n.underlay)) {
+				diags_add(d, val->loc, "underlay '%s' is not a unicast address", val->s);
+				errs++;
+			}
+			break;
+		}
+		case 1:		/* mac */
+			if (!mac_parse(val->s, n.mac)) {
+				diags_add(d, val->loc, "invalid MAC address '%s' (expected aa:bb:cc:dd:ee:ff)",
+					  val->s);
+				errs++;
+			} else if ((n.mac[0] & 1) || !memcmp(n.mac, "\0\0\0\0\0\0", 6)) {
+				diags_add(d, val->loc, "MAC address '%s' is not a unicast address", val->s);
+				errs++;
+			}
+			n.has_mac = true;
+			break;
+		case 3: {	/* vni */
+			char *end;
+			unsigned long long x;
+
+			errno = 0;
+			x = strtoull(val->s, &end, 10);
+			if (val->s[0] < '0' || val->s[0] > '9' || *end) {
+				diags_add(d, val->loc, "invalid VNI '%s' (a number, 1-%u)", val->s,
+					  FRINGE_VNI_MAX);
+				errs++;
+			} else if (errno || x < 1 || x > FRINGE_VNI_MAX) {
+				diags_add(d, val->loc, "VNI %s is out of range (1-%u)", val->s,
+					  FRINGE_VNI_MAX);
+				errs++;
+			} else {
+				n.vni = x;
+			}
+			break;
+		}
+		}
+	}
+	if (!seen[0].line) {
+		diags_add(d, name->loc, "node '%s' needs 'underlay ADDR'", n.name);
+		errs++;
+	}
+	if (!seen[2].line) {
+		diags_add(d, name->loc, "node '%s' needs 'prefix CIDR[,CIDR]...'", n.name);
+		errs++;
+	}
+	if (out->n >= FRINGE_MAX_NODES) {
+		diags_add(d, name->loc, "too many nodes (at most %d)", FRINGE_MAX_NODES);
+		node_def_free(&n);
+		return errs + 1;
+	}
+	/* Kept even when wrong (the file fails anyway), so later checks of
+	 * duplicates and of `self` do not report errors that are not there. */
+	v = realloc(out->v, (out->n + 1) * sizeof(*v));
+	if (!v) {
+		node_def_free(&n);
+		return -ENOMEM;
+	}
+	out->v = v;
+	out->v[out->n++] = n;
+	return errs;
+}
+
+static int parse_stmt(const struct lex_stmt *s, struct diags *d, struct nodes *out)
+{
+	static const char *const stmts[] = { "self", "node", NULL };
+	const struct lex_tok *kw = &s->tok[0];
+	const char *hint;
+
+	if (lex_is(kw, "self"))
+		return parse_self(s, d, out);
+	if (lex_is(kw, "node"))
+		return parse_node(s, d, out);
+	hint = kw->kind == LEX_WORD ? suggest(kw->s, stmts) : NULL;
+	if (hint)
+		diags_add(d, kw->loc, "unknown statement '%s' (did you mean '%s'?)", kw->s, hint);
+	else
+		diags_add(d, kw->loc, "unknown statement '%s' (expected 'self' or 'node')", kw->s);
+	return 1;
+}
+
+/* ---- whole-file checks ------------------------------------------------------- */
+
+struct pfx_ref {
+	const struct pol_prefix *p;
+	struct pol_loc loc;
+	size_t node;
+};
+
+static int pfx_cmp(const void *a, const void *b)
+{
+	const struct pfx_ref *x = a, *y = b;
+	int c;
+
+	if (x->p->family != y->p->family)
+		return x->p->family - y->p->family;
+	c = memcmp(x->p->addr, y->p->addr, 16);
+	if (c)
+		return c;
+	return (int)x->p->len - (int)y->p->len;
+}
+
+static bool pfx_contains(const struct pol_prefix *a, const struct pol_prefix *b)
+{
+	unsigned int full = a->len / 8, rest = a->len % 8;
+
+	if (a->family != b->family || a->len > b->len)
+		return false;
+	if (memcmp(a->addr, b->addr, full))
+		return false;
+	return !rest || !((a->addr[full] ^ b->addr[full]) & (uint8_t)(0xff << (8 - rest)));
+}
+
+static bool loc_before(struct pol_loc a, struct pol_loc b)
+{
+	return a.line < b.line || (a.line == b.line && a.col < b.col);
+}
+
+/* No prefix may contain another: sorted by address, then length, a prefix that
+ * overlaps anything overlaps the last prefix that overlapped nothing. */
+static int check_overlaps(const struct nodes *out, struct diags *d)
+{
+	struct pfx_ref *v, *top = NULL;
+	size_t n = 0, k = 0;
+	int errs = 0;
+	char a[64], b[64];
+
+	for (size_t i = 0; i < out->n; i++)
+		n += out->v[i].n_prefixes;
+	if (n > FRINGE_MAX_OV_PREFIXES) {
+		diags_add(d, out->v[out->n - 1].loc, "too many prefixes (%zu; at most %d)", n,
+			  FRINGE_MAX_OV_PREFIXES);
+		return 1;
+	}
+	v = calloc(n + 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < out->n; i++)
+		for (size_t j = 0; j < out->v[i].n_prefixes; j++)
+			v[k++] = (struct pfx_ref){ &out->v[i].prefixes[j], out->v[i].prefix_loc[j], i };
+	qsort(v, n, sizeof(*v), pfx_cmp);
+	for (size_t i = 0; i < n; i++) {
+		const struct pfx_ref *early, *late;
+
+		if (!top || !pfx_contains(top->p, v[i].p)) {
+			top = &v[i];
+			continue;
+		}
+		early = loc_before(top->loc, v[i].loc) ? top : &v[i];
+		late = early == top ? &v[i] : top;
+		nodes_prefix_str(late->p, a, sizeof(a));
+		nodes_prefix_str(early->p, b, sizeof(b));
+		if (late->node == early->node)
+			diags_add(d, late->loc, "prefix %s overlaps %s, also of node '%s' (%d:%d)", a,
+				  b, out->v[late->node].name, early->loc.line, early->loc.col);
+		else
+			diags_add(d, late->loc, "prefix %s of node '%s' overlaps %s of node '%s' (%d:%d)",
+				  a, out->v[late->node].name, b, out->v[early->node].name,
+				  early->loc.line, early->loc.col);
+		errs++;
+	}
+	free(v);
+	return errs;
+}
+
+static int check_file(struct nodes *out, struct diags *d)
+{
+	int errs = 0, r;
+	const struct node_def *self = NULL;
+	int family;
+
+	if (!out->self_loc.line) {
+		diags_add(d, (struct pol_loc){ 1, 1 },
+			  "no 'self' statement: name the node this file is loaded on (self NAME)");
+		errs++;
+	} else {
+		for (size_t i = 0; i < out->n; i++)
+			if (!strcmp(out->v[i].name, out->self)) {
+				self = &out->v[i];
+				out->self_idx = i;
+			}
+		if (!self) {
+			diags_add(d, out->self_loc, "self '%s' is not a listed node", out->self);
+			errs++;
+		}
+	}
+	family = self && self->family ? self->family : 0;
+	for (size_t i = 0; !family && i < out->n; i++)
+		family = out->v[i].family;
+	for (size_t i = 0; i < out->n; i++) {
+		const struct node_def *n = &out->v[i];
+
+		if (!n->family)
+			continue;	/* its underlay was reported */
+		if (n->family != family) {
+			diags_add(d, n->underlay_loc,
+				  "node '%s' has an IPv%d underlay, %s IPv%d (one underlay family)",
+				  n->name, n->family, self ? "this node's is" : "the first node's is",
+				  family);
+			errs++;
+			continue;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (out->v[j].family == n->family &&
+			    !memcmp(out->v[j].underlay, n->underlay, 16)) {
+				diags_add(d, n->underlay_loc,
+					  "node '%s' has the underlay address of node '%s' (%d:%d)",
+					  n->name, out->v[j].name, out->v[j].underlay_loc.line,
+					  out->v[j].underlay_loc.col);
+				errs++;
+				break;
+			}
+	}
+	r = check_overlaps(out, d);
+	if (r < 0)
+		return r;
+	return errs + r;
+}
+
+int nodes_parse(const char *text, size_t len, struct diags *d, struct nodes *out)
+{
+	struct lex_file f;
+	int err, errs = 0;
+
+	memset(out, 0, sizeof(*out));
+	err = lex_statements(text, len, d, &f);
+	if (err == -ENOMEM)
+		return err;
+	if (err)
+		errs++;
+	for (size_t i = 0; i < f.n; i++) {
+		int r = parse_stmt(&f.stmt[i], d, out);
+
+		if (r < 0) {
+			lex_free(&f);
+			nodes_free(out);
+			return r;
+		}
+		errs += r;
+	}
+	lex_free(&f);
+	err = check_file(out, d);
+	if (err < 0) {
+		nodes_free(out);
+		return err;
+	}
+	errs += err;
+	if (errs) {
+		nodes_free(out);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int nodes_parse_file(const char *path, struct diags *d, struct nodes *out)
+{
+	size_t n = 0, cap = 0;
+	char *buf = NULL;
+	int fd, err;
+
+	memset(out, 0, sizeof(*out));
+	if (d && !d->file)
+		d->file = path;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		goto fail;
+	}
+	for (;;) {
+		ssize_t got;
+
+		if (n == cap) {
+			char *nb;
+
+			if (cap > NODES_MAX_FILE) {
+				err = -EFBIG;
+				goto fail_fd;
+			}
+			cap = cap ? 2 * cap : 4096;
+			nb = realloc(buf, cap);
+			if (!nb) {
+				err = -ENOMEM;
+				goto fail_fd;
+			}
+			buf = nb;
+		}
+		got = read(fd, buf + n, cap - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			err = -errno;
+			goto fail_fd;
+		}
+		if (!got)
+			break;
+		n += got;
+	}
+	close(fd);
+	if (n > NODES_MAX_FILE) {
+		err = -EFBIG;
+		goto fail;
+	}
+	err = nodes_parse(buf ? buf : "", n, d, out);
+	free(buf);
+	return err;
+fail_fd:
+	close(fd);
+fail:
+	free(buf);
+	diags_add(d, (struct pol_loc){ 0, 0 }, "cannot read %s: %s", path,
+		  err == -EFBIG ? "larger than 4 MiB" : strerror(-err));
+	return err;
+}
+
+void nodes_free(struct nodes *n)
+{
+	if (!n)
+		return;
+	for (size_t i = 0; i < n->n; i++)
+		node_def_free(&n->v[i]);
+	free(n->v);
+	memset(n, 0, sizeof(*n));
+}
+
+const struct node_def *nodes_find(const struct nodes *n, const char *name)
+{
+	for (size_t i = 0; i < n->n; i++)
+		if (!strcmp(n->v[i].name, name))
+			return &n->v[i];
+	return NULL;
+}

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0
+/* `fringe nodes ...`: check, load and show the overlay's nodes file. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "log.h"
+#include "maps.h"
+#include "nodes.h"
+#include "overlay.h"
+
+/* Parse FILE and resolve it (env NULL: no kernel, as `check`); errors as FILE:LINE:COL. */
+int overlay_build_file(const char *path, const struct ov_env *env, struct nodes *n, struct ov_built *b)
+{
+	struct diags d = { .file = path };
+	int err;
+
+	err = nodes_parse_file(path, &d, n);
+	if (!err) {
+		err = overlay_build(n, env, &d, b);
+		if (err)
+			nodes_free(n);
+	}
+	diags_print(&d, stderr);
+	if (err && !d.n)
+		fprintf(stderr, "fringe: cannot use nodes file '%s': %s\n", path, strerror(-err));
+	else if (err)
+		fprintf(stderr, "fringe: nodes file '%s' has %zu error%s; nothing was changed\n", path,
+			d.n, d.n == 1 ? "" : "s");
+	diags_free(&d);
+	return err;
+}
+
+static size_t count_prefixes(const struct nodes *n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n->n; i++)
+		k += n->v[i].n_prefixes;
+	return k;
+}
+
+static int nodes_check(struct cli *g, int argc, char **argv)
+{
+	struct ov_built b;
+	struct nodes n;
+
+	if (argc != 2)
+		return fprintf(stderr, "Usage: fringe nodes check FILE\n"), EXIT_USAGE;
+	if (overlay_build_file(argv[1], NULL, &n, &b))
+		return 1;
+	if (!g->json)
+		printf("%s: ok, %zu nodes, %zu prefixes; self %s\n", argv[1], n.n, count_prefixes(&n),
+		       n.self);
+	overlay_built_free(&b);
+	nodes_free(&n);
+	return 0;
+}
+
+static int nodes_load(struct cli *g, int argc, char **argv)
+{
+	struct ov_built b;
+	struct nodes n;
+	struct maps m;
+	uint64_t gen = 0;
+	int err;
+
+	if (argc != 2)
+		return fprintf(stderr, "Usage: fringe nodes load FILE\n"), EXIT_USAGE;
+	if (cli_open(g, &m, MAPS_CREATE))
+		return 1;
+	if (overlay_build_file(argv[1], &overlay_live_env, &n, &b)) {
+		overlay_note_load_failure(&m);
+		maps_close(&m);
+		return 1;
+	}
+	err = overlay_load(&m, &n, &b, &gen);
+	if (err)
+		fprintf(stderr, "fringe: cannot load nodes file '%s': %s\n", argv[1], strerror(-err));
+	else if (!g->json)
+		printf("loaded %s: generation %llu, %zu nodes, %zu prefixes; self %s on %s (mtu %u, workloads %u)\n",
+		       argv[1], (unsigned long long)gen, n.n, count_prefixes(&n), n.self,
+		       b.local.ifname, b.local.mtu, b.local.mtu - FRINGE_VXLAN_OUTER_V4);
+	overlay_built_free(&b);
+	nodes_free(&n);
+	maps_close(&m);
+	return err ? 1 : 0;
+}
+
+static void nodes_show_text(json_object *doc)
+{
+	json_object *nodes = json_object_object_get(doc, "nodes");
+	json_object *u = json_object_object_get(doc, "underlay");
+	size_t n = json_object_array_length(nodes);
+
+	if (!jget_u64(doc, "generation")) {
+		printf("no nodes file loaded: no overlay\n");
+		return;
+	}
+	printf("nodes generation %llu, loaded %s; self %s on %s %s (mtu %llu; workloads %llu)\n",
+	       jget_u64(doc, "generation"), jget_str(doc, "loaded_at"), jget_str(doc, "self"),
+	       jget_str(u, "interface"), jget_str(u, "address"), jget_u64(u, "mtu"),
+	       jget_u64(u, "inner_mtu"));
+	printf("%-16s %-15s %8s %-17s %-9s %12s %12s  %s\n", "NODE", "UNDERLAY", "VNI", "MAC",
+	       "FROM", "TX_PACKETS", "RX_PACKETS", "PREFIXES");
+	for (size_t i = 0; i < n; i++) {
+		json_object *o = json_object_array_get_idx(nodes, i);
+		json_object *p = json_object_object_get(o, "prefixes");
+		json_object *mac = json_object_object_get(o, "mac");
+
+		printf("%-16s %-15s %8llu %-17s %-9s %12llu %12llu ",
+		       jget_str(o, "name"),
+		       jget_str(o, "underlay"), jget_u64(o, "vni"),
+		       mac ? json_object_get_string(mac) : "-", jget_str(o, "mac_source"),
+		       jget_u64(o, "tx_packets"), jget_u64(o, "rx_packets"));
+		for (size_t k = 0; k < json_object_array_length(p); k++)
+			printf("%s%s", k ? "," : " ",
+			       json_object_get_string(json_object_array_get_idx(p, k)));
+		printf("\n");
+	}
+}
+
+static int nodes_show(struct cli *g, int argc, char **argv)
+{
+	json_object *doc;
+	struct maps m;
+
+	if (cli_take_flag(&argc, argv, "--json"))
+		g->json = true;
+	if (argc != 1)
+		return fprintf(stderr, "Usage: fringe nodes show [--json]\n"), EXIT_USAGE;
+	if (cli_open(g, &m, 0))
+		return 1;
+	doc = overlay_show_doc(&m);
+	cli_print(g, doc, nodes_show_text);
+	json_object_put(doc);
+	maps_close(&m);
+	return 0;
+}
+
+int cmd_nodes(struct cli *g, int argc, char **argv)
+{
+	static const struct cmd sub[] = {
+		{ "check", nodes_check, "nodes check FILE" },
+		{ "load", nodes_load, "nodes load FILE" },
+		{ "show", nodes_show, "nodes show [--json]" },
+		{ NULL, NULL, NULL },
+	};
+
+	if (argc < 2) {
+		fprintf(stderr, "Usage: fringe nodes { check FILE | load FILE | show [--json] }\n");
+		return EXIT_USAGE;
+	}
+	return cli_dispatch(g, sub, "nodes command", argc - 1, argv + 1);
+}

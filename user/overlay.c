@@ -1,0 +1,784 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The overlay in the kernel: a nodes file resolved against this host, loaded atomically, shown. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "cli.h"
+#include "fringe_xdp.skel.h"
+#include "log.h"
+#include "overlay.h"
+
+/* How long `nodes load` waits for the kernel to resolve a node's MAC. */
+#define OV_NEIGH_WAIT_MS	1000
+#define OV_NEIGH_POLL_MS	20
+
+/* ---- the live host: interfaces, routes, neighbours ------------------------------ */
+
+static int live_local_iface(int family, const uint8_t *addr, struct ov_local *out)
+{
+	struct ifaddrs *ifs, *i;
+	struct ifreq ifr = {};
+	int fd, err = -EADDRNOTAVAIL;
+
+	memset(out, 0, sizeof(*out));
+	if (getifaddrs(&ifs))
+		return -errno;
+	for (i = ifs; i; i = i->ifa_next) {
+		const struct sockaddr *sa = i->ifa_addr;
+
+		if (!sa || sa->sa_family != (family == 4 ? AF_INET : AF_INET6))
+			continue;
+		if (family == 4 ? memcmp(&((const struct sockaddr_in *)sa)->sin_addr, addr, 4)
+				: memcmp(&((const struct sockaddr_in6 *)sa)->sin6_addr, addr, 16))
+			continue;
+		snprintf(out->ifname, sizeof(out->ifname), "%s", i->ifa_name);
+		err = 0;
+		break;
+	}
+	freeifaddrs(ifs);
+	if (err)
+		return err;
+	out->ifindex = if_nametoindex(out->ifname);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (!out->ifindex || fd < 0) {
+		err = -errno;
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", out->ifname);
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr) == 0)
+		memcpy(out->mac, ifr.ifr_hwaddr.sa_data, 6);
+	else
+		err = -errno;
+	if (!err && ioctl(fd, SIOCGIFMTU, &ifr) == 0)
+		out->mtu = ifr.ifr_mtu;
+	else if (!err)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/* The route toward an IPv4 address: its output interface and gateway (0: on-link). */
+static int route_get4(const uint8_t *addr, unsigned int *oif, uint32_t *gw)
+{
+	struct {
+		struct nlmsghdr n;
+		struct rtmsg r;
+		char buf[64];
+	} req = {};
+	char resp[4096];
+	struct rtattr *rta;
+	struct nlmsghdr *h;
+	int fd, len, err = -ENOENT;
+
+	req.n.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg));
+	req.n.nlmsg_type = RTM_GETROUTE;
+	req.n.nlmsg_flags = NLM_F_REQUEST;
+	req.r.rtm_family = AF_INET;
+	req.r.rtm_dst_len = 32;
+	rta = (struct rtattr *)((char *)&req + NLMSG_ALIGN(req.n.nlmsg_len));
+	rta->rta_type = RTA_DST;
+	rta->rta_len = RTA_LENGTH(4);
+	memcpy(RTA_DATA(rta), addr, 4);
+	req.n.nlmsg_len = NLMSG_ALIGN(req.n.nlmsg_len) + RTA_ALIGN(rta->rta_len);
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	if (send(fd, &req, req.n.nlmsg_len, 0) < 0) {
+		err = -errno;
+		goto out;
+	}
+	len = recv(fd, resp, sizeof(resp), 0);
+	if (len < 0) {
+		err = -errno;
+		goto out;
+	}
+	*oif = 0;
+	*gw = 0;
+	for (h = (struct nlmsghdr *)resp; NLMSG_OK(h, (unsigned int)len); h = NLMSG_NEXT(h, len)) {
+		struct rtmsg *r;
+		int alen;
+
+		if (h->nlmsg_type == NLMSG_ERROR) {
+			struct nlmsgerr *e = NLMSG_DATA(h);
+
+			err = e->error ? e->error : -ENOENT;
+			goto out;
+		}
+		if (h->nlmsg_type != RTM_NEWROUTE)
+			continue;
+		r = NLMSG_DATA(h);
+		alen = RTM_PAYLOAD(h);
+		for (rta = RTM_RTA(r); RTA_OK(rta, alen); rta = RTA_NEXT(rta, alen)) {
+			if (rta->rta_type == RTA_OIF)
+				*oif = *(uint32_t *)RTA_DATA(rta);
+			else if (rta->rta_type == RTA_GATEWAY)
+				memcpy(gw, RTA_DATA(rta), 4);
+		}
+		err = 0;
+	}
+out:
+	close(fd);
+	return err;
+}
+
+/* A complete entry of the IPv4 neighbour table (this namespace's /proc/net/arp). */
+static int arp_lookup(uint32_t ip, const char *ifname, uint8_t mac[6])
+{
+	char line[256], ipbuf[64], hw[64], mask[32], dev[IF_NAMESIZE + 8];
+	unsigned int type, flags, b[6];
+	struct in_addr a;
+	int err = -ENOENT;
+	FILE *f = fopen("/proc/net/arp", "re");
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%63s 0x%x 0x%x %63s %31s %23s", ipbuf, &type, &flags, hw, mask, dev) != 6)
+			continue;
+		if (inet_pton(AF_INET, ipbuf, &a) != 1 || a.s_addr != ip || strcmp(dev, ifname))
+			continue;
+		if (!(flags & 0x2) ||	/* ATF_COM: resolved */
+		    sscanf(hw, "%x:%x:%x:%x:%x:%x", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) != 6)
+			continue;
+		for (int i = 0; i < 6; i++)
+			mac[i] = b[i];
+		err = 0;
+		break;
+	}
+	fclose(f);
+	return err;
+}
+
+/* Make the kernel resolve a neighbour: an empty datagram to the discard port. */
+static void neigh_provoke(const uint8_t *addr)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(9) };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return;
+	memcpy(&sin.sin_addr, addr, 4);
+	if (sendto(fd, "", 0, MSG_DONTWAIT, (struct sockaddr *)&sin, sizeof(sin)) < 0)
+		pr_info("overlay: cannot send to %s to resolve it: %s", inet_ntoa(sin.sin_addr),
+			strerror(errno));
+	close(fd);
+}
+
+static int live_next_hop(const struct ov_local *l, int family, const uint8_t *addr, uint8_t mac[6],
+			 bool *onlink)
+{
+	unsigned int oif;
+	uint32_t gw, hop;
+	int err;
+
+	if (family != 4)
+		return -EAFNOSUPPORT;
+	err = route_get4(addr, &oif, &gw);
+	if (err)
+		return err;
+	*onlink = !gw;
+	if (oif != l->ifindex)
+		pr_warn("overlay: the route to %u.%u.%u.%u leaves by ifindex %u, not the underlay %s",
+			addr[0], addr[1], addr[2], addr[3], oif, l->ifname);
+	if (gw)
+		hop = gw;
+	else
+		memcpy(&hop, addr, 4);
+	if (!arp_lookup(hop, l->ifname, mac))
+		return 0;
+	neigh_provoke((const uint8_t *)&hop);
+	for (int waited = 0; waited < OV_NEIGH_WAIT_MS; waited += OV_NEIGH_POLL_MS) {
+		struct timespec ts = { 0, OV_NEIGH_POLL_MS * 1000000L };
+
+		nanosleep(&ts, NULL);
+		if (!arp_lookup(hop, l->ifname, mac))
+			return 0;
+	}
+	return -ENOENT;
+}
+
+const struct ov_env overlay_live_env = {
+	.local_iface = live_local_iface,
+	.next_hop = live_next_hop,
+};
+
+/* ---- resolving a nodes file ------------------------------------------------------ */
+
+static uint32_t csum_words(const uint8_t *p, size_t n)
+{
+	uint32_t sum = 0;
+
+	for (size_t i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	return sum;
+}
+
+void overlay_built_free(struct ov_built *b)
+{
+	if (!b)
+		return;
+	free(b->node);
+	free(b->mac_source);
+	memset(b, 0, sizeof(*b));
+}
+
+int overlay_build(const struct nodes *n, const struct ov_env *env, struct diags *d,
+		  struct ov_built *out)
+{
+	const struct node_def *self = &n->v[n->self_idx];
+	char a[INET6_ADDRSTRLEN];
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	if (self->family != 4) {
+		diags_add(d, self->underlay_loc,
+			  "the underlay is IPv6; this build's data plane tunnels over IPv4 only");
+		return -EINVAL;
+	}
+	out->node = calloc(n->n + 1, sizeof(*out->node));
+	out->mac_source = calloc(n->n + 1, sizeof(*out->mac_source));
+	if (!out->node || !out->mac_source) {
+		overlay_built_free(out);
+		return -ENOMEM;
+	}
+	out->n = n->n;
+	if (env) {
+		inet_ntop(AF_INET, self->underlay, a, sizeof(a));
+		err = env->local_iface(4, self->underlay, &out->local);
+		if (err) {
+			diags_add(d, self->underlay_loc,
+				  "no interface here has %s, the underlay address of self '%s' (%s)", a,
+				  self->name, strerror(-err));
+			overlay_built_free(out);
+			return err == -ENOMEM ? err : -EINVAL;
+		}
+		if (out->local.mtu < 68 + FRINGE_VXLAN_OUTER_V4) {
+			diags_add(d, self->underlay_loc, "the underlay %s has an MTU of %u: too small for VXLAN",
+				  out->local.ifname, out->local.mtu);
+			overlay_built_free(out);
+			return -EINVAL;
+		}
+	}
+	for (size_t i = 0; i < n->n; i++) {
+		const struct node_def *nd = &n->v[i];
+		struct fringe_node *fn = &out->node[i];
+		uint8_t mac[6];
+		bool onlink = true;
+
+		memcpy(fn->underlay, nd->underlay, 16);
+		fn->family = nd->family;
+		fn->vni = nd->vni;
+		fn->flags = FRINGE_NODE_IN_USE | (nd->has_mac ? FRINGE_NODE_MAC_GIVEN : 0);
+		fn->ip_csum = 0x4500 + 0x4000 + (64 << 8 | IPPROTO_UDP) + csum_words(self->underlay, 4) +
+			      csum_words(nd->underlay, 4);
+		out->mac_source[i] = OV_MAC_FILE;
+		if (i == n->self_idx) {
+			fn->flags |= FRINGE_NODE_SELF;
+			memcpy(fn->outer_mac, out->local.mac, 6);
+			memcpy(fn->inner_mac, out->local.mac, 6);
+			continue;
+		}
+		if (nd->has_mac) {
+			memcpy(fn->outer_mac, nd->mac, 6);
+			memcpy(fn->inner_mac, nd->mac, 6);
+		}
+		if (!env)
+			continue;
+		err = env->next_hop(&out->local, 4, nd->underlay, mac, &onlink);
+		if (err == -ENETUNREACH || err == -EHOSTUNREACH) {
+			inet_ntop(AF_INET, nd->underlay, a, sizeof(a));
+			diags_add(d, nd->underlay_loc, "no route to %s, the underlay address of node '%s'",
+				  a, nd->name);
+			continue;
+		}
+		/* The file's MAC is the outer destination on a shared segment;
+		 * across a router, the router's is. */
+		if (nd->has_mac && (onlink || err))
+			continue;
+		if (!err) {
+			memcpy(fn->outer_mac, mac, 6);
+			if (!nd->has_mac)
+				memcpy(fn->inner_mac, mac, 6);
+			out->mac_source[i] = OV_MAC_NEIGH;
+			continue;
+		}
+		/* Not in the neighbour table: the data plane asks the FIB per packet. */
+		fn->flags |= FRINGE_NODE_FIB;
+		out->mac_source[i] = OV_MAC_FIB;
+		inet_ntop(AF_INET, nd->underlay, a, sizeof(a));
+		pr_warn("overlay: no MAC known for node '%s' (%s) yet; the data plane will look it up per packet",
+			nd->name, a);
+	}
+	if (d && d->n) {
+		overlay_built_free(out);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* ---- the pinned state ------------------------------------------------------------- */
+
+static size_t page_round(size_t n)
+{
+	size_t pg = sysconf(_SC_PAGESIZE);
+
+	return (n + pg - 1) / pg * pg;
+}
+
+static struct fringe_overlay *ov_map(struct maps *m)
+{
+	void *p = mmap(NULL, page_round(sizeof(struct fringe_overlay)), PROT_READ | PROT_WRITE,
+		       MAP_SHARED, m->fd[M_OVERLAY], 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void ov_unmap(struct fringe_overlay *ov)
+{
+	if (ov)
+		munmap(ov, page_round(sizeof(*ov)));
+}
+
+/* Every id's name (FRINGE_MAX_NODES entries; "" when free). */
+static struct fringe_node_name *read_names(struct maps *m)
+{
+	struct fringe_node_name *v = calloc(FRINGE_MAX_NODES, sizeof(*v));
+
+	if (!v)
+		return NULL;
+	for (__u32 id = 0; id < FRINGE_MAX_NODES; id++)
+		if (bpf_map_lookup_elem(m->fd[M_NODE_NAMES], &id, &v[id]))
+			memset(&v[id], 0, sizeof(v[id]));
+	return v;
+}
+
+/* A node keeps the id its name had (counters and `steer node` survive);
+ * a new name takes a free id, else one whose name this file drops. */
+static int assign_ids(struct maps *m, const struct nodes *n, __u32 *ids)
+{
+	struct fringe_node_name *names = read_names(m);
+	uint8_t *taken = calloc(FRINGE_MAX_NODES, 1);
+	void *zero = calloc(m->ncpus, sizeof(struct fringe_node_stats));
+	int err = 0;
+
+	if (!names || !taken || !zero) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n->n; i++) {
+		ids[i] = FRINGE_MAX_NODES;
+		for (__u32 id = 0; id < FRINGE_MAX_NODES; id++)
+			if (!strncmp(names[id].name, n->v[i].name, FRINGE_NAME_LEN)) {
+				ids[i] = id;
+				taken[id] = 1;
+				break;
+			}
+	}
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < n->n; i++) {
+			struct fringe_node_name nm = {};
+
+			if (ids[i] < FRINGE_MAX_NODES)
+				continue;
+			for (__u32 id = 0; id < FRINGE_MAX_NODES; id++) {
+				/* First pass: never-used ids; second: names this file drops. */
+				if (taken[id] || (pass == 0 && names[id].name[0]))
+					continue;
+				ids[i] = id;
+				taken[id] = 1;
+				break;
+			}
+			if (ids[i] >= FRINGE_MAX_NODES)
+				continue;
+			snprintf(nm.name, sizeof(nm.name), "%s", n->v[i].name);
+			if (bpf_map_update_elem(m->fd[M_NODE_STATS], &ids[i], zero, BPF_ANY) ||
+			    bpf_map_update_elem(m->fd[M_NODE_NAMES], &ids[i], &nm, BPF_ANY)) {
+				err = -errno;
+				goto out;
+			}
+		}
+	for (size_t i = 0; i < n->n; i++)
+		if (ids[i] >= FRINGE_MAX_NODES)
+			err = -ENOSPC;
+out:
+	free(names);
+	free(taken);
+	free(zero);
+	return err;
+}
+
+/* A slot's inner map, made from the BPF object's own template. */
+static int inner_create(struct fringe_xdp *tmpl, enum map_id outer)
+{
+	struct bpf_map *o = bpf_object__find_map_by_name(tmpl->obj, maps_names[outer]);
+	struct bpf_map *in = o ? bpf_map__inner_map(o) : NULL;
+	LIBBPF_OPTS(bpf_map_create_opts, opts);
+	int fd;
+
+	if (!in)
+		return -ENOENT;
+	opts.map_flags = bpf_map__map_flags(in);
+	fd = bpf_map_create(bpf_map__type(in), NULL, bpf_map__key_size(in), bpf_map__value_size(in),
+			    bpf_map__max_entries(in), &opts);
+	return fd < 0 ? -errno : fd;
+}
+
+int overlay_load(struct maps *m, const struct nodes *n, const struct ov_built *b,
+		 uint64_t *generation)
+{
+	static const enum map_id outers[] = { M_OV_SLOT_NODES, M_OV_SLOT_PREFIXES, M_OV_SLOT_UNDERLAY };
+	int fds[3] = { -1, -1, -1 }, err, target;
+	struct fringe_xdp *tmpl = NULL;
+	struct fringe_overlay *ov = NULL;
+	struct fringe_ov_slot *h;
+	const struct node_def *self = &n->v[n->self_idx];
+	struct bpf_devmap_val dv = { .ifindex = b->local.ifindex };
+	size_t n_prefixes = 0;
+	struct timespec now;
+	__u32 *ids = calloc(n->n + 1, sizeof(*ids));
+
+	if (!ids)
+		return -ENOMEM;
+	err = maps_lock(m);
+	if (err)
+		goto out;
+	ov = ov_map(m);
+	tmpl = fringe_xdp__open();
+	if (!ov || !tmpl) {
+		err = errno ? -errno : -ENOMEM;
+		pr_err("cannot open the overlay state: %s", strerror(-err));
+		goto out;
+	}
+	target = !(ov->active & 1);
+	err = assign_ids(m, n, ids);
+	if (err) {
+		pr_err("cannot give the nodes ids: %s", err == -ENOSPC ? "more than 1024 node names"
+									: strerror(-err));
+		goto out;
+	}
+
+	/* Build the whole nodes file in fresh maps; nothing live changes yet. */
+	for (int i = 0; i < 3; i++) {
+		fds[i] = inner_create(tmpl, outers[i]);
+		if (fds[i] < 0) {
+			err = fds[i];
+			pr_err("cannot create map for %s: %s", maps_names[outers[i]], strerror(-err));
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < n->n && !err; i++) {
+		const struct node_def *nd = &n->v[i];
+		struct fringe_ov_underlay_key uk = { .family = nd->family };
+
+		if (bpf_map_update_elem(fds[0], &ids[i], &b->node[i], BPF_ANY))
+			err = -errno;
+		memcpy(uk.addr, nd->underlay, 16);
+		if (!err && i != n->self_idx && bpf_map_update_elem(fds[2], &uk, &ids[i], BPF_ANY))
+			err = -errno;
+		for (size_t k = 0; k < nd->n_prefixes && !err; k++) {
+			struct fringe_ov_prefix_key pk = {
+				.prefixlen = 8 + nd->prefixes[k].len,
+				.family = nd->prefixes[k].family,
+			};
+
+			memcpy(pk.addr, nd->prefixes[k].addr, 16);
+			if (bpf_map_update_elem(fds[1], &pk, &ids[i], BPF_ANY))
+				err = -errno;
+			n_prefixes++;
+		}
+	}
+	if (err) {
+		pr_err("cannot fill the overlay maps: %s", strerror(-err));
+		goto out;
+	}
+	/* Encapsulated frames leave through the devmap, like `steer iface`. */
+	if (bpf_map_update_elem(m->fd[M_DEVMAP], &dv.ifindex, &dv, BPF_ANY)) {
+		err = -errno;
+		pr_err("cannot add the underlay %s to the redirect map: %s", b->local.ifname,
+		       strerror(errno));
+		goto out;
+	}
+
+	/* Install into the inactive slot, then flip the switch. */
+	for (int i = 0; i < 3; i++) {
+		__u32 k = target;
+
+		if (bpf_map_update_elem(m->fd[outers[i]], &k, &fds[i], BPF_ANY)) {
+			err = -errno;
+			pr_err("cannot install %s: %s", maps_names[outers[i]], strerror(errno));
+			goto out;
+		}
+	}
+	h = &ov->slot[target];
+	memset(h, 0, sizeof(*h));
+	clock_gettime(CLOCK_REALTIME, &now);
+	h->generation = (ov->slot[0].generation > ov->slot[1].generation ? ov->slot[0].generation
+									  : ov->slot[1].generation) + 1;
+	h->load_time_ns = now.tv_sec * 1000000000ULL + now.tv_nsec;
+	h->self_id = ids[n->self_idx];
+	h->ifindex = b->local.ifindex;
+	h->mtu = b->local.mtu;
+	h->n_nodes = n->n;
+	h->n_prefixes = n_prefixes;
+	h->self_vni = self->vni;
+	memcpy(h->local_mac, b->local.mac, 6);
+	memcpy(h->local_addr, self->underlay, 16);
+	/* family last: the data plane treats the slot as loaded once it is set. */
+	__atomic_store_n(&h->family, self->family, __ATOMIC_RELEASE);
+	__atomic_store_n(&ov->active, target, __ATOMIC_RELEASE);
+	if (generation)
+		*generation = h->generation;
+out:
+	for (int i = 0; i < 3; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	if (err && ov)
+		__atomic_add_fetch(&ov->load_failures, 1, __ATOMIC_RELAXED);
+	fringe_xdp__destroy(tmpl);
+	ov_unmap(ov);
+	free(ids);
+	return err;
+}
+
+void overlay_note_load_failure(struct maps *m)
+{
+	struct fringe_overlay *ov = ov_map(m);
+
+	if (ov)
+		__atomic_add_fetch(&ov->load_failures, 1, __ATOMIC_RELAXED);
+	ov_unmap(ov);
+}
+
+/* ---- reading it back ---------------------------------------------------------------- */
+
+/* The active slot's node array, FRINGE_MAX_NODES entries (caller frees); NULL when none. */
+static struct fringe_node *read_nodes(struct maps *m, int slot)
+{
+	int fd = maps_slot_inner_fd(m, M_OV_SLOT_NODES, slot);
+	struct fringe_node *v;
+
+	if (fd < 0)
+		return NULL;
+	v = calloc(FRINGE_MAX_NODES, sizeof(*v));
+	for (__u32 id = 0; v && id < FRINGE_MAX_NODES; id++)
+		if (bpf_map_lookup_elem(fd, &id, &v[id]))
+			memset(&v[id], 0, sizeof(v[id]));
+	close(fd);
+	return v;
+}
+
+int overlay_resolve_node(void *ctx, const char *name, uint32_t *id)
+{
+	struct maps *m = ctx;
+	struct fringe_overlay *ov = ov_map(m);
+	struct fringe_node_name nm;
+	struct fringe_node *nodes = NULL;
+	int slot, err = -ENOENT;
+
+	if (!ov)
+		return -errno;
+	slot = __atomic_load_n(&ov->active, __ATOMIC_ACQUIRE) & 1;
+	if (!ov->slot[slot].family) {
+		err = -ENODATA;
+		goto out;
+	}
+	nodes = read_nodes(m, slot);
+	for (__u32 i = 0; nodes && i < FRINGE_MAX_NODES; i++) {
+		if (!(nodes[i].flags & FRINGE_NODE_IN_USE) ||
+		    bpf_map_lookup_elem(m->fd[M_NODE_NAMES], &i, &nm) ||
+		    strncmp(nm.name, name, FRINGE_NAME_LEN))
+			continue;
+		*id = i;
+		err = 0;
+		break;
+	}
+out:
+	free(nodes);
+	ov_unmap(ov);
+	return err;
+}
+
+static json_object *jaddr(int family, const uint8_t *a)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	inet_ntop(family == 6 ? AF_INET6 : AF_INET, a, buf, sizeof(buf));
+	return jstr(buf);
+}
+
+static json_object *jmac(const uint8_t *m)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+	return jstr(buf);
+}
+
+struct ov_pfx {
+	struct fringe_ov_prefix_key key;
+	__u32 id;
+};
+
+static int ov_pfx_cmp(const void *a, const void *b)
+{
+	const struct fringe_ov_prefix_key *x = &((const struct ov_pfx *)a)->key;
+	const struct fringe_ov_prefix_key *y = &((const struct ov_pfx *)b)->key;
+	int c = x->family - y->family;
+
+	if (!c)
+		c = memcmp(x->addr, y->addr, 16);
+	return c ? c : (int)x->prefixlen - (int)y->prefixlen;
+}
+
+json_object *overlay_show_doc(struct maps *m)
+{
+	json_object *doc = json_object_new_object(), *arr = json_object_new_array();
+	json_object **by_id = calloc(FRINGE_MAX_NODES, sizeof(*by_id));
+	struct fringe_node_stats *st = calloc(m->ncpus, sizeof(*st));
+	struct fringe_overlay *ov = ov_map(m);
+	struct fringe_node *nodes = NULL;
+	const struct fringe_ov_slot *h;
+	struct fringe_node_name nm;
+	char buf[64], ifname[IF_NAMESIZE] = "";
+	int slot, fd;
+
+	json_object_object_add(doc, "nodes", arr);
+	if (!ov || !by_id || !st) {
+		json_object_object_add(doc, "self", NULL);
+		json_object_object_add(doc, "generation", ju64(0));
+		goto out;
+	}
+	slot = __atomic_load_n(&ov->active, __ATOMIC_ACQUIRE) & 1;
+	h = &ov->slot[slot];
+	json_object_object_add(doc, "generation", ju64(h->family ? h->generation : 0));
+	json_object_object_add(doc, "load_failures", ju64(ov->load_failures));
+	if (!h->family) {
+		json_object_object_add(doc, "self", NULL);
+		goto out;
+	}
+	{
+		time_t t = h->load_time_ns / 1000000000ULL;
+		struct tm tm;
+		json_object *u = json_object_new_object();
+
+		gmtime_r(&t, &tm);
+		strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		json_object_object_add(doc, "loaded_at", jstr(buf));
+		if (!if_indextoname(h->ifindex, ifname))
+			snprintf(ifname, sizeof(ifname), "#%u", h->ifindex);
+		json_object_object_add(u, "interface", jstr(ifname));
+		json_object_object_add(u, "address", jaddr(h->family, h->local_addr));
+		json_object_object_add(u, "mac", jmac(h->local_mac));
+		json_object_object_add(u, "mtu", ju64(h->mtu));
+		json_object_object_add(u, "inner_mtu", ju64(h->mtu > FRINGE_VXLAN_OUTER_V4 ?
+							    h->mtu - FRINGE_VXLAN_OUTER_V4 : 0));
+		json_object_object_add(doc, "underlay", u);
+	}
+	nodes = read_nodes(m, slot);
+	for (__u32 id = 0; nodes && id < FRINGE_MAX_NODES; id++) {
+		const struct fringe_node *fn = &nodes[id];
+		struct fringe_counter tx = {}, rx = {};
+		json_object *o;
+
+		if (!(fn->flags & FRINGE_NODE_IN_USE))
+			continue;
+		if (bpf_map_lookup_elem(m->fd[M_NODE_NAMES], &id, &nm))
+			memset(&nm, 0, sizeof(nm));
+		if (!bpf_map_lookup_elem(m->fd[M_NODE_STATS], &id, st))
+			for (int c = 0; c < m->ncpus; c++) {
+				tx.packets += st[c].tx.packets;
+				tx.bytes += st[c].tx.bytes;
+				rx.packets += st[c].rx.packets;
+				rx.bytes += st[c].rx.bytes;
+			}
+		o = json_object_new_object();
+		json_object_object_add(o, "name", json_object_new_string_len(
+			nm.name, strnlen(nm.name, FRINGE_NAME_LEN)));
+		json_object_object_add(o, "id", ju64(id));
+		json_object_object_add(o, "self", json_object_new_boolean(fn->flags & FRINGE_NODE_SELF));
+		json_object_object_add(o, "underlay", jaddr(fn->family, fn->underlay));
+		json_object_object_add(o, "vni", ju64(fn->vni));
+		json_object_object_add(o, "mac", fn->flags & FRINGE_NODE_FIB ? NULL : jmac(fn->outer_mac));
+		json_object_object_add(o, "mac_source",
+				       jstr(fn->flags & FRINGE_NODE_SELF ? "interface" :
+					    fn->flags & FRINGE_NODE_FIB ? "fib" :
+					    fn->flags & FRINGE_NODE_MAC_GIVEN &&
+						    !memcmp(fn->outer_mac, fn->inner_mac, 6) ? "file" :
+											  "neighbour"));
+		json_object_object_add(o, "prefixes", json_object_new_array());
+		json_object_object_add(o, "tx_packets", ju64(tx.packets));
+		json_object_object_add(o, "tx_bytes", ju64(tx.bytes));
+		json_object_object_add(o, "rx_packets", ju64(rx.packets));
+		json_object_object_add(o, "rx_bytes", ju64(rx.bytes));
+		json_object_array_add(arr, o);
+		by_id[id] = o;
+		if (fn->flags & FRINGE_NODE_SELF)
+			json_object_object_add(doc, "self", json_object_new_string_len(
+				nm.name, strnlen(nm.name, FRINGE_NAME_LEN)));
+	}
+	fd = maps_slot_inner_fd(m, M_OV_SLOT_PREFIXES, slot);
+	if (fd >= 0) {
+		struct ov_pfx *v = NULL;
+		size_t np = 0, cap = 0;
+		struct fringe_ov_prefix_key k, last;
+		void *prev = NULL;
+		__u32 id;
+
+		/* In address order, whatever order the trie walks in. */
+		while (!bpf_map_get_next_key(fd, prev, &k)) {
+			last = k;
+			prev = &last;
+			if (np == cap) {
+				struct ov_pfx *nv = realloc(v, (cap = cap ? 2 * cap : 64) * sizeof(*v));
+
+				if (!nv)
+					break;
+				v = nv;
+			}
+			v[np].key = k;
+			if (!bpf_map_lookup_elem(fd, &k, &id) && id < FRINGE_MAX_NODES && by_id[id])
+				v[np++].id = id;
+		}
+		close(fd);
+		if (v)
+			qsort(v, np, sizeof(*v), ov_pfx_cmp);
+		for (size_t i = 0; i < np; i++) {
+			struct pol_prefix p = { .family = v[i].key.family,
+						.len = v[i].key.prefixlen - 8 };
+
+			memcpy(p.addr, v[i].key.addr, 16);
+			nodes_prefix_str(&p, buf, sizeof(buf));
+			json_object_array_add(json_object_object_get(by_id[v[i].id], "prefixes"),
+					      jstr(buf));
+		}
+		free(v);
+	}
+	if (!json_object_object_get_ex(doc, "self", NULL))
+		json_object_object_add(doc, "self", NULL);
+out:
+	free(nodes);
+	free(by_id);
+	free(st);
+	ov_unmap(ov);
+	return doc;
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The overlay in the kernel: a nodes file resolved against this host, loaded atomically, shown. */
+#ifndef FRINGE_OVERLAY_H
+#define FRINGE_OVERLAY_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "fringe/abi.h"
+#include "maps.h"
+#include "nodes.h"
+
+/* The underlay interface: the one holding self's underlay address. */
+struct ov_local {
+	unsigned int ifindex;
+	char ifname[IF_NAMESIZE];
+	uint8_t mac[6];
+	unsigned int mtu;
+};
+
+/* How a nodes file meets this host (tests substitute their own). */
+struct ov_env {
+	/* The interface holding addr; 0 or -errno. */
+	int (*local_iface)(int family, const uint8_t *addr, struct ov_local *out);
+	/* The MAC of the next hop toward addr out of the underlay (the node
+	 * itself when on-link; *onlink says which); 0, or -ENOENT when the
+	 * neighbour table has none even after asking. */
+	int (*next_hop)(const struct ov_local *l, int family, const uint8_t *addr, uint8_t mac[6],
+			bool *onlink);
+};
+extern const struct ov_env overlay_live_env;
+
+enum ov_mac_source { OV_MAC_FILE, OV_MAC_NEIGH, OV_MAC_FIB };
+
+/* A nodes file resolved against this host, ready to load (file order). */
+struct ov_built {
+	struct ov_local local;
+	struct fringe_node *node;		/* n entries, ip_csum filled */
+	enum ov_mac_source *mac_source;		/* where each outer MAC came from */
+	size_t n;
+};
+
+/* Resolve the underlay interface and the nodes' MACs; errors at the file's
+ * locations in d.  0, -EINVAL (errors in d) or -errno. */
+int overlay_build(const struct nodes *n, const struct ov_env *env, struct diags *d,
+		  struct ov_built *out);
+void overlay_built_free(struct ov_built *b);
+/* nodes_parse_file + overlay_build, errors printed as FILE:LINE:COL with a
+ * closing "fringe: ..." line (`nodes check`, `nodes load`, the daemon). */
+int overlay_build_file(const char *path, const struct ov_env *env, struct nodes *n,
+		       struct ov_built *b);
+
+/* Put a nodes file in force atomically (build the other slot, then flip);
+ * nothing changes on failure.  Node ids follow names across loads. */
+int overlay_load(struct maps *m, const struct nodes *n, const struct ov_built *b,
+		 uint64_t *generation);
+/* Count a refused `nodes load` (a bad file) in the pinned state. */
+void overlay_note_load_failure(struct maps *m);
+
+/* compile_env.resolve_node over the pinned state (ctx: struct maps *):
+ * the id of a node of the nodes file in force; -ENOENT, or -ENODATA when
+ * no nodes file is loaded. */
+int overlay_resolve_node(void *ctx, const char *name, uint32_t *id);
+
+/* The document behind `nodes show`: {"self", "generation", "loaded_at",
+ * "underlay": {...}, "nodes": [{"name", "underlay", "prefixes", "tx_packets",
+ * "rx_packets", ...}]}; also read by `stats` and the metrics. */
+json_object *overlay_show_doc(struct maps *m);
+
+#endif
