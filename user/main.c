@@ -2,6 +2,7 @@
 /* fringe: the controller's entry point, global options and the command table. */
 #include <errno.h>
 #include <getopt.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,7 @@ static int cmd_attach(struct cli *g, int argc, char **argv)
 		"fringe attach IFACE [--mode native|generic|auto] [--egress] [--force]" };
 	enum fringe_attach_mode mode = ATTACH_AUTO;
 	bool force = cli_take_flag(&argc, argv, "--force");
-	bool egress = cli_take_flag(&argc, argv, "--egress");
+	bool egress = cli_take_flag(&argc, argv, "--egress"), had_xdp;
 	const char *m;
 	struct maps maps;
 	int err = 0;
@@ -30,16 +31,20 @@ static int cmd_attach(struct cli *g, int argc, char **argv)
 		fprintf(stderr, "fringe: unknown mode '%s' (native, generic or auto)\n", m);
 		return EXIT_USAGE;
 	}
-	if (egress) {
-		fprintf(stderr, "fringe: --egress needs the TC egress program, which comes with the overlay; not in this build yet\n");
-		return 1;
-	}
 	if (cli_open(g, &maps, MAPS_CREATE))
 		return 1;
-	err = attach_xdp(&maps, argv[1], mode, force);
+	/* --egress on an interface fringe already judges adds the TC program only. */
+	had_xdp = egress && attach_find_ours(if_nametoindex(argv[1]));
+	if (!had_xdp)
+		err = attach_xdp(&maps, argv[1], mode, force);
+	if (!err && egress)
+		err = attach_tc_egress(&maps, argv[1]);
 	maps_close(&maps);
-	if (!err && !g->json)
-		printf("attached to %s (%s mode)\n", argv[1], attach_mode_names[mode]);
+	if (!err && !g->json && had_xdp)
+		printf("attached to the egress of %s (its ingress already was)\n", argv[1]);
+	else if (!err && !g->json)
+		printf("attached to %s (%s mode)%s\n", argv[1], attach_mode_names[mode],
+		       egress ? " and to its egress" : "");
 	return err ? 1 : 0;
 }
 
@@ -47,13 +52,16 @@ static int cmd_detach(struct cli *g, int argc, char **argv)
 {
 	static const struct cmd self = { "detach", NULL, "fringe detach IFACE" };
 	struct maps maps;
-	int err;
+	int err, tc;
 
 	if (argc != 2 || argv[1][0] == '-')
 		return cli_usage(&self);
 	if (cli_open(g, &maps, 0))
 		return 1;
+	tc = attach_tc_detach(&maps, argv[1]);	/* the egress program, when there */
 	err = attach_detach(&maps, argv[1]);
+	if (err == -ENOENT && !tc)
+		err = 0;
 	maps_close(&maps);
 	if (!err && !g->json)
 		printf("detached from %s\n", argv[1]);

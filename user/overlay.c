@@ -185,7 +185,7 @@ static void neigh_provoke(const uint8_t *addr)
 }
 
 static int live_next_hop(const struct ov_local *l, int family, const uint8_t *addr, uint8_t mac[6],
-			 bool *onlink)
+			 bool *onlink, bool ask)
 {
 	unsigned int oif;
 	uint32_t gw, hop;
@@ -197,7 +197,7 @@ static int live_next_hop(const struct ov_local *l, int family, const uint8_t *ad
 	if (err)
 		return err;
 	*onlink = !gw;
-	if (oif != l->ifindex)
+	if (ask && oif != l->ifindex)
 		pr_warn("overlay: the route to %u.%u.%u.%u leaves by ifindex %u, not the underlay %s",
 			addr[0], addr[1], addr[2], addr[3], oif, l->ifname);
 	if (gw)
@@ -206,14 +206,8 @@ static int live_next_hop(const struct ov_local *l, int family, const uint8_t *ad
 		memcpy(&hop, addr, 4);
 	if (!arp_lookup(hop, l->ifname, mac))
 		return 0;
-	neigh_provoke((const uint8_t *)&hop);
-	for (int waited = 0; waited < OV_NEIGH_WAIT_MS; waited += OV_NEIGH_POLL_MS) {
-		struct timespec ts = { 0, OV_NEIGH_POLL_MS * 1000000L };
-
-		nanosleep(&ts, NULL);
-		if (!arp_lookup(hop, l->ifname, mac))
-			return 0;
-	}
+	if (ask)
+		neigh_provoke((const uint8_t *)&hop);
 	return -ENOENT;
 }
 
@@ -231,6 +225,84 @@ static uint32_t csum_words(const uint8_t *p, size_t n)
 	for (size_t i = 0; i + 1 < n; i += 2)
 		sum += (uint32_t)p[i] << 8 | p[i + 1];
 	return sum;
+}
+
+/* What the neighbour table says of node i: 1 when settled (resolved, or
+ * nothing to resolve), 0 when it has no answer yet, -1 when it will have
+ * none (left to the FIB). */
+static int resolve_one(const struct nodes *n, size_t i, const struct ov_env *env,
+		       struct diags *d, struct ov_built *out, bool ask)
+{
+	const struct node_def *nd = &n->v[i];
+	struct fringe_node *fn = &out->node[i];
+	char a[INET6_ADDRSTRLEN];
+	bool onlink = true;
+	uint8_t mac[6];
+	int err;
+
+	err = env->next_hop(&out->local, 4, nd->underlay, mac, &onlink, ask);
+	if (err == -ENETUNREACH || err == -EHOSTUNREACH) {
+		inet_ntop(AF_INET, nd->underlay, a, sizeof(a));
+		diags_add(d, nd->underlay_loc, "no route to %s, the underlay address of node '%s'", a,
+			  nd->name);
+		return 1;
+	}
+	/* The file's MAC is the outer destination on a shared segment; across
+	 * a router, the router's is. */
+	if (nd->has_mac && onlink)
+		return 1;
+	if (!err) {
+		memcpy(fn->outer_mac, mac, 6);
+		if (!nd->has_mac)
+			memcpy(fn->inner_mac, mac, 6);
+		out->mac_source[i] = OV_MAC_NEIGH;
+		return 1;
+	}
+	return err == -ENOENT ? 0 : -1;
+}
+
+/* Every node's outer MAC: from the neighbour table, which the kernel is asked
+ * to fill for all of them at once; what is still missing after
+ * OV_NEIGH_WAIT_MS is left to bpf_fib_lookup per packet. */
+static void resolve_macs(const struct nodes *n, const struct ov_env *env, struct diags *d,
+			 struct ov_built *out)
+{
+	uint8_t *pending = calloc(n->n + 1, 1);
+	size_t left = 0;
+	char a[INET6_ADDRSTRLEN];
+
+	if (!pending)
+		return;
+	/* pending[i]: 1 waiting for the kernel, 2 given up on. */
+	for (size_t i = 0; i < n->n; i++) {
+		int r = i == n->self_idx ? 1 : resolve_one(n, i, env, d, out, true);
+
+		pending[i] = r == 0 ? 1 : r < 0 ? 2 : 0;
+		left += r == 0;
+	}
+	for (int waited = 0; left && waited < OV_NEIGH_WAIT_MS; waited += OV_NEIGH_POLL_MS) {
+		struct timespec ts = { 0, OV_NEIGH_POLL_MS * 1000000L };
+
+		nanosleep(&ts, NULL);
+		for (size_t i = 0; i < n->n; i++) {
+			int r = pending[i] == 1 ? resolve_one(n, i, env, d, out, false) : 0;
+
+			if (r) {
+				pending[i] = r < 0 ? 2 : 0;
+				left--;
+			}
+		}
+	}
+	for (size_t i = 0; i < n->n; i++) {
+		if (!pending[i])
+			continue;
+		out->node[i].flags |= FRINGE_NODE_FIB;
+		out->mac_source[i] = OV_MAC_FIB;
+		inet_ntop(AF_INET, n->v[i].underlay, a, sizeof(a));
+		pr_warn("overlay: no MAC known for node '%s' (%s) yet; the data plane will look it up per packet",
+			n->v[i].name, a);
+	}
+	free(pending);
 }
 
 void overlay_built_free(struct ov_built *b)
@@ -282,8 +354,6 @@ int overlay_build(const struct nodes *n, const struct ov_env *env, struct diags 
 	for (size_t i = 0; i < n->n; i++) {
 		const struct node_def *nd = &n->v[i];
 		struct fringe_node *fn = &out->node[i];
-		uint8_t mac[6];
-		bool onlink = true;
 
 		memcpy(fn->underlay, nd->underlay, 16);
 		fn->family = nd->family;
@@ -296,39 +366,13 @@ int overlay_build(const struct nodes *n, const struct ov_env *env, struct diags 
 			fn->flags |= FRINGE_NODE_SELF;
 			memcpy(fn->outer_mac, out->local.mac, 6);
 			memcpy(fn->inner_mac, out->local.mac, 6);
-			continue;
-		}
-		if (nd->has_mac) {
+		} else if (nd->has_mac) {
 			memcpy(fn->outer_mac, nd->mac, 6);
 			memcpy(fn->inner_mac, nd->mac, 6);
 		}
-		if (!env)
-			continue;
-		err = env->next_hop(&out->local, 4, nd->underlay, mac, &onlink);
-		if (err == -ENETUNREACH || err == -EHOSTUNREACH) {
-			inet_ntop(AF_INET, nd->underlay, a, sizeof(a));
-			diags_add(d, nd->underlay_loc, "no route to %s, the underlay address of node '%s'",
-				  a, nd->name);
-			continue;
-		}
-		/* The file's MAC is the outer destination on a shared segment;
-		 * across a router, the router's is. */
-		if (nd->has_mac && (onlink || err))
-			continue;
-		if (!err) {
-			memcpy(fn->outer_mac, mac, 6);
-			if (!nd->has_mac)
-				memcpy(fn->inner_mac, mac, 6);
-			out->mac_source[i] = OV_MAC_NEIGH;
-			continue;
-		}
-		/* Not in the neighbour table: the data plane asks the FIB per packet. */
-		fn->flags |= FRINGE_NODE_FIB;
-		out->mac_source[i] = OV_MAC_FIB;
-		inet_ntop(AF_INET, nd->underlay, a, sizeof(a));
-		pr_warn("overlay: no MAC known for node '%s' (%s) yet; the data plane will look it up per packet",
-			nd->name, a);
 	}
+	if (env)
+		resolve_macs(n, env, d, out);
 	if (d && d->n) {
 		overlay_built_free(out);
 		return -EINVAL;

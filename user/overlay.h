@@ -27,9 +27,11 @@ struct ov_env {
 	int (*local_iface)(int family, const uint8_t *addr, struct ov_local *out);
 	/* The MAC of the next hop toward addr out of the underlay (the node
 	 * itself when on-link; *onlink says which); 0, or -ENOENT when the
-	 * neighbour table has none even after asking. */
+	 * neighbour table has none yet (with ask, the kernel is asked to
+	 * resolve it: overlay_build asks for every node, then waits once);
+	 * another -errno gives up at once (the data plane's FIB lookup then). */
 	int (*next_hop)(const struct ov_local *l, int family, const uint8_t *addr, uint8_t mac[6],
-			bool *onlink);
+			bool *onlink, bool ask);
 };
 extern const struct ov_env overlay_live_env;
 

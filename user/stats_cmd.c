@@ -267,6 +267,7 @@ static void status_iface(struct maps *m, __u32 slot, const struct fringe_iface_i
 	json_object_object_add(o, "mode", jstr(attach_mode_names[info->mode % 3]));
 	json_object_object_add(o, "prog_id", ju64(id));
 	json_object_object_add(o, "attached", json_object_new_boolean(id != 0));
+	json_object_object_add(o, "egress", json_object_new_boolean(attach_tc_find(info->ifindex) != 0));
 	json_object_array_add(arg, o);
 }
 

@@ -357,7 +357,7 @@ struct ov_scratch {
 	__u8 pad[5];			/* the outer IPv4 header 4-byte aligned */
 	/* The outer Ethernet, IPv4, UDP and VXLAN headers, built here before
 	 * bpf_xdp_adjust_head so nothing needs to live across it (stack). */
-	__u8 outer[FRINGE_VXLAN_OUTER_V4];
+	__u8 outer[FRINGE_VXLAN_OUTER_V4 + ETH_HLEN];	/* + the inner Ethernet header (TC) */
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -3,68 +3,16 @@
 #ifndef FRINGE_BPF_OVERLAY_H
 #define FRINGE_BPF_OVERLAY_H
 
-#include <linux/udp.h>
-
 #include "common.h"
 #include "maps.h"
 #include "pkt.h"
-
-#ifndef AF_INET
-#define AF_INET 2
-#endif
-#ifndef AF_INET6
-#define AF_INET6 10
-#endif
+#include "stats.h"
+#include "vxlan.h"
 
 /* judge() results beyond the XDP actions: encapsulate toward a node; the
  * low 16 bits hold its id, or FRINGE_OV_ANY for the destination's owner. */
 #define OV_STEER	0x10000
-#define OV_NO_NODE	0xffffffffu
-#define OV_VXLAN_I	0x08000000u	/* flags word: the VNI is valid */
-
-struct vxlanhdr_ {
-	__be32 flags;
-	__be32 vni;		/* VNI << 8 */
-};
-
 #define OV_OFF		2		/* ov_scratch.slot: no nodes file in force */
-
-/* The overlay in force, and the slot it is in (slot_out), or NULL. */
-static __always_inline const struct fringe_ov_slot *ov_slot(__u32 slot)
-{
-	__u32 zero = 0;
-	struct fringe_overlay *o;
-
-	if (slot > 1)
-		return NULL;
-	o = bpf_map_lookup_elem(&fringe_overlay, &zero);
-	if (!o || o->slot[slot].family != 4)
-		return NULL;
-	return &o->slot[slot];
-}
-
-static __always_inline const struct fringe_node *ov_node(__u32 slot, __u32 id)
-{
-	void *nodes = bpf_map_lookup_elem(&fringe_ov_slot_nodes, &slot);
-	const struct fringe_node *n;
-
-	if (!nodes)
-		return NULL;
-	n = bpf_map_lookup_elem(nodes, &id);
-	return n && (n->flags & FRINGE_NODE_IN_USE) ? n : NULL;
-}
-
-static __always_inline void ov_count(__u32 id, int rx, __u32 len)
-{
-	struct fringe_node_stats *ns = bpf_map_lookup_elem(&fringe_node_stats, &id);
-	struct fringe_counter *c;
-
-	if (!ns)
-		return;
-	c = rx ? &ns->rx : &ns->tx;
-	c->packets++;
-	c->bytes += len;
-}
 
 /* The node whose prefix holds the destination, or OV_NO_NODE. */
 static __always_inline __u32 ov_owner(struct ov_scratch *sc, __u32 slot, const struct pkt *p)
@@ -201,56 +149,107 @@ static __always_inline void ov_decrease_ttl(struct iphdr *ip)
 	ip->ttl--;
 }
 
-static __always_inline __u32 ov_mix(__u32 h, __u32 w)
-{
-	w *= 0xcc9e2d51u;
-	w = w << 15 | w >> 17;
-	h ^= w * 0x1b873593u;
-	h = h << 13 | h >> 19;
-	return h * 5 + 0xe6546b64u;
-}
-
-/* The tunnel's UDP source port: a hash of the inner flow (addresses folded
- * to 32 bits, protocol, ports; murmur3 rounds), spread over the range as
- * Linux's udp_flow_src_port() does, so a flow keeps its port and flows
- * spread over ECMP paths. */
 static __always_inline __u16 ov_src_port(const struct pkt *p)
 {
-	/* struct pkt keeps the addresses 4-byte aligned; 8-byte loads are fine. */
-	const __u64 *sa = __builtin_assume_aligned(p->saddr, 4);
-	const __u64 *da = __builtin_assume_aligned(p->daddr, 4);
-	__u64 a, b;
-	__u32 h;
-
-	a = sa[0] ^ sa[1];
-	b = da[0] ^ da[1];
-	h = ov_mix(0x9e3779b9u ^ p->proto, (__u32)a ^ (__u32)(a >> 32));
-	h = ov_mix(h, (__u32)b ^ (__u32)(b >> 32));
-	h = ov_mix(h, (__u32)p->sport << 16 | p->dport);
-	h ^= h >> 16;
-	h *= 0x85ebca6bu;
-	h ^= h >> 13;
-	h *= 0xc2b2ae35u;
-	h ^= h >> 16;
-	h ^= h << 16;
-	return (((__u64)h * (FRINGE_OV_SPORT_MAX - FRINGE_OV_SPORT_MIN)) >> 32) + FRINGE_OV_SPORT_MIN;
+	return ov_flow_port(p->saddr, p->daddr, p->proto, p->sport, p->dport);
 }
 
-/* The next hop's MAC toward a node the load could not resolve. */
-static __always_inline const __u8 *ov_fib_mac(struct xdp_md *ctx, struct bpf_fib_lookup *f,
-					      const struct fringe_ov_slot *s,
-					      const struct fringe_node *n, __u32 len)
+/* ICMP "fragmentation needed" (RFC 792, RFC 1191); linux/icmp.h drags in libc. */
+struct icmp_frag_ {
+	__u8 type;		/* 3: destination unreachable */
+	__u8 code;		/* 4: fragmentation needed and DF set */
+	__sum16 checksum;
+	__be16 unused;
+	__be16 mtu;		/* next-hop MTU */
+};
+#define ICMP_ECHOREPLY_	0
+#define ICMP_ECHO_	8
+
+/* The reply's own IPv4 and ICMP headers, put in front of the packet it quotes. */
+#define OV_ICMP_HDRS	28
+#define OV_ICMP_QUOTE	(60 + 8)	/* at most: the packet's IPv4 header and 8 bytes after */
+
+static __always_inline __u16 ov_csum(void *p, __u32 size)
 {
-	__builtin_memset(f, 0, sizeof(*f));
-	f->family = AF_INET;
-	f->l4_protocol = IPPROTO_UDP;
-	f->tot_len = len;
-	f->ifindex = s->ifindex;
-	__builtin_memcpy(&f->ipv4_src, s->local_addr, 4);
-	__builtin_memcpy(&f->ipv4_dst, n->underlay, 4);
-	if (bpf_fib_lookup(ctx, f, sizeof(*f), BPF_FIB_LOOKUP_OUTPUT) != BPF_FIB_LKUP_RET_SUCCESS)
-		return NULL;
-	return f->dmac;
+	__u32 sum = bpf_csum_diff(NULL, 0, p, size, 0);
+
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return ~sum;
+}
+
+/* An IPv4 packet with DF set that the tunnel cannot carry: answer as a
+ * router does, ICMP "fragmentation needed" with the tunnel's MTU, back out
+ * of the interface it came in by (the packet itself is dropped, and counted
+ * as such: reason mtu).  XDP_REDIRECT, or -FRINGE_DROP_MTU when no answer is due
+ * (no DF, a later fragment, an ICMP error, not IPv4). */
+static __always_inline int ov_frag_needed(struct xdp_md *ctx, const struct pkt *p,
+					  const struct fringe_ov_slot *s)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data, *old;
+	struct iphdr *ip = (void *)(eth + 1), *orig;
+	struct fringe_iface_stats *st;
+	struct icmp_frag_ *ic;
+	__u64 len;
+	__u32 keep;
+
+	if (p->family != 4 || p->vlan != FRINGE_NO_VLAN || (void *)ip + OV_ICMP_QUOTE > data_end)
+		return -FRINGE_DROP_MTU;
+	if ((ip->frag_off & bpf_htons(0x5fff)) != bpf_htons(0x4000))
+		return -FRINGE_DROP_MTU;	/* no DF, or not a first fragment */
+	keep = ip->ihl * 4;
+	if (ip->protocol == IPPROTO_ICMP) {
+		__u8 type = 0xff;
+
+		/* A helper, not a pointer: the verifier loses this offset's range. */
+		bpf_xdp_load_bytes(ctx, ETH_HLEN + (keep & 0x3c), &type, 1);
+		if (type != ICMP_ECHO_ && type != ICMP_ECHOREPLY_)
+			return -FRINGE_DROP_MTU;	/* never an error about an error */
+	}
+	keep = (keep & 0x3c) + 8;
+	if (bpf_xdp_adjust_head(ctx, -OV_ICMP_HDRS))
+		return -FRINGE_DROP_MTU;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	if (data + OV_ICMP_HDRS + ETH_HLEN + OV_ICMP_QUOTE > data_end)
+		return -FRINGE_DROP_MTU;
+	eth = data;
+	ip = (void *)(eth + 1);
+	ic = (void *)(ip + 1);
+	orig = (void *)(ic + 1);	/* the packet's IPv4 header: the quote starts there */
+	old = data + OV_ICMP_HDRS;	/* its Ethernet header, under the new IPv4 and ICMP ones */
+	ov_mac_copy(eth->h_dest, old->h_source);
+	ov_mac_copy(eth->h_source, old->h_dest);
+	eth->h_proto = bpf_htons(ETH_P_IP);
+	*(__u8 *)ip = 0x45;
+	ip->tos = 0xc0;
+	ip->tot_len = bpf_htons(OV_ICMP_HDRS + keep);
+	ip->id = 0;
+	ip->frag_off = 0;
+	ip->ttl = 64;
+	ip->protocol = IPPROTO_ICMP;
+	ip->check = 0;
+	ip->daddr = orig->saddr;
+	__builtin_memcpy(&ip->saddr, s->local_addr, 4);
+	ic->type = 3;
+	ic->code = 4;
+	ic->checksum = 0;
+	ic->unused = 0;
+	ic->mtu = bpf_htons(s->mtu - FRINGE_VXLAN_OUTER_V4);	/* what an inner IP packet may be */
+	ip->check = ov_csum(ip, sizeof(*ip));
+	ic->checksum = ov_csum(ic, sizeof(*ic) + keep);
+	len = data_end - data;
+	asm volatile("" : "+r"(len));	/* a length, not pointer arithmetic in 32 bits */
+	if (bpf_xdp_adjust_tail(ctx, (int)(ETH_HLEN + OV_ICMP_HDRS + keep) - (int)len))
+		return -FRINGE_DROP_MTU;
+	st = stats_iface(ctx->ingress_ifindex);
+	if (st)
+		st->drops[FRINGE_DROP_MTU]++;	/* the packet is dropped all the same */
+	/* Back out of the interface it came in by: a redirect, not XDP_TX, which
+	 * a veth delivers only to a peer that runs XDP itself. */
+	return bpf_redirect(ctx->ingress_ifindex, 0);
 }
 
 /* Wrap the frame in outer Ethernet, IPv4, UDP (checksum 0) and VXLAN with the
@@ -261,17 +260,14 @@ static __always_inline int ov_encap(struct xdp_md *ctx, const struct pkt *p, str
 	const struct fringe_node *n = ov_node(slot, id);
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	struct ethhdr *eth = data, *oeth = (void *)sc->outer;
-	struct iphdr *ip = (void *)(oeth + 1);
-	struct udphdr *udp = (void *)(ip + 1);
-	struct vxlanhdr_ *vx = (void *)(udp + 1);
-	__u32 len = data_end - data, sum;
+	struct ethhdr *eth = data;
+	__u32 len = data_end - data;
 	const __u8 *dmac;
 
 	if (!n || (n->flags & FRINGE_NODE_SELF) || p->vlan != FRINGE_NO_VLAN)
 		return -FRINGE_DROP_REDIRECT;
 	if (len + FRINGE_VXLAN_OUTER_V4 - ETH_HLEN > s->mtu)
-		return -FRINGE_DROP_MTU;
+		return ov_frag_needed(ctx, p, s);
 	if ((void *)(eth + 1) > data_end)
 		return -FRINGE_DROP_MALFORMED;
 	dmac = n->outer_mac;
@@ -298,33 +294,11 @@ static __always_inline int ov_encap(struct xdp_md *ctx, const struct pkt *p, str
 			return XDP_PASS;
 		in6->hop_limit--;
 	}
-	__builtin_memcpy(eth->h_dest, n->inner_mac, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, s->local_mac, ETH_ALEN);
+	ov_mac_copy(eth->h_dest, n->inner_mac);
+	ov_mac_copy(eth->h_source, s->local_mac);
 
 	/* The outer headers, staged in the scratch. */
-	__builtin_memcpy(oeth->h_dest, dmac, ETH_ALEN);
-	__builtin_memcpy(oeth->h_source, s->local_mac, ETH_ALEN);
-	oeth->h_proto = bpf_htons(ETH_P_IP);
-	*(__u8 *)ip = 0x45;
-	ip->tos = 0;
-	ip->tot_len = bpf_htons(len + FRINGE_VXLAN_OUTER_V4 - ETH_HLEN);
-	ip->id = 0;
-	ip->frag_off = bpf_htons(0x4000);	/* DF: fringe enforces the MTU itself */
-	ip->ttl = 64;
-	ip->protocol = IPPROTO_UDP;
-	/* The load summed the header's fixed words; add tot_len and fold. */
-	sum = n->ip_csum + len + FRINGE_VXLAN_OUTER_V4 - ETH_HLEN;
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	ip->check = bpf_htons(~sum & 0xffff);
-	__builtin_memcpy(&ip->saddr, s->local_addr, 4);
-	__builtin_memcpy(&ip->daddr, n->underlay, 4);
-	udp->source = bpf_htons(ov_src_port(p));
-	udp->dest = bpf_htons(FRINGE_VXLAN_PORT);
-	udp->len = bpf_htons(len + sizeof(*udp) + sizeof(*vx));
-	udp->check = 0;
-	vx->flags = bpf_htonl(OV_VXLAN_I);
-	vx->vni = bpf_htonl(n->vni << 8);
+	ov_outer(sc->outer, s, n, dmac, len, ov_src_port(p));
 	ov_count(id, 0, len);
 
 	if (bpf_xdp_adjust_head(ctx, -FRINGE_VXLAN_OUTER_V4))
@@ -383,8 +357,8 @@ static __always_inline int ov_deliver(struct xdp_md *ctx, const struct pkt *p, s
 			return XDP_PASS;
 		ip6->hop_limit--;
 	}
-	__builtin_memcpy(eth->h_dest, f->dmac, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, f->smac, ETH_ALEN);
+	ov_mac_copy(eth->h_dest, f->dmac);
+	ov_mac_copy(eth->h_source, f->smac);
 	return bpf_redirect(f->ifindex, 0);
 }
 

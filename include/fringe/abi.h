@@ -485,8 +485,8 @@ struct fringe_ov_slot {
 	__u32 n_nodes;
 	__u32 n_prefixes;
 	__u8 family;		/* underlay family, 4 or 6; 0 when the slot is empty */
-	__u8 local_mac[6];	/* the underlay interface's MAC */
 	__u8 pad;
+	__u8 local_mac[6];	/* the underlay interface's MAC (2-byte aligned) */
 	__u8 local_addr[16];	/* self's underlay address */
 	__u32 self_vni;		/* this node's VNI, host order */
 };

@@ -89,10 +89,10 @@ cluster_up() {
 	local n=$1 i l; shift
 	CL_N=$n
 	for ((i = 1; i <= n; i++)); do
-		CL_LINUX[$i]=0
+		CL_LINUX[i]=0
 	done
 	for l in "$@"; do
-		CL_LINUX[$l]=1
+		CL_LINUX[l]=1
 	done
 	ns_add fabric
 	ip -n "$(ns fabric)" link add br0 type bridge
@@ -105,11 +105,12 @@ cluster_up() {
 			_cl_linux "$i"
 		else
 			pin_mount
-			CL_PIN[$i]=$PIN
+			CL_PIN[i]=$PIN
 		fi
 	done
 }
 
+# shellcheck disable=SC2120 # the nodes are optional
 # cluster_attach [I...]: fringe on ul and wl of the given (default: every fringe) node,
 # two at a time (verifying the program is what takes the time).
 cluster_attach() {

@@ -14,12 +14,15 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
+#include <linux/pkt_cls.h>
 #include <netinet/in.h>
 
 #include <cmocka.h>
 
 #include "fixture.h"
 #include "fixture_cmocka.h"
+#include "fringe_tc.skel.h"
+#include "fringe_xdp.skel.h"
 #include "overlay.h"
 #include "pkt.h"
 
@@ -48,11 +51,11 @@ static int test_local_iface(int family, const uint8_t *addr, struct ov_local *ou
 
 /* d (192.0.2.4) is in the neighbour table; nobody else is. */
 static int test_next_hop(const struct ov_local *l, int family, const uint8_t *addr, uint8_t mac[6],
-			 bool *onlink)
+			 bool *onlink, bool ask)
 {
 	*onlink = true;
 	if (addr[3] != 4)
-		return -ENOENT;
+		return -ENXIO;	/* never resolved: no waiting */
 	memcpy(mac, MAC_NEIGH, 6);
 	return 0;
 }
@@ -135,9 +138,9 @@ static uint16_t ref_sport(const uint8_t saddr[16], const uint8_t daddr[16], uint
 /* The frame fringe must send for inner frame `in` (as it arrived) toward a
  * node: outer headers, then the inner frame with its MACs rewritten and its
  * TTL (hop limit) one lower. */
-static size_t ref_encap(uint8_t *out, const uint8_t *in, size_t len, const uint8_t outer_dmac[6],
-			const uint8_t inner_dmac[6], const uint8_t dst[4], uint32_t vni,
-			uint16_t sport)
+static size_t ref_encap_hop(uint8_t *out, const uint8_t *in, size_t len, const uint8_t outer_dmac[6],
+			    const uint8_t inner_dmac[6], const uint8_t dst[4], uint32_t vni,
+			    uint16_t sport, bool hop)
 {
 	uint8_t *ip = out + 14, *udp = ip + 20, *vx = udp + 8, *inner = vx + 8;
 	static const uint8_t src[4] = { 192, 0, 2, 1 };
@@ -166,6 +169,8 @@ static size_t ref_encap(uint8_t *out, const uint8_t *in, size_t len, const uint8
 	memcpy(inner, in, len);
 	memcpy(inner, inner_dmac, 6);
 	memcpy(inner + 6, MAC_A, 6);
+	if (!hop)
+		return 50 + len;
 	if ((inner[14] >> 4) == 4) {
 		inner[14 + 8]--;
 		put16(inner + 14 + 10, 0);
@@ -174,6 +179,13 @@ static size_t ref_encap(uint8_t *out, const uint8_t *in, size_t len, const uint8
 		inner[14 + 7]--;
 	}
 	return 50 + len;
+}
+
+static size_t ref_encap(uint8_t *out, const uint8_t *in, size_t len, const uint8_t outer_dmac[6],
+			const uint8_t inner_dmac[6], const uint8_t dst[4], uint32_t vni,
+			uint16_t sport)
+{
+	return ref_encap_hop(out, in, len, outer_dmac, inner_dmac, dst, vni, sport, true);
 }
 
 /* VXLAN from underlay address `from` (192.0.2.x) with vni around `in`. */
@@ -412,9 +424,41 @@ static void test_mtu(void **state)
 	expect_bytes(out, olen, want, wlen);
 	assert_int_equal(olen, 14 + 1500);
 
+	/* DF set (as pkt_build does): ICMP "fragmentation needed" back to the
+	 * sender, with the tunnel's MTU and the packet's first 28 bytes. */
 	len = udp4(in, "10.1.0.5", "10.2.0.7", 1451 - 28);
-	run(f, in, len, f->ifindex, XDP_DROP, out, &olen);
+	run(f, in, len, f->ifindex, XDP_REDIRECT, out, &olen);	/* back where it came from */
 	assert_int_equal(drops(f, f->ifindex, FRINGE_DROP_MTU), 1);
+	{
+		static const uint8_t src[4] = { 192, 0, 2, 1 };
+		uint8_t *ip = want + 14, *ic = ip + 20;
+
+		memcpy(want, in + 6, 6);
+		memcpy(want + 6, in, 6);
+		put16(want + 12, 0x0800);
+		memset(ip, 0, 20);
+		ip[0] = 0x45;
+		ip[1] = 0xc0;
+		put16(ip + 2, 20 + 8 + 28);
+		ip[8] = 64;
+		ip[9] = IPPROTO_ICMP;
+		memcpy(ip + 12, src, 4);
+		memcpy(ip + 16, in + 14 + 12, 4);
+		put16(ip + 10, csum(ip, 20));
+		memset(ic, 0, 8);
+		ic[0] = 3;
+		ic[1] = 4;
+		put16(ic + 6, 1450);
+		memcpy(ic + 8, in + 14, 28);
+		put16(ic + 2, csum(ic, 8 + 28));
+		expect_bytes(out, olen, want, 14 + 20 + 8 + 28);
+	}
+	/* Without DF it is only dropped. */
+	in[14 + 6] = 0;
+	put16(in + 14 + 10, 0);
+	put16(in + 14 + 10, csum(in + 14, 20));
+	run(f, in, len, f->ifindex, XDP_DROP, out, &olen);
+	assert_int_equal(drops(f, f->ifindex, FRINGE_DROP_MTU), 2);
 	expect_bytes(out, olen, in, len);
 
 	/* The MTU is the underlay interface's at load. */
@@ -566,6 +610,78 @@ static void test_reload(void **state)
 	assert_int_equal(drops(f, f->ifindex, FRINGE_DROP_REDIRECT), 1);
 }
 
+/* The TC egress program, on the fixture's maps: the host's own packets leave in VXLAN. */
+static void test_tc_egress(void **state)
+{
+	static const uint8_t ub[4] = { 192, 0, 2, 2 };
+	struct fx *f = get_fx(state);
+	uint8_t in[FRAME_CAP], out[FRAME_CAP], want[FRAME_CAP];
+	struct fringe_tc *tc = fringe_tc__open();
+	struct __sk_buff ctx = {};
+	struct bpf_map *map;
+	size_t len, wlen;
+	int fd;
+
+	assert_non_null(tc);
+	bpf_object__for_each_map(map, tc->obj) {
+		struct bpf_map *x = bpf_object__find_map_by_name(f->m.skel->obj, bpf_map__name(map));
+
+		bpf_map__set_pin_path(map, NULL);
+		if (x)
+			assert_int_equal(bpf_map__reuse_fd(map, bpf_map__fd(x)), 0);
+	}
+	assert_int_equal(fringe_tc__load(tc), 0);
+	fd = bpf_program__fd(tc->progs.fringe_tc_egress);
+	nodes_ok(f, nodes_abcd);
+
+#define TC_RUN(frame, flen, ifx, want_ret)                                                   \
+	do {                                                                                 \
+		LIBBPF_OPTS(bpf_test_run_opts, o_, .data_in = (frame), .data_size_in = (flen),  \
+			    .data_out = out, .data_size_out = sizeof(out), .ctx_in = &ctx,       \
+			    .ctx_size_in = sizeof(ctx));                                         \
+		ctx.ifindex = (ifx);                                                          \
+		assert_int_equal(bpf_prog_test_run_opts(fd, &o_), 0);                         \
+		assert_int_equal(o_.retval, (want_ret));                                     \
+		olen = o_.data_size_out;                                                     \
+	} while (0)
+	{
+		size_t olen;
+
+		/* To b: the same outer headers as from XDP; no hop, so the TTL stays. */
+		len = udp4(in, "192.0.2.1", "10.2.0.7", 5);
+		TC_RUN(in, len, f->ifindex2, TC_ACT_OK);
+		wlen = ref_encap_hop(want, in, len, MAC_B, MAC_B, ub, 42, sport_of(in), false);
+		expect_bytes(out, olen, want, wlen);
+		assert_int_equal(node_counter(f, "b", false).packets, 1);
+		/* IPv6 inside. */
+		{
+			struct pkt_opts o = { .src = "fd00:1::1", .dst = "fd00:2::2",
+					      .proto = IPPROTO_TCP, .sport = 33000, .dport = 22 };
+
+			len = pkt_build(in, sizeof(in), &o);
+			TC_RUN(in, len, f->ifindex2, TC_ACT_OK);
+			wlen = ref_encap_hop(want, in, len, MAC_B, MAC_B, ub, 42, sport_of(in), false);
+			expect_bytes(out, olen, want, wlen);
+		}
+		/* Sent on another interface: encapsulated, then redirected to the underlay. */
+		len = udp4(in, "192.0.2.1", "10.2.0.7", 5);
+		TC_RUN(in, len, f->ifindex, TC_ACT_REDIRECT);
+		/* Not for the overlay: untouched. */
+		len = udp4(in, "192.0.2.1", "10.1.0.9", 5);
+		TC_RUN(in, len, f->ifindex2, TC_ACT_OK);
+		expect_bytes(out, olen, in, len);
+		len = udp4(in, "192.0.2.1", "172.16.0.1", 5);
+		TC_RUN(in, len, f->ifindex2, TC_ACT_OK);
+		expect_bytes(out, olen, in, len);
+		/* Too big for the underlay once wrapped: dropped, reason mtu. */
+		len = udp4(in, "192.0.2.1", "10.2.0.7", 1451 - 28);
+		TC_RUN(in, len, f->ifindex2, TC_ACT_SHOT);
+		assert_int_equal(drops(f, f->ifindex2, FRINGE_DROP_MTU), 1);
+	}
+#undef TC_RUN
+	fringe_tc__destroy(tc);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
@@ -578,6 +694,7 @@ int main(void)
 		T(test_unknown_node),
 		T(test_steer),
 		T(test_reload),
+		T(test_tc_egress),
 	};
 #undef T
 

@@ -72,6 +72,7 @@ for i in $FRINGE_NODES; do
 done
 grep -q 'ok, 4 nodes, 4 prefixes; self n1' "$TMPD/out" || grep -q 'self n3' "$TMPD/out" ||
 	fail "nodes check: unexpected output: $(cat "$TMPD/out")"
+# shellcheck disable=SC2119 # every fringe node
 cluster_attach || fail "cannot attach fringe to the nodes"
 run_rc frn 1 nodes show
 grep -q 'no nodes file loaded' "$TMPD/out" || fail "nodes show before any load: $(cat "$TMPD/out")"
@@ -129,6 +130,32 @@ for ((i = 1; i <= N; i++)); do
 		printf '  w%d -> w%d %6d Mbit/s\n' "$i" "$j" "$MBPS"
 	done
 done
+
+step "traffic n1 itself sends: TC egress on its underlay puts it in the tunnel"
+run_rc frn 1 attach ul --egress
+[ "$RC" -eq 0 ] || fail "attach ul --egress: $(cat "$TMPD/err")"
+run_rc frn 1 status --json
+cp "$TMPD/out" "$TMPD/status-egress.json"
+[ "$(q "$TMPD/status-egress.json" 'next(i for i in d["interfaces"] if i["name"] == "ul")["egress"]')" = True ] ||
+	fail "status: no egress program on ul"
+# Routes toward the other nodes' prefixes through their underlay addresses,
+# within the tunnel's MTU; without fringe they would reach the nodes unwrapped.
+for j in 2 3 4; do
+	ip -n "$(ns n1)" route add "10.200.$j.0/24" via "$(cl_ul_ip "$j")" dev ul mtu 1450
+done
+nsx n1 ethtool -K ul tx off >/dev/null 2>&1 || true
+for j in 2 3 4; do
+	TX=$(node_tx 1 "n$j")
+	timeout 10 ip netns exec "$(ns n1)" ping -c 3 -i 0.2 -W 2 "$(cl_ip "$j")" >/dev/null ||
+		fail "n1 (the host) cannot ping w$j"
+	[ "$(node_tx 1 "n$j")" -ge $((TX + 3)) ] || fail "n1's pings to w$j did not go through the tunnel"
+done
+ns_bg w4 "$TMPD/iperf-s.log" timeout 20 iperf3 -s -1 -B "$(cl_ip 4)" -p 5201
+wait_listen w4 tcp "$(cl_ip 4)" 5201 || fail "iperf3 server in w4 did not start"
+timeout 20 ip netns exec "$(ns n1)" iperf3 -c "$(cl_ip 4)" -p 5201 -t 1 -J >"$TMPD/iperf.json" 2>&1 ||
+	fail "iperf3 n1 -> w4 failed: $(tail -c 500 "$TMPD/iperf.json")"
+bg_stop "$BG_PID"
+info "ok: n1's own pings reach w2 w3 w4 in the tunnel; TCP n1 -> w4 (Linux peer) $(q "$TMPD/iperf.json" 'round(d["end"]["sum_received"]["bits_per_second"] / 1e6)') Mbit/s"
 
 step "the policy filters overlay traffic: as it enters the tunnel (n2) and as it leaves (n3)"
 load_policy 2 "rule w2-to-w3 src 10.200.2.0/24 dst 10.200.3.0/24 drop"
@@ -209,18 +236,26 @@ done
 grep -q '^fringe: ' "$TMPD/err" || fail "nodes load: no 'fringe: ' line"
 printf 'self n1\nnode n2 underlay 10.99.0.2 prefix 10.1.0.0/16\n' >"$TMPD/noself.nodes"
 run_rc frn 1 nodes load "$TMPD/noself.nodes"
-[ "$RC" -eq 1 ] && grep -q "noself.nodes:1:6: error: self 'n1' is not a listed node" "$TMPD/err" ||
+if [ "$RC" -ne 1 ] || ! grep -q "noself.nodes:1:6: error: self 'n1' is not a listed node" "$TMPD/err"; then
 	fail "nodes load without self's node: exit $RC: $(cat "$TMPD/err")"
+fi
 show_json 1 "$TMPD/show-bad.json"
 [ "$(q "$TMPD/show-bad.json" 'd["generation"]')" = "$GEN" ] || fail "a bad file changed the generation"
 [ "$(q "$TMPD/show-bad.json" 'd["load_failures"]')" -ge 2 ] || fail "bad loads were not counted"
 all_pairs_ping "after bad nodes files"
 
-step "an inner packet too big for the underlay is dropped (reason mtu)"
+step "an inner packet too big for the underlay is dropped (reason mtu), DF answered with ICMP"
 ip -n "$(ns w1)" link set eth0 mtu 1500
 ip -n "$(ns n1)" link set wl mtu 1500
-cl_ping 1 2 -c 1 -s 1422 -M do || fail "a 1450-byte packet did not get through"
-! cl_ping 1 2 -c 2 -s 1423 -M do || fail "a 1451-byte packet got through a 1500-byte underlay"
+cl_ping 1 2 -c 1 -s 1422 -M "do" || fail "a 1450-byte packet did not get through"
+timeout 10 ip netns exec "$(ns w1)" ping -c 1 -W 2 -s 1423 -M "do" "$(cl_ip 3)" >"$TMPD/ping-mtu.txt" 2>&1 &&
+	fail "a 1451-byte packet got through a 1500-byte underlay"
+grep -Eq 'Frag needed.*mtu = 1450' "$TMPD/ping-mtu.txt" ||
+	fail "no ICMP fragmentation needed (mtu 1450) came back: $(cat "$TMPD/ping-mtu.txt")"
+info "ok: $(grep -m 1 'Frag needed' "$TMPD/ping-mtu.txt")"
+timeout 10 ip netns exec "$(ns w1)" ping -c 1 -W 2 -s 1423 -M "do" "$(cl_ip 3)" >"$TMPD/ping-mtu2.txt" 2>&1 || true
+grep -q 'mtu=1450' "$TMPD/ping-mtu2.txt" || fail "w1 did not learn the path MTU: $(cat "$TMPD/ping-mtu2.txt")"
+! cl_ping 1 4 -c 1 -s 1423 -M dont || fail "a 1451-byte packet without DF got through"
 ip -n "$(ns w1)" link set eth0 mtu 1450
 ip -n "$(ns n1)" link set wl mtu 1450
 stats_json 1 "$TMPD/stats1.json"

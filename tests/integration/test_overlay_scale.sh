@@ -26,6 +26,7 @@ info "built in $((SECONDS - t0)) s"
 
 step "fringe on the $((N - 1)) fringe nodes (ul and wl), two at a time"
 t0=$SECONDS
+# shellcheck disable=SC2119 # every fringe node
 cluster_attach || fail "cannot attach fringe"
 info "attached in $((SECONDS - t0)) s"
 
