@@ -108,7 +108,7 @@ static const struct cmd commands[] = {
 	{ "nodes", cmd_nodes, "nodes { check FILE | load FILE | show [--json] }" },
 	{ "stats", cmd_stats, "stats [--json] [--interval SECONDS]" },
 	{ "flows", cmd_flows, "flows [--top N] [--json] | flows --enable | flows --disable" },
-	{ "sample", cmd_sample, "sample (--pcap FILE | --sflow HOST:PORT) [--count N] [--duration SECONDS] [--agent ADDR]" },
+	{ "sample", cmd_sample, "sample (--pcap FILE | --sflow HOST:PORT) [--count N] [--duration SECONDS] [--agent ADDR] [--bytes N]" },
 	{ "metrics", cmd_metrics, "metrics" },
 	{ "daemon", cmd_daemon, "daemon --config FILE [--check]" },
 	{ "status", cmd_status, "status [--json]" },

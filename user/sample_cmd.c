@@ -68,12 +68,12 @@ static int sampled_rules(struct maps *m, char *buf, size_t len)
 }
 
 static const struct cmd sample_self = { "sample", NULL,
-	"fringe sample (--pcap FILE | --sflow HOST:PORT) [--count N] [--duration SECONDS] [--agent ADDR]" };
+	"fringe sample (--pcap FILE | --sflow HOST:PORT) [--count N] [--duration SECONDS] [--agent ADDR] [--bytes N]" };
 
 int cmd_sample(struct cli *g, int argc, char **argv)
 {
 	struct sampler_opts o = {};
-	const char *count, *duration;
+	const char *count, *duration, *bytes;
 	struct sampler_totals t;
 	struct sampler *s = NULL;
 	char rules[512], target[400];
@@ -90,8 +90,19 @@ int cmd_sample(struct cli *g, int argc, char **argv)
 		o.agent = cli_take_opt(&argc, argv, "--agent", &err);
 	count = err ? NULL : cli_take_opt(&argc, argv, "--count", &err);
 	duration = err ? NULL : cli_take_opt(&argc, argv, "--duration", &err);
+	bytes = err ? NULL : cli_take_opt(&argc, argv, "--bytes", &err);
 	if (err || argc != 1 || (!o.pcap_path && !o.sflow_target))
 		return cli_usage(&sample_self);
+	if (bytes) {
+		char *end;
+		unsigned long v = strtoul(bytes, &end, 10);
+
+		if (*end || !v || v > FRINGE_SAMPLE_MAX || *bytes == '-') {
+			fprintf(stderr, "fringe: bad --bytes '%s' (bytes per sample, 1-%d)\n", bytes,
+				FRINGE_SAMPLE_MAX);
+			return EXIT_USAGE;
+		}
+	}
 	if (count) {
 		char *end;
 
@@ -118,6 +129,9 @@ int cmd_sample(struct cli *g, int argc, char **argv)
 	}
 	if (cli_open(g, &m, 0))
 		return 1;
+	/* Bytes per sample is a data-plane setting: it stays for later samplers. */
+	if (bytes)
+		m.meta->sample_bytes = strtoul(bytes, NULL, 10);
 	catch_signals();
 	err = sampler_open(&s, &m, &o);
 	if (err)
