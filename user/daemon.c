@@ -282,6 +282,34 @@ static void ifaces_ensure(struct daemon *dd, bool tick)
 
 /* ---- policy ------------------------------------------------------------------ */
 
+/* Read a watched file when its content changed (or always when forced):
+ * 1 with the new content in *buf, 0 when there is nothing to do, -1 when it
+ * cannot be read (logged once while it stays missing). */
+static int watched_read(struct watched_file *w, size_t max, bool force, const char *what,
+			const char *stays, char **buf, size_t *len)
+{
+	uint64_t h;
+	int err = read_file(w->path, max, buf, len);
+
+	if (err) {
+		if (!force && w->seen && !w->exists)
+			return 0;	/* still missing: said so already */
+		w->seen = true;
+		w->exists = false;
+		pr_err("cannot read %s %s: %s; the %s in force stays", what, w->path,
+		       err == -EFBIG ? "file too large" : strerror(-err), stays);
+		return -1;
+	}
+	h = fnv1a(*buf, *len);
+	if (!force && w->seen && w->exists && w->hash == h) {
+		free(*buf);
+		return 0;
+	}
+	w->seen = w->exists = true;
+	w->hash = h;
+	return 1;
+}
+
 /* Load the policy file when its content changed, or always when forced.
  * A broken or missing file is logged with its errors, counted in
  * fringe_policy_load_failures_total, and the policy in force stays. */
@@ -292,7 +320,7 @@ static void policy_reload(struct daemon *dd, bool force)
 	struct diags d = { .file = w->path };
 	struct compiled c;
 	struct policy pol;
-	uint64_t gen = 0, h;
+	uint64_t gen = 0;
 	char *buf;
 	size_t len;
 	int err;
@@ -310,24 +338,11 @@ static void policy_reload(struct daemon *dd, bool force)
 		return;
 	}
 	dd->policy_deferred = false;
-	err = read_file(w->path, POLICY_MAX_FILE, &buf, &len);
-	if (err) {
-		if (!force && w->seen && !w->exists)
-			return;		/* still missing: said so already */
-		w->seen = true;
-		w->exists = false;
-		pr_err("cannot read policy %s: %s; the policy in force stays", w->path,
-		       err == -EFBIG ? "file too large" : strerror(-err));
+	err = watched_read(w, POLICY_MAX_FILE, force, "policy", "policy", &buf, &len);
+	if (err < 0)
 		maps_note_load_failure(&dd->m);
+	if (err <= 0)
 		return;
-	}
-	h = fnv1a(buf, len);
-	if (!force && w->seen && w->exists && w->hash == h) {
-		free(buf);
-		return;
-	}
-	w->seen = w->exists = true;
-	w->hash = h;
 
 	err = policy_parse(buf, len, &d, &pol);
 	free(buf);
@@ -368,31 +383,18 @@ static void nodes_reload(struct daemon *dd, bool force)
 	struct diags d = { .file = w->path };
 	struct ov_built b;
 	struct nodes n;
-	uint64_t gen = 0, h;
+	uint64_t gen = 0;
 	char *buf;
 	size_t len;
 	int err;
 
 	if (!w->path)
 		return;
-	err = read_file(w->path, NODES_MAX_FILE, &buf, &len);
-	if (err) {
-		if (!force && w->seen && !w->exists)
-			return;
-		w->seen = true;
-		w->exists = false;
-		pr_err("cannot read nodes file %s: %s; the overlay in force stays", w->path,
-		       err == -EFBIG ? "file too large" : strerror(-err));
+	err = watched_read(w, NODES_MAX_FILE, force, "nodes file", "overlay", &buf, &len);
+	if (err < 0)
 		overlay_note_load_failure(&dd->m);
+	if (err <= 0)
 		return;
-	}
-	h = fnv1a(buf, len);
-	if (!force && w->seen && w->exists && w->hash == h) {
-		free(buf);
-		return;
-	}
-	w->seen = w->exists = true;
-	w->hash = h;
 	err = nodes_parse(buf, len, &d, &n);
 	free(buf);
 	if (!err) {
