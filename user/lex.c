@@ -274,3 +274,96 @@ bool lex_is(const struct lex_tok *t, const char *word)
 {
 	return t && t->kind == LEX_WORD && !strcmp(t->s, word);
 }
+
+/* ---- words shared by every file kind ------------------------------------ */
+
+bool lex_name_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n < 1 || n >= FRINGE_NAME_LEN)
+		return false;
+	for (i = 0; i < n; i++) {
+		char ch = s[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+		      ch == '_' || ch == '.' || ch == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* Optimal string alignment distance, small strings only. */
+static size_t lex_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j;
+	size_t d[33][33];
+
+	if (la > 32 || lb > 32)
+		return SIZE_MAX;
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (i = 1; i <= la; i++) {
+		for (j = 1; j <= lb; j++) {
+			size_t cost = a[i - 1] != b[j - 1], best = d[i - 1][j - 1] + cost;
+
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	}
+	return d[la][lb];
+}
+
+/* The closest of names to s when it is a plausible typo, else NULL. */
+const char *lex_suggest(const char *s, const char *const *names)
+{
+	const char *best = NULL;
+	size_t bestd = SIZE_MAX, i;
+
+	for (i = 0; names[i]; i++) {
+		size_t d = lex_distance(s, names[i]);
+		size_t max = strlen(names[i]) <= 4 ? 1 : 2;
+
+		if (d <= max && d < bestd) {
+			best = names[i];
+			bestd = d;
+		}
+	}
+	return best;
+}
+
+static int lex_hex(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* aa:bb:cc:dd:ee:ff, any case. */
+bool lex_mac_parse(const char *s, size_t n, uint8_t mac[6])
+{
+	int i;
+
+	if (n != 17)
+		return false;
+	for (i = 0; i < 6; i++) {
+		int hi = lex_hex(s[3 * i]), lo = lex_hex(s[3 * i + 1]);
+
+		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
+			return false;
+		mac[i] = hi << 4 | lo;
+	}
+	return true;
+}

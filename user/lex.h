@@ -62,4 +62,11 @@ void lex_free(struct lex_file *f);
 /* Whether t is the word `word` (never true for punctuation or NULL). */
 bool lex_is(const struct lex_tok *t, const char *word);
 
+/* Names: [A-Za-z0-9_.-]{1,63}. */
+bool lex_name_ok(const char *s, size_t n);
+/* The closest of the NULL-terminated words to s when s is a plausible typo, else NULL. */
+const char *lex_suggest(const char *s, const char *const *words);
+/* aa:bb:cc:dd:ee:ff, any case; n is strlen(s). */
+bool lex_mac_parse(const char *s, size_t n, uint8_t mac[6]);
+
 #endif /* FRINGE_LEX_H */

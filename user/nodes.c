@@ -16,75 +16,6 @@ static const char *const node_opts[] = { "underlay", "mac", "prefix", "vni", NUL
 
 /* ---- values ------------------------------------------------------------- */
 
-static bool name_ok(const char *s, size_t n)
-{
-	if (n < 1 || n >= FRINGE_NAME_LEN)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '_' || c == '.' || c == '-'))
-			return false;
-	}
-	return true;
-}
-
-/* A word within edit distance 2 of s, for "did you mean". */
-static const char *suggest(const char *s, const char *const *words)
-{
-	for (int i = 0; words[i]; i++) {
-		size_t a = strlen(s), b = strlen(words[i]);
-		unsigned int prev[32], cur[32];
-
-		if (a >= 31 || b >= 31)
-			continue;
-		for (size_t j = 0; j <= b; j++)
-			prev[j] = j;
-		for (size_t k = 1; k <= a; k++) {
-			cur[0] = k;
-			for (size_t j = 1; j <= b; j++) {
-				unsigned int best = prev[j - 1] + (s[k - 1] != words[i][j - 1]);
-
-				if (prev[j] + 1 < best)
-					best = prev[j] + 1;
-				if (cur[j - 1] + 1 < best)
-					best = cur[j - 1] + 1;
-				cur[j] = best;
-			}
-			memcpy(prev, cur, sizeof(prev));
-		}
-		if (prev[b] <= 2)
-			return words[i];
-	}
-	return NULL;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static bool mac_parse(const char *s, uint8_t mac[6])
-{
-	if (strlen(s) != 17)
-		return false;
-	for (int i = 0; i < 6; i++) {
-		int hi = hexval(s[3 * i]), lo = hexval(s[3 * i + 1]);
-
-		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
-			return false;
-		mac[i] = hi << 4 | lo;
-	}
-	return true;
-}
-
 /* A numeric IPv4 or IPv6 address (no prefix length). */
 static int addr_parse(const char *s, uint8_t addr[16])
 {
@@ -180,7 +111,7 @@ static int parse_self(const struct lex_stmt *s, struct diags *d, struct nodes *o
 		return 1;
 	}
 	v = &s->tok[1];
-	if (v->kind != LEX_WORD || !name_ok(v->s, v->len)) {
+	if (v->kind != LEX_WORD || !lex_name_ok(v->s, v->len)) {
 		diags_add(d, v->loc, "invalid node name '%s' (1 to 63 of A-Z a-z 0-9 _ . -)", v->s);
 		return 1;
 	}
@@ -269,7 +200,7 @@ static int parse_node(const struct lex_stmt *s, struct diags *d, struct nodes *o
 		return 1;
 	}
 	name = &s->tok[1];
-	if (name->kind != LEX_WORD || !name_ok(name->s, name->len)) {
+	if (name->kind != LEX_WORD || !lex_name_ok(name->s, name->len)) {
 		diags_add(d, name->loc, "invalid node name '%s' (1 to 63 of A-Z a-z 0-9 _ . -)",
 			  name->s);
 		return 1;
@@ -291,7 +222,7 @@ static int parse_node(const struct lex_stmt *s, struct diags *d, struct nodes *o
 			if (lex_is(k, node_opts[o]))
 				opt = o;
 		if (opt < 0) {
-			const char *hint = k->kind == LEX_WORD ? suggest(k->s, node_opts) : NULL;
+			const char *hint = k->kind == LEX_WORD ? lex_suggest(k->s, node_opts) : NULL;
 
 			if (hint)
 				diags_add(d, k->loc, "unknown node option '%s' (did you mean '%s'?)",
@@ -348,7 +279,7 @@ static int parse_node(const struct lex_stmt *s, struct diags *d, struct nodes *o
 			break;
 		}
 		case 1:		/* mac */
-			if (!mac_parse(val->s, n.mac)) {
+			if (!lex_mac_parse(val->s, strlen(val->s), n.mac)) {
 				diags_add(d, val->loc, "invalid MAC address '%s' (expected aa:bb:cc:dd:ee:ff)",
 					  val->s);
 				errs++;
@@ -414,7 +345,7 @@ static int parse_stmt(const struct lex_stmt *s, struct diags *d, struct nodes *o
 		return parse_self(s, d, out);
 	if (lex_is(kw, "node"))
 		return parse_node(s, d, out);
-	hint = kw->kind == LEX_WORD ? suggest(kw->s, stmts) : NULL;
+	hint = kw->kind == LEX_WORD ? lex_suggest(kw->s, stmts) : NULL;
 	if (hint)
 		diags_add(d, kw->loc, "unknown statement '%s' (did you mean '%s'?)", kw->s, hint);
 	else

@@ -287,53 +287,6 @@ static const struct lex_tok *policy_value(struct policy_parser *ps, struct polic
 	return t;
 }
 
-/* Optimal string alignment distance, small strings only. */
-static size_t policy_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), i, j;
-	size_t d[33][33];
-
-	if (la > 32 || lb > 32)
-		return SIZE_MAX;
-	for (i = 0; i <= la; i++)
-		d[i][0] = i;
-	for (j = 0; j <= lb; j++)
-		d[0][j] = j;
-	for (i = 1; i <= la; i++) {
-		for (j = 1; j <= lb; j++) {
-			size_t cost = a[i - 1] != b[j - 1], best = d[i - 1][j - 1] + cost;
-
-			if (d[i - 1][j] + 1 < best)
-				best = d[i - 1][j] + 1;
-			if (d[i][j - 1] + 1 < best)
-				best = d[i][j - 1] + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-			    d[i - 2][j - 2] + 1 < best)
-				best = d[i - 2][j - 2] + 1;
-			d[i][j] = best;
-		}
-	}
-	return d[la][lb];
-}
-
-/* The closest of names to s when it is a plausible typo, else NULL. */
-static const char *policy_suggest(const char *s, const char *const *names)
-{
-	const char *best = NULL;
-	size_t bestd = SIZE_MAX, i;
-
-	for (i = 0; names[i]; i++) {
-		size_t d = policy_distance(s, names[i]);
-		size_t max = strlen(names[i]) <= 4 ? 1 : 2;
-
-		if (d <= max && d < bestd) {
-			best = names[i];
-			bestd = d;
-		}
-	}
-	return best;
-}
-
 /* ---- values ------------------------------------------------------------- */
 
 /* Decimal digits only, at most max. */
@@ -358,26 +311,10 @@ static bool policy_u64(const char *s, size_t n, uint64_t max, uint64_t *out)
 	return true;
 }
 
-static bool policy_name_ok(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n < 1 || n >= FRINGE_NAME_LEN)
-		return false;
-	for (i = 0; i < n; i++) {
-		char ch = s[i];
-
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-		      ch == '_' || ch == '.' || ch == '-'))
-			return false;
-	}
-	return true;
-}
-
 static bool policy_name(struct policy_parser *ps, const struct lex_tok *t, const char *what,
 			char out[FRINGE_NAME_LEN])
 {
-	if (!policy_name_ok(t->s, t->len)) {
+	if (!lex_name_ok(t->s, t->len)) {
 		policy_err(ps, t->loc, "invalid %s name '%s' (1 to 63 of A-Z a-z 0-9 _ . -)", what, t->s);
 		return false;
 	}
@@ -475,37 +412,9 @@ bad:
 	return false;
 }
 
-static int policy_hex(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-/* aa:bb:cc:dd:ee:ff, any case. */
-static bool policy_mac_parse(const char *s, size_t n, uint8_t mac[6])
-{
-	int i;
-
-	if (n != 17)
-		return false;
-	for (i = 0; i < 6; i++) {
-		int hi = policy_hex(s[3 * i]), lo = policy_hex(s[3 * i + 1]);
-
-		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
-			return false;
-		mac[i] = hi << 4 | lo;
-	}
-	return true;
-}
-
 static bool policy_mac(struct policy_parser *ps, const struct lex_tok *t, uint8_t mac[6])
 {
-	if (policy_mac_parse(t->s, t->len, mac))
+	if (lex_mac_parse(t->s, t->len, mac))
 		return true;
 	policy_err(ps, t->loc, "invalid MAC address '%s' (expected aa:bb:cc:dd:ee:ff)", t->s);
 	return false;
@@ -867,7 +776,7 @@ static void policy_stmt_device(struct policy_parser *ps, struct policy_cur *c, c
 			policy_err(ps, t->loc, "unexpected '%s' in device '%s'", t->s, dv.name);
 			goto fail;
 		} else {
-			const char *hint = policy_suggest(t->s, policy_device_kws);
+			const char *hint = lex_suggest(t->s, policy_device_kws);
 
 			if (hint)
 				policy_err(ps, t->loc, "unknown device attribute '%s' (did you mean '%s'?)", t->s, hint);
@@ -949,7 +858,7 @@ static bool policy_rule_ref(struct policy_parser *ps, struct policy_rule_ctx *x,
 {
 	struct policy_ref *ref;
 
-	if (!policy_name_ok(name, strlen(name))) {
+	if (!lex_name_ok(name, strlen(name))) {
 		if (bit == POL_M_DEVICE)
 			policy_err(ps, v->loc, "invalid device name '%s' (1 to 63 of A-Z a-z 0-9 _ . -)", v->s);
 		else
@@ -1047,7 +956,7 @@ static bool policy_match_mqtt(struct policy_parser *ps, struct policy_cur *c, co
 			continue;
 		}
 		ok = false;
-		hint = policy_suggest(v[i]->s, policy_mqtt_types + 1);
+		hint = lex_suggest(v[i]->s, policy_mqtt_types + 1);
 		if (hint)
 			policy_err(ps, v[i]->loc, "unknown MQTT packet type '%s' (did you mean '%s'?)",
 				   v[i]->s, hint);
@@ -1079,7 +988,7 @@ static bool policy_match_proto(struct policy_parser *ps, const struct lex_tok *v
 			return true;
 		}
 	}
-	hint = policy_suggest(v->s, policy_proto_names);
+	hint = lex_suggest(v->s, policy_proto_names);
 	if (hint)
 		policy_err(ps, v->loc, "unknown protocol '%s' (did you mean '%s'?)", v->s, hint);
 	else
@@ -1163,7 +1072,7 @@ static bool policy_match(struct policy_parser *ps, struct policy_cur *c, struct 
 		x->app_val = v;
 		app = pol_app_lookup(v->s);
 		if (!app) {
-			const char *hint = policy_suggest(v->s, pol_app_names + 1);
+			const char *hint = lex_suggest(v->s, pol_app_names + 1);
 
 			if (hint)
 				policy_err(ps, v->loc, "unknown application '%s' (did you mean '%s'?)", v->s, hint);
@@ -1236,7 +1145,7 @@ static bool policy_verdict(struct policy_parser *ps, struct policy_cur *c, struc
 		return true;
 	}
 	{
-		const char *hint = policy_suggest(t->s, policy_steer_kws);
+		const char *hint = lex_suggest(t->s, policy_steer_kws);
 
 		if (hint)
 			policy_err(ps, t->loc, "unknown steer target '%s' (did you mean '%s'?)", t->s, hint);
@@ -1434,7 +1343,7 @@ static void policy_stmt_rule(struct policy_parser *ps, struct policy_cur *c, con
 			policy_err(ps, t->loc, "'%s' must follow 'limit RATE'", t->s);
 			goto fail;
 		} else {
-			const char *hint = policy_suggest(t->s, policy_rule_kws);
+			const char *hint = lex_suggest(t->s, policy_rule_kws);
 
 			if (hint)
 				policy_err(ps, t->loc, "unknown keyword '%s' in rule '%s' (did you mean '%s'?)",
@@ -1479,7 +1388,7 @@ static void policy_stmt(struct policy_parser *ps, const struct lex_stmt *st)
 		policy_stmt_rule(ps, &c, kw);
 	else if (lex_is(kw, "default"))
 		policy_stmt_default(ps, &c, kw);
-	else if ((hint = policy_suggest(kw->s, policy_stmt_kws)))
+	else if ((hint = lex_suggest(kw->s, policy_stmt_kws)))
 		policy_err(ps, kw->loc, "unknown statement '%s' (did you mean '%s'?)", kw->s, hint);
 	else
 		policy_err(ps, kw->loc, "unknown statement '%s' (expected set, device, rule or default)", kw->s);
