@@ -20,7 +20,7 @@ endif
 
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror=implicit-function-declaration \
-	   -Iinclude -Iuser -I$(BUILD)/skel -DFRINGE_VERSION='"$(VERSION)"' -MMD -MP
+	   -Iinclude -I$(BUILD)/skel -DFRINGE_VERSION='"$(VERSION)"' -MMD -MP
 LDLIBS  := -lxdp -lbpf -lelf -lz -lpcap -ljson-c -lm -lmicrohttpd
 BPF_CFLAGS := -O2 -g -fstandalone-debug -Wall -Werror -target bpf -mcpu=v3 -D__FRINGE_BPF__ -Iinclude -Ibpf \
 	   -I/usr/include/$(shell uname -m)-linux-gnu -MMD -MP
@@ -29,10 +29,27 @@ BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 BENCH_BPF := $(patsubst tests/bench/%.bpf.c,$(BUILD)/bench/%.bpf.o,$(wildcard tests/bench/*.bpf.c))
 SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/skel/%.skel.h,$(BPF_SRCS))
-LIB_SRCS  := $(filter-out user/main.c,$(wildcard user/*.c))
-LIB_OBJS  := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
-LIB       := $(BUILD)/libfringe.a
-BIN       := $(BUILD)/fringe
+# The controller in layers, each its own static library, lowest first. A layer
+# sees only its own headers and those below it, so an upward include fails to
+# compile and an upward call fails to link (docs/design.md, "Layers").
+LAYERS     := base lang kernel out cmd
+INC_base   := -Iuser/base
+INC_lang   := $(INC_base) -Iuser/lang
+INC_kernel := $(INC_lang) -Iuser/kernel
+INC_out    := $(INC_kernel) -Iuser/out
+INC_cmd    := $(INC_out) -Iuser/cmd
+layer_lib   = $(BUILD)/lib$(1).a
+layer_objs  = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out user/cmd/main.c,$(wildcard user/$(1)/*.c)))
+# The libraries a program of layer L links, L's first (the link order).
+pos_base := 1
+pos_lang := 2
+pos_kernel := 3
+pos_out := 4
+pos_cmd := 5
+reverse     = $(if $(1),$(call reverse,$(wordlist 2,$(words $(1)),$(1))) $(firstword $(1)))
+libs_upto   = $(foreach l,$(call reverse,$(wordlist 1,$(pos_$(1)),$(LAYERS))),$(call layer_lib,$(l)))
+LIBS        := $(foreach l,$(LAYERS),$(call layer_lib,$(l)))
+BIN         := $(BUILD)/fringe
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
 BPFT_SRCS := $(wildcard tests/bpf/test_*.c)
@@ -70,33 +87,42 @@ $(BUILD)/skel/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(Q)mkdir -p $(@D)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@
 
+# Sources under user/LAYER/ see that layer's include path; tests see the one
+# of the layer they test (unit tests: the languages, unless listed here).
+LAYER_OF_test_sflow := out
+LAYER_OF_test_learn := cmd
+obj_inc = $(if $(filter user/%,$(1)),$(INC_$(word 2,$(subst /, ,$(1)))),$(if $(filter tests/unit/%,$(1)),$(INC_$(or $(LAYER_OF_$(notdir $(basename $(1)))),lang)),$(INC_cmd)))
+unit_layer = $(or $(LAYER_OF_$(1)),lang)
+
 $(BUILD)/obj/%.o: %.c | $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(call obj_inc,$<) -c $< -o $@
 
-$(LIB): $(LIB_OBJS)
+$(foreach l,$(LAYERS),$(eval $(call layer_lib,$(l)): $(call layer_objs,$(l))))
+$(LIBS):
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BIN): $(BUILD)/obj/user/main.o $(LIB)
+$(BIN): $(BUILD)/obj/user/cmd/main.o $(LIBS)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $< $(call libs_upto,cmd) -o $@ $(LDLIBS)
 
-$(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
+.SECONDEXPANSION:
+$(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $$(call libs_upto,$$(call unit_layer,$$*))
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
+	$(Q)$(CC) $(CFLAGS) $< $(call libs_upto,$(call unit_layer,$*)) -o $@ $(LDLIBS) -lcmocka
 
-$(BUILD)/tests/bpf/%: $(BUILD)/obj/tests/bpf/%.o $(patsubst %.c,$(BUILD)/obj/%.o,$(TEST_HELPERS)) $(LIB)
+$(BUILD)/tests/bpf/%: $(BUILD)/obj/tests/bpf/%.o $(patsubst %.c,$(BUILD)/obj/%.o,$(TEST_HELPERS)) $(LIBS)
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -lcmocka
+	$(Q)$(CC) $(CFLAGS) $(filter %.o,$^) $(call libs_upto,cmd) -o $@ $(LDLIBS) -lcmocka
 
-$(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(patsubst %.c,$(BUILD)/obj/%.o,$(TEST_HELPERS)) $(LIB)
+$(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(patsubst %.c,$(BUILD)/obj/%.o,$(TEST_HELPERS)) $(LIBS)
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(filter %.o,$^) $(call libs_upto,cmd) -o $@ $(LDLIBS)
 
 tests-build: $(BIN) $(UNIT_BINS) $(BPFT_BINS) $(TOOL_BINS) $(BENCH_BPF)
 

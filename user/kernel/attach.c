@@ -22,20 +22,6 @@
 
 #define FRINGE_PROG_NAME "fringe_xdp_ingress"
 
-const char *const attach_mode_names[] = {
-	[ATTACH_AUTO] = "auto", [ATTACH_NATIVE] = "native", [ATTACH_GENERIC] = "generic",
-};
-
-int attach_parse_mode(const char *s, enum fringe_attach_mode *mode)
-{
-	for (int i = 0; i <= ATTACH_GENERIC; i++)
-		if (!strcmp(s, attach_mode_names[i])) {
-			*mode = i;
-			return 0;
-		}
-	return -EINVAL;
-}
-
 static enum xdp_attach_mode xdp_mode(enum fringe_attach_mode m)
 {
 	return m == ATTACH_NATIVE ? XDP_MODE_NATIVE : m == ATTACH_GENERIC ? XDP_MODE_SKB

@@ -27,7 +27,7 @@ static int cmd_attach(struct cli *g, int argc, char **argv)
 	m = cli_take_opt(&argc, argv, "--mode", &err);
 	if (err || argc != 2 || argv[1][0] == '-')
 		return cli_usage(&self);
-	if (m && attach_parse_mode(m, &mode)) {
+	if (m && config_parse_mode(m, &mode)) {
 		fprintf(stderr, "fringe: unknown mode '%s' (native, generic or auto)\n", m);
 		return EXIT_USAGE;
 	}
@@ -43,7 +43,7 @@ static int cmd_attach(struct cli *g, int argc, char **argv)
 	if (!err && !g->json && had_xdp)
 		printf("attached to the egress of %s (its ingress already was)\n", argv[1]);
 	else if (!err && !g->json)
-		printf("attached to %s (%s mode)%s\n", argv[1], attach_mode_names[mode],
+		printf("attached to %s (%s mode)%s\n", argv[1], config_mode_names[mode],
 		       egress ? " and to its egress" : "");
 	return err ? 1 : 0;
 }

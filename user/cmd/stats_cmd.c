@@ -15,9 +15,8 @@
 #include "flows.h"
 #include "maps.h"
 #include "overlay.h"
+#include "policy_cmd.h"
 #include "sampler.h"
-
-json_object *policy_show_doc(struct maps *m);
 
 static json_object *counter_obj(const struct fringe_counter *c)
 {
@@ -264,7 +263,7 @@ static void status_iface(struct maps *m, __u32 slot, const struct fringe_iface_i
 	json_object_object_add(o, "name", json_object_new_string_len(
 		info->name, strnlen(info->name, sizeof(info->name))));
 	json_object_object_add(o, "ifindex", ju64(info->ifindex));
-	json_object_object_add(o, "mode", jstr(attach_mode_names[info->mode % 3]));
+	json_object_object_add(o, "mode", jstr(config_mode_names[info->mode % 3]));
 	json_object_object_add(o, "prog_id", ju64(id));
 	json_object_object_add(o, "attached", json_object_new_boolean(id != 0));
 	json_object_object_add(o, "egress", json_object_new_boolean(attach_tc_find(info->ifindex) != 0));

@@ -20,7 +20,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "cli.h"
+#include "json.h"
 #include "fringe_xdp.skel.h"
 #include "log.h"
 #include "overlay.h"

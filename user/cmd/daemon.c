@@ -260,7 +260,7 @@ static enum iface_state iface_ensure(struct daemon *dd, const struct config_ifac
 		       ci->name);
 		return IF_FAILED;
 	}
-	pr_info("attached to '%s' (%s mode, program id %u)", ci->name, attach_mode_names[ci->mode],
+	pr_info("attached to '%s' (%s mode, program id %u)", ci->name, config_mode_names[ci->mode],
 		attach_find_ours(ifindex));
 	return IF_OK;
 }

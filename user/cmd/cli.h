@@ -7,6 +7,7 @@
 
 #include <json-c/json.h>
 
+#include "json.h"
 #include "maps.h"
 
 #define EXIT_USAGE 2
@@ -33,10 +34,6 @@ int cli_open(struct cli *g, struct maps *m, unsigned int flags);
 bool cli_take_flag(int *argc, char **argv, const char *flag);
 const char *cli_take_opt(int *argc, char **argv, const char *opt, int *err);
 
-json_object *jstr(const char *s);
-json_object *ju64(unsigned long long v);
-const char *jget_str(json_object *o, const char *key);
-unsigned long long jget_u64(json_object *o, const char *key);
 
 int cmd_policy(struct cli *g, int argc, char **argv);
 int cmd_stats(struct cli *g, int argc, char **argv);

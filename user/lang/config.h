@@ -8,8 +8,13 @@
 #include <net/if.h>
 #include <sys/socket.h>
 
-#include "attach.h"	/* enum fringe_attach_mode */
-#include "policy.h"	/* struct pol_loc, struct diags */
+#include "fringe/abi.h"
+#include "diag.h"	/* struct pol_loc, struct diags */
+
+enum fringe_attach_mode { ATTACH_AUTO, ATTACH_NATIVE, ATTACH_GENERIC };
+
+extern const char *const config_mode_names[];
+int config_parse_mode(const char *s, enum fringe_attach_mode *mode);
 
 #define CONFIG_METRICS_DEFAULT	"127.0.0.1:9650"
 #define CONFIG_MAX_FILE		(1u << 20)

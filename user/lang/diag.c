@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "policy.h"
+#include "diag.h"
 
 /* A NULL d discards the message.  If memory runs out the message is lost:
  * callers count their errors themselves and never rely on d->n alone. */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The policy language (SPEC §6): syntax tree, parser and diagnostics. */
+/* The policy language (README, docs/policy.md): syntax tree and parser. */
 #ifndef FRINGE_POLICY_H
 #define FRINGE_POLICY_H
 
@@ -10,25 +10,7 @@
 
 #include "fringe/abi.h"
 
-struct pol_loc {
-	int line;		/* physical line, from 1 */
-	int col;		/* column in bytes, from 1 */
-};
-
-/* Diagnostics: every error is kept, printed as FILE:LINE:COL: error: MESSAGE. */
-struct diag {
-	struct pol_loc loc;
-	char msg[240];
-};
-struct diags {
-	const char *file;
-	struct diag *v;
-	size_t n, cap;
-};
-void diags_add(struct diags *d, struct pol_loc loc, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-void diags_print(const struct diags *d, FILE *out);
-void diags_free(struct diags *d);
+#include "diag.h"
 
 struct pol_prefix {
 	uint8_t family;		/* 4 or 6 */

@@ -5,12 +5,9 @@
 
 #include <stdbool.h>
 
+#include "config.h"	/* enum fringe_attach_mode */
 #include "maps.h"
 
-enum fringe_attach_mode { ATTACH_AUTO, ATTACH_NATIVE, ATTACH_GENERIC };
-
-extern const char *const attach_mode_names[];
-int attach_parse_mode(const char *s, enum fringe_attach_mode *mode);
 
 int attach_xdp(struct maps *m, const char *ifname, enum fringe_attach_mode mode, bool force);
 int attach_detach(struct maps *m, const char *ifname);

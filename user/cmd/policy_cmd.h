@@ -15,6 +15,9 @@ int policy_build(const char *path, const struct compile_env *env, struct policy 
 /* "allow", "drop", "steer iface eth1", ... */
 void policy_verdict_text(const struct fringe_rule_action *a, char *buf, size_t len);
 
+/* The `policy show` document, also a part of `status`. */
+json_object *policy_show_doc(struct maps *m);
+
 /* `fringe policy test FILE --pcap CAPTURE [--json] [--verbose]` (policy_test.c). */
 int policy_test(struct cli *g, int argc, char **argv);
 

@@ -15,6 +15,20 @@
 #include "config.h"
 #include "lex.h"
 
+const char *const config_mode_names[] = {
+	[ATTACH_AUTO] = "auto", [ATTACH_NATIVE] = "native", [ATTACH_GENERIC] = "generic",
+};
+
+int config_parse_mode(const char *s, enum fringe_attach_mode *mode)
+{
+	for (int i = 0; i <= ATTACH_GENERIC; i++)
+		if (!strcmp(s, config_mode_names[i])) {
+			*mode = i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
 static const char *const directives[] = { "interface", "policy", "nodes", "metrics", "sflow",
 					  "pin-dir", NULL };
 
@@ -238,7 +252,7 @@ static int parse_interface(const struct lex_stmt *s, struct diags *d, struct con
 		errs++;
 		goto out;
 	}
-	if (s->tok[3].kind != LEX_WORD || attach_parse_mode(s->tok[3].s, &ifc->mode)) {
+	if (s->tok[3].kind != LEX_WORD || config_parse_mode(s->tok[3].s, &ifc->mode)) {
 		diags_add(d, s->tok[3].loc, "unknown mode '%s' (native, generic or auto)", s->tok[3].s);
 		errs++;
 	}

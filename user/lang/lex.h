@@ -5,8 +5,10 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
-#include "policy.h"	/* struct pol_loc, struct diags */
+#include "fringe/abi.h"
+#include "diag.h"	/* struct pol_loc, struct diags */
 
 /*
  * Lexical rules (SPEC §6, §9):
