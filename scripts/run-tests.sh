@@ -4,8 +4,13 @@
 #
 # One line per test (PASS name (Ns) / FAIL name / SKIP name: reason), logs in
 # build/test-logs/, then "N passed, N failed, N skipped". Exit status 77 from a
-# test means skip; its reason is the last line of its output. Exits non-zero
-# when a test failed or none ran.
+# test means skip; its reason is the last line of its output. A test cannot
+# pass by skipping: a cmocka binary passes only when its summary shows tests
+# that passed (all skipped is SKIP with the first "SKIP:" reason, none run is
+# FAIL), and an integration script only when it reached harness_done (its last
+# line "PASS: NAME"). Exits non-zero when a test failed, none ran, or (without
+# filters) a layer this machine can run (unit; bpf and integration as root)
+# ran no test at all.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -22,11 +27,15 @@ unit | bpf | integration | all) ;;
 	;;
 esac
 
+# The runner reads cmocka's plain summary lines.
+export CMOCKA_MESSAGE_OUTPUT=STDOUT
 BIN_TIMEOUT=${FRINGE_BIN_TIMEOUT:-120}
 SCRIPT_TIMEOUT=${FRINGE_SCRIPT_TIMEOUT:-300}
 LOGDIR=build/test-logs
 N_PASS=0 N_FAIL=0 N_SKIP=0 N_RUN=0
 LEAK_PREFIX=
+KIND=			# how run_one judges an exit 0: cmocka or script
+EMPTY_LAYERS=()		# layers that could run here and ran no test
 
 is_root() { [ "$(id -u)" -eq 0 ]; }
 
@@ -65,8 +74,7 @@ run_one() {
 	fi
 	case $rc in
 	0)
-		N_PASS=$((N_PASS + 1))
-		echo "PASS $name (${dt}s)"
+		judge_pass "$name" "$log" "$dt"
 		;;
 	77)
 		N_SKIP=$((N_SKIP + 1))
@@ -83,6 +91,57 @@ run_one() {
 	return 0
 }
 
+# judge_pass NAME LOG SECONDS: an exit 0 is a pass only with evidence that the
+# checks ran (cmocka's summary; a script's closing "PASS: NAME" line).
+judge_pass() {
+	local name=$1 log=$2 dt=$3 sums run passed skipped reason
+	if [ "$KIND" = script ]; then
+		if [ "$(grep -v '^[[:space:]]*$' "$log" | tail -n 1)" != "PASS: ${name##*/}" ]; then
+			report_fail "$name" "$log" "exit 0 without its closing 'PASS: ${name##*/}' (harness_done): its checks did not all run"
+			return 0
+		fi
+	else
+		# "[==========] N test(s) run." / "[  PASSED  ] N test(s)." / "[  SKIPPED ] N test(s), listed below:", per group.
+		sums=$(awk '/^\[==========\] [0-9]+ test\(s\) run\./ { r += $2; g++ }
+			/^\[  PASSED  \] [0-9]+ test\(s\)\./ { p += $4 }
+			/^\[  SKIPPED \] [0-9]+ test\(s\), listed below/ { s += $4 }
+			END { print g + 0, r + 0, p + 0, s + 0 }' "$log")
+		read -r groups run passed skipped <<<"$sums"
+		if [ "$groups" -eq 0 ] || [ "$run" -eq 0 ]; then
+			report_fail "$name" "$log" "exit 0 but no cmocka test ran"
+			return 0
+		fi
+		if [ "$passed" -eq 0 ]; then
+			N_SKIP=$((N_SKIP + 1))
+			reason=$(grep -m 1 '^SKIP:' "$log" | sed 's/^SKIP:[[:space:]]*//')
+			echo "SKIP $name: ${reason:-all $skipped tests skipped}"
+			return 0
+		fi
+		if [ "$skipped" -gt 0 ]; then
+			reason=$(grep -m 1 '^SKIP:' "$log" | sed 's/^SKIP:[[:space:]]*//')
+			N_PASS=$((N_PASS + 1))
+			echo "PASS $name (${dt}s; $skipped of $run skipped${reason:+: $reason})"
+			return 0
+		fi
+	fi
+	N_PASS=$((N_PASS + 1))
+	echo "PASS $name (${dt}s)"
+}
+
+# run_layer LAYER CAN_RUN: run a layer; without filters, a layer this machine
+# can run that passed no test is recorded in EMPTY_LAYERS.
+run_layer() {
+	local layer=$1 can=$2 before=$N_PASS
+	case $layer in
+	unit) run_unit ;;
+	bpf) run_bpf ;;
+	integration) run_integration ;;
+	esac
+	if [ "$can" = yes ] && [ ${#FILTERS[@]} -eq 0 ] && [ "$N_PASS" -eq "$before" ]; then
+		EMPTY_LAYERS+=("$layer")
+	fi
+}
+
 skip_one() {
 	N_SKIP=$((N_SKIP + 1))
 	echo "SKIP $1: $2"
@@ -90,6 +149,7 @@ skip_one() {
 
 run_unit() {
 	local b
+	KIND=cmocka
 	for b in build/tests/unit/*; do
 		[[ -f $b && -x $b ]] || continue
 		selected "unit/${b##*/}" || continue
@@ -99,6 +159,7 @@ run_unit() {
 
 run_bpf() {
 	local b
+	KIND=cmocka
 	for b in build/tests/bpf/test_*; do
 		[[ -f $b && -x $b ]] || continue
 		selected "bpf/${b##*/}" || continue
@@ -112,6 +173,7 @@ run_bpf() {
 
 run_integration() {
 	local s idx=0 name
+	KIND=script
 	if is_root; then
 		# Namespaces and pin dirs of runs that were killed before cleaning up.
 		(. scripts/lib/netns.sh && harness_reap_stale)
@@ -150,19 +212,25 @@ check_leaks() {
 }
 
 mkdir -p "$LOGDIR"
+ROOTED=no
+is_root && ROOTED=yes
 case $LAYER in
-unit) run_unit ;;
-bpf) run_bpf ;;
-integration) run_integration ;;
+unit) run_layer unit yes ;;
+bpf) run_layer bpf "$ROOTED" ;;
+integration) run_layer integration "$ROOTED" ;;
 all)
-	run_unit
-	run_bpf
-	run_integration
+	run_layer unit yes
+	run_layer bpf "$ROOTED"
+	run_layer integration "$ROOTED"
 	;;
 esac
 
 echo "$N_PASS passed, $N_FAIL failed, $N_SKIP skipped"
 if [ "$N_FAIL" -gt 0 ]; then
+	exit 1
+fi
+if [ ${#EMPTY_LAYERS[@]} -gt 0 ]; then
+	echo "run-tests.sh: no test passed in layer ${EMPTY_LAYERS[*]}, which this machine can run (see the SKIP lines)" >&2
 	exit 1
 fi
 if [ $((N_PASS + N_FAIL)) -eq 0 ]; then

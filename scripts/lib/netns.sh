@@ -17,6 +17,8 @@
 #   pin_mount                         private bpffs under /run, path in PIN
 #   harness_tmpdir                    private temp dir, path in TMPD
 #   skip REASON / fail REASON         exit 77 / exit 1 with the reason
+#   harness_done                      the last line of a passing script: prints
+#                                     "PASS: NAME"; exit 0 without it fails
 #   require_root, require_cmd CMD...  skip when missing
 #   wait_until SECONDS CMD...         poll CMD every 0.1 s until it succeeds
 #   wait_listen SHORT tcp|udp ADDR PORT [SECONDS]
@@ -42,6 +44,7 @@ _H_PINS=()		# bpffs mounts
 _H_DIRS=()		# temp dirs
 _H_HOOKS=()		# extra cleanup commands, run first (last registered first)
 _H_DONE=0
+_H_PASSED=0		# harness_done was reached
 BG_PID=
 PIN=
 TMPD=
@@ -50,6 +53,8 @@ RC=0
 skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 info() { echo "  $*"; }
+# The script's checks all ran: the runner wants this line last (scripts/run-tests.sh).
+harness_done() { _H_PASSED=1; echo "PASS: $(basename "$0" .sh)"; }
 step() { printf '\n==> %s\n' "$*"; }
 
 require_root() { [ "$(id -u)" -eq 0 ] || skip "needs root"; }
@@ -190,7 +195,19 @@ harness_reap_stale() {
 	return 0
 }
 
-trap harness_cleanup EXIT
+# In a test script (test_*.sh), an exit 0 that did not pass harness_done (a
+# stray `exit 0`, an early return of the main flow) is a failure, never a
+# silent pass. Tools that source this file (demo, bench) are not held to it.
+_harness_exit() {
+	local rc=$?
+	harness_cleanup
+	if [ "$rc" -eq 0 ] && [ "$_H_PASSED" != 1 ] && [ "$BASH_SUBSHELL" -eq 0 ] &&
+		[[ $(basename "$0") == test_*.sh ]]; then
+		echo "FAIL: $(basename "$0" .sh) exited 0 before harness_done: its checks did not all run" >&2
+		exit 1
+	fi
+}
+trap _harness_exit EXIT
 trap 'harness_cleanup; exit 130' INT
 trap 'harness_cleanup; exit 143' TERM
 

@@ -65,4 +65,4 @@ fr_json "$TMPD/show1.json" policy show --json
 fr_ok metrics
 grep -q '^fringe_policy_load_failures_total 1$' "$TMPD/out" || fail "load failure not counted in metrics"
 fr_ok detach x0
-echo "PASS"
+harness_done

@@ -38,4 +38,4 @@ fr_json "$TMPD/status.json" status --json
 fr_ok detach x0
 [[ $(prog_names x0) == *xdpfilt* || $(prog_names x0) == *xdp_dispatcher* ]] ||
 	fail "detaching fringe removed xdp-filter"
-echo "PASS"
+harness_done

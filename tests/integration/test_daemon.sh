@@ -330,4 +330,4 @@ if grep -q 'level=error' "$TMPD/daemon2.log"; then
 fi
 
 step "done"
-echo "PASS: test_daemon"
+harness_done

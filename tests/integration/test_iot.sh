@@ -335,4 +335,4 @@ info "reverted after ${dt} ms, the loading session killed"
 ping_cloud sensor1 || fail "ping fails after the revert"
 
 step "done"
-echo "PASS: test_iot"
+harness_done

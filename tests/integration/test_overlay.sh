@@ -319,3 +319,4 @@ bg_stop "$DAEMON_PID"
 all_pairs_ping "after the daemon stopped"
 
 step "done"
+harness_done

@@ -50,3 +50,4 @@ done
 info "ok: $(echo "$PAIRS" | wc -w) pairs"
 run_rc frn 1 nodes show
 sed 's/^/    /' "$TMPD/out"
+harness_done
