@@ -23,6 +23,13 @@
 #define RUNS 5
 
 static const char *const packet_names[] = { "mqtt-first", "last-rule", "default", "ipv6-2ext" };
+/* The XDP action each system must give each packet: a cost measured on a
+ * packet that took another path is no measure, so a mismatch fails the run. */
+static const uint32_t want_floor[4] = { XDP_PASS, XDP_PASS, XDP_PASS, XDP_PASS };
+static const uint32_t want_fringe[4] = { XDP_PASS, XDP_PASS, XDP_DROP, XDP_DROP };
+/* xdp-filter denies port 1883 (and 10.1.2.3, which no packet carries). */
+static const uint32_t want_xdp_filter[4] = { XDP_DROP, XDP_PASS, XDP_PASS, XDP_PASS };
+static int wrong_actions;	/* measurements refused for a wrong action */
 
 /* The bench policy: rule 1 admits MQTT from a set of sensors, rules 2..N-1
  * drop UDP from distinct /24s to distinct ports, rule N admits MQTT over TLS
@@ -78,9 +85,10 @@ static int cmp_u32(const void *a, const void *b)
 	return (*(const uint32_t *)a > *(const uint32_t *)b) - (*(const uint32_t *)a < *(const uint32_t *)b);
 }
 
-/* Median over RUNS of the kernel's average ns per run of `repeat` packets. */
+/* Median over RUNS of the kernel's average ns per run of `repeat` packets;
+ * -EPROTO when a run's action is not `want`. */
 static int cost_ns(int prog_fd, uint32_t ifindex, const void *frame, size_t len, uint32_t *median,
-		   uint32_t *action)
+		   uint32_t *action, uint32_t want, const char *what)
 {
 	uint32_t d[RUNS];
 
@@ -93,6 +101,12 @@ static int cost_ns(int prog_fd, uint32_t ifindex, const void *frame, size_t len,
 			return -errno;
 		d[r] = o.duration;
 		*action = o.retval;
+		if (o.retval != want) {
+			fprintf(stderr, "bench_cost: %s: XDP action %u where %u was expected\n", what,
+				o.retval, want);
+			wrong_actions++;
+			return -EPROTO;
+		}
 	}
 	qsort(d, RUNS, sizeof(*d), cmp_u32);
 	*median = d[RUNS / 2];
@@ -118,12 +132,13 @@ static void headline(int floor_fd, int xf_fd, struct fx *f16, struct fx *f4096, 
 	int n = 0;
 
 	for (int r = 0; r < ROUNDS; r++) {
-		if (cost_ns(floor_fd, ifindex, frame, len, &t[0], &a[0]) ||
-		    cost_ns(f16->prog_fd, ifindex, frame, len, &t[1], &a[1]) ||
-		    cost_ns(f4096->prog_fd, ifindex, frame, len, &t[2], &a[2]))
+		if (cost_ns(floor_fd, ifindex, frame, len, &t[0], &a[0], want_floor[1], "floor") ||
+		    cost_ns(f16->prog_fd, ifindex, frame, len, &t[1], &a[1], want_fringe[1], "fringe-16") ||
+		    cost_ns(f4096->prog_fd, ifindex, frame, len, &t[2], &a[2], want_fringe[1], "fringe-4096"))
 			continue;
 		t[3] = 0;
-		if (xf_fd >= 0 && cost_ns(xf_fd, ifindex, frame, len, &t[3], &a[3]))
+		if (xf_fd >= 0 &&
+		    cost_ns(xf_fd, ifindex, frame, len, &t[3], &a[3], want_xdp_filter[1], "xdp-filter"))
 			t[3] = 0;
 		fl[n] = t[0];
 		big[n] = t[2];
@@ -222,14 +237,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (int p = 0; p < 4; p++)
-		if (!cost_ns(fd, f.ifindex, frames[p], lens[p], &ns, &action))
+		if (!cost_ns(fd, f.ifindex, frames[p], lens[p], &ns, &action, want_floor[p], packet_names[p]))
 			print_row(stdout, "floor", 0, 0, "-", p, ns, action, &first);
 	floor_prog = fd;
 	fd = quick ? -1 : xdp_filter_fd(f.ifindex2);
 	xf_prog = fd;
 	if (fd >= 0) {
 		for (int p = 0; p < 4; p++)
-			if (!cost_ns(fd, f.ifindex, frames[p], lens[p], &ns, &action))
+			if (!cost_ns(fd, f.ifindex, frames[p], lens[p], &ns, &action,
+				     want_xdp_filter[p], packet_names[p]))
 				print_row(stdout, "xdp-filter", 2, 0, "-", p, ns, action, &first);
 	} else if (!quick) {
 		fprintf(stderr, "bench_cost: xdp-filter unavailable; its rows are missing\n");
@@ -251,7 +267,8 @@ int main(int argc, char **argv)
 				else
 					f.m.meta->flags &= ~FRINGE_META_FLOWS;
 				for (int p = 0; p < 4; p++)
-					if (!cost_ns(f.prog_fd, f.ifindex, frames[p], lens[p], &ns, &action))
+					if (!cost_ns(f.prog_fd, f.ifindex, frames[p], lens[p], &ns,
+						     &action, want_fringe[p], packet_names[p]))
 						print_row(stdout, "fringe", rule_counts[ri], item_counts[ii],
 							  cache ? "flow-cache" : "classify", p, ns, action,
 							  &first);
@@ -283,10 +300,16 @@ int main(int argc, char **argv)
 		double t0 = now_ms(), t1, t2;
 		struct rusage ru;
 
-		fx_load(&f, text);
+		err = fx_load(&f, text);
 		t1 = now_ms();
-		fx_load(&f, text);
+		if (!err)
+			err = fx_load(&f, text);
 		t2 = now_ms();
+		if (err) {
+			fprintf(stderr, "bench_cost: the timed 4096-rule load failed: %s\n",
+				strerror(-err));
+			return 1;
+		}
 		getrusage(RUSAGE_SELF, &ru);
 		printf("  \"load_ms\": %.1f,\n  \"reload_ms\": %.1f,\n  \"bench_rss_kib\": %ld\n}\n",
 		       t1 - t0, t2 - t1, ru.ru_maxrss);
@@ -294,5 +317,10 @@ int main(int argc, char **argv)
 	}
 	bpf_object__close(fobj);
 	fx_close(&f);
+	if (wrong_actions) {
+		fprintf(stderr, "bench_cost: %d measurements gave an unexpected XDP action\n",
+			wrong_actions);
+		return 1;
+	}
 	return 0;
 }
