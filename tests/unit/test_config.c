@@ -134,6 +134,39 @@ static const struct err_case err_cases[] = {
 	{ "sflow a:1\nsflow b:2\n", 2, 1, "duplicate 'sflow'" },
 	{ ", policy x\n", 1, 1, "unexpected ','" },
 	{ "policy a\n\ninterface eth0 \\\n   mode slow\n", 4, 9, "unknown mode 'slow'" },
+	/* cluster (SPEC §14) */
+	{ "cluster\n", 1, 8, "'cluster' needs 'etcd URL" },
+	{ "cluster consul http://127.0.0.1:8500\n", 1, 9, "needs 'etcd URL" },
+	{ "cluster etcd\n", 1, 13, "at least one etcd member" },
+	{ "cluster etcd http://10.0.0.1:2379\n", 1, 14, "plain http to an address other than loopback is refused" },
+	{ "cluster etcd http://etcd.example\n", 1, 14, "plain http" },
+	{ "cluster etcd ftp://127.0.0.1\n", 1, 14, "expected http://HOST" },
+	{ "cluster etcd https://a:99999\n", 1, 14, "port must be 1-65535" },
+	{ "cluster etcd https://a/v3\n", 1, 14, "a path is not expected" },
+	{ "cluster etcd https://[fd00::1\n", 1, 14, "closing ']'" },
+	{ "cluster etcd https://a,https://a:2379\n", 1, 24, "listed twice" },
+	{ "cluster etcd https://a,\n", 1, 24, "expected an etcd URL after ','" },
+	{ "cluster etcd https://a ttl 1\n", 1, 28, "bad ttl '1' (seconds, 2-3600)" },
+	{ "cluster etcd https://a ttl x\n", 1, 28, "bad ttl 'x'" },
+	{ "cluster etcd https://a prefix fringe\n", 1, 31, "bad key prefix 'fringe'" },
+	{ "cluster etcd https://a cert c.pem\n", 1, 24, "'cert' needs 'key' too" },
+	{ "cluster etcd https://a ttl 5 ttl 6\n", 1, 30, "duplicate 'ttl'" },
+	{ "cluster etcd https://a tll 5\n", 1, 24, "did you mean 'ttl'" },
+	{ "cluster etcd https://a ca\n", 1, 26, "'ca' needs a file path" },
+	{ "cluster etcd http://127.0.0.1 ca ca.pem\n", 1, 14, "ca, cert and key are for https://" },
+	{ "cluster etcd https://a\ncluster etcd https://b\n", 2, 1, "duplicate 'cluster'" },
+	/* announce */
+	{ "announce prefix 10.0.0.0/24\n", 1, 1, "needs a 'cluster etcd URL...' line" },
+	{ "cluster etcd https://a\nannounce name n1\n", 2, 17, "needs 'prefix CIDR" },
+	{ "cluster etcd https://a\nannounce name bad/name prefix 10.0.0.0/24\n", 2, 15, "invalid node name" },
+	{ "cluster etcd https://a\nannounce underlay 224.0.0.1 prefix 10.0.0.0/24\n", 2, 19, "not a unicast address" },
+	{ "cluster etcd https://a\nannounce underlay eth0 prefix 10.0.0.0/24\n", 2, 19, "not an IP address (or 'auto')" },
+	{ "cluster etcd https://a\nannounce mac ff:ff:ff:ff:ff:ff prefix 10.0.0.0/24\n", 2, 14, "invalid MAC address" },
+	{ "cluster etcd https://a\nannounce prefix 10.0.0.1/24\n", 2, 17, "host bits set" },
+	{ "cluster etcd https://a\nannounce prefix 10.0.0.0/24,10.0.0.128/25\n", 2, 29, "overlaps another announced prefix" },
+	{ "cluster etcd https://a\nannounce prefix 10.0.0.0/24 vni 0\n", 2, 33, "invalid VNI '0'" },
+	{ "cluster etcd https://a\nannounce prefix 10.0.0.0/24 prefx 1\n", 2, 29, "did you mean 'prefix'" },
+	{ "cluster etcd https://a\nannounce prefix 10.0.0.0/24 name a name b\n", 2, 36, "duplicate 'name'" },
 };
 
 static void test_errors(void **state)
@@ -159,6 +192,77 @@ static void test_errors(void **state)
 		assert_int_equal(c.n_ifaces, 0);
 		diags_free(&d);
 	}
+}
+
+static void test_cluster(void **state)
+{
+	struct config c;
+
+	parse_ok("cluster etcd https://10.0.0.1:2379,https://[fd00::2],https://etcd-3.example:4001/ \\\n"
+		 "        prefix /site/a/ ttl 30 ca /etc/fringe/ca.pem cert client.pem key client.key\n"
+		 "announce name edge-1 underlay 10.99.0.1 mac 02:00:00:00:00:01 prefix 10.200.1.0/24,fd00:1::/64 vni 7\n",
+		 &c);
+	assert_int_equal(c.cluster.loc.line, 1);
+	assert_int_equal(c.cluster.n_urls, 3);
+	assert_string_equal(c.cluster.urls[0], "https://10.0.0.1:2379");
+	assert_string_equal(c.cluster.urls[1], "https://[fd00::2]:2379");
+	assert_string_equal(c.cluster.urls[2], "https://etcd-3.example:4001");
+	assert_string_equal(c.cluster.prefix, "/site/a");
+	assert_int_equal(c.cluster.ttl, 30);
+	assert_string_equal(c.cluster.ca, "/etc/fringe/ca.pem");
+	assert_string_equal(c.cluster.cert, "/etc/fringe/client.pem");	/* next to the config */
+	assert_string_equal(c.cluster.key, "/etc/fringe/client.key");
+	assert_false(c.cluster.insecure);
+	assert_int_equal(c.announce.loc.line, 3);
+	assert_string_equal(c.announce.name, "edge-1");
+	assert_int_equal(c.announce.family, 4);
+	assert_memory_equal(c.announce.underlay, "\x0a\x63\x00\x01", 4);
+	assert_true(c.announce.has_mac);
+	assert_int_equal(c.announce.n_prefixes, 2);
+	assert_int_equal(c.announce.prefixes[1].family, 6);
+	assert_int_equal(c.announce.prefixes[1].len, 64);
+	assert_int_equal(c.announce.vni, 7);
+	config_free(&c);
+
+	/* Defaults: prefix /fringe, ttl 10, name and underlay and mac auto. */
+	parse_ok("cluster etcd http://127.0.0.1:2379,http://localhost,http://[::1]:23\n"
+		 "announce prefix 10.200.1.0/24\n", &c);
+	assert_string_equal(c.cluster.prefix, "/fringe");
+	assert_int_equal(c.cluster.ttl, 10);
+	assert_string_equal(c.cluster.urls[1], "http://localhost:2379");
+	assert_null(c.cluster.ca);
+	assert_string_equal(c.announce.name, "");
+	assert_int_equal(c.announce.family, 0);
+	assert_false(c.announce.has_mac);
+	assert_int_equal(c.announce.vni, 1);
+	config_free(&c);
+
+	/* insecure allows plain http elsewhere, wherever it stands on the line. */
+	parse_ok("cluster etcd http://10.0.0.1,http://10.0.0.2 insecure prefix /\n"
+		 "announce underlay auto mac auto prefix 10.200.1.0/24\n", &c);
+	assert_true(c.cluster.insecure);
+	assert_string_equal(c.cluster.prefix, "");
+	assert_int_equal(c.cluster.n_urls, 2);
+	config_free(&c);
+
+	/* A watcher only (no announce): a node listed in the nodes file. */
+	parse_ok("cluster etcd https://e1\nnodes nodes.conf\n", &c);
+	assert_int_equal(c.announce.loc.line, 0);
+	config_free(&c);
+}
+
+static void test_announce_equal(void **state)
+{
+	struct config a, b;
+
+	parse_ok("cluster etcd https://e\nannounce name x prefix 10.0.0.0/24 vni 3\n", &a);
+	parse_ok("cluster etcd https://f\nannounce vni 3 prefix 10.0.0.0/24 name x\n", &b);
+	assert_true(config_announce_equal(&a.announce, &b.announce));
+	config_free(&b);
+	parse_ok("cluster etcd https://e\nannounce name x prefix 10.0.0.0/24,10.1.0.0/24 vni 3\n", &b);
+	assert_false(config_announce_equal(&a.announce, &b.announce));
+	config_free(&a);
+	config_free(&b);
 }
 
 /* Every error of a file is reported, not only the first. */
@@ -248,6 +352,8 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_ipv6_and_continuation),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_cluster),
+		cmocka_unit_test(test_announce_equal),
 		cmocka_unit_test(test_all_errors),
 		cmocka_unit_test(test_encoding),
 		cmocka_unit_test(test_file),

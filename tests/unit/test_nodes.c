@@ -170,6 +170,21 @@ static void test_self(void **state)
 	     "1:8: unexpected 'b' after the node name", "1:1: no 'self' statement");
 }
 
+/* `self auto`: one file for every node; the load picks the node by address. */
+static void test_self_auto(void **state)
+{
+	struct nodes n;
+
+	parse_ok("self auto\nnode a underlay 10.0.0.1 prefix 10.1.0.0/16\n"
+		 "node b underlay 10.0.0.2 prefix 10.2.0.0/16\n", &n);
+	assert_true(n.self_auto);
+	assert_string_equal(n.self, "");
+	assert_int_equal(n.n, 2);
+	nodes_free(&n);
+	ERRS("self auto\nself a\nnode a underlay 10.0.0.1 prefix 10.1.0.0/16\n",
+	     "2:1: duplicate 'self' (first given at line 1)");
+}
+
 static void test_underlay(void **state)
 {
 	ERRS("self a\nnode a underlay gateway.example prefix 10.1.0.0/16\n",
@@ -274,6 +289,7 @@ int main(void)
 		cmocka_unit_test(test_duplicate_node),
 		cmocka_unit_test(test_overlaps),
 		cmocka_unit_test(test_self),
+		cmocka_unit_test(test_self_auto),
 		cmocka_unit_test(test_underlay),
 		cmocka_unit_test(test_vni),
 		cmocka_unit_test(test_other_errors),

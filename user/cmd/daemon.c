@@ -398,7 +398,9 @@ static void nodes_reload(struct daemon *dd, bool force)
 	err = nodes_parse(buf, len, &d, &n);
 	free(buf);
 	if (!err) {
-		err = overlay_build(&n, &overlay_live_env, &d, &b);
+		err = overlay_resolve_self(&n, &overlay_live_env, &d);
+		if (!err)
+			err = overlay_build(&n, &overlay_live_env, &d, &b);
 		if (err)
 			nodes_free(&n);
 	}

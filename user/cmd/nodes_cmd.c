@@ -18,6 +18,11 @@ int overlay_build_file(const char *path, const struct ov_env *env, struct nodes 
 	int err;
 
 	err = nodes_parse_file(path, &d, n);
+	if (!err && env) {
+		err = overlay_resolve_self(n, env, &d);
+		if (err)
+			nodes_free(n);
+	}
 	if (!err) {
 		err = overlay_build(n, env, &d, b);
 		if (err)
@@ -53,7 +58,7 @@ static int nodes_check(struct cli *g, int argc, char **argv)
 		return 1;
 	if (!g->json)
 		printf("%s: ok, %zu nodes, %zu prefixes; self %s\n", argv[1], n.n, count_prefixes(&n),
-		       n.self);
+		       n.self_auto ? "auto" : n.self);
 	overlay_built_free(&b);
 	nodes_free(&n);
 	return 0;

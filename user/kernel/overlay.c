@@ -314,6 +314,34 @@ void overlay_built_free(struct ov_built *b)
 	memset(b, 0, sizeof(*b));
 }
 
+int overlay_resolve_self(struct nodes *n, const struct ov_env *env, struct diags *d)
+{
+	struct ov_local l;
+	size_t found = n->n;
+	int hits = 0;
+
+	if (!n->self_auto || n->self[0])
+		return 0;
+	for (size_t i = 0; i < n->n; i++)
+		if (!env->local_iface(n->v[i].family, n->v[i].underlay, &l)) {
+			if (hits++)
+				diags_add(d, n->v[i].underlay_loc,
+					  "self auto: this host holds the underlay addresses of both '%s' and '%s'",
+					  n->v[found].name, n->v[i].name);
+			else
+				found = i;
+		}
+	if (!hits) {
+		diags_add(d, n->self_loc, "self auto: no listed node's underlay address is on this host");
+		return -EINVAL;
+	}
+	if (hits > 1)
+		return -EINVAL;
+	n->self_idx = found;
+	snprintf(n->self, sizeof(n->self), "%s", n->v[found].name);
+	return 0;
+}
+
 int overlay_build(const struct nodes *n, const struct ov_env *env, struct diags *d,
 		  struct ov_built *out)
 {

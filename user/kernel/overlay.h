@@ -45,6 +45,9 @@ struct ov_built {
 	size_t n;
 };
 
+/* `self auto`: the node whose underlay address this host holds becomes self
+ * (no-op otherwise); errors at the file's locations.  0 or -EINVAL. */
+int overlay_resolve_self(struct nodes *n, const struct ov_env *env, struct diags *d);
 /* Resolve the underlay interface and the nodes' MACs; errors at the file's
  * locations in d.  0, -EINVAL (errors in d) or -errno. */
 int overlay_build(const struct nodes *n, const struct ov_env *env, struct diags *d,

@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "lex.h"
+#include "nodes.h"
 
 const char *const config_mode_names[] = {
 	[ATTACH_AUTO] = "auto", [ATTACH_NATIVE] = "native", [ATTACH_GENERIC] = "generic",
@@ -30,11 +31,11 @@ int config_parse_mode(const char *s, enum fringe_attach_mode *mode)
 }
 
 static const char *const directives[] = { "interface", "policy", "nodes", "metrics", "sflow",
-					  "pin-dir", NULL };
+					  "pin-dir", "cluster", "announce", NULL };
 
 /* Where each single-valued directive was first seen (line 0: not yet). */
 struct seen {
-	struct pol_loc policy, nodes, metrics, sflow, pin_dir;
+	struct pol_loc policy, nodes, metrics, sflow, pin_dir, cluster, announce;
 };
 
 static int port_parse(const char *s, unsigned int *port)
@@ -266,6 +267,417 @@ out:
 	return errs;
 }
 
+/* ---- cluster and announce (SPEC §14) ---------------------------------------- */
+
+static struct pol_loc loc_after(const struct lex_tok *t)
+{
+	return (struct pol_loc){ t->loc.line, t->loc.col + (int)t->len };
+}
+
+/* A word option's value: the next token, which must be a word. */
+static const struct lex_tok *opt_value(const struct lex_stmt *s, size_t *i, struct diags *d,
+				       const char *what)
+{
+	const struct lex_tok *k = &s->tok[*i];
+
+	if (*i + 1 >= s->n) {
+		diags_add(d, loc_after(k), "'%s' needs %s", k->s, what);
+		(*i)++;
+		return NULL;
+	}
+	*i += 2;
+	if (s->tok[*i - 1].kind != LEX_WORD) {
+		diags_add(d, s->tok[*i - 1].loc, "expected %s after '%s', found '%s'", what, k->s,
+			  s->tok[*i - 1].s);
+		return NULL;
+	}
+	return &s->tok[*i - 1];
+}
+
+/* Which of opts k is; -1 after reporting an unknown option of `what` (a
+ * did-you-mean when it is a near miss, else the list in expected). */
+static int opt_lookup(const struct lex_tok *k, const char *const *opts, const char *what,
+		      const char *expected, struct diags *d)
+{
+	const char *hint;
+
+	for (int o = 0; opts[o]; o++)
+		if (lex_is(k, opts[o]))
+			return o;
+	hint = k->kind == LEX_WORD ? lex_suggest(k->s, opts) : NULL;
+	if (hint)
+		diags_add(d, k->loc, "unknown %s option '%s' (did you mean '%s'?)", what, k->s, hint);
+	else
+		diags_add(d, k->loc, "unexpected '%s' (expected %s)", k->s, expected);
+	return -1;
+}
+
+/* An option given twice is an error at the second. */
+static bool opt_once(struct pol_loc *seen, const struct lex_tok *k, struct diags *d)
+{
+	if (seen->line) {
+		diags_add(d, k->loc, "duplicate '%s' (first given at %d:%d)", k->s, seen->line,
+			  seen->col);
+		return false;
+	}
+	*seen = k->loc;
+	return true;
+}
+
+static bool host_is_loopback(const char *h)
+{
+	uint8_t a[16];
+	int fam = nodes_addr_parse(h, a);
+
+	if (!strcmp(h, "localhost"))
+		return true;
+	if (fam == 4)
+		return a[0] == 127;
+	return fam == 6 && !memcmp(a, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16);
+}
+
+/* http(s)://HOST[:PORT][/] with HOST a name, an IPv4 address or [IPv6];
+ * normalised to SCHEME://HOST:PORT.  0, or -EINVAL with why. */
+static int etcd_url_parse(const char *s, bool insecure, char **out, const char **why)
+{
+	const char *p, *host, *hend, *port = NULL;
+	char h[256];
+	unsigned int pnum = CONFIG_ETCD_PORT;
+	bool tls;
+	size_t hl;
+
+	if (!strncmp(s, "https://", 8))
+		tls = true, p = s + 8;
+	else if (!strncmp(s, "http://", 7))
+		tls = false, p = s + 7;
+	else
+		return *why = "expected http://HOST[:PORT] or https://HOST[:PORT]", -EINVAL;
+	host = p;
+	if (*p == '[') {
+		hend = strchr(p, ']');
+		if (!hend)
+			return *why = "an IPv6 address needs its closing ']'", -EINVAL;
+		host = p + 1;
+		hl = hend - host;
+		p = hend + 1;
+	} else {
+		p += strcspn(p, ":/");
+		hl = p - host;
+	}
+	if (!hl || hl >= sizeof(h))
+		return *why = "no host", -EINVAL;
+	memcpy(h, host, hl);
+	h[hl] = '\0';
+	if (host[-1] == '[') {
+		uint8_t a[16];
+
+		if (nodes_addr_parse(h, a) != 6)
+			return *why = "bad IPv6 address", -EINVAL;
+	} else {
+		for (size_t i = 0; i < hl; i++)
+			if (!(h[i] == '.' || h[i] == '-' || (h[i] >= '0' && h[i] <= '9') ||
+			      (h[i] >= 'a' && h[i] <= 'z') || (h[i] >= 'A' && h[i] <= 'Z')))
+				return *why = "bad host name", -EINVAL;
+	}
+	if (*p == ':') {
+		char num[8];
+		size_t n = strcspn(p + 1, "/");
+
+		port = p + 1;
+		if (n >= sizeof(num))
+			return *why = "port must be 1-65535", -EINVAL;
+		memcpy(num, port, n);
+		num[n] = '\0';
+		if (port_parse(num, &pnum))
+			return *why = "port must be 1-65535", -EINVAL;
+		p = port + n;
+	}
+	if (*p && strcmp(p, "/"))
+		return *why = "a path is not expected (give SCHEME://HOST:PORT)", -EINVAL;
+	if (!tls && !insecure && !host_is_loopback(h))
+		return *why = "plain http to an address other than loopback is refused "
+			      "(use https:// with ca, cert and key, or add 'insecure')", -EINVAL;
+	if (asprintf(out, "%s://%s%s%s:%u", tls ? "https" : "http", host[-1] == '[' ? "[" : "", h,
+		     host[-1] == '[' ? "]" : "", pnum) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static int parse_cluster(const struct lex_stmt *s, const char *base, struct diags *d,
+			 struct config *c, struct pol_loc *seen_line)
+{
+	static const char *const opts[] = { "prefix", "ttl", "ca", "cert", "key", "insecure", NULL };
+	struct config_cluster *cl = &c->cluster;
+	struct pol_loc seen[6] = {};
+	const struct lex_tok *kw = &s->tok[0], *v;
+	size_t i, url_first;
+	int errs = 0;
+
+	if (!first_time(seen_line, kw, d))
+		return 1;
+	cl->loc = kw->loc;
+	if (s->n < 2 || !lex_is(&s->tok[1], "etcd")) {
+		diags_add(d, s->n < 2 ? loc_after(kw) : s->tok[1].loc,
+			  "'cluster' needs 'etcd URL[,URL]...' (the only store fringe speaks)");
+		return 1;
+	}
+	if (s->n < 3) {
+		diags_add(d, loc_after(&s->tok[1]), "'etcd' needs the URL of at least one etcd member");
+		return 1;
+	}
+	/* Options first, so that `insecure` anywhere on the line governs the URLs. */
+	for (i = 3; i < s->n; i++)
+		if (lex_is(&s->tok[i], "insecure"))
+			cl->insecure = true;
+	snprintf(cl->prefix, sizeof(cl->prefix), "%s", CONFIG_CLUSTER_PREFIX);
+	cl->ttl = CONFIG_CLUSTER_TTL;
+	url_first = 2;
+	for (i = url_first;;) {
+		const struct lex_tok *t = &s->tok[i];
+		const char *why;
+		char *u = NULL;
+		int r;
+
+		if (t->kind != LEX_WORD) {
+			diags_add(d, t->loc, "expected an etcd URL, found '%s'", t->s);
+			errs++;
+		} else if (cl->n_urls >= CONFIG_ETCD_MAX_URLS) {
+			diags_add(d, t->loc, "too many etcd URLs (at most %d)", CONFIG_ETCD_MAX_URLS);
+			errs++;
+		} else if ((r = etcd_url_parse(t->s, cl->insecure, &u, &why))) {
+			if (r == -ENOMEM)
+				return r;
+			diags_add(d, t->loc, "bad etcd URL '%s': %s", t->s, why);
+			errs++;
+		} else {
+			for (size_t k = 0; k < cl->n_urls; k++)
+				if (!strcmp(cl->urls[k], u)) {
+					diags_add(d, t->loc, "etcd URL '%s' is listed twice", t->s);
+					errs++;
+				}
+			cl->urls[cl->n_urls++] = u;
+		}
+		i++;
+		if (i >= s->n || s->tok[i].kind != LEX_COMMA)
+			break;
+		if (++i >= s->n) {
+			diags_add(d, loc_after(&s->tok[i - 1]), "expected an etcd URL after ','");
+			return errs + 1;
+		}
+	}
+	while (i < s->n) {
+		const struct lex_tok *k = &s->tok[i];
+		int opt = opt_lookup(k, opts, "cluster", "prefix, ttl, ca, cert, key or insecure", d);
+		char **dst;
+
+		if (opt < 0)
+			return errs + 1;
+		if (!opt_once(&seen[opt], k, d))
+			errs++;
+		if (opt == 5) {		/* insecure */
+			i++;
+			continue;
+		}
+		v = opt_value(s, &i, d, opt == 0 ? "a key prefix" : opt == 1 ? "seconds" : "a file path");
+		if (!v) {
+			errs++;
+			continue;
+		}
+		switch (opt) {
+		case 0: {	/* prefix */
+			size_t n = v->len;
+			bool ok = v->s[0] == '/' && n <= CONFIG_PREFIX_MAX;
+
+			while (n > 1 && v->s[n - 1] == '/')
+				n--;
+			for (size_t k2 = 0; ok && k2 < n; k2++)
+				ok = (unsigned char)v->s[k2] > ' ' && v->s[k2] != 0x7f;
+			if (!ok) {
+				diags_add(d, v->loc,
+					  "bad key prefix '%s' (starts with '/', at most %d printable characters)",
+					  v->s, CONFIG_PREFIX_MAX);
+				errs++;
+				break;
+			}
+			snprintf(cl->prefix, sizeof(cl->prefix), "%.*s", (int)(n == 1 ? 0 : n), v->s);
+			break;
+		}
+		case 1: {	/* ttl */
+			char *end;
+			unsigned long x;
+
+			errno = 0;
+			x = strtoul(v->s, &end, 10);
+			if (v->s[0] < '0' || v->s[0] > '9' || *end || errno ||
+			    x < CONFIG_CLUSTER_TTL_MIN || x > CONFIG_CLUSTER_TTL_MAX) {
+				diags_add(d, v->loc, "bad ttl '%s' (seconds, %d-%d)", v->s,
+					  CONFIG_CLUSTER_TTL_MIN, CONFIG_CLUSTER_TTL_MAX);
+				errs++;
+			} else {
+				cl->ttl = x;
+			}
+			break;
+		}
+		default:	/* ca, cert, key */
+			dst = opt == 2 ? &cl->ca : opt == 3 ? &cl->cert : &cl->key;
+			free(*dst);
+			*dst = path_join(base, v->s);
+			if (!*dst)
+				return -ENOMEM;
+		}
+	}
+	if (!cl->cert != !cl->key) {
+		diags_add(d, cl->cert ? seen[3] : seen[4], "'%s' needs '%s' too (the client certificate and its key)",
+			  cl->cert ? "cert" : "key", cl->cert ? "key" : "cert");
+		errs++;
+	}
+	for (size_t k = 0; k < cl->n_urls && (cl->ca || cl->cert); k++)
+		if (!strncmp(cl->urls[k], "http://", 7)) {
+			diags_add(d, s->tok[2].loc, "ca, cert and key are for https:// URLs; '%s' is plain http",
+				  cl->urls[k]);
+			errs++;
+			break;
+		}
+	return errs;
+}
+
+static int parse_announce(const struct lex_stmt *s, struct diags *d, struct config *c,
+			  struct pol_loc *seen_line)
+{
+	static const char *const opts[] = { "name", "underlay", "mac", "prefix", "vni", NULL };
+	struct config_announce *a = &c->announce;
+	struct pol_loc seen[5] = {};
+	const struct lex_tok *kw = &s->tok[0], *v;
+	char why[200];
+	int errs = 0;
+
+	if (!first_time(seen_line, kw, d))
+		return 1;
+	a->loc = kw->loc;
+	a->vni = FRINGE_VNI_DEFAULT;
+	for (size_t i = 1; i < s->n;) {
+		const struct lex_tok *k = &s->tok[i];
+		int opt = opt_lookup(k, opts, "announce", "name, underlay, mac, prefix or vni", d);
+
+		if (opt < 0)
+			return errs + 1;
+		if (!opt_once(&seen[opt], k, d))
+			errs++;
+		if (opt == 3) {		/* prefix CIDR[,CIDR]... */
+			a->n_prefixes = 0;
+			for (i++;;) {
+				const struct lex_tok *t = i < s->n ? &s->tok[i] : NULL;
+				struct pol_prefix p, *nv;
+
+				if (!t || t->kind != LEX_WORD) {
+					diags_add(d, t ? t->loc : loc_after(&s->tok[i - 1]),
+						  "expected a prefix%s%s%s", t ? ", found '" : "",
+						  t ? t->s : "", t ? "'" : "");
+					return errs + 1;
+				}
+				if (nodes_prefix_parse(t->s, &p, why, sizeof(why))) {
+					diags_add(d, t->loc, "%s", why);
+					errs++;
+				} else {
+					for (size_t j = 0; j < a->n_prefixes; j++)
+						if (nodes_prefixes_overlap(&a->prefixes[j], &p)) {
+							diags_add(d, t->loc, "prefix %s overlaps another announced prefix",
+								  t->s);
+							errs++;
+							break;
+						}
+					nv = realloc(a->prefixes, (a->n_prefixes + 1) * sizeof(*nv));
+					if (!nv)
+						return -ENOMEM;
+					a->prefixes = nv;
+					a->prefixes[a->n_prefixes++] = p;
+				}
+				i++;
+				if (i >= s->n || s->tok[i].kind != LEX_COMMA)
+					break;
+				i++;
+			}
+			continue;
+		}
+		v = opt_value(s, &i, d, opt == 0 ? "a node name" : opt == 1 ? "an address or 'auto'" :
+					opt == 2 ? "a MAC address or 'auto'" : "a VNI");
+		if (!v) {
+			errs++;
+			continue;
+		}
+		switch (opt) {
+		case 0:		/* name */
+			if (!lex_name_ok(v->s, v->len)) {
+				diags_add(d, v->loc, "invalid node name '%s' (1 to 63 of A-Z a-z 0-9 _ . -)",
+					  v->s);
+				errs++;
+			} else {
+				snprintf(a->name, sizeof(a->name), "%s", v->s);
+			}
+			break;
+		case 1:		/* underlay */
+			if (lex_is(v, "auto")) {
+				a->family = 0;
+				break;
+			}
+			a->family = nodes_addr_parse(v->s, a->underlay);
+			if (!a->family) {
+				diags_add(d, v->loc, "underlay '%s' is not an IP address (or 'auto')", v->s);
+				errs++;
+			} else if (!nodes_addr_unicast(a->family, a->underlay)) {
+				diags_add(d, v->loc, "underlay '%s' is not a unicast address", v->s);
+				a->family = 0;
+				errs++;
+			}
+			break;
+		case 2:		/* mac */
+			if (lex_is(v, "auto")) {
+				a->has_mac = false;
+				break;
+			}
+			if (!lex_mac_parse(v->s, v->len, a->mac) || (a->mac[0] & 1) ||
+			    !memcmp(a->mac, "\0\0\0\0\0\0", 6)) {
+				diags_add(d, v->loc, "invalid MAC address '%s' (a unicast aa:bb:cc:dd:ee:ff, or 'auto')",
+					  v->s);
+				errs++;
+			} else {
+				a->has_mac = true;
+			}
+			break;
+		case 4: {	/* vni */
+			char *end;
+			unsigned long long x;
+
+			errno = 0;
+			x = strtoull(v->s, &end, 10);
+			if (v->s[0] < '0' || v->s[0] > '9' || *end || errno || x < 1 ||
+			    x > FRINGE_VNI_MAX) {
+				diags_add(d, v->loc, "invalid VNI '%s' (1-%u)", v->s, FRINGE_VNI_MAX);
+				errs++;
+			} else {
+				a->vni = x;
+			}
+			break;
+		}
+		}
+	}
+	if (!seen[3].line) {
+		diags_add(d, loc_after(&s->tok[s->n - 1]),
+			  "'announce' needs 'prefix CIDR[,CIDR]...' (the workloads' prefixes on this node)");
+		errs++;
+	}
+	return errs;
+}
+
+bool config_announce_equal(const struct config_announce *a, const struct config_announce *b)
+{
+	return !strcmp(a->name, b->name) && a->family == b->family &&
+	       !memcmp(a->underlay, b->underlay, 16) && a->has_mac == b->has_mac &&
+	       (!a->has_mac || !memcmp(a->mac, b->mac, 6)) && a->vni == b->vni &&
+	       a->n_prefixes == b->n_prefixes &&
+	       (!a->n_prefixes || !memcmp(a->prefixes, b->prefixes, a->n_prefixes * sizeof(*a->prefixes)));
+}
+
 /* Returns the number of errors reported, or -ENOMEM. */
 static int parse_stmt(const struct lex_stmt *s, const char *base, struct diags *d,
 		      struct config *c, struct seen *seen)
@@ -281,6 +693,10 @@ static int parse_stmt(const struct lex_stmt *s, const char *base, struct diags *
 	}
 	if (lex_is(kw, "interface"))
 		return parse_interface(s, d, c);
+	if (lex_is(kw, "cluster"))
+		return parse_cluster(s, base, d, c, &seen->cluster);
+	if (lex_is(kw, "announce"))
+		return parse_announce(s, d, c, &seen->announce);
 
 	if (lex_is(kw, "policy") || lex_is(kw, "nodes") || lex_is(kw, "pin-dir")) {
 		bool pol = lex_is(kw, "policy"), nodes = lex_is(kw, "nodes");
@@ -330,7 +746,7 @@ static int parse_stmt(const struct lex_stmt *s, const char *base, struct diags *
 			diags_add(d, kw->loc, "unknown directive '%s' (did you mean '%s'?)", kw->s, hint);
 		else
 			diags_add(d, kw->loc,
-				  "unknown directive '%s' (interface, policy, nodes, metrics, sflow or pin-dir)",
+				  "unknown directive '%s' (interface, policy, nodes, metrics, sflow, pin-dir, cluster or announce)",
 				  kw->s);
 	}
 	return 1;
@@ -363,6 +779,11 @@ int config_parse(const char *text, size_t len, const char *base_dir, struct diag
 		errs += r;
 	}
 	lex_free(&f);
+	if (out->announce.loc.line && !out->cluster.loc.line) {
+		diags_add(d, out->announce.loc,
+			  "'announce' needs a 'cluster etcd URL...' line (where to announce this node)");
+		errs++;
+	}
 	if (!errs)
 		return 0;
 	err = -EINVAL;
@@ -460,5 +881,11 @@ void config_free(struct config *c)
 	free(c->nodes);
 	free(c->sflow);
 	free(c->pin_dir);
+	for (size_t i = 0; i < c->cluster.n_urls; i++)
+		free(c->cluster.urls[i]);
+	free(c->cluster.ca);
+	free(c->cluster.cert);
+	free(c->cluster.key);
+	free(c->announce.prefixes);
 	memset(c, 0, sizeof(*c));
 }

@@ -10,6 +10,7 @@
 
 #include "fringe/abi.h"
 #include "diag.h"	/* struct pol_loc, struct diags */
+#include "policy.h"	/* struct pol_prefix */
 
 enum fringe_attach_mode { ATTACH_AUTO, ATTACH_NATIVE, ATTACH_GENERIC };
 
@@ -25,6 +26,38 @@ struct config_iface {
 	struct pol_loc loc;
 };
 
+#define CONFIG_ETCD_MAX_URLS	8
+#define CONFIG_ETCD_PORT	2379
+#define CONFIG_CLUSTER_PREFIX	"/fringe"
+#define CONFIG_CLUSTER_TTL	10
+#define CONFIG_CLUSTER_TTL_MIN	2
+#define CONFIG_CLUSTER_TTL_MAX	3600
+#define CONFIG_PREFIX_MAX	128
+
+/* `cluster etcd URL[,URL]... [prefix P] [ttl S] [ca F cert F key F] [insecure]` (SPEC §14). */
+struct config_cluster {
+	struct pol_loc loc;		/* line 0: no `cluster` */
+	char *urls[CONFIG_ETCD_MAX_URLS];	/* normalised: SCHEME://HOST:PORT */
+	size_t n_urls;
+	char prefix[CONFIG_PREFIX_MAX + 1];	/* key prefix, no trailing '/' */
+	unsigned int ttl;		/* lease, seconds */
+	char *ca, *cert, *key;		/* absolute paths, or NULL */
+	bool insecure;			/* plain http to other than loopback is allowed */
+};
+
+/* `announce [name N] [underlay ADDR|auto] [mac MAC|auto] prefix CIDR[,CIDR]... [vni N]`. */
+struct config_announce {
+	struct pol_loc loc;		/* line 0: no `announce` */
+	char name[FRINGE_NAME_LEN];	/* "": the host name */
+	uint8_t family;			/* 0: underlay auto */
+	uint8_t underlay[16];
+	bool has_mac;			/* false: mac auto (the underlay interface's) */
+	uint8_t mac[6];
+	struct pol_prefix *prefixes;
+	size_t n_prefixes;
+	uint32_t vni;
+};
+
 /*
  * Statements, one per line, with the policy language's lexical rules:
  *
@@ -34,6 +67,8 @@ struct config_iface {
  *   metrics ADDR:PORT          IPv4 a.b.c.d:P or [IPv6]:P; default 127.0.0.1:9650
  *   sflow HOST:PORT
  *   pin-dir DIR
+ *   cluster etcd URL[,URL]... [prefix P] [ttl S] [ca F cert F key F] [insecure]
+ *   announce [name N] [underlay ADDR|auto] [mac MAC|auto] prefix CIDR[,CIDR]... [vni N]
  *
  * Relative paths are taken from the config file's directory (so a config, its
  * policy and its nodes file can travel together, e.g. in one ConfigMap).
@@ -48,6 +83,8 @@ struct config {
 	char metrics[64];		/* as written, or the default */
 	struct sockaddr_storage metrics_addr;
 	socklen_t metrics_addrlen;
+	struct config_cluster cluster;
+	struct config_announce announce;
 };
 
 /* Parse and validate; every error goes to d as LINE:COL (d may be NULL).
@@ -62,5 +99,8 @@ void config_free(struct config *c);
 
 /* "ADDR:PORT" with a numeric IPv4 or bracketed IPv6 address; 0 or -EINVAL with why set. */
 int config_parse_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len, const char **why);
+
+/* Whether two announce lines publish the same record. */
+bool config_announce_equal(const struct config_announce *a, const struct config_announce *b);
 
 #endif /* FRINGE_CONFIG_H */

@@ -123,8 +123,11 @@ static int parse_self(const struct lex_stmt *s, struct diags *d, struct nodes *o
 		diags_add(d, kw->loc, "duplicate 'self' (first given at line %d)", out->self_loc.line);
 		return 1;
 	}
-	memcpy(out->self, v->s, v->len + 1);
 	out->self_loc = v->loc;
+	/* `self auto`: the node whose underlay address this host holds, found at load. */
+	out->self_auto = lex_is(v, "auto");
+	if (!out->self_auto)
+		memcpy(out->self, v->s, v->len + 1);
 	return 0;
 }
 
@@ -447,7 +450,7 @@ static int check_file(struct nodes *out, struct diags *d)
 		diags_add(d, (struct pol_loc){ 1, 1 },
 			  "no 'self' statement: name the node this file is loaded on (self NAME)");
 		errs++;
-	} else {
+	} else if (!out->self_auto) {
 		for (size_t i = 0; i < out->n; i++)
 			if (!strcmp(out->v[i].name, out->self)) {
 				self = &out->v[i];
@@ -602,4 +605,26 @@ const struct node_def *nodes_find(const struct nodes *n, const char *name)
 		if (!strcmp(n->v[i].name, name))
 			return &n->v[i];
 	return NULL;
+}
+
+/* ---- the pieces other languages share (the daemon's `announce`, cluster records) ---- */
+
+int nodes_addr_parse(const char *s, uint8_t addr[16])
+{
+	return addr_parse(s, addr);
+}
+
+bool nodes_addr_unicast(int family, const uint8_t *addr)
+{
+	return addr_unicast(family, addr);
+}
+
+int nodes_prefix_parse(const char *s, struct pol_prefix *out, char *why, size_t whylen)
+{
+	return prefix_parse(s, out, why, whylen);
+}
+
+bool nodes_prefixes_overlap(const struct pol_prefix *a, const struct pol_prefix *b)
+{
+	return pfx_contains(a, b) || pfx_contains(b, a);
 }

@@ -15,7 +15,7 @@
 /*
  * Statements, one per line, with the policy language's lexical rules:
  *
- *   self NAME
+ *   self NAME | self auto
  *   node NAME underlay ADDR [mac MAC] prefix CIDR[,CIDR]... [vni N]
  *
  * The options after NAME may come in any order, each once; `underlay` and
@@ -23,7 +23,8 @@
  * node's of the same family; a prefix without /LEN is a host.  No two
  * prefixes may overlap (one containing the other), in one node or across
  * nodes.  VNI is 1-16777215, FRINGE_VNI_DEFAULT when absent.  `self` names
- * one of the nodes: this machine.
+ * one of the nodes: this machine; `self auto` leaves it to the load, which
+ * picks the node whose underlay address this host holds (overlay_resolve_self).
  */
 struct node_def {
 	char name[FRINGE_NAME_LEN];
@@ -42,6 +43,7 @@ struct node_def {
 struct nodes {
 	char self[FRINGE_NAME_LEN];
 	struct pol_loc self_loc;	/* line 0: no `self` */
+	bool self_auto;			/* `self auto`: self and self_idx unset until resolved */
 	size_t self_idx;		/* index into v */
 	struct node_def *v;
 	size_t n;
@@ -57,6 +59,14 @@ void nodes_free(struct nodes *n);
 
 /* The node called name, or NULL. */
 const struct node_def *nodes_find(const struct nodes *n, const char *name);
+/* A numeric IPv4 or IPv6 address: 4, 6, or 0 when it is neither. */
+int nodes_addr_parse(const char *s, uint8_t addr[16]);
+/* Neither unspecified, multicast nor (IPv4) broadcast. */
+bool nodes_addr_unicast(int family, const uint8_t *addr);
+/* ADDR or ADDR/LEN with the host bits clear; 0, or -EINVAL with a message in why. */
+int nodes_prefix_parse(const char *s, struct pol_prefix *out, char *why, size_t whylen);
+/* Whether one of the two prefixes contains the other. */
+bool nodes_prefixes_overlap(const struct pol_prefix *a, const struct pol_prefix *b);
 /* "10.0.0.0/8", "fd00::/64" (host prefixes keep their /32 or /128). */
 void nodes_prefix_str(const struct pol_prefix *p, char *buf, size_t len);
 
