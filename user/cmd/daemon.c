@@ -2,31 +2,26 @@
 /* `fringe daemon`: attach, load, reload on change or SIGHUP, serve /metrics; the data plane outlives it. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <net/if.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
 #include <sys/signalfd.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
-#include <microhttpd.h>
 
 #include "attach.h"
 #include "cli.h"
 #include "compile.h"
 #include "config.h"
 #include "confirm.h"
+#include "daemon_http.h"
+#include "daemon_watch.h"
 #include "log.h"
 #include "maps.h"
 #include "nodes.h"
@@ -36,22 +31,13 @@
 #include "sampler.h"
 
 /*
- * One thread runs everything: a poll() over a signalfd, an inotify fd and
- * libmicrohttpd's epoll fd.  A scrape and a reload therefore never overlap,
- * and the maps need no locking beyond the pin dir's flock against other
- * `fringe` commands, which is held only while a policy is being swapped in.
+ * One thread runs everything: a poll() over a signalfd, the watcher's inotify
+ * fd (daemon_watch.c), the HTTP server's epoll fd (daemon_http.c) and the
+ * sampler's ring buffer.  A scrape and a reload therefore never overlap, and
+ * the maps need no locking beyond the pin dir's flock against other `fringe`
+ * commands, which is held only while a policy is being swapped in.
  */
 
-/* The metrics server's bounds (README "Run as a service"). */
-#define HTTP_MAX_CONNECTIONS	128	/* beyond this, new connections are closed at once */
-#define HTTP_MAX_PER_IP		32	/* one client cannot take every slot */
-#define HTTP_IDLE_TIMEOUT_S	10	/* an idle connection is closed */
-#define HTTP_HEADER_DEADLINE_S	10	/* a request's headers must all arrive within this */
-#define HTTP_MEMORY_LIMIT	(16 * 1024)	/* per connection; bounds request line and headers */
-#define HTTP_BACKLOG		128
-
-#define RELOAD_QUIET_MS		250	/* reload once the directory has been quiet this long */
-#define RELOAD_MAX_DELAY_MS	2000	/* ... but never later than this after the first event */
 #define TICK_MS			1000
 #define POLICY_MAX_FILE		(256u << 20)
 
@@ -64,24 +50,6 @@ enum iface_state {
 	IF_OK,		/* attached or adopted */
 };
 
-/* A file the daemon follows, and what it last saw there. */
-struct watched_file {
-	const char *what;
-	char *path;
-	bool seen;		/* checked at least once */
-	bool exists;
-	uint64_t hash;		/* FNV-1a of the content last acted upon */
-};
-
-/* A connection of the metrics server, for the header deadline. */
-struct http_conn {
-	struct http_conn *prev, *next;
-	int fd;
-	bool busy;		/* a request is being answered */
-	bool cut;		/* shut down for missing the deadline */
-	struct timespec since;	/* accepted, or the last request completed */
-};
-
 struct daemon {
 	struct cli *g;
 	const char *config_path;
@@ -90,44 +58,18 @@ struct daemon {
 	bool maps_opened;
 	enum iface_state *iface;	/* per cfg.ifaces */
 	struct watched_file files[W__COUNT];
+	struct watcher watch;
+	struct http_server *http;
 
-	int sig_fd, ino_fd, listen_fd, stats_fd;
-	struct MHD_Daemon *mhd;
-	struct http_conn conns;	/* list head */
-	unsigned int n_conns;
+	int sig_fd, stats_fd;
 
 	struct sampler *sampler;	/* sFlow export, when configured */
 	char *sampler_target;		/* the collector it sends to */
 	char *sflow_failed;		/* the collector last failed, and why */
 	int sflow_err;
 
-	bool reload_pending;
-	struct timespec reload_first, reload_last;
 	bool policy_deferred;		/* a reload waits for a pending `policy confirm` */
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
-}
-
-static uint64_t ts_ms(const struct timespec *ts)
-{
-	return ts->tv_sec * 1000ULL + ts->tv_nsec / 1000000;
-}
-
-static uint64_t fnv1a(const void *p, size_t n)
-{
-	const unsigned char *s = p;
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ s[i]) * 0x100000001b3ULL;
-	return h;
-}
 
 static char *xstrdup_or_null(const char *s)
 {
@@ -137,64 +79,6 @@ static char *xstrdup_or_null(const char *s)
 static bool same_str(const char *a, const char *b)
 {
 	return (!a && !b) || (a && b && !strcmp(a, b));
-}
-
-/* The whole file (following symlinks), up to max bytes; 0 or -errno. */
-static int read_file(const char *path, size_t max, char **out, size_t *len)
-{
-	size_t n = 0, cap = 4096;
-	char *buf = malloc(cap);
-	int fd, err = 0;
-
-	*out = NULL;
-	*len = 0;
-	if (!buf)
-		return -ENOMEM;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		free(buf);
-		return err;
-	}
-	for (;;) {
-		ssize_t got;
-
-		if (n == cap) {
-			char *nb;
-
-			if (cap > max) {
-				err = -EFBIG;
-				break;
-			}
-			nb = realloc(buf, cap * 2);
-			if (!nb) {
-				err = -ENOMEM;
-				break;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		got = read(fd, buf + n, cap - n);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			err = -errno;
-			break;
-		}
-		if (!got)
-			break;
-		n += got;
-	}
-	close(fd);
-	if (!err && n > max)
-		err = -EFBIG;
-	if (err) {
-		free(buf);
-		return err;
-	}
-	*out = buf;
-	*len = n;
-	return 0;
 }
 
 /* Print diagnostics as FILE:LINE:COL log lines, one per error. */
@@ -280,46 +164,31 @@ static void ifaces_ensure(struct daemon *dd, bool tick)
 	}
 }
 
-/* ---- policy ------------------------------------------------------------------ */
+/* ---- policy and nodes file: watched file -> compile -> load ------------------- */
 
-/* Read a watched file when its content changed (or always when forced):
- * 1 with the new content in *buf, 0 when there is nothing to do, -1 when it
- * cannot be read (logged once while it stays missing). */
-static int watched_read(struct watched_file *w, size_t max, bool force, const char *what,
-			const char *stays, char **buf, size_t *len)
+/* How one kind of watched file becomes state in the kernel. */
+struct reload_kind {
+	size_t file;		/* W_POLICY, W_NODES */
+	size_t built_size;
+	/* Parse and compile; on error, nothing to free. */
+	int (*build)(struct daemon *dd, const char *buf, size_t len, struct diags *d, void *built);
+	/* Swap it in (the pin dir's lock taken); counts its own failures. */
+	int (*load)(struct daemon *dd, void *built, uint64_t *gen);
+	void (*loaded)(struct daemon *dd, const char *path, const void *built, uint64_t gen);
+	void (*free)(void *built);
+	void (*note_failure)(struct maps *m);
+};
+
+/*
+ * Load a watched file when its content changed, or always when forced.  A
+ * broken or missing file is logged with its errors, counted in the kind's
+ * load_failures, and what is in force stays.
+ */
+static void file_reload(struct daemon *dd, const struct reload_kind *k, bool force)
 {
-	uint64_t h;
-	int err = read_file(w->path, max, buf, len);
-
-	if (err) {
-		if (!force && w->seen && !w->exists)
-			return 0;	/* still missing: said so already */
-		w->seen = true;
-		w->exists = false;
-		pr_err("cannot read %s %s: %s; the %s in force stays", what, w->path,
-		       err == -EFBIG ? "file too large" : strerror(-err), stays);
-		return -1;
-	}
-	h = fnv1a(*buf, *len);
-	if (!force && w->seen && w->exists && w->hash == h) {
-		free(*buf);
-		return 0;
-	}
-	w->seen = w->exists = true;
-	w->hash = h;
-	return 1;
-}
-
-/* Load the policy file when its content changed, or always when forced.
- * A broken or missing file is logged with its errors, counted in
- * fringe_policy_load_failures_total, and the policy in force stays. */
-static void policy_reload(struct daemon *dd, bool force)
-{
-	struct watched_file *w = &dd->files[W_POLICY];
-	struct compile_env env = cli_live_env();
+	struct watched_file *w = &dd->files[k->file];
 	struct diags d = { .file = w->path };
-	struct compiled c;
-	struct policy pol;
+	void *built;
 	uint64_t gen = 0;
 	char *buf;
 	size_t len;
@@ -327,102 +196,177 @@ static void policy_reload(struct daemon *dd, bool force)
 
 	if (!w->path)
 		return;
+	err = watch_read(w, force, &buf, &len);
+	if (err < 0)
+		k->note_failure(&dd->m);
+	if (err <= 0)
+		return;
+	built = calloc(1, k->built_size);
+	if (!built) {
+		free(buf);
+		pr_err("cannot load %s %s: out of memory; the %s in force stays", w->what, w->path,
+		       w->stays);
+		k->note_failure(&dd->m);
+		return;
+	}
+	err = k->build(dd, buf, len, &d, built);
+	free(buf);
+	if (err) {
+		log_diags(&d);
+		pr_err("%s %s has %zu error%s; the %s in force stays", w->what, w->path, d.n,
+		       d.n == 1 ? "" : "s", w->stays);
+		diags_free(&d);
+		k->note_failure(&dd->m);
+		free(built);
+		return;
+	}
+	diags_free(&d);
+	err = k->load(dd, built, &gen);
+	maps_unlock(&dd->m);
+	if (err)
+		pr_err("cannot load %s %s: %s; the %s in force stays", w->what, w->path,
+		       strerror(-err), w->stays);
+	else
+		k->loaded(dd, w->path, built, gen);
+	k->free(built);
+	free(built);
+}
+
+struct policy_built {
+	struct policy pol;
+	struct compiled c;
+};
+
+static int policy_build_buf(struct daemon *dd, const char *buf, size_t len, struct diags *d,
+			    void *out)
+{
+	struct policy_built *pb = out;
+	struct compile_env env = cli_live_env();
+	int err;
+
 	env.resolve_node = overlay_resolve_node;	/* `steer node NAME` */
 	env.node_ctx = &dd->m;
-	/* A load now would overwrite the policy a pending revert restores. */
+	err = policy_parse(buf, len, d, &pb->pol);
+	if (!err) {
+		err = compile_policy(&pb->pol, &env, d, &pb->c);
+		if (err)
+			policy_free(&pb->pol);
+	}
+	return err;
+}
+
+static int policy_load_built(struct daemon *dd, void *built, uint64_t *gen)
+{
+	struct policy_built *pb = built;
+	int err = maps_load_policy(&dd->m, &pb->c, gen);
+
+	if (err)
+		maps_note_load_failure(&dd->m);
+	return err;
+}
+
+static void policy_loaded(struct daemon *dd, const char *path, const void *built, uint64_t gen)
+{
+	const struct policy_built *pb = built;
+
+	pr_info("loaded policy %s: generation %llu, %zu rules", path, (unsigned long long)gen,
+		pb->pol.n_rules);
+}
+
+static void policy_built_free(void *built)
+{
+	struct policy_built *pb = built;
+
+	compiled_free(&pb->c);
+	policy_free(&pb->pol);
+}
+
+static const struct reload_kind policy_kind = {
+	.file = W_POLICY,
+	.built_size = sizeof(struct policy_built),
+	.build = policy_build_buf,
+	.load = policy_load_built,
+	.loaded = policy_loaded,
+	.free = policy_built_free,
+	.note_failure = maps_note_load_failure,
+};
+
+/* Load the policy file when it changed, unless a `policy confirm` is pending:
+ * a load now would overwrite the policy its revert restores. */
+static void policy_reload(struct daemon *dd, bool force)
+{
+	uint64_t gen = 0;
+
+	if (!dd->files[W_POLICY].path)
+		return;
 	if (confirm_pending(&dd->m, &gen, NULL) && maps_active_hdr(&dd->m)->generation == gen) {
 		if (!dd->policy_deferred)
 			pr_warn("policy %s not loaded yet: generation %llu awaits 'fringe policy confirm' (or its revert)",
-				w->path, (unsigned long long)gen);
+				dd->files[W_POLICY].path, (unsigned long long)gen);
 		dd->policy_deferred = true;
 		return;
 	}
 	dd->policy_deferred = false;
-	err = watched_read(w, POLICY_MAX_FILE, force, "policy", "policy", &buf, &len);
-	if (err < 0)
-		maps_note_load_failure(&dd->m);
-	if (err <= 0)
-		return;
-
-	err = policy_parse(buf, len, &d, &pol);
-	free(buf);
-	if (!err) {
-		err = compile_policy(&pol, &env, &d, &c);
-		if (err)
-			policy_free(&pol);
-	}
-	if (err) {
-		log_diags(&d);
-		pr_err("policy %s has %zu error%s; the policy in force stays", w->path, d.n,
-		       d.n == 1 ? "" : "s");
-		diags_free(&d);
-		maps_note_load_failure(&dd->m);
-		return;
-	}
-	diags_free(&d);
-	err = maps_load_policy(&dd->m, &c, &gen);
-	maps_unlock(&dd->m);
-	if (err) {
-		pr_err("cannot load policy %s: %s; the policy in force stays", w->path, strerror(-err));
-		maps_note_load_failure(&dd->m);
-	} else {
-		pr_info("loaded policy %s: generation %llu, %zu rules", w->path,
-			(unsigned long long)gen, pol.n_rules);
-	}
-	compiled_free(&c);
-	policy_free(&pol);
+	file_reload(dd, &policy_kind, force);
 }
 
-/* ---- the nodes file (overlay) ------------------------------------------------------ */
+struct nodes_built {
+	struct nodes n;
+	struct ov_built b;
+};
 
-/* Load the nodes file when its content changed, or always when forced; a
- * broken one is logged with its errors and the overlay in force stays. */
+static int nodes_build_buf(struct daemon *dd, const char *buf, size_t len, struct diags *d,
+			   void *out)
+{
+	struct nodes_built *nb = out;
+	int err = nodes_parse(buf, len, d, &nb->n);
+
+	if (!err) {
+		err = overlay_resolve_self(&nb->n, &overlay_live_env, d);
+		if (!err)
+			err = overlay_build(&nb->n, &overlay_live_env, d, &nb->b);
+		if (err)
+			nodes_free(&nb->n);
+	}
+	return err;
+}
+
+static int nodes_load_built(struct daemon *dd, void *built, uint64_t *gen)
+{
+	struct nodes_built *nb = built;
+
+	return overlay_load(&dd->m, &nb->n, &nb->b, gen);	/* counts its failures */
+}
+
+static void nodes_loaded(struct daemon *dd, const char *path, const void *built, uint64_t gen)
+{
+	const struct nodes_built *nb = built;
+
+	pr_info("loaded nodes file %s: generation %llu, %zu nodes, self %s on %s", path,
+		(unsigned long long)gen, nb->n.n, nb->n.self, nb->b.local.ifname);
+}
+
+static void nodes_built_free(void *built)
+{
+	struct nodes_built *nb = built;
+
+	overlay_built_free(&nb->b);
+	nodes_free(&nb->n);
+}
+
+static const struct reload_kind nodes_kind = {
+	.file = W_NODES,
+	.built_size = sizeof(struct nodes_built),
+	.build = nodes_build_buf,
+	.load = nodes_load_built,
+	.loaded = nodes_loaded,
+	.free = nodes_built_free,
+	.note_failure = overlay_note_load_failure,
+};
+
 static void nodes_reload(struct daemon *dd, bool force)
 {
-	struct watched_file *w = &dd->files[W_NODES];
-	struct diags d = { .file = w->path };
-	struct ov_built b;
-	struct nodes n;
-	uint64_t gen = 0;
-	char *buf;
-	size_t len;
-	int err;
-
-	if (!w->path)
-		return;
-	err = watched_read(w, NODES_MAX_FILE, force, "nodes file", "overlay", &buf, &len);
-	if (err < 0)
-		overlay_note_load_failure(&dd->m);
-	if (err <= 0)
-		return;
-	err = nodes_parse(buf, len, &d, &n);
-	free(buf);
-	if (!err) {
-		err = overlay_resolve_self(&n, &overlay_live_env, &d);
-		if (!err)
-			err = overlay_build(&n, &overlay_live_env, &d, &b);
-		if (err)
-			nodes_free(&n);
-	}
-	if (err) {
-		log_diags(&d);
-		pr_err("nodes file %s has %zu error%s; the overlay in force stays", w->path, d.n,
-		       d.n == 1 ? "" : "s");
-		diags_free(&d);
-		overlay_note_load_failure(&dd->m);
-		return;
-	}
-	diags_free(&d);
-	err = overlay_load(&dd->m, &n, &b, &gen);
-	maps_unlock(&dd->m);
-	if (err)
-		pr_err("cannot load nodes file %s: %s; the overlay in force stays", w->path,
-		       strerror(-err));
-	else
-		pr_info("loaded nodes file %s: generation %llu, %zu nodes, self %s on %s", w->path,
-			(unsigned long long)gen, n.n, n.self, b.local.ifname);
-	overlay_built_free(&b);
-	nodes_free(&n);
+	file_reload(dd, &nodes_kind, force);
 }
 
 /* ---- sFlow export ------------------------------------------------------------------- */
@@ -479,71 +423,6 @@ static void extras_note(struct daemon *dd)
 	sflow_sync(dd);
 }
 
-/* ---- inotify: follow files through editors' renames and ConfigMap swaps ------ */
-
-static void watch_dir_of(struct daemon *dd, const char *path)
-{
-	char dir[PATH_MAX];
-	const char *slash = strrchr(path, '/');
-
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == path)
-		snprintf(dir, sizeof(dir), "/");
-	else
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	/* The same directory twice yields the same watch: adding again is harmless. */
-	if (inotify_add_watch(dd->ino_fd, dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM |
-				   IN_CREATE | IN_DELETE | IN_ATTRIB | IN_DELETE_SELF |
-				   IN_MOVE_SELF | IN_ONLYDIR) < 0)
-		pr_debug("cannot watch %s: %s", dir, strerror(errno));
-}
-
-/*
- * Watch the directory holding each file, not the file: editors write a new
- * file and rename it over the old one, and a Kubernetes ConfigMap volume swaps
- * a `..data` symlink, so the inode one would watch goes away.  When the path
- * is a symlink, the directory of its target is watched too.  Called again on
- * every check, so a directory that was removed and recreated is found again.
- */
-static void watches_refresh(struct daemon *dd)
-{
-	char real[PATH_MAX];
-
-	for (int i = 0; i < W__COUNT; i++) {
-		const char *p = dd->files[i].path;
-
-		if (!p)
-			continue;
-		watch_dir_of(dd, p);
-		if (realpath(p, real) && strcmp(real, p))
-			watch_dir_of(dd, real);
-	}
-}
-
-static void inotify_drain(struct daemon *dd)
-{
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	bool any = false;
-	ssize_t n;
-
-	while ((n = read(dd->ino_fd, buf, sizeof(buf))) > 0) {
-		for (char *p = buf; p < buf + n;) {
-			const struct inotify_event *ev = (const struct inotify_event *)p;
-
-			pr_debug("inotify: mask 0x%x %s", ev->mask, ev->len ? ev->name : "");
-			any = true;
-			p += sizeof(*ev) + ev->len;
-		}
-	}
-	if (!any)
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &dd->reload_last);
-	if (!dd->reload_pending)
-		dd->reload_first = dd->reload_last;
-	dd->reload_pending = true;
-}
-
 /* ---- config ------------------------------------------------------------------- */
 
 /* Apply a re-read config: new interfaces attach, a new policy path loads;
@@ -551,7 +430,6 @@ static void inotify_drain(struct daemon *dd)
 static void config_apply(struct daemon *dd, struct config *nc)
 {
 	enum iface_state *ok = calloc(nc->n_ifaces + 1, sizeof(*ok));
-	bool policy_changed = !same_str(dd->cfg.policy, nc->policy);
 
 	if (!ok) {
 		pr_err("cannot apply the config: out of memory");
@@ -579,9 +457,6 @@ static void config_apply(struct daemon *dd, struct config *nc)
 		pr_warn("metrics address %s -> %s: takes effect on restart", dd->cfg.metrics, nc->metrics);
 	if (!same_str(nc->pin_dir, dd->cfg.pin_dir))
 		pr_warn("pin-dir changed: takes effect on restart; still using %s", dd->m.pin_dir);
-	if (!same_str(nc->nodes, dd->cfg.nodes))
-		dd->files[W_NODES].seen = false;	/* a new path: load it */
-
 	/* Keep what needs a restart as it is running. */
 	snprintf(nc->metrics, sizeof(nc->metrics), "%s", dd->cfg.metrics);
 	free(nc->pin_dir);
@@ -593,27 +468,11 @@ static void config_apply(struct daemon *dd, struct config *nc)
 	dd->iface = ok;
 	memset(nc, 0, sizeof(*nc));
 
-	free(dd->files[W_POLICY].path);
-	free(dd->files[W_NODES].path);
-	dd->files[W_POLICY].path = xstrdup_or_null(dd->cfg.policy);
-	dd->files[W_NODES].path = xstrdup_or_null(dd->cfg.nodes);
-	if (policy_changed)
-		dd->files[W_POLICY].seen = false;
-	watches_refresh(dd);
-}
-
-/* Remember a file's content as acted upon (the config as read at start). */
-static void watch_note(struct watched_file *w)
-{
-	char *buf;
-	size_t len;
-
-	w->seen = true;
-	w->exists = !read_file(w->path, CONFIG_MAX_FILE, &buf, &len);
-	if (w->exists) {
-		w->hash = fnv1a(buf, len);
-		free(buf);
-	}
+	/* A new path is read on the next check. */
+	if (watch_set_path(&dd->watch, W_POLICY, dd->cfg.policy) ||
+	    watch_set_path(&dd->watch, W_NODES, dd->cfg.nodes))
+		pr_err("cannot follow the new policy or nodes path: out of memory");
+	watch_refresh(&dd->watch);
 }
 
 /* Re-read the config when its content changed (or when forced). */
@@ -624,24 +483,11 @@ static void config_reload(struct daemon *dd, bool force)
 	struct config nc;
 	char *buf;
 	size_t len;
-	uint64_t h;
 	int err;
 
-	err = read_file(w->path, CONFIG_MAX_FILE, &buf, &len);
-	if (err) {
-		if (force || !w->seen || w->exists)
-			pr_err("cannot read config %s: %s; the running config stays", w->path,
-			       err == -EFBIG ? "larger than 1 MiB" : strerror(-err));
-		w->seen = true;
-		w->exists = false;
+	if (watch_read(w, force, &buf, &len) <= 0)
 		return;
-	}
-	h = fnv1a(buf, len);
 	free(buf);
-	if (!force && w->seen && w->exists && w->hash == h)
-		return;
-	w->seen = w->exists = true;
-	w->hash = h;
 	err = config_parse_file(w->path, &d, &nc);
 	if (err) {
 		log_diags(&d);
@@ -658,7 +504,7 @@ static void config_reload(struct daemon *dd, bool force)
 /* A file event (after the quiet period) or SIGHUP (forced). */
 static void reload_all(struct daemon *dd, bool force)
 {
-	watches_refresh(dd);
+	watch_refresh(&dd->watch);
 	config_reload(dd, force);
 	ifaces_ensure(dd, false);
 	nodes_reload(dd, force);	/* first: the policy's `steer node` names need them */
@@ -666,247 +512,47 @@ static void reload_all(struct daemon *dd, bool force)
 	extras_note(dd);
 }
 
-/* ---- the metrics server --------------------------------------------------------- */
+/* ---- what the HTTP server serves ------------------------------------------------- */
 
-static struct http_conn *conn_of(struct MHD_Connection *c)
+static int serve_metrics(void *ctx, const char *url, FILE *body)
 {
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct daemon *dd = ctx;
 
-	return ci ? ci->socket_context : NULL;
+	return metrics_render(&dd->m, body);
 }
 
-static void http_notify(void *cls, struct MHD_Connection *c, void **socket_context,
-			enum MHD_ConnectionNotificationCode toe)
-{
-	struct daemon *dd = cls;
-	struct http_conn *hc = *socket_context;
-
-	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-		const union MHD_ConnectionInfo *ci =
-			MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
-
-		hc = calloc(1, sizeof(*hc));
-		if (!hc)
-			return;
-		hc->fd = ci ? ci->connect_fd : -1;
-		clock_gettime(CLOCK_MONOTONIC, &hc->since);
-		hc->next = dd->conns.next;
-		hc->prev = &dd->conns;
-		dd->conns.next->prev = hc;
-		dd->conns.next = hc;
-		dd->n_conns++;
-		*socket_context = hc;
-	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED && hc) {
-		hc->prev->next = hc->next;
-		hc->next->prev = hc->prev;
-		dd->n_conns--;
-		free(hc);
-		*socket_context = NULL;
-	}
-}
-
-static void http_completed(void *cls, struct MHD_Connection *c, void **req_cls,
-			   enum MHD_RequestTerminationCode toe)
-{
-	struct http_conn *hc = conn_of(c);
-
-	if (hc) {
-		hc->busy = false;
-		clock_gettime(CLOCK_MONOTONIC, &hc->since);
-	}
-}
-
-/* Close connections whose request headers did not arrive in time (slow clients). */
-static void http_sweep(struct daemon *dd)
-{
-	uint64_t now = now_ms();
-
-	for (struct http_conn *hc = dd->conns.next; hc != &dd->conns; hc = hc->next)
-		if (!hc->busy && !hc->cut && hc->fd >= 0 &&
-		    now - ts_ms(&hc->since) > HTTP_HEADER_DEADLINE_S * 1000ULL) {
-			/* libmicrohttpd sees the socket end and closes the connection itself. */
-			shutdown(hc->fd, SHUT_RDWR);
-			hc->cut = true;
-		}
-}
-
-static enum MHD_Result http_reply(struct MHD_Connection *c, unsigned int status,
-				  const char *type, char *body, size_t len, bool must_free)
-{
-	struct MHD_Response *r;
-	enum MHD_Result ret;
-
-	r = MHD_create_response_from_buffer(len, body, must_free ? MHD_RESPMEM_MUST_FREE
-								 : MHD_RESPMEM_PERSISTENT);
-	if (!r) {
-		if (must_free)
-			free(body);
-		return MHD_NO;
-	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-	ret = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
-	return ret;
-}
-
-static enum MHD_Result http_request(void *cls, struct MHD_Connection *c, const char *url,
-				    const char *method, const char *version,
-				    const char *upload_data, size_t *upload_data_size, void **req_cls)
-{
-	static char not_found[] = "404 page not found; metrics are at /metrics\n";
-	static char not_allowed[] = "405 method not allowed; use GET or HEAD\n";
-	static char failed[] = "500 cannot read fringe's counters\n";
-	static int seen, answered;	/* markers in *req_cls */
-	struct daemon *dd = cls;
-	struct http_conn *hc = conn_of(c);
-	const char *cl, *te;
-	char *body = NULL;
-	size_t len = 0;
-	FILE *f;
-	int err;
-
-	if (*req_cls == &answered) {	/* a body after the answer was queued: discard it */
-		*upload_data_size = 0;
-		return MHD_YES;
-	}
-	if (!*req_cls) {
-		bool get = !strcmp(method, MHD_HTTP_METHOD_GET) || !strcmp(method, MHD_HTTP_METHOD_HEAD);
-
-		if (hc)
-			hc->busy = true;
-		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-		te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
-		if (get && !te && (!cl || !strcmp(cl, "0"))) {
-			/* Answered on the next call, once the request is complete: the
-			 * connection can then be kept alive for the next scrape. */
-			*req_cls = &seen;
-			return MHD_YES;
-		}
-		/* Anything with a body is answered at once; the body is never read
-		 * and the connection closes. */
-		*req_cls = &answered;
-		if (!get)
-			return http_reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain; charset=utf-8",
-					  not_allowed, sizeof(not_allowed) - 1, false);
-	}
-	*req_cls = &answered;
-	if (strcmp(url, "/metrics"))
-		return http_reply(c, MHD_HTTP_NOT_FOUND, "text/plain; charset=utf-8", not_found,
-				  sizeof(not_found) - 1, false);
-	f = open_memstream(&body, &len);
-	if (!f)
-		return http_reply(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain; charset=utf-8",
-				  failed, sizeof(failed) - 1, false);
-	err = metrics_render(&dd->m, f);
-	if (fclose(f) && !err)
-		err = -EIO;
-	if (err) {
-		pr_err("cannot render metrics: %s", strerror(-err));
-		free(body);
-		return http_reply(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain; charset=utf-8",
-				  failed, sizeof(failed) - 1, false);
-	}
-	return http_reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", body, len,
-			  true);
-}
-
-static void http_log(void *cls, const char *fmt, va_list ap)
-{
-	char *msg;
-
-	/* Refused and broken connections are the client's business, not the log's. */
-	if (log_threshold < LOG_DEBUG || vasprintf(&msg, fmt, ap) < 0)
-		return;
-	pr_debug("libmicrohttpd: %s", msg);
-	free(msg);
-}
-
-/* Bind first, before anything in the kernel changes: a busy port fails the start cleanly. */
-static int http_listen(struct daemon *dd)
-{
-	const struct sockaddr *sa = (const struct sockaddr *)&dd->cfg.metrics_addr;
-	int one = 1, fd, err;
-
-	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		goto fail;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (sa->sa_family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, sa, dd->cfg.metrics_addrlen) || listen(fd, HTTP_BACKLOG))
-		goto fail;
-	dd->listen_fd = fd;
-	return 0;
-fail:
-	err = -errno;
-	pr_err("cannot listen on %s for metrics: %s", dd->cfg.metrics, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	return err;
-}
-
-static int http_start(struct daemon *dd)
-{
-	dd->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-				   (dd->cfg.metrics_addr.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-				   0, NULL, NULL, http_request, dd,
-				   MHD_OPTION_LISTEN_SOCKET, dd->listen_fd,
-				   MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_MAX_CONNECTIONS,
-				   MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)HTTP_MAX_PER_IP,
-				   MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_IDLE_TIMEOUT_S,
-				   MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MEMORY_LIMIT,
-				   MHD_OPTION_STRICT_FOR_CLIENT, 1,
-				   MHD_OPTION_NOTIFY_CONNECTION, http_notify, dd,
-				   MHD_OPTION_NOTIFY_COMPLETED, http_completed, dd,
-				   MHD_OPTION_EXTERNAL_LOGGER, http_log, dd,
-				   MHD_OPTION_END);
-	if (!dd->mhd) {
-		pr_err("cannot start the metrics server on %s", dd->cfg.metrics);
-		return -EINVAL;
-	}
-	dd->listen_fd = -1;	/* the server owns it now */
-	pr_info("serving metrics on http://%s/metrics", dd->cfg.metrics);
-	return 0;
-}
+static const struct http_route http_routes[] = {
+	{ "/metrics", "text/plain; version=0.0.4; charset=utf-8", serve_metrics },
+};
 
 /* ---- the loop ------------------------------------------------------------------------ */
 
 static int daemon_loop(struct daemon *dd)
 {
-	const union MHD_DaemonInfo *di = MHD_get_daemon_info(dd->mhd, MHD_DAEMON_INFO_EPOLL_FD);
-	uint64_t next_tick = now_ms() + TICK_MS;
+	int http_fd = http_poll_fd(dd->http);
+	uint64_t next_tick = watch_now_ms() + TICK_MS;
 
-	if (!di) {
+	if (http_fd < 0) {
 		pr_err("the metrics server has no epoll fd");
 		return -EINVAL;
 	}
 	for (;;) {
 		struct pollfd p[4] = {
 			{ .fd = dd->sig_fd, .events = POLLIN },
-			{ .fd = dd->ino_fd, .events = POLLIN },
-			{ .fd = di->epoll_fd, .events = POLLIN },
+			{ .fd = dd->watch.fd, .events = POLLIN },
+			{ .fd = http_fd, .events = POLLIN },
 			{ .fd = dd->sampler ? sampler_epoll_fd(dd->sampler) : -1, .events = POLLIN },
 		};
-		MHD_UNSIGNED_LONG_LONG mt;
-		uint64_t now = now_ms(), wait = next_tick > now ? next_tick - now : 0;
+		uint64_t now = watch_now_ms(), wait = next_tick > now ? next_tick - now : 0, mt;
 
-		if (MHD_get_timeout(dd->mhd, &mt) == MHD_YES && mt < wait)
+		if (http_timeout_ms(dd->http, &mt) && mt < wait)
 			wait = mt;
 		/* The data plane does not wake the consumer for every sample. */
 		if (dd->sampler && wait > SAMPLER_POLL_MS)
 			wait = SAMPLER_POLL_MS;
-		if (dd->reload_pending) {
-			uint64_t due = ts_ms(&dd->reload_last) + RELOAD_QUIET_MS;
-			uint64_t cap = ts_ms(&dd->reload_first) + RELOAD_MAX_DELAY_MS;
-
-			if (cap < due)
-				due = cap;
-			due = due > now ? due - now : 0;
-			if (due < wait)
-				wait = due;
-		}
+		mt = watch_wait_ms(&dd->watch, now);
+		if (mt < wait)
+			wait = mt;
 		if (poll(p, 4, (int)wait) < 0 && errno != EINTR) {
 			pr_err("poll: %s", strerror(errno));
 			return -errno;
@@ -917,7 +563,7 @@ static int daemon_loop(struct daemon *dd)
 			while (read(dd->sig_fd, &si, sizeof(si)) == sizeof(si)) {
 				if (si.ssi_signo == SIGHUP) {
 					pr_info("SIGHUP: reloading config and policy");
-					dd->reload_pending = false;
+					dd->watch.pending = false;
 					reload_all(dd, true);
 				} else {
 					pr_info("%s: stopping; the data plane stays attached and keeps its state",
@@ -927,8 +573,8 @@ static int daemon_loop(struct daemon *dd)
 			}
 		}
 		if (p[1].revents & POLLIN)
-			inotify_drain(dd);
-		MHD_run(dd->mhd);
+			watch_drain(&dd->watch);
+		http_run(dd->http);
 		if (dd->sampler) {
 			int r = sampler_poll(dd->sampler, 0);
 
@@ -939,13 +585,9 @@ static int daemon_loop(struct daemon *dd)
 			}
 		}
 
-		now = now_ms();
-		if (dd->reload_pending &&
-		    (now >= ts_ms(&dd->reload_last) + RELOAD_QUIET_MS ||
-		     now >= ts_ms(&dd->reload_first) + RELOAD_MAX_DELAY_MS)) {
-			dd->reload_pending = false;
+		now = watch_now_ms();
+		if (watch_due(&dd->watch, now))
 			reload_all(dd, false);
-		}
 		if (now >= next_tick) {
 			uint64_t from, to;
 			int r = confirm_revert_due(&dd->m, &from, &to);
@@ -959,7 +601,7 @@ static int daemon_loop(struct daemon *dd)
 			if (dd->policy_deferred && !confirm_pending(&dd->m, NULL, NULL))
 				policy_reload(dd, true);
 			next_tick = now + TICK_MS;
-			http_sweep(dd);
+			http_sweep(dd->http);
 			ifaces_ensure(dd, true);	/* interfaces that appear later */
 		}
 	}
@@ -1022,16 +664,20 @@ static int daemon_setup_fds(struct daemon *dd)
 	dd->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (dd->sig_fd < 0)
 		return -errno;
-	dd->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (dd->ino_fd < 0)
-		return -errno;
-	return 0;
+	return watch_init(&dd->watch, dd->files, W__COUNT);
 }
 
 int cmd_daemon(struct cli *g, int argc, char **argv)
 {
 	static const struct cmd self = { "daemon", NULL, "fringe daemon --config FILE [--check]" };
-	struct daemon dd = { .g = g, .sig_fd = -1, .ino_fd = -1, .listen_fd = -1, .stats_fd = -1 };
+	struct daemon dd = {
+		.g = g, .sig_fd = -1, .stats_fd = -1, .watch.fd = -1,
+		.files = {
+			[W_CONFIG] = { "config", "config", CONFIG_MAX_FILE },
+			[W_POLICY] = { "policy", "policy", POLICY_MAX_FILE },
+			[W_NODES] = { "nodes file", "overlay", NODES_MAX_FILE },
+		},
+	};
 	struct diags d = { 0 };
 	const char *pin;
 	bool check;
@@ -1041,7 +687,6 @@ int cmd_daemon(struct cli *g, int argc, char **argv)
 	dd.config_path = cli_take_opt(&argc, argv, "--config", &err);
 	if (err || argc != 1 || !dd.config_path)
 		return cli_usage(&self);
-	dd.conns.next = dd.conns.prev = &dd.conns;
 
 	d.file = dd.config_path;
 	err = config_parse_file(dd.config_path, &d, &dd.cfg);
@@ -1069,28 +714,26 @@ int cmd_daemon(struct cli *g, int argc, char **argv)
 	pin = dd.cfg.pin_dir ? dd.cfg.pin_dir : g->pin_dir;
 	pr_info("fringe %s starting: config %s, pin dir %s", FRINGE_VERSION, dd.config_path, pin);
 
-	dd.files[W_CONFIG] = (struct watched_file){ .what = "config", .path = strdup(dd.config_path) };
-	dd.files[W_POLICY] = (struct watched_file){ .what = "policy",
-						    .path = xstrdup_or_null(dd.cfg.policy) };
-	dd.files[W_NODES] = (struct watched_file){ .what = "nodes",
-						   .path = xstrdup_or_null(dd.cfg.nodes) };
-	dd.iface = calloc(dd.cfg.n_ifaces + 1, sizeof(*dd.iface));
-	if (!dd.files[W_CONFIG].path || !dd.iface) {
-		pr_err("out of memory");
-		goto out;
-	}
 	err = daemon_setup_fds(&dd);
 	if (err) {
 		pr_err("cannot set up signals and inotify: %s", strerror(-err));
 		goto out;
 	}
-	if (http_listen(&dd))
+	dd.iface = calloc(dd.cfg.n_ifaces + 1, sizeof(*dd.iface));
+	if (!dd.iface || watch_set_path(&dd.watch, W_CONFIG, dd.config_path) ||
+	    watch_set_path(&dd.watch, W_POLICY, dd.cfg.policy) ||
+	    watch_set_path(&dd.watch, W_NODES, dd.cfg.nodes)) {
+		pr_err("out of memory");
+		goto out;
+	}
+	if (http_listen(&dd.http, (const struct sockaddr *)&dd.cfg.metrics_addr,
+			dd.cfg.metrics_addrlen, dd.cfg.metrics))
 		goto out;
 	if (maps_open(&dd.m, pin, MAPS_CREATE))
 		goto out;
 	dd.maps_opened = true;
 	watch_note(&dd.files[W_CONFIG]);
-	watches_refresh(&dd);
+	watch_refresh(&dd.watch);
 
 	/* BPF_ENABLE_STATS: the kernel times fringe's programs while this fd is open. */
 	dd.stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
@@ -1104,33 +747,22 @@ int cmd_daemon(struct cli *g, int argc, char **argv)
 	nodes_reload(&dd, true);
 	policy_reload(&dd, true);
 	extras_note(&dd);
-	if (http_start(&dd))
+	if (http_start(dd.http, http_routes, sizeof(http_routes) / sizeof(http_routes[0]), &dd))
 		goto out;
+	pr_info("serving metrics on http://%s/metrics", dd.cfg.metrics);
 	rc = daemon_loop(&dd) ? 1 : 0;
 out:
 	sflow_stop(&dd);
 	free(dd.sflow_failed);
-	if (dd.mhd)
-		MHD_stop_daemon(dd.mhd);
-	while (dd.conns.next != &dd.conns) {	/* normally freed by the server's close notices */
-		struct http_conn *hc = dd.conns.next;
-
-		dd.conns.next = hc->next;
-		free(hc);
-	}
-	if (dd.listen_fd >= 0)
-		close(dd.listen_fd);
+	http_free(dd.http);
 	if (dd.stats_fd >= 0)
 		close(dd.stats_fd);
 	metrics_bpf_stats = false;
 	if (dd.sig_fd >= 0)
 		close(dd.sig_fd);
-	if (dd.ino_fd >= 0)
-		close(dd.ino_fd);
+	watch_close(&dd.watch);
 	if (dd.maps_opened)
 		maps_close(&dd.m);
-	for (int i = 0; i < W__COUNT; i++)
-		free(dd.files[i].path);
 	free(dd.iface);
 	config_free(&dd.cfg);
 	return rc;

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The daemon's HTTP server: libmicrohttpd on one listening socket, bounded, serving a table of routes. */
+#ifndef FRINGE_DAEMON_HTTP_H
+#define FRINGE_DAEMON_HTTP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+struct http_server;
+
+/*
+ * One path the server answers (GET and HEAD only; anything with a body gets
+ * 405 and the connection closes).  The handler writes the body to `body` and
+ * returns 0 (200 with `content_type`), -ENOENT (404) or another -errno (500,
+ * logged).  A route whose path ends in '/' serves every path below it (a JSON
+ * API under /api/v1/, say); `url` is the full request path.
+ */
+struct http_route {
+	const char *path;
+	const char *content_type;
+	int (*handler)(void *ctx, const char *url, FILE *body);
+};
+
+/* Bind and listen first, before anything in the kernel changes, so a busy
+ * port fails the start cleanly.  `name` is the address as written, for logs. */
+int http_listen(struct http_server **out, const struct sockaddr *sa, socklen_t salen,
+		const char *name);
+/* Start answering: `routes` (and ctx) must outlive the server. */
+int http_start(struct http_server *hs, const struct http_route *routes, size_t n_routes,
+	       void *ctx);
+/* For the caller's poll(): an fd readable when the server has work... */
+int http_poll_fd(const struct http_server *hs);
+/* ...and the longest the caller may sleep before http_run(), in ms. */
+bool http_timeout_ms(struct http_server *hs, uint64_t *ms);
+/* Serve whatever is ready, without blocking. */
+void http_run(struct http_server *hs);
+/* Once a second: hang up on clients whose request headers are late. */
+void http_sweep(struct http_server *hs);
+void http_free(struct http_server *hs);
+
+#endif
