@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "refuse_fifo.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -345,6 +346,22 @@ static void test_file(void **state)
 	rmdir(dir);
 }
 
+static int parse_path(const char *path, struct diags *d)
+{
+	struct config out;
+	int err = config_parse_file(path, d, &out);
+
+	if (!err)
+		config_free(&out);
+	return err;
+}
+
+/* A FIFO as the file is refused at once, never waited on. */
+static void test_file_not_regular(void **state)
+{
+	assert_fifo_refused(parse_path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -357,6 +374,7 @@ int main(void)
 		cmocka_unit_test(test_all_errors),
 		cmocka_unit_test(test_encoding),
 		cmocka_unit_test(test_file),
+		cmocka_unit_test(test_file_not_regular),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

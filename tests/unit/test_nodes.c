@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "nodes.h"
+#include "refuse_fifo.h"
 
 static void parse_ok(const char *text, struct nodes *n)
 {
@@ -42,7 +43,7 @@ static void parse_errs(const char *text, const char *const *want, size_t n_want)
 		const char *colon = strchr(want[i], ' ');
 		bool hit = false;
 
-		for (size_t k = 0; k < d.n; k++) {
+		for (size_t k = 0; k < d.nv; k++) {
 			snprintf(loc, sizeof(loc), "%d:%d:", d.v[k].loc.line, d.v[k].loc.col);
 			if (!strncmp(want[i], loc, strlen(loc)) && colon &&
 			    strstr(d.v[k].msg, colon + 1))
@@ -126,6 +127,88 @@ static void test_duplicate_node(void **state)
 	     "node a underlay 10.0.0.1 prefix 10.1.0.0/16\n"
 	     "node a underlay 10.0.0.2 prefix 10.2.0.0/16\n",
 	     "3:6: duplicate node 'a' (first declared at 2:6)");
+	/* one error per duplicate statement, against the first copy only */
+	ERRS("self a\n"
+	     "node a underlay 10.0.0.1 prefix 10.1.0.0/16\n"
+	     "node a underlay 10.0.0.2 prefix 10.2.0.0/16\n"
+	     "node a underlay 10.0.0.3 prefix 10.3.0.0/16\n"
+	     "node a underlay 10.0.0.4 prefix 10.4.0.0/16\n",
+	     "3:6: duplicate node 'a' (first declared at 2:6)",
+	     "4:6: duplicate node 'a' (first declared at 2:6)",
+	     "5:6: duplicate node 'a' (first declared at 2:6)");
+}
+
+/* 5,000 copies of one name: errors grow with the statements, not their square. */
+static void test_many_duplicates(void **state)
+{
+	size_t lines = 5000, n;
+	char *text = malloc(lines * 48);
+	struct diags d = { 0 };
+	struct nodes out;
+
+	assert_non_null(text);
+	n = 0;
+	for (size_t i = 0; i < lines; i++)
+		n += sprintf(text + n, "node a underlay 10.0.0.1 prefix 10.%zu.%zu.0/24\n",
+			     i / 256, i % 256);
+	assert_int_equal(nodes_parse(text, n, &d, &out), -EINVAL);
+	/* every later copy once, and the file's missing `self` */
+	assert_int_equal(d.n, lines - 1 + 1);
+	diags_free(&d);
+	free(text);
+}
+
+/* 5,000 bare copies of one name: the first lacks both options (one error), every later copy is a duplicate. */
+static void test_bare_duplicates(void **state)
+{
+	size_t lines = 5000;
+	char *text = malloc(lines * 7);
+	struct diags d = { 0 };
+	struct nodes out;
+
+	assert_non_null(text);
+	for (size_t i = 0; i < lines; i++)
+		memcpy(text + 7 * i, "node a\n", 7);
+	assert_int_equal(nodes_parse(text, 7 * lines, &d, &out), -EINVAL);
+	assert_int_equal(d.n, 1 + (lines - 1) + 1);	/* + no `self` */
+	diags_free(&d);
+	free(text);
+	ERRS("self a\nnode a\n", "2:6: node 'a' needs 'underlay ADDR' and 'prefix CIDR[,CIDR]...'");
+}
+
+/* One bad token, one error; the list goes on after it. */
+static void test_bad_prefix_token(void **state)
+{
+	ERRS("self a\n"
+	     "node a underlay 10.0.0.1 prefix ,10.9.0.0/16\n",
+	     "2:33: expected a prefix, found ','");
+	ERRS("self a\n"
+	     "node a underlay 10.0.0.1 prefix 10.8.0.0/16,,10.9.0.0/16\n",
+	     "2:45: expected a prefix, found ','");
+	ERRS("self a\n"
+	     "node a underlay 10.0.0.1 prefix { vni 5\n",
+	     "2:33: expected a prefix, found '{'");
+}
+
+/* 65,536 prefixes on one node: every one kept (and the array grown geometrically). */
+static void test_many_prefixes(void **state)
+{
+	size_t k = 65536, n;
+	char *text = malloc(k * 20 + 64);
+	struct diags d = { 0 };
+	struct nodes out;
+
+	assert_non_null(text);
+	n = sprintf(text, "self a\nnode a underlay 192.168.0.1 prefix ");
+	for (size_t i = 0; i < k; i++)
+		n += sprintf(text + n, "%s10.%zu.%zu.0/24", i ? "," : "", i / 256, i % 256);
+	text[n++] = '\n';
+	assert_int_equal(nodes_parse(text, n, &d, &out), 0);	/* exactly what the table holds */
+	assert_int_equal(d.n, 0);
+	assert_int_equal(out.v[0].n_prefixes, k);
+	assert_int_equal(out.v[0].prefixes[k - 1].addr[1], 255);
+	nodes_free(&out);
+	free(text);
 }
 
 static void test_overlaps(void **state)
@@ -281,12 +364,33 @@ static void test_file(void **state)
 	diags_free(&d);
 }
 
+static int parse_path(const char *path, struct diags *d)
+{
+	struct nodes out;
+	int err = nodes_parse_file(path, d, &out);
+
+	if (!err)
+		nodes_free(&out);
+	return err;
+}
+
+/* A FIFO as the file is refused at once, never waited on. */
+static void test_file_not_regular(void **state)
+{
+	assert_fifo_refused(parse_path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_ipv6_underlay),
 		cmocka_unit_test(test_duplicate_node),
+		cmocka_unit_test(test_many_duplicates),
+		cmocka_unit_test(test_bare_duplicates),
+		cmocka_unit_test(test_bad_prefix_token),
+		cmocka_unit_test(test_many_prefixes),
+		cmocka_unit_test(test_file_not_regular),
 		cmocka_unit_test(test_overlaps),
 		cmocka_unit_test(test_self),
 		cmocka_unit_test(test_self_auto),

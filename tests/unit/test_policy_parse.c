@@ -9,12 +9,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "lex.h"
 #include "policy.h"
+#include "refuse_fifo.h"
+#include "file.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -291,6 +294,52 @@ static void test_diags_print(void **state)
 	diags_free(&d);
 	assert_null(d.v);
 	assert_int_equal(d.n, 0);
+}
+
+/* Errors beyond the cap are counted, not kept: the first 100 by place in
+ * full, then one line with how many more; the count stays exact. */
+static void test_diags_cap(void **state)
+{
+	struct diags d = { .file = "p.pol" };
+	char *buf = NULL, *line;
+	size_t len = 0, lines = 0;
+	FILE *out;
+	int i;
+
+	for (i = 250; i >= 1; i--)	/* added last-first: the kept ones are still the first */
+		diags_add(&d, (struct pol_loc){ i, 1 }, "error on line %d", i);
+	assert_int_equal(d.n, 250);
+	assert_true(d.cap <= 100);	/* memory bounded by the cap, not by the errors */
+	out = open_memstream(&buf, &len);
+	assert_non_null(out);
+	diags_print(&d, out);
+	fclose(out);
+	for (line = buf; (line = strchr(line, '\n')); line++)
+		lines++;
+	assert_int_equal(lines, 101);
+	assert_non_null(strstr(buf, "p.pol:1:1: error: error on line 1\n"));
+	assert_non_null(strstr(buf, "p.pol:100:1: error: error on line 100\n"));
+	assert_null(strstr(buf, "error on line 101\n"));
+	assert_non_null(strstr(buf, "p.pol: 150 more errors not shown\n"));
+	free(buf);
+	diags_free(&d);
+
+	/* a parser fed 200,000 bad lines: exact count, bounded list */
+	{
+		size_t n = 200000;
+		char *text = malloc(2 * n);
+		struct policy p;
+
+		assert_non_null(text);
+		for (size_t k = 0; k < n; k++)
+			memcpy(text + 2 * k, "x\n", 2);
+		assert_int_equal(policy_parse(text, 2 * n, &d, &p), -EINVAL);
+		assert_int_equal(d.n, n);
+		assert_true(d.cap <= 100);
+		assert_int_equal(d.v[0].loc.line, 1);
+		diags_free(&d);
+		free(text);
+	}
 }
 
 /* ---- valid policies ------------------------------------------------------ */
@@ -997,6 +1046,34 @@ static void test_parse_file(void **state)
 	assert_int_equal(policy_parse_file("/", NULL, &p), -EISDIR);
 }
 
+static int parse_path(const char *path, struct diags *d)
+{
+	struct policy p;
+	int err = policy_parse_file(path, d, &p);
+
+	if (!err)
+		policy_free(&p);
+	return err;
+}
+
+/* A FIFO or a device given as the policy is refused at once with a clear
+ * error; it never hangs the reader nor reads /dev/zero into memory. */
+static void test_parse_file_not_regular(void **state)
+{
+	struct rlimit old, lim = { 1u << 30, 1u << 30 };
+	struct diags d = { 0 };
+
+	assert_fifo_refused(parse_path);
+	getrlimit(RLIMIT_AS, &old);
+	lim.rlim_max = old.rlim_max;
+	setrlimit(RLIMIT_AS, &lim);	/* 512 MiB of zeros would not fit twice */
+	assert_int_equal(parse_path("/dev/zero", &d), -FILE_ENOTREG);
+	setrlimit(RLIMIT_AS, &old);
+	assert_int_equal(d.n, 1);
+	assert_non_null(strstr(d.v[0].msg, "cannot read /dev/zero: not a regular file"));
+	diags_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1006,6 +1083,8 @@ int main(void)
 		cmocka_unit_test(test_lex_crlf_bom),
 		cmocka_unit_test(test_lex_utf8),
 		cmocka_unit_test(test_diags_print),
+		cmocka_unit_test(test_diags_cap),
+		cmocka_unit_test(test_parse_file_not_regular),
 		cmocka_unit_test(test_sets),
 		cmocka_unit_test(test_devices),
 		cmocka_unit_test(test_rule_every_match),

@@ -3,13 +3,11 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -818,43 +816,14 @@ static char *config_base_dir(const char *path)
 
 int config_parse_file(const char *path, struct diags *d, struct config *out)
 {
-	char *buf = NULL, *base = NULL;
-	size_t n = 0;
-	int fd, err;
+	char *buf, *base;
+	size_t n;
+	int err;
 
 	memset(out, 0, sizeof(*out));
-	if (d && !d->file)
-		d->file = path;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		goto unreadable;
-	}
-	buf = malloc(CONFIG_MAX_FILE + 1);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	for (;;) {
-		ssize_t got = read(fd, buf + n, CONFIG_MAX_FILE + 1 - n);
-
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			err = -errno;
-			close(fd);
-			goto unreadable;
-		}
-		if (!got)
-			break;
-		n += got;
-		if (n > CONFIG_MAX_FILE) {
-			err = -EFBIG;
-			close(fd);
-			goto unreadable;
-		}
-	}
-	close(fd);
+	err = diags_read_file(d, path, CONFIG_MAX_FILE, &buf, &n);
+	if (err)
+		return err;
 	base = config_base_dir(path);
 	if (!base) {
 		free(buf);
@@ -863,12 +832,6 @@ int config_parse_file(const char *path, struct diags *d, struct config *out)
 	err = config_parse(buf, n, base, d, out);
 	free(base);
 	free(buf);
-	return err;
-
-unreadable:
-	free(buf);
-	diags_add(d, (struct pol_loc){ 0, 0 }, "cannot read %s: %s", path,
-		  err == -EFBIG ? "larger than 1 MiB" : strerror(-err));
 	return err;
 }
 

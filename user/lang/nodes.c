@@ -2,12 +2,10 @@
 /* The nodes file (SPEC §7): statements through the shared lexer, every error located. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "lex.h"
 #include "nodes.h"
@@ -140,18 +138,25 @@ static void node_def_free(struct node_def *n)
 	n->n_prefixes = 0;
 }
 
+/* The arrays grow geometrically: their room is the next power of two (at
+ * least 4) of n_prefixes, so they grow when n_prefixes reaches one. */
 static int push_prefix(struct node_def *n, const struct pol_prefix *p, struct pol_loc loc)
 {
-	struct pol_prefix *v = realloc(n->prefixes, (n->n_prefixes + 1) * sizeof(*v));
-	struct pol_loc *l;
+	size_t k = n->n_prefixes;
 
-	if (!v)
-		return -ENOMEM;
-	n->prefixes = v;
-	l = realloc(n->prefix_loc, (n->n_prefixes + 1) * sizeof(*l));
-	if (!l)
-		return -ENOMEM;
-	n->prefix_loc = l;
+	if (!k || (k >= 4 && !(k & (k - 1)))) {
+		size_t room = k ? 2 * k : 4;
+		struct pol_prefix *v = realloc(n->prefixes, room * sizeof(*v));
+		struct pol_loc *l;
+
+		if (!v)
+			return -ENOMEM;
+		n->prefixes = v;
+		l = realloc(n->prefix_loc, room * sizeof(*l));
+		if (!l)
+			return -ENOMEM;
+		n->prefix_loc = l;
+	}
 	n->prefixes[n->n_prefixes] = *p;
 	n->prefix_loc[n->n_prefixes] = loc;
 	n->n_prefixes++;
@@ -169,8 +174,16 @@ static int parse_prefixes(const struct lex_stmt *s, size_t *i, struct diags *d, 
 		struct pol_prefix p;
 
 		if (t->kind != LEX_WORD) {
+			/* One error for one bad token: a stray comma is skipped and
+			 * the list goes on; anything else ends the statement. */
 			diags_add(d, t->loc, "expected a prefix, found '%s'", t->s);
-			return errs + 1;
+			errs++;
+			if (t->kind != LEX_COMMA || *i + 1 >= s->n) {
+				*i = s->n;
+				return errs;
+			}
+			(*i)++;
+			continue;
 		}
 		if (prefix_parse(t->s, &p, why, sizeof(why))) {
 			diags_add(d, t->loc, "%s", why);
@@ -195,6 +208,7 @@ static int parse_node(const struct lex_stmt *s, struct diags *d, struct nodes *o
 	struct pol_loc seen[4] = {};
 	struct node_def n = { .vni = FRINGE_VNI_DEFAULT };
 	struct node_def *v;
+	bool dup = false;
 	int errs = 0, r;
 	size_t i;
 
@@ -215,6 +229,8 @@ static int parse_node(const struct lex_stmt *s, struct diags *d, struct nodes *o
 			diags_add(d, name->loc, "duplicate node '%s' (first declared at %d:%d)", n.name,
 				  out->v[k].loc.line, out->v[k].loc.col);
 			errs++;
+			dup = true;
+			break;	/* against the first copy only: one error per statement */
 		}
 
 	for (i = 2; i < s->n;) {
@@ -313,12 +329,15 @@ static int parse_node(const struct lex_stmt *s, struct diags *d, struct nodes *o
 		}
 		}
 	}
-	if (!seen[0].line) {
-		diags_add(d, name->loc, "node '%s' needs 'underlay ADDR'", n.name);
-		errs++;
+	if (dup) {	/* the first copy is kept and checked; this one is reported once */
+		node_def_free(&n);
+		return errs;
 	}
-	if (!seen[2].line) {
-		diags_add(d, name->loc, "node '%s' needs 'prefix CIDR[,CIDR]...'", n.name);
+	if (!seen[0].line || !seen[2].line) {	/* one error for what the statement lacks */
+		diags_add(d, name->loc, "node '%s' needs %s%s%s", n.name,
+			  seen[0].line ? "" : "'underlay ADDR'",
+			  seen[0].line || seen[2].line ? "" : " and ",
+			  seen[2].line ? "" : "'prefix CIDR[,CIDR]...'");
 		errs++;
 	}
 	if (out->n >= FRINGE_MAX_NODES) {
@@ -531,61 +550,16 @@ int nodes_parse(const char *text, size_t len, struct diags *d, struct nodes *out
 
 int nodes_parse_file(const char *path, struct diags *d, struct nodes *out)
 {
-	size_t n = 0, cap = 0;
-	char *buf = NULL;
-	int fd, err;
+	size_t n;
+	char *buf;
+	int err;
 
 	memset(out, 0, sizeof(*out));
-	if (d && !d->file)
-		d->file = path;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		goto fail;
-	}
-	for (;;) {
-		ssize_t got;
-
-		if (n == cap) {
-			char *nb;
-
-			if (cap > NODES_MAX_FILE) {
-				err = -EFBIG;
-				goto fail_fd;
-			}
-			cap = cap ? 2 * cap : 4096;
-			nb = realloc(buf, cap);
-			if (!nb) {
-				err = -ENOMEM;
-				goto fail_fd;
-			}
-			buf = nb;
-		}
-		got = read(fd, buf + n, cap - n);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			err = -errno;
-			goto fail_fd;
-		}
-		if (!got)
-			break;
-		n += got;
-	}
-	close(fd);
-	if (n > NODES_MAX_FILE) {
-		err = -EFBIG;
-		goto fail;
-	}
-	err = nodes_parse(buf ? buf : "", n, d, out);
+	err = diags_read_file(d, path, NODES_MAX_FILE, &buf, &n);
+	if (err)
+		return err;
+	err = nodes_parse(buf, n, d, out);
 	free(buf);
-	return err;
-fail_fd:
-	close(fd);
-fail:
-	free(buf);
-	diags_add(d, (struct pol_loc){ 0, 0 }, "cannot read %s: %s", path,
-		  err == -EFBIG ? "larger than 4 MiB" : strerror(-err));
 	return err;
 }
 

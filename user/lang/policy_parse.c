@@ -2,14 +2,11 @@
 /* Parser of the policy language (SPEC §6): statements to struct policy, every error located. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "lex.h"
 #include "policy.h"
@@ -1513,70 +1510,16 @@ int policy_parse(const char *text, size_t len, struct diags *d, struct policy *o
 
 int policy_parse_file(const char *path, struct diags *d, struct policy *out)
 {
-	size_t n = 0, cap = 0;
-	char *buf = NULL;
-	struct stat stt;
-	int fd, err;
+	size_t n;
+	char *buf;
+	int err;
 
 	memset(out, 0, sizeof(*out));
 	out->default_action = FRINGE_ACT_ALLOW;
-	if (d && !d->file)
-		d->file = path;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		goto fail;
-	}
-	if (!fstat(fd, &stt) && S_ISREG(stt.st_mode) && stt.st_size > 0) {
-		cap = (size_t)stt.st_size < POLICY_MAX_FILE ? (size_t)stt.st_size + 1 : POLICY_MAX_FILE + 1;
-		buf = malloc(cap);
-		if (!buf) {
-			err = -ENOMEM;
-			goto fail_fd;
-		}
-	}
-	for (;;) {
-		ssize_t got;
-
-		if (n == cap) {
-			size_t nc = cap ? 2 * cap : 4096;
-			char *nb;
-
-			if (cap > POLICY_MAX_FILE) {
-				err = -EFBIG;
-				goto fail_fd;
-			}
-			nb = realloc(buf, nc);
-			if (!nb) {
-				err = -ENOMEM;
-				goto fail_fd;
-			}
-			buf = nb;
-			cap = nc;
-		}
-		got = read(fd, buf + n, cap - n);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			err = -errno;
-			goto fail_fd;
-		}
-		if (!got)
-			break;
-		n += got;
-		if (n > POLICY_MAX_FILE) {
-			err = -EFBIG;
-			goto fail_fd;
-		}
-	}
-	close(fd);
-	err = policy_parse(buf ? buf : "", n, d, out);
+	err = diags_read_file(d, path, POLICY_MAX_FILE, &buf, &n);
+	if (err)
+		return err;
+	err = policy_parse(buf, n, d, out);
 	free(buf);
-	return err;
-fail_fd:
-	close(fd);
-fail:
-	free(buf);
-	diags_add(d, (struct pol_loc){ 0, 0 }, "cannot read %s: %s", path, strerror(-err));
 	return err;
 }
