@@ -214,18 +214,23 @@ FILE *file_open_stream(const char *path, mode_t mode, int *err)
 
 	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, mode);
 	if (fd < 0) {
-		*err = errno == ENXIO ? -FILE_ENOTREG : -errno;	/* ENXIO: a FIFO nobody reads */
+		*err = -errno;	/* ENXIO: a FIFO nobody reads yet */
 		return NULL;
 	}
 	if (fstat(fd, &st)) {
 		*err = -errno;
 		goto fail;
 	}
-	if (!S_ISREG(st.st_mode) || st.st_nlink > 1) {
-		*err = S_ISREG(st.st_mode) ? -EMLINK : -FILE_ENOTREG;
+	/* A device or a FIFO (/dev/null, a pipe into wireshark) is written as it is. */
+	if (S_ISREG(st.st_mode) && st.st_nlink > 1) {
+		*err = -EMLINK;
 		goto fail;
 	}
-	if (ftruncate(fd, 0) || fcntl(fd, F_SETFL, 0)) {
+	if (S_ISDIR(st.st_mode)) {
+		*err = -EISDIR;
+		goto fail;
+	}
+	if ((S_ISREG(st.st_mode) && ftruncate(fd, 0)) || fcntl(fd, F_SETFL, 0)) {
 		*err = -errno;
 		goto fail;
 	}

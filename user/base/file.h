@@ -42,8 +42,9 @@ int file_write(const char *path, const void *buf, size_t len, mode_t mode);
 
 /*
  * A stream written in place (a capture that grows while it runs, readable
- * before it ends): opened without following a symlink at path (-ELOOP),
- * refused unless a regular file with no other hard link, then truncated.
+ * before it ends): opened without following a symlink at path (-ELOOP);
+ * a regular file must have no other hard link (-EMLINK) and is truncated;
+ * a device or a FIFO with a reader (/dev/null, a pipe) is written as is.
  */
 FILE *file_open_stream(const char *path, mode_t mode, int *err);
 

@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "compile.h"
+#include "file.h"
 #include "flows.h"
 #include "learn.h"
 #include "log.h"
@@ -406,25 +407,9 @@ static size_t window_flows(struct flow_row *rows, size_t n, struct flow_row *bas
 
 static int learn_write(const char *path, const char *text, size_t len)
 {
-	char tmp[4096];
-	FILE *f;
-	int err = 0;
-
 	if (!strcmp(path, "-"))
 		return fwrite(text, 1, len, stdout) == len ? 0 : -EIO;
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
-	f = fopen(tmp, "w");
-	if (!f)
-		return -errno;
-	if (fwrite(text, 1, len, f) != len)
-		err = -EIO;
-	if (fclose(f) && !err)
-		err = -errno;
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (err)
-		unlink(tmp);
-	return err;
+	return file_write(path, text, len, 0644);	/* temporary by mkstemp, fsync, rename */
 }
 
 /* The learned text must be a policy `policy check` accepts. */

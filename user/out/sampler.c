@@ -25,6 +25,7 @@ struct bpf_program;
 #include <pcap/dlt.h>
 #include <pcap/pcap.h>
 
+#include "file.h"
 #include "log.h"
 #include "sampler.h"
 #include "sflow.h"
@@ -44,8 +45,7 @@ struct sampler {
 	struct maps *m;
 	struct sampler_opts o;
 	struct ring_buffer *rb;
-	int lock_fd;
-	char lock_path[128];
+	struct file_lock lock;
 	uint64_t batch;			/* sampler_poll calls: rule_cache generation */
 	struct rule_cache *cache;	/* by counter id */
 	struct fringe_sample_stats *percpu;
@@ -153,10 +153,9 @@ static int sampler_lock(struct sampler *s)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
-	char pid[32] = "";
-	struct stat a, b;
-	ssize_t n;
-	int fd, err;
+	char path[128];
+	long holder;
+	int err;
 
 	if (bpf_obj_get_info_by_fd(s->m->fd[M_SAMPLES], &info, &len)) {
 		err = -errno;
@@ -168,49 +167,23 @@ static int sampler_lock(struct sampler *s)
 		pr_err("cannot create %s: %s", SAMPLER_LOCK_DIR, strerror(-err));
 		return err;
 	}
-	snprintf(s->lock_path, sizeof(s->lock_path), SAMPLER_LOCK_DIR "/sample-map%u.lock", info.id);
-	for (;;) {
-		fd = open(s->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-		if (fd < 0) {
-			err = -errno;
-			pr_err("cannot open %s: %s", s->lock_path, strerror(-err));
-			return err;
-		}
-		if (flock(fd, LOCK_EX | LOCK_NB))
-			break;
-		if (!fstat(fd, &a) && !stat(s->lock_path, &b) && a.st_ino == b.st_ino &&
-		    a.st_dev == b.st_dev)
-			goto locked;
-		close(fd);	/* removed by the holder that just stopped: again */
-	}
-	err = errno == EWOULDBLOCK ? -EBUSY : -errno;
-	n = pread(fd, pid, sizeof(pid) - 1, 0);
-	pid[n > 0 ? n : 0] = '\0';
-	pid[strcspn(pid, "\n")] = '\0';
-	close(fd);
-	if (err == -EBUSY)
-		pr_err("the sample ring buffer is already drained by another consumer (pid %s: "
+	snprintf(path, sizeof(path), SAMPLER_LOCK_DIR "/sample-map%u.lock", info.id);
+	err = file_lock_take(&s->lock, path, &holder);
+	if (err == -EBUSY && holder)
+		pr_err("the sample ring buffer is already drained by another consumer (pid %ld: "
 		       "a 'fringe sample' or the daemon's sflow export); stop it first (lock %s)",
-		       *pid ? pid : "unknown", s->lock_path);
-	else
-		pr_err("cannot lock %s: %s", s->lock_path, strerror(-err));
-	s->lock_path[0] = '\0';
+		       holder, path);
+	else if (err == -EBUSY)
+		pr_err("the sample ring buffer is already drained by another consumer (pid unknown: "
+		       "a 'fringe sample' or the daemon's sflow export); stop it first (lock %s)", path);
+	else if (err)
+		pr_err("cannot lock %s: %s", path, strerror(-err));
 	return err;
-locked:
-	n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
-	if (ftruncate(fd, 0) || pwrite(fd, pid, n, 0) != n)
-		pr_debug("cannot write the pid into %s: %s", s->lock_path, strerror(errno));
-	s->lock_fd = fd;
-	return 0;
 }
 
 static void sampler_unlock(struct sampler *s)
 {
-	if (s->lock_fd < 0)
-		return;
-	unlink(s->lock_path);	/* while still holding it: see sampler_lock */
-	close(s->lock_fd);
-	s->lock_fd = -1;
+	file_lock_release(&s->lock);
 }
 
 /* ---- pcap ---------------------------------------------------------------------- */
@@ -225,12 +198,24 @@ static int pcap_out_open(struct sampler *s)
 		pr_err("cannot write %s: out of memory", path);
 		return -ENOMEM;
 	}
-	errno = 0;
-	s->dumper = pcap_dump_open(s->pcap, path);
+	if (!strcmp(path, "-")) {
+		s->dumper = pcap_dump_fopen(s->pcap, stdout);
+	} else {
+		/* Written in place as it grows, but never through a planted symlink or hard link. */
+		FILE *f = file_open_stream(path, 0644, &err);
+		char why[64];
+
+		if (!f) {
+			pr_err("cannot write %s: %s", path, file_strerror(err, 0, why, sizeof(why)));
+			return err;
+		}
+		s->dumper = pcap_dump_fopen(s->pcap, f);
+		if (!s->dumper)
+			fclose(f);
+	}
 	if (!s->dumper) {
-		err = errno ? -errno : -EIO;
-		pr_err("cannot write %s: %s", path, errno ? strerror(errno) : pcap_geterr(s->pcap));
-		return err;
+		pr_err("cannot write %s: %s", path, pcap_geterr(s->pcap));
+		return -EIO;
 	}
 	return 0;
 }
@@ -634,7 +619,7 @@ int sampler_open(struct sampler **out, struct maps *m, const struct sampler_opts
 		return -ENOMEM;
 	s->m = m;
 	s->o = *o;
-	s->lock_fd = -1;
+	s->lock.fd = -1;
 	s->sock = -1;
 	if (!s->o.counter_interval)
 		s->o.counter_interval = SAMPLER_COUNTER_INTERVAL;
