@@ -133,6 +133,11 @@ static const struct err_case err_cases[] = {
 	{ "sflow collector\n", 1, 7, "expected HOST:PORT" },
 	{ "sflow collector:x\n", 1, 7, "port must be 1-65535" },
 	{ "sflow a:1\nsflow b:2\n", 2, 1, "duplicate 'sflow'" },
+	{ "sflow coll/ector:6343\n", 1, 7, "bad host name" },
+	{ "sflow a..b:6343\n", 1, 7, "bad host name" },
+	{ "sflow -a.b:6343\n", 1, 7, "bad host name" },
+	{ "sflow aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.b:6343\n", 1, 7,
+	  "bad host name" },	/* a label of 64 */
 	{ ", policy x\n", 1, 1, "unexpected ','" },
 	{ "policy a\n\ninterface eth0 \\\n   mode slow\n", 4, 9, "unknown mode 'slow'" },
 	/* cluster (SPEC §14) */
@@ -266,6 +271,32 @@ static void test_announce_equal(void **state)
 	config_free(&b);
 }
 
+/* A 5,000-character sFlow host is refused (a DNS name is at most 253). */
+static void test_long_host(void **state)
+{
+	char text[5100];
+	struct diags d = { 0 };
+	struct config c;
+	size_t n = 0;
+
+	n += sprintf(text, "sflow ");
+	for (int i = 0; i < 1000; i++)
+		n += sprintf(text + n, "abcd.");
+	sprintf(text + n, "x:6343\n");
+	assert_int_equal(config_parse(text, strlen(text), NULL, &d, &c), -EINVAL);
+	assert_int_equal(d.n, 1);
+	assert_non_null(strstr(d.v[0].msg, "host name longer than 253"));
+	diags_free(&d);
+	/* 253 is fine */
+	n = sprintf(text, "sflow ");
+	for (int i = 0; i < 63; i++)
+		n += sprintf(text + n, "abc.");
+	sprintf(text + n, "x:6343\n");
+	assert_int_equal(config_parse(text, strlen(text), NULL, &d, &c), 0);
+	assert_int_equal(d.n, 0);
+	config_free(&c);
+}
+
 /* Every error of a file is reported, not only the first. */
 static void test_all_errors(void **state)
 {
@@ -373,6 +404,7 @@ int main(void)
 		cmocka_unit_test(test_announce_equal),
 		cmocka_unit_test(test_all_errors),
 		cmocka_unit_test(test_encoding),
+		cmocka_unit_test(test_long_host),
 		cmocka_unit_test(test_file),
 		cmocka_unit_test(test_file_not_regular),
 	};

@@ -2,6 +2,7 @@
 /* The daemon's config file: statements through the shared lexer, every error located. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -102,6 +103,28 @@ int config_parse_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len
 }
 
 /* HOST:PORT for sFlow: a name or address, resolved when used. */
+/* A DNS name (RFC 1123) or a dotted IPv4 address, of n bytes at s. */
+static bool host_name_ok(const char *s, size_t n)
+{
+	size_t label = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = s[i];
+
+		if (c == '.') {
+			if (!label || s[i - 1] == '-')
+				return false;
+			label = 0;
+		} else if (isalnum(c) || c == '_' || (c == '-' && label)) {
+			if (++label > 63)
+				return false;
+		} else {
+			return false;
+		}
+	}
+	return label && s[n - 1] != '-';
+}
+
 static int hostport_check(const char *s, const char **why)
 {
 	const char *colon;
@@ -126,6 +149,11 @@ static int hostport_check(const char *s, const char **why)
 			return *why = "expected HOST:PORT", -EINVAL;
 		if (memchr(s, ':', colon - s))
 			return *why = "an IPv6 address goes in brackets: [ADDR]:PORT", -EINVAL;
+		if (colon - s > 253)
+			return *why = "host name longer than 253 characters", -EINVAL;
+		if (!host_name_ok(s, colon - s))
+			return *why = "bad host name (labels of 1-63 letters, digits and '-', "
+				      "joined by '.')", -EINVAL;
 	}
 	if (port_parse(colon + 1, &port))
 		return *why = "port must be 1-65535", -EINVAL;
@@ -726,7 +754,8 @@ static int parse_stmt(const struct lex_stmt *s, const char *base, struct diags *
 		if (!first_time(&seen->sflow, kw, d) || !(a = one_arg(s, d, "HOST:PORT")))
 			return 1;
 		if (hostport_check(a->s, &why)) {
-			diags_add(d, a->loc, "bad sFlow collector '%s': %s", a->s, why);
+			diags_add(d, a->loc, "bad sFlow collector '%.64s%s': %s", a->s,
+				  a->len > 64 ? "..." : "", why);
 			return 1;
 		}
 		err = set_str(&c->sflow, a->s);
