@@ -60,7 +60,7 @@ TEST_HELPERS := $(filter-out tests/bpf/test_%.c,$(wildcard tests/bpf/*.c))
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all demo test bench install clean help deps unit bpf-test integration tests-build
+.PHONY: all demo test bench install clean help deps unit bpf-test integration tests-build man
 
 all: $(BIN) ## build the controller and BPF objects (default)
 
@@ -91,6 +91,7 @@ $(BUILD)/skel/%.skel.h: $(BUILD)/bpf/%.bpf.o
 # of the layer they test (unit tests: the languages, unless listed here).
 LAYER_OF_test_sflow := out
 LAYER_OF_test_learn := cmd
+LAYER_OF_test_cli := cmd
 obj_inc = $(if $(filter user/%,$(1)),$(INC_$(word 2,$(subst /, ,$(1)))),$(if $(filter tests/unit/%,$(1)),$(INC_$(or $(LAYER_OF_$(notdir $(basename $(1)))),lang)),$(INC_cmd)))
 unit_layer = $(or $(LAYER_OF_$(1)),lang)
 
@@ -129,6 +130,9 @@ tests-build: $(BIN) $(UNIT_BINS) $(BPFT_BINS) $(TOOL_BINS) $(BENCH_BPF)
 test: deps ## install what is missing, build, run every test
 	$(Q)$(MAKE) --no-print-directory tests-build
 	$(Q)scripts/run-tests.sh
+
+man: $(BUILD)/tests/unit/test_cli ## rewrite the SYNOPSIS of docs/fringe.8 from the command table
+	$(Q)$< --write-man docs/fringe.8
 
 unit: $(UNIT_BINS) ## run the unprivileged unit tests only
 	$(Q)scripts/run-tests.sh unit

@@ -35,3 +35,27 @@ expect_fail() {
 	info "ok: $what (exit $RC: $(head -n 1 "$TMPD/err"))"
 }
 
+
+# json_doc CODE ARGS...: `fringe --json ARGS` must exit CODE and print exactly
+# one JSON object on stdout; on failure it holds a non-empty "error" (and
+# "errors" with file, line, col and message for a file's errors) besides a
+# "fringe: " line on stderr. The document is left in $TMPD/out.
+json_doc() {
+	local code=$1; shift
+	run_rc fr --json "$@"
+	[ "$RC" -eq "$code" ] || fail "fringe --json $* exited $RC, want $code: $(head -c 500 "$TMPD/err")"
+	"$PYTHON" - "$TMPD/out" "$code" <<'PY' || fail "fringe --json $*: $(head -c 800 "$TMPD/out")"
+import json, sys
+text = open(sys.argv[1]).read()
+d = json.loads(text)   # one document: trailing data is an error
+assert isinstance(d, dict), "not an object"
+if sys.argv[2] != "0":
+    assert isinstance(d.get("error"), str) and d["error"], "no error message"
+    for e in d.get("errors", []):
+        assert set(e) >= {"file", "line", "col", "message"}, "bad file error %r" % e
+PY
+	if [ "$code" -ne 0 ]; then
+		grep -q '^fringe: ' "$TMPD/err" || fail "fringe --json $*: no 'fringe: ' line on stderr"
+	fi
+	info "ok: --json $* (exit $RC)"
+}

@@ -64,5 +64,37 @@ fr_json "$TMPD/show1.json" policy show --json
 	fail "a refused load changed the rules"
 fr_ok metrics
 grep -q '^fringe_policy_load_failures_total 1$' "$TMPD/out" || fail "load failure not counted in metrics"
+
+step "--json: every command prints one JSON document, failures included"
+printf 'rule a proto tcp dport 99999 allow\nrule b src @nosuch allow\n' >"$TMPD/bad.policy"
+printf 'self a\nnode a underlay 10.78.0.1 prefix 10.201.1.0/24\nnode b underlay 10.78.0.2 mac 02:00:00:00:00:02 prefix 10.201.2.0/24\n' >"$TMPD/good.nodes"
+printf 'self a\nnode a underlay nowhere\n' >"$TMPD/bad.nodes"
+printf 'interface nosuch0\npolicy %s\n' "$TMPD/bad.policy" >"$TMPD/bad.conf"
+for args in "version" "help" "status" "stats" "flows" "metrics" "policy show" "nodes show" \
+	"policy check $TMPD/small.policy" "policy load $TMPD/small.policy --confirm 60" \
+	"policy confirm" "nodes check $TMPD/good.nodes" "nodes load $TMPD/good.nodes" \
+	"detach x0" "attach x0 --mode generic"; do
+	# shellcheck disable=SC2086 # the words of one command line
+	json_doc 0 $args
+done
+[ "$(q "$TMPD/out" 'd["interface"]')" = x0 ] || fail "attach --json names no interface"
+json_doc 0 flows --enable
+json_doc 0 flows --disable
+for args in "policy check $TMPD/bad.policy" "policy load $TMPD/bad.policy" "policy confirm" \
+	"nodes check $TMPD/bad.nodes" "nodes load $TMPD/bad.nodes" "attach nosuch0" \
+	"detach nosuch0" "policy test $TMPD/small.policy --pcap $TMPD/nosuch.pcap" \
+	"daemon --config $TMPD/bad.conf --check"; do
+	# shellcheck disable=SC2086
+	json_doc 1 $args
+done
+json_doc 1 policy check "$TMPD/bad.policy"
+[ "$(q "$TMPD/out" 'len(d["errors"])')" = 2 ] || fail "policy check --json: not both errors"
+[ "$(q "$TMPD/out" '[e["line"] for e in d["errors"]]')" = "[1, 2]" ] ||
+	fail "policy check --json: wrong lines"
+for args in "attach" "policy load" "policy frob" "sample --count 1" "learn --duration 1 --output -" \
+	"stats --interval 0" "flows --enable --top 3"; do
+	# shellcheck disable=SC2086
+	json_doc 2 $args
+done
 fr_ok detach x0
 harness_done

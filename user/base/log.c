@@ -15,6 +15,7 @@
 enum log_level log_threshold = LOG_WARN;
 int log_daemon_style;
 enum log_level log_lib_level = LOG_INFO;
+void (*log_error_hook)(const char *msg);
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 
@@ -30,6 +31,8 @@ static void log_vmsg(enum log_level lvl, const char *prefix, const char *fmt, va
 	n = strlen(buf);
 	while (n && buf[n - 1] == '\n')
 		buf[--n] = '\0';
+	if (lvl == LOG_ERROR && !*prefix && log_error_hook)
+		log_error_hook(buf);
 	if (log_daemon_style) {
 		struct timespec ts;
 		struct tm tm;

@@ -11,6 +11,9 @@ extern int log_daemon_style;
 /* Level of libbpf's and libxdp's warnings (many are expected probes); LOG_INFO unless changed. */
 extern enum log_level log_lib_level;
 
+/* Called with every error line of ours (not libbpf's), for the CLI's JSON error document. */
+extern void (*log_error_hook)(const char *msg);
+
 void log_init(enum log_level threshold);
 void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

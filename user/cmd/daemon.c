@@ -609,9 +609,18 @@ static int daemon_loop(struct daemon *dd)
 
 /* ---- the command ------------------------------------------------------------------------ */
 
-/* `--check`: the config and the files it names, nothing touched. */
-static int daemon_check(struct config *cfg, const char *config_path)
+static void daemon_check_text(json_object *doc)
 {
+	printf("%s: ok, %llu interface%s, policy %s, metrics on %s\n", jget_str(doc, "config"),
+	       jget_u64(doc, "interfaces"), jget_u64(doc, "interfaces") == 1 ? "" : "s",
+	       *jget_str(doc, "policy") ? jget_str(doc, "policy") : "(none)",
+	       jget_str(doc, "metrics"));
+}
+
+/* `--check`: the config and the files it names, nothing touched. */
+static int daemon_check(struct cli *g, struct config *cfg, const char *config_path)
+{
+	json_object *doc;
 	struct compile_env env = { .ncpus = 0 };
 	struct diags d = { .file = cfg->policy };
 	struct compiled c;
@@ -626,10 +635,9 @@ static int daemon_check(struct config *cfg, const char *config_path)
 				compiled_free(&c);
 			policy_free(&pol);
 		}
-		diags_print(&d, stderr);
+		cli_diags(&d);
 		if (err)
-			fprintf(stderr, "fringe: policy '%s' has %zu error%s\n", cfg->policy, d.n,
-				d.n == 1 ? "" : "s");
+			cli_err("policy '%s' has %zu error%s", cfg->policy, d.n, d.n == 1 ? "" : "s");
 		diags_free(&d);
 	}
 	if (cfg->nodes) {
@@ -645,8 +653,15 @@ static int daemon_check(struct config *cfg, const char *config_path)
 	}
 	if (err)
 		return 1;
-	printf("%s: ok, %zu interface%s, policy %s, metrics on %s\n", config_path, cfg->n_ifaces,
-	       cfg->n_ifaces == 1 ? "" : "s", cfg->policy ? cfg->policy : "(none)", cfg->metrics);
+	doc = json_object_new_object();
+	json_object_object_add(doc, "config", jstr(config_path));
+	json_object_object_add(doc, "ok", json_object_new_boolean(1));
+	json_object_object_add(doc, "interfaces", ju64(cfg->n_ifaces));
+	json_object_object_add(doc, "policy", jstr(cfg->policy));
+	json_object_object_add(doc, "nodes", jstr(cfg->nodes));
+	json_object_object_add(doc, "metrics", jstr(cfg->metrics));
+	cli_print(g, doc, daemon_check_text);
+	json_object_put(doc);
 	return 0;
 }
 
@@ -669,7 +684,6 @@ static int daemon_setup_fds(struct daemon *dd)
 
 int cmd_daemon(struct cli *g, int argc, char **argv)
 {
-	static const struct cmd self = { "daemon", NULL, "fringe daemon --config FILE [--check]" };
 	struct daemon dd = {
 		.g = g, .sig_fd = -1, .stats_fd = -1, .watch.fd = -1,
 		.files = {
@@ -683,23 +697,21 @@ int cmd_daemon(struct cli *g, int argc, char **argv)
 	bool check;
 	int err = 0, rc = 1;
 
-	check = cli_take_flag(&argc, argv, "--check");
-	dd.config_path = cli_take_opt(&argc, argv, "--config", &err);
-	if (err || argc != 1 || !dd.config_path)
-		return cli_usage(&self);
+	check = cli_flag(g, "--check");
+	dd.config_path = cli_opt(g, "--config");
 
 	d.file = dd.config_path;
 	err = config_parse_file(dd.config_path, &d, &dd.cfg);
-	diags_print(&d, stderr);
+	cli_diags(&d);
 	if (err) {
-		fprintf(stderr, "fringe: config '%s' has %zu error%s; not starting\n", dd.config_path,
-			d.n, d.n == 1 ? "" : "s");
+		cli_err("config '%s' has %zu error%s; not starting", dd.config_path, d.n,
+			d.n == 1 ? "" : "s");
 		diags_free(&d);
 		return 1;
 	}
 	diags_free(&d);
 	if (check) {
-		rc = daemon_check(&dd.cfg, dd.config_path);
+		rc = daemon_check(g, &dd.cfg, dd.config_path);
 		config_free(&dd.cfg);
 		return rc;
 	}
@@ -751,6 +763,14 @@ int cmd_daemon(struct cli *g, int argc, char **argv)
 		goto out;
 	pr_info("serving metrics on http://%s/metrics", dd.cfg.metrics);
 	rc = daemon_loop(&dd) ? 1 : 0;
+	if (!rc && g->json) {	/* the logs went to stderr; the result of the run */
+		json_object *doc = json_object_new_object();
+
+		json_object_object_add(doc, "config", jstr(dd.config_path));
+		json_object_object_add(doc, "stopped", json_object_new_boolean(1));
+		cli_print(g, doc, NULL);
+		json_object_put(doc);
+	}
 out:
 	sflow_stop(&dd);
 	free(dd.sflow_failed);

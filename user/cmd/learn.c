@@ -427,7 +427,7 @@ static int learn_validate(const char *text, size_t len)
 			compiled_free(&c);
 		policy_free(&p);
 	}
-	diags_print(&d, stderr);
+	cli_diags(&d);
 	diags_free(&d);
 	return err;
 }
@@ -541,29 +541,23 @@ int learn_policy_text(struct flow_row *rows, size_t n, uint64_t secs, int64_t of
 
 int cmd_learn(struct cli *g, int argc, char **argv)
 {
-	const char *dur, *output;
+	const char *output = cli_opt(g, "--output");
 	struct flow_row *base = NULL, *rows = NULL;
 	size_t nb = 0, n = 0;
 	struct learn_summary L = {};
 	struct text t = {};
-	uint64_t cleared, t0, secs;
+	unsigned long long secs;
+	uint64_t cleared, t0;
 	int64_t offset;
 	bool was_on;
 	struct maps m;
-	int err = 0;
-	char *end;
+	int err;
 
-	if (cli_take_flag(&argc, argv, "--json"))
-		g->json = true;
-	dur = cli_take_opt(&argc, argv, "--duration", &err);
-	output = err ? NULL : cli_take_opt(&argc, argv, "--output", &err);
-	if (err || argc != 1 || !dur || !output)
-		return fprintf(stderr, "Usage: fringe learn --duration SECONDS --output FILE\n"), EXIT_USAGE;
-	secs = strtoull(dur, &end, 10);
-	if (*end || !*dur || secs < 1 || secs > LEARN_MAX_SECONDS) {
-		fprintf(stderr, "fringe: bad --duration '%s' (seconds, 1-%d)\n", dur, LEARN_MAX_SECONDS);
-		return EXIT_USAGE;
-	}
+	err = cli_opt_ull(g, "--duration", 1, LEARN_MAX_SECONDS, "seconds", &secs);
+	if (err)
+		return err;
+	if (g->json && !strcmp(output, "-"))
+		return cli_usage_err(g, "--json and --output - would both write to stdout");
 	if (cli_open(g, &m, 0))
 		return 1;
 	{
@@ -573,7 +567,7 @@ int cmd_learn(struct cli *g, int argc, char **argv)
 		for (__u32 s = 1; s < FRINGE_MAX_IFACES; s++)
 			attached += !bpf_map_lookup_elem(m.fd[M_IFACES], &s, &info) && info.in_use;
 		if (!attached) {
-			fprintf(stderr, "fringe: no interface is attached: there is no traffic to learn from (fringe attach IFACE)\n");
+			cli_err("no interface is attached: there is no traffic to learn from (fringe attach IFACE)");
 			maps_close(&m);
 			return 1;
 		}
@@ -587,13 +581,12 @@ int cmd_learn(struct cli *g, int argc, char **argv)
 		err = flows_set_enabled(&m, true, &cleared);
 	maps_unlock(&m);
 	if (err) {
-		fprintf(stderr, "fringe: cannot use the flow table: %s\n", strerror(-err));
+		cli_err("cannot use the flow table: %s", strerror(-err));
 		goto out;
 	}
 	t0 = clock_ns(CLOCK_MONOTONIC_COARSE);
 	if (!g->json)
-		fprintf(stderr, "learning for %llu s (Ctrl-C stops early and writes what was seen)...\n",
-			(unsigned long long)secs);
+		cli_note("learning for %llu s (Ctrl-C stops early and writes what was seen)...", secs);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	for (uint64_t i = 0; i < secs * 10 && !stop; i++)
@@ -606,24 +599,24 @@ int cmd_learn(struct cli *g, int argc, char **argv)
 
 		maps_unlock(&m);
 		if (e)
-			fprintf(stderr, "fringe: cannot switch the flow table off again: %s\n", strerror(-e));
+			cli_err("cannot switch the flow table off again: %s", strerror(-e));
 	}
 	if (err) {
-		fprintf(stderr, "fringe: cannot read the flow table: %s\n", strerror(-err));
+		cli_err("cannot read the flow table: %s", strerror(-err));
 		goto out;
 	}
 	n = window_flows(rows, n, base, nb, t0);
 	offset = (int64_t)clock_ns(CLOCK_REALTIME) - (int64_t)clock_ns(CLOCK_MONOTONIC);
 	err = learn_policy_text(rows, n, secs, offset, &t.s, &t.n, &L);
 	if (!err && learn_validate(t.s, t.n)) {
-		fprintf(stderr, "fringe: the learned policy does not compile (a bug in fringe): not written\n");
+		cli_err("the learned policy does not compile (a bug in fringe): not written");
 		err = -EINVAL;
 		goto out;
 	}
 	if (!err)
 		err = learn_write(output, t.s, t.n);
 	if (err) {
-		fprintf(stderr, "fringe: cannot write %s: %s\n", output, strerror(-err));
+		cli_err("cannot write %s: %s", output, strerror(-err));
 		goto out;
 	}
 	if (g->json) {
@@ -635,14 +628,13 @@ int cmd_learn(struct cli *g, int argc, char **argv)
 		json_object_object_add(o, "devices", ju64(L.devices));
 		json_object_object_add(o, "rules", ju64(L.rules));
 		json_object_object_add(o, "commented_out", ju64(L.commented));
-		if (strcmp(output, "-"))
-			printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		cli_print(g, o, NULL);
 		json_object_put(o);
 	} else {
-		fprintf(stderr, "learned %zu rules for %zu devices from %zu flows in %llu s%s%s%s\n",
-			L.rules, L.devices, L.flows, (unsigned long long)secs,
-			L.commented ? " (and commented out services the policy in force dropped)" : "",
-			strcmp(output, "-") ? ": wrote " : "", strcmp(output, "-") ? output : "");
+		cli_note("learned %zu rules for %zu devices from %zu flows in %llu s%s%s%s",
+			 L.rules, L.devices, L.flows, secs,
+			 L.commented ? " (and commented out services the policy in force dropped)" : "",
+			 strcmp(output, "-") ? ": wrote " : "", strcmp(output, "-") ? output : "");
 	}
 out:
 	free(base);

@@ -28,12 +28,12 @@ int overlay_build_file(const char *path, const struct ov_env *env, struct nodes 
 		if (err)
 			nodes_free(n);
 	}
-	diags_print(&d, stderr);
+	cli_diags(&d);
 	if (err && !d.n)
-		fprintf(stderr, "fringe: cannot use nodes file '%s': %s\n", path, strerror(-err));
+		cli_err("cannot use nodes file '%s': %s", path, strerror(-err));
 	else if (err)
-		fprintf(stderr, "fringe: nodes file '%s' has %zu error%s; nothing was changed\n", path,
-			d.n, d.n == 1 ? "" : "s");
+		cli_err("nodes file '%s' has %zu error%s; nothing was changed", path, d.n,
+			d.n == 1 ? "" : "s");
 	diags_free(&d);
 	return err;
 }
@@ -47,24 +47,52 @@ static size_t count_prefixes(const struct nodes *n)
 	return k;
 }
 
-static int nodes_check(struct cli *g, int argc, char **argv)
+static void nodes_check_text(json_object *doc)
 {
+	printf("%s: ok, %llu nodes, %llu prefixes; self %s\n", jget_str(doc, "file"),
+	       jget_u64(doc, "nodes"), jget_u64(doc, "prefixes"), jget_str(doc, "self"));
+}
+
+/* What `nodes check` and `nodes load` say about a file. */
+static json_object *nodes_file_doc(const char *path, const struct nodes *n)
+{
+	json_object *doc = json_object_new_object();
+
+	json_object_object_add(doc, "file", jstr(path));
+	json_object_object_add(doc, "ok", json_object_new_boolean(1));
+	json_object_object_add(doc, "nodes", ju64(n->n));
+	json_object_object_add(doc, "prefixes", ju64(count_prefixes(n)));
+	json_object_object_add(doc, "self", jstr(n->self_auto ? "auto" : n->self));
+	return doc;
+}
+
+int cmd_nodes_check(struct cli *g, int argc, char **argv)
+{
+	json_object *doc;
 	struct ov_built b;
 	struct nodes n;
 
-	if (argc != 2)
-		return fprintf(stderr, "Usage: fringe nodes check FILE\n"), EXIT_USAGE;
 	if (overlay_build_file(argv[1], NULL, &n, &b))
 		return 1;
-	if (!g->json)
-		printf("%s: ok, %zu nodes, %zu prefixes; self %s\n", argv[1], n.n, count_prefixes(&n),
-		       n.self_auto ? "auto" : n.self);
+	doc = nodes_file_doc(argv[1], &n);
+	cli_print(g, doc, nodes_check_text);
+	json_object_put(doc);
 	overlay_built_free(&b);
 	nodes_free(&n);
 	return 0;
 }
 
-static int nodes_load(struct cli *g, int argc, char **argv)
+static void nodes_load_text(json_object *doc)
+{
+	json_object *u = json_object_object_get(doc, "underlay");
+
+	printf("loaded %s: generation %llu, %llu nodes, %llu prefixes; self %s on %s (mtu %llu, workloads %llu)\n",
+	       jget_str(doc, "file"), jget_u64(doc, "generation"), jget_u64(doc, "nodes"),
+	       jget_u64(doc, "prefixes"), jget_str(doc, "self"), jget_str(u, "interface"),
+	       jget_u64(u, "mtu"), jget_u64(u, "inner_mtu"));
+}
+
+int cmd_nodes_load(struct cli *g, int argc, char **argv)
 {
 	struct ov_built b;
 	struct nodes n;
@@ -72,8 +100,6 @@ static int nodes_load(struct cli *g, int argc, char **argv)
 	uint64_t gen = 0;
 	int err;
 
-	if (argc != 2)
-		return fprintf(stderr, "Usage: fringe nodes load FILE\n"), EXIT_USAGE;
 	if (cli_open(g, &m, MAPS_CREATE))
 		return 1;
 	if (overlay_build_file(argv[1], &overlay_live_env, &n, &b)) {
@@ -82,12 +108,19 @@ static int nodes_load(struct cli *g, int argc, char **argv)
 		return 1;
 	}
 	err = overlay_load(&m, &n, &b, &gen);
-	if (err)
-		fprintf(stderr, "fringe: cannot load nodes file '%s': %s\n", argv[1], strerror(-err));
-	else if (!g->json)
-		printf("loaded %s: generation %llu, %zu nodes, %zu prefixes; self %s on %s (mtu %u, workloads %u)\n",
-		       argv[1], (unsigned long long)gen, n.n, count_prefixes(&n), n.self,
-		       b.local.ifname, b.local.mtu, b.local.mtu - FRINGE_VXLAN_OUTER_V4);
+	if (err) {
+		cli_err("cannot load nodes file '%s': %s", argv[1], strerror(-err));
+	} else {
+		json_object *doc = nodes_file_doc(argv[1], &n), *u = json_object_new_object();
+
+		json_object_object_add(doc, "generation", ju64(gen));
+		json_object_object_add(u, "interface", jstr(b.local.ifname));
+		json_object_object_add(u, "mtu", ju64(b.local.mtu));
+		json_object_object_add(u, "inner_mtu", ju64(b.local.mtu - FRINGE_VXLAN_OUTER_V4));
+		json_object_object_add(doc, "underlay", u);
+		cli_print(g, doc, nodes_load_text);
+		json_object_put(doc);
+	}
 	overlay_built_free(&b);
 	nodes_free(&n);
 	maps_close(&m);
@@ -127,15 +160,11 @@ static void nodes_show_text(json_object *doc)
 	}
 }
 
-static int nodes_show(struct cli *g, int argc, char **argv)
+int cmd_nodes_show(struct cli *g, int argc, char **argv)
 {
 	json_object *doc;
 	struct maps m;
 
-	if (cli_take_flag(&argc, argv, "--json"))
-		g->json = true;
-	if (argc != 1)
-		return fprintf(stderr, "Usage: fringe nodes show [--json]\n"), EXIT_USAGE;
 	if (cli_open(g, &m, 0))
 		return 1;
 	doc = overlay_show_doc(&m);
@@ -143,20 +172,4 @@ static int nodes_show(struct cli *g, int argc, char **argv)
 	json_object_put(doc);
 	maps_close(&m);
 	return 0;
-}
-
-int cmd_nodes(struct cli *g, int argc, char **argv)
-{
-	static const struct cmd sub[] = {
-		{ "check", nodes_check, "nodes check FILE" },
-		{ "load", nodes_load, "nodes load FILE" },
-		{ "show", nodes_show, "nodes show [--json]" },
-		{ NULL, NULL, NULL },
-	};
-
-	if (argc < 2) {
-		fprintf(stderr, "Usage: fringe nodes { check FILE | load FILE | show [--json] }\n");
-		return EXIT_USAGE;
-	}
-	return cli_dispatch(g, sub, "nodes command", argc - 1, argv + 1);
 }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* `fringe policy ...`: check, load, show. */
+/* `fringe policy ...`: check, load, confirm, show. */
 #include <errno.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -29,30 +29,44 @@ int policy_build(const char *path, const struct compile_env *env, struct policy 
 		if (err)
 			policy_free(pol);
 	}
-	diags_print(&d, stderr);
+	cli_diags(&d);
 	if (err && !d.n)
-		fprintf(stderr, "fringe: cannot use policy '%s': %s\n", path, strerror(-err));
+		cli_err("cannot use policy '%s': %s", path, strerror(-err));
 	else if (err)
-		fprintf(stderr, "fringe: policy '%s' has %zu error%s; nothing was changed\n", path,
-			d.n, d.n == 1 ? "" : "s");
+		cli_err("policy '%s' has %zu error%s; nothing was changed", path, d.n,
+			d.n == 1 ? "" : "s");
 	diags_free(&d);
 	return err;
 }
 
-static int policy_check(struct cli *g, int argc, char **argv)
+static void policy_check_text(json_object *doc)
+{
+	printf("%s: ok, %llu rules, %llu sets, %llu devices; %llu rule bitmaps, %llu IPv4 trie blocks, %llu IPv6 prefixes\n",
+	       jget_str(doc, "file"), jget_u64(doc, "rules"), jget_u64(doc, "sets"),
+	       jget_u64(doc, "devices"), jget_u64(doc, "rule_bitmaps"),
+	       jget_u64(doc, "ipv4_trie_blocks"), jget_u64(doc, "ipv6_prefixes"));
+}
+
+int cmd_policy_check(struct cli *g, int argc, char **argv)
 {
 	struct compile_env env = { .ncpus = 0 };
 	struct policy pol;
 	struct compiled c;
+	json_object *doc;
 
-	if (argc != 2)
-		return fprintf(stderr, "Usage: fringe policy check FILE\n"), EXIT_USAGE;
 	if (policy_build(argv[1], &env, &pol, &c))
 		return 1;
-	if (!g->json)
-		printf("%s: ok, %zu rules, %zu sets, %zu devices; %u rule bitmaps, %u IPv4 trie blocks, %zu IPv6 prefixes\n",
-		       argv[1], pol.n_rules, pol.n_sets, pol.n_devices, c.n_bitmaps, c.n_v4blocks,
-		       c.n_lpm6);
+	doc = json_object_new_object();
+	json_object_object_add(doc, "file", jstr(argv[1]));
+	json_object_object_add(doc, "ok", json_object_new_boolean(1));
+	json_object_object_add(doc, "rules", ju64(pol.n_rules));
+	json_object_object_add(doc, "sets", ju64(pol.n_sets));
+	json_object_object_add(doc, "devices", ju64(pol.n_devices));
+	json_object_object_add(doc, "rule_bitmaps", ju64(c.n_bitmaps));
+	json_object_object_add(doc, "ipv4_trie_blocks", ju64(c.n_v4blocks));
+	json_object_object_add(doc, "ipv6_prefixes", ju64(c.n_lpm6));
+	cli_print(g, doc, policy_check_text);
+	json_object_put(doc);
 	compiled_free(&c);
 	policy_free(&pol);
 	return 0;
@@ -69,47 +83,52 @@ static int policy_load_pending_check(struct maps *m)
 	int err = confirm_revert_due(m, &from, &to);
 
 	if (err < 0) {
-		fprintf(stderr, "fringe: cannot revert the unconfirmed policy: %s\n", strerror(-err));
+		cli_err("cannot revert the unconfirmed policy: %s", strerror(-err));
 		return err;
 	}
 	if (err > 0)
-		fprintf(stderr, "fringe: policy generation %llu was not confirmed in time: restored generation %llu\n",
-			(unsigned long long)from, (unsigned long long)to);
+		cli_note("fringe: policy generation %llu was not confirmed in time: restored generation %llu",
+			 (unsigned long long)from, (unsigned long long)to);
 	if (!confirm_pending(m, &gen, &deadline))
 		return 0;
 	clock_gettime(CLOCK_REALTIME, &now);
-	fprintf(stderr, "fringe: policy generation %llu awaits confirmation (it reverts in %llu s): "
-			"run 'fringe policy confirm' first, or wait for the revert\n",
+	cli_err("policy generation %llu awaits confirmation (it reverts in %llu s): "
+		"run 'fringe policy confirm' first, or wait for the revert",
 		(unsigned long long)gen,
 		(unsigned long long)((deadline - (now.tv_sec * 1000000000ULL + now.tv_nsec)) /
 				     1000000000ULL + 1));
 	return -EBUSY;
 }
 
-static int policy_load(struct cli *g, int argc, char **argv)
+static void policy_load_text(json_object *doc)
+{
+	json_object *pc = json_object_object_get(doc, "awaiting_confirmation");
+
+	printf("loaded %s: generation %llu, %llu rules\n", jget_str(doc, "file"),
+	       jget_u64(doc, "generation"), jget_u64(doc, "rules"));
+	if (!pc)
+		return;
+	if (jget_u64(pc, "reverts_to"))
+		printf("awaiting confirmation: run 'fringe policy confirm' within %llu s (by %s), or generation %llu comes back by itself\n",
+		       jget_u64(pc, "seconds"), jget_str(pc, "deadline"), jget_u64(pc, "reverts_to"));
+	else
+		printf("awaiting confirmation: run 'fringe policy confirm' within %llu s (by %s), or no policy (every packet passes) comes back by itself\n",
+		       jget_u64(pc, "seconds"), jget_str(pc, "deadline"));
+}
+
+int cmd_policy_load(struct cli *g, int argc, char **argv)
 {
 	struct compile_env env = cli_live_env();
-	const char *confirm;
 	struct policy pol;
 	struct compiled c;
 	struct maps m;
 	uint64_t gen = 0, prev = 0, next = 0;
-	unsigned long secs = 0;
+	unsigned long long secs = 0;
 	int err = 0;
 
-	confirm = cli_take_opt(&argc, argv, "--confirm", &err);
-	if (err || argc != 2)
-		return fprintf(stderr, "Usage: fringe policy load FILE [--confirm SECONDS]\n"), EXIT_USAGE;
-	if (confirm) {
-		char *end;
-
-		secs = strtoul(confirm, &end, 10);
-		if (*end || !*confirm || secs < 1 || secs > CONFIRM_MAX_SECONDS) {
-			fprintf(stderr, "fringe: bad --confirm '%s' (seconds, 1-%d)\n", confirm,
-				CONFIRM_MAX_SECONDS);
-			return EXIT_USAGE;
-		}
-	}
+	err = cli_opt_ull(g, "--confirm", 1, CONFIRM_MAX_SECONDS, "seconds", &secs);
+	if (err)
+		return err;
 	if (cli_open(g, &m, MAPS_CREATE))
 		return 1;
 	env.resolve_node = overlay_resolve_node;	/* `steer node NAME` */
@@ -135,38 +154,44 @@ static int policy_load(struct cli *g, int argc, char **argv)
 			m.meta->slot[0].generation : m.meta->slot[1].generation) + 1;
 		err = confirm_arm(&m, next, secs);
 		if (err)
-			fprintf(stderr, "fringe: cannot start the confirmation timer: %s; nothing was changed\n",
+			cli_err("cannot start the confirmation timer: %s; nothing was changed",
 				strerror(-err));
 	}
 	if (!err) {
 		err = maps_load_policy(&m, &c, &gen);
 		if (err) {
 			maps_note_load_failure(&m);
-			fprintf(stderr, "fringe: cannot load policy '%s': %s\n", argv[1], strerror(-err));
+			cli_err("cannot load policy '%s': %s", argv[1], strerror(-err));
 		}
 		if (secs && (err || gen != next)) {
 			confirm_disarm(&m, next);
 			if (!err) {	/* cannot happen under the lock; never leave it unguarded */
 				maps_flip(&m);
-				fprintf(stderr, "fringe: policy generation changed under the lock; restored the previous policy\n");
+				cli_err("policy generation changed under the lock; restored the previous policy");
 				err = -EAGAIN;
 			}
 		}
 	}
-	if (!err && !g->json) {
-		printf("loaded %s: generation %llu, %zu rules\n", argv[1], (unsigned long long)gen,
-		       pol.n_rules);
+	if (!err) {
+		json_object *doc = json_object_new_object(), *pc = NULL;
+
+		json_object_object_add(doc, "file", jstr(argv[1]));
+		json_object_object_add(doc, "generation", ju64(gen));
+		json_object_object_add(doc, "previous_generation", ju64(prev));
+		json_object_object_add(doc, "rules", ju64(pol.n_rules));
 		if (secs) {
-			char when[64], back[64];
+			char when[64];
 
 			time_text(m.meta->confirm_deadline_ns, when, sizeof(when));
-			if (prev)
-				snprintf(back, sizeof(back), "generation %llu", (unsigned long long)prev);
-			else
-				snprintf(back, sizeof(back), "no policy (every packet passes)");
-			printf("awaiting confirmation: run 'fringe policy confirm' within %lu s (by %s), or %s comes back by itself\n",
-			       secs, when, back);
+			pc = json_object_new_object();
+			json_object_object_add(pc, "generation", ju64(gen));
+			json_object_object_add(pc, "seconds", ju64(secs));
+			json_object_object_add(pc, "deadline", jstr(when));
+			json_object_object_add(pc, "reverts_to", ju64(prev));
 		}
+		json_object_object_add(doc, "awaiting_confirmation", pc);
+		cli_print(g, doc, policy_load_text);
+		json_object_put(doc);
 	}
 	compiled_free(&c);
 	policy_free(&pol);
@@ -174,27 +199,36 @@ static int policy_load(struct cli *g, int argc, char **argv)
 	return err ? 1 : 0;
 }
 
-static int policy_confirm(struct cli *g, int argc, char **argv)
+static void policy_confirm_text(json_object *doc)
+{
+	printf("confirmed policy generation %llu: it stays in force\n", jget_u64(doc, "generation"));
+}
+
+int cmd_policy_confirm(struct cli *g, int argc, char **argv)
 {
 	uint64_t gen = 0;
 	struct maps m;
 	int err;
 
-	if (argc != 1)
-		return fprintf(stderr, "Usage: fringe policy confirm\n"), EXIT_USAGE;
 	if (cli_open(g, &m, 0))
 		return 1;
 	err = confirm_commit(&m, &gen);
 	if (err == -ENOENT)
-		fprintf(stderr, "fringe: no policy awaits confirmation (generation %llu is in force)\n",
+		cli_err("no policy awaits confirmation (generation %llu is in force)",
 			(unsigned long long)maps_active_hdr(&m)->generation);
 	else if (err == -ETIMEDOUT)
-		fprintf(stderr, "fringe: too late: generation %llu was not confirmed in time; generation %llu is back in force\n",
+		cli_err("too late: generation %llu was not confirmed in time; generation %llu is back in force",
 			(unsigned long long)gen, (unsigned long long)maps_active_hdr(&m)->generation);
 	else if (err)
-		fprintf(stderr, "fringe: cannot confirm: %s\n", strerror(-err));
-	else if (!g->json)
-		printf("confirmed policy generation %llu: it stays in force\n", (unsigned long long)gen);
+		cli_err("cannot confirm: %s", strerror(-err));
+	else {
+		json_object *doc = json_object_new_object();
+
+		json_object_object_add(doc, "generation", ju64(gen));
+		json_object_object_add(doc, "confirmed", json_object_new_boolean(1));
+		cli_print(g, doc, policy_confirm_text);
+		json_object_put(doc);
+	}
 	maps_close(&m);
 	return err ? 1 : 0;
 }
@@ -316,15 +350,11 @@ static void policy_show_text(json_object *doc)
 	       jget_u64(def, "packets"), jget_u64(def, "bytes"));
 }
 
-static int policy_show(struct cli *g, int argc, char **argv)
+int cmd_policy_show(struct cli *g, int argc, char **argv)
 {
 	json_object *doc;
 	struct maps m;
 
-	if (cli_take_flag(&argc, argv, "--json"))
-		g->json = true;
-	if (argc != 1)
-		return fprintf(stderr, "Usage: fringe policy show [--json]\n"), EXIT_USAGE;
 	if (cli_open(g, &m, 0))
 		return 1;
 	doc = policy_show_doc(&m);
@@ -332,22 +362,4 @@ static int policy_show(struct cli *g, int argc, char **argv)
 	json_object_put(doc);
 	maps_close(&m);
 	return 0;
-}
-
-int cmd_policy(struct cli *g, int argc, char **argv)
-{
-	static const struct cmd sub[] = {
-		{ "check", policy_check, "policy check FILE" },
-		{ "load", policy_load, "policy load FILE [--confirm SECONDS]" },
-		{ "confirm", policy_confirm, "policy confirm" },
-		{ "show", policy_show, "policy show [--json]" },
-		{ "test", policy_test, "policy test FILE --pcap CAPTURE [--json] [--verbose]" },
-		{ NULL, NULL, NULL },
-	};
-
-	if (argc < 2) {
-		fprintf(stderr, "Usage: fringe policy { check | load | confirm | show | test } ...\n");
-		return EXIT_USAGE;
-	}
-	return cli_dispatch(g, sub, "policy command", argc - 1, argv + 1);
 }

@@ -18,7 +18,4 @@ void policy_verdict_text(const struct fringe_rule_action *a, char *buf, size_t l
 /* The `policy show` document, also a part of `status`. */
 json_object *policy_show_doc(struct maps *m);
 
-/* `fringe policy test FILE --pcap CAPTURE [--json] [--verbose]` (policy_test.c). */
-int policy_test(struct cli *g, int argc, char **argv);
-
 #endif

@@ -61,7 +61,7 @@ static void replay_warn(struct replay *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "fringe: warning: %s\n", buf);
+	cli_note("fringe: warning: %s", buf);
 	json_object_array_add(r->warnings, jstr(buf));
 }
 
@@ -325,10 +325,10 @@ static void replay_warnings(struct replay *r, const struct policy *pol, const st
 	}
 }
 
-int policy_test(struct cli *g, int argc, char **argv)
+int cmd_policy_test(struct cli *g, int argc, char **argv)
 {
 	char errbuf[PCAP_ERRBUF_SIZE] = "";
-	bool verbose = cli_take_flag(&argc, argv, "--verbose");
+	bool verbose = cli_flag(g, "--verbose");
 	struct compile_env env = cli_live_env();
 	struct fringe_rule_action *acts = NULL;
 	json_object *doc = NULL, *trace = NULL;
@@ -343,25 +343,20 @@ int policy_test(struct cli *g, int argc, char **argv)
 	pcap_t *pc = NULL;
 	int err = 0, rc, dlt;
 
-	if (cli_take_flag(&argc, argv, "--json"))
-		g->json = true;
-	capture = cli_take_opt(&argc, argv, "--pcap", &err);
-	if (err || argc != 2 || !capture || argv[1][0] == '-')
-		return fprintf(stderr, "Usage: fringe policy test FILE --pcap CAPTURE [--json] [--verbose]\n"),
-		       EXIT_USAGE;
+	capture = cli_opt(g, "--pcap");
 	env.resolve_ifname = test_resolve;
 	if (policy_build(argv[1], &env, &pol, &c))
 		return 1;
 	pc = pcap_open_offline(capture, errbuf);
 	if (!pc) {
-		fprintf(stderr, "fringe: cannot read capture '%s': %s\n", capture, errbuf);
+		cli_err("cannot read capture '%s': %s", capture, errbuf);
 		err = -EINVAL;
 		goto out;
 	}
 	dlt = pcap_datalink(pc);
 	if (dlt != DLT_EN10MB) {
-		fprintf(stderr, "fringe: capture '%s' has link type %s, not Ethernet: capture on one interface (tcpdump -i IFACE -w FILE), not 'any'\n",
-			capture, pcap_datalink_val_to_name(dlt) ? pcap_datalink_val_to_name(dlt) : "?");
+		cli_err("capture '%s' has link type %s, not Ethernet: capture on one interface (tcpdump -i IFACE -w FILE), not 'any'",
+		capture, pcap_datalink_val_to_name(dlt) ? pcap_datalink_val_to_name(dlt) : "?");
 		err = -EINVAL;
 		goto out;
 	}
@@ -370,8 +365,8 @@ int policy_test(struct cli *g, int argc, char **argv)
 
 	err = maps_open(&r.m, NULL, MAPS_PRIVATE);
 	if (err) {
-		fprintf(stderr, "fringe: cannot create a private data plane for the replay: %s\n",
-			strerror(-err));
+		cli_err("cannot create a private data plane for the replay: %s",
+		strerror(-err));
 		goto out;
 	}
 	/* Steering targets this host lacks stay out of the devmap: those rules fail to redirect. */
@@ -385,8 +380,8 @@ int policy_test(struct cli *g, int argc, char **argv)
 	}
 	err = maps_load_policy(&r.m, &c, NULL);
 	if (err) {
-		fprintf(stderr, "fringe: cannot load policy '%s' into the private data plane: %s\n",
-			argv[1], strerror(-err));
+		cli_err("cannot load policy '%s' into the private data plane: %s",
+		argv[1], strerror(-err));
 		goto out;
 	}
 	r.prog_fd = bpf_program__fd(r.m.skel->progs.fringe_xdp_ingress);
@@ -432,8 +427,8 @@ int policy_test(struct cli *g, int argc, char **argv)
 				continue;
 			}
 			err = -errno;
-			fprintf(stderr, "fringe: test run of packet %llu failed: %s\n",
-				(unsigned long long)n + 1, strerror(errno));
+			cli_err("test run of packet %llu failed: %s",
+			(unsigned long long)n + 1, strerror(errno));
 			goto out;
 		}
 		n++;
@@ -461,7 +456,7 @@ int policy_test(struct cli *g, int argc, char **argv)
 		}
 	}
 	if (rc == PCAP_ERROR) {
-		fprintf(stderr, "fringe: cannot read capture '%s': %s\n", capture, pcap_geterr(pc));
+		cli_err("cannot read capture '%s': %s", capture, pcap_geterr(pc));
 		err = -EIO;
 		goto out;
 	}

@@ -67,13 +67,11 @@ static int sampled_rules(struct maps *m, char *buf, size_t len)
 	return n;
 }
 
-static const struct cmd sample_self = { "sample", NULL,
-	"fringe sample (--pcap FILE | --sflow HOST:PORT) [--count N] [--duration SECONDS] [--agent ADDR] [--bytes N]" };
-
 int cmd_sample(struct cli *g, int argc, char **argv)
 {
 	struct sampler_opts o = {};
-	const char *count, *duration, *bytes;
+	const char *duration = cli_opt(g, "--duration");
+	unsigned long long bytes = 0, count = 0;
 	struct sampler_totals t;
 	struct sampler *s = NULL;
 	char rules[512], target[400];
@@ -81,57 +79,30 @@ int cmd_sample(struct cli *g, int argc, char **argv)
 	struct maps m;
 	int err = 0, n;
 
-	if (cli_take_flag(&argc, argv, "--json"))
-		g->json = true;
-	o.pcap_path = cli_take_opt(&argc, argv, "--pcap", &err);
+	o.pcap_path = cli_opt(g, "--pcap");
+	o.sflow_target = cli_opt(g, "--sflow");
+	o.agent = cli_opt(g, "--agent");
+	err = cli_opt_ull(g, "--bytes", 1, FRINGE_SAMPLE_MAX, "bytes per sample", &bytes);
 	if (!err)
-		o.sflow_target = cli_take_opt(&argc, argv, "--sflow", &err);
-	if (!err)
-		o.agent = cli_take_opt(&argc, argv, "--agent", &err);
-	count = err ? NULL : cli_take_opt(&argc, argv, "--count", &err);
-	duration = err ? NULL : cli_take_opt(&argc, argv, "--duration", &err);
-	bytes = err ? NULL : cli_take_opt(&argc, argv, "--bytes", &err);
-	if (err || argc != 1 || (!o.pcap_path && !o.sflow_target))
-		return cli_usage(&sample_self);
-	if (bytes) {
-		char *end;
-		unsigned long v = strtoul(bytes, &end, 10);
-
-		if (*end || !v || v > FRINGE_SAMPLE_MAX || *bytes == '-') {
-			fprintf(stderr, "fringe: bad --bytes '%s' (bytes per sample, 1-%d)\n", bytes,
-				FRINGE_SAMPLE_MAX);
-			return EXIT_USAGE;
-		}
-	}
-	if (count) {
-		char *end;
-
-		errno = 0;
-		o.max_samples = strtoull(count, &end, 10);
-		if (*end || errno || !o.max_samples || *count == '-') {
-			fprintf(stderr, "fringe: bad --count '%s' (a number of samples, from 1)\n", count);
-			return EXIT_USAGE;
-		}
-	}
+		err = cli_opt_ull(g, "--count", 1, ~0ULL, "a number of samples", &count);
+	if (err)
+		return err;
+	o.max_samples = count;
 	if (duration) {
 		char *end;
 		double secs = strtod(duration, &end);
 
-		if (*end || !(secs > 0 && secs <= 31536000)) {
-			fprintf(stderr, "fringe: bad --duration '%s' (seconds, more than 0)\n", duration);
-			return EXIT_USAGE;
-		}
+		if (*end || !(secs > 0 && secs <= 31536000))
+			return cli_usage_err(g, "bad --duration '%s' (seconds, more than 0)", duration);
 		deadline = mono_ns() + (uint64_t)(secs * 1e9);
 	}
-	if (g->json && o.pcap_path && !strcmp(o.pcap_path, "-")) {
-		fprintf(stderr, "fringe: --json and --pcap - would both write to stdout\n");
-		return EXIT_USAGE;
-	}
+	if (g->json && o.pcap_path && !strcmp(o.pcap_path, "-"))
+		return cli_usage_err(g, "--json and --pcap - would both write to stdout");
 	if (cli_open(g, &m, 0))
 		return 1;
 	/* Bytes per sample is a data-plane setting: it stays for later samplers. */
 	if (bytes)
-		m.meta->sample_bytes = strtoul(bytes, NULL, 10);
+		m.meta->sample_bytes = bytes;
 	catch_signals();
 	err = sampler_open(&s, &m, &o);
 	if (err)
@@ -141,8 +112,7 @@ int cmd_sample(struct cli *g, int argc, char **argv)
 	snprintf(target, sizeof(target), "%s%s%s", o.pcap_path ? o.pcap_path : "",
 		 o.pcap_path && o.sflow_target ? " and " : "", o.sflow_target ? o.sflow_target : "");
 	if (n)
-		fprintf(stderr, "sampling rule%s %s to %s; Ctrl-C stops\n", n > 1 ? "s" : "", rules,
-			target);
+		cli_note("sampling rule%s %s to %s; Ctrl-C stops", n > 1 ? "s" : "", rules, target);
 	else
 		pr_warn("no rule of the policy in force has 'sample 1/N': nothing to sample yet; waiting");
 
@@ -168,19 +138,19 @@ int cmd_sample(struct cli *g, int argc, char **argv)
 		err = sampler_flush(s);
 	sampler_get_totals(s, &t);
 	if (!err || t.written) {
-		fprintf(stderr, "%llu sample%s %s%s%s", (unsigned long long)t.written,
-			t.written == 1 ? "" : "s",
-			o.pcap_path ? "written to " : "", o.pcap_path ? o.pcap_path : "",
-			o.pcap_path && o.sflow_target ? " and " : "");
+		char sent[256] = "", stale[64] = "";
+
 		if (o.sflow_target)
-			fprintf(stderr, "sent to %s in %llu datagrams", o.sflow_target,
-				(unsigned long long)t.datagrams);
-		fprintf(stderr, " (data plane: %llu taken, %llu lost)", (unsigned long long)t.taken,
-			(unsigned long long)t.lost);
+			snprintf(sent, sizeof(sent), "sent to %s in %llu datagrams", o.sflow_target,
+				 (unsigned long long)t.datagrams);
 		if (t.stale)
-			fprintf(stderr, "; %llu older sample%s discarded", (unsigned long long)t.stale,
-				t.stale == 1 ? "" : "s");
-		fputc('\n', stderr);
+			snprintf(stale, sizeof(stale), "; %llu older sample%s discarded",
+				 (unsigned long long)t.stale, t.stale == 1 ? "" : "s");
+		cli_note("%llu sample%s %s%s%s%s (data plane: %llu taken, %llu lost)%s",
+			 (unsigned long long)t.written, t.written == 1 ? "" : "s",
+			 o.pcap_path ? "written to " : "", o.pcap_path ? o.pcap_path : "",
+			 o.pcap_path && o.sflow_target ? " and " : "", sent,
+			 (unsigned long long)t.taken, (unsigned long long)t.lost, stale);
 	}
 	if (g->json && !err) {
 		json_object *doc = json_object_new_object();
@@ -190,7 +160,7 @@ int cmd_sample(struct cli *g, int argc, char **argv)
 		json_object_object_add(doc, "taken", ju64(t.taken));
 		json_object_object_add(doc, "lost", ju64(t.lost));
 		json_object_object_add(doc, "stale", ju64(t.stale));
-		printf("%s\n", json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN));
+		cli_print(g, doc, NULL);
 		json_object_put(doc);
 	}
 out:
@@ -391,33 +361,27 @@ static json_object *flows_doc(struct maps *m, size_t top, int *err)
 	return doc;
 }
 
+static void flows_switch_text(json_object *doc)
+{
+	if (json_object_get_boolean(json_object_object_get(doc, "enabled")))
+		printf("flow table on (a hash lookup per packet; 'fringe flows --disable' turns it off)\n");
+	else
+		printf("flow table off (%llu flows cleared)\n", jget_u64(doc, "cleared"));
+}
+
 int cmd_flows(struct cli *g, int argc, char **argv)
 {
-	static const struct cmd self = { "flows", NULL,
-		"fringe flows [--top N] [--json] | fringe flows --enable | fringe flows --disable" };
-	bool enable = cli_take_flag(&argc, argv, "--enable");
-	bool disable = cli_take_flag(&argc, argv, "--disable");
+	bool enable = cli_flag(g, "--enable"), disable = cli_flag(g, "--disable");
 	unsigned long long top = 10;
-	const char *topv;
 	json_object *doc;
 	struct maps m;
-	int err = 0;
+	int err;
 
-	if (cli_take_flag(&argc, argv, "--json"))
-		g->json = true;
-	topv = cli_take_opt(&argc, argv, "--top", &err);
-	if (err || argc != 1 || (enable && disable) || ((enable || disable) && topv))
-		return cli_usage(&self);
-	if (topv) {
-		char *end;
-
-		errno = 0;
-		top = strtoull(topv, &end, 10);
-		if (*end || errno || !top || *topv == '-') {
-			fprintf(stderr, "fringe: bad --top '%s' (a number of flows, from 1)\n", topv);
-			return EXIT_USAGE;
-		}
-	}
+	if ((enable || disable) && cli_opt(g, "--top"))
+		return cli_usage_err(g, "--top lists flows; --enable and --disable switch the table");
+	err = cli_opt_ull(g, "--top", 1, ~0ULL, "a number of flows", &top);
+	if (err)
+		return err;
 	if (cli_open(g, &m, 0))
 		return 1;
 	if (enable || disable) {
@@ -428,12 +392,7 @@ int cmd_flows(struct cli *g, int argc, char **argv)
 			doc = json_object_new_object();
 			json_object_object_add(doc, "enabled", json_object_new_boolean(enable));
 			json_object_object_add(doc, "cleared", ju64(cleared));
-			if (g->json)
-				printf("%s\n", json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN));
-			else if (enable)
-				printf("flow table on (a hash lookup per packet; 'fringe flows --disable' turns it off)\n");
-			else
-				printf("flow table off (%llu flows cleared)\n", (unsigned long long)cleared);
+			cli_print(g, doc, flows_switch_text);
 			json_object_put(doc);
 		}
 		maps_close(&m);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* `fringe stats` and `fringe status`: counters and the state of the pin dir. */
+/* `fringe stats`, `fringe status` and `fringe metrics`: counters and the state of the pin dir. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "flows.h"
 #include "maps.h"
+#include "metrics.h"
 #include "overlay.h"
 #include "policy_cmd.h"
 #include "sampler.h"
@@ -200,25 +201,13 @@ static void on_signal(int sig)
 
 int cmd_stats(struct cli *g, int argc, char **argv)
 {
-	const char *interval;
+	unsigned long long secs = 0;
 	struct maps m;
-	int err = 0;
-	long secs = 0;
+	int err;
 
-	if (cli_take_flag(&argc, argv, "--json"))
-		g->json = true;
-	interval = cli_take_opt(&argc, argv, "--interval", &err);
-	if (interval) {
-		char *end;
-
-		secs = strtol(interval, &end, 10);
-		if (*end || secs <= 0 || secs > 86400) {
-			fprintf(stderr, "fringe: bad --interval '%s' (seconds, 1-86400)\n", interval);
-			return EXIT_USAGE;
-		}
-	}
-	if (err || argc != 1)
-		return fprintf(stderr, "Usage: fringe stats [--json] [--interval SECONDS]\n"), EXIT_USAGE;
+	err = cli_opt_ull(g, "--interval", 1, 86400, "seconds", &secs);
+	if (err)
+		return err;
 	if (cli_open(g, &m, 0))
 		return 1;
 	signal(SIGINT, on_signal);
@@ -228,7 +217,7 @@ int cmd_stats(struct cli *g, int argc, char **argv)
 
 		cli_print(g, doc, stats_text);
 		json_object_put(doc);
-		for (long i = 0; secs && i < secs * 10 && !stop; i++)
+		for (unsigned long long i = 0; secs && i < secs * 10 && !stop; i++)
 			usleep(100000);
 	} while (secs && !stop);
 	maps_close(&m);
@@ -358,10 +347,6 @@ int cmd_status(struct cli *g, int argc, char **argv)
 	json_object *doc;
 	struct maps m;
 
-	if (cli_take_flag(&argc, argv, "--json"))
-		g->json = true;
-	if (argc != 1)
-		return fprintf(stderr, "Usage: fringe status [--json]\n"), EXIT_USAGE;
 	if (cli_open(g, &m, 0))
 		return 1;
 	doc = status_doc(g, &m);
@@ -369,4 +354,40 @@ int cmd_status(struct cli *g, int argc, char **argv)
 	json_object_put(doc);
 	maps_close(&m);
 	return 0;
+}
+
+/* ---- metrics ------------------------------------------------------------------- */
+
+static void metrics_text(json_object *doc)
+{
+	fputs(jget_str(doc, "exposition"), stdout);
+}
+
+/* The Prometheus exposition; under --json, the same text as {"exposition": ...}. */
+int cmd_metrics(struct cli *g, int argc, char **argv)
+{
+	char *text = NULL;
+	size_t len = 0;
+	struct maps m;
+	FILE *f;
+	int err;
+
+	if (cli_open(g, &m, 0))
+		return 1;
+	f = open_memstream(&text, &len);
+	err = f ? metrics_render(&m, f) : -errno;
+	if (f && fclose(f) && !err)
+		err = -errno;
+	maps_close(&m);
+	if (err) {
+		cli_err("cannot write metrics: %s", strerror(-err));
+	} else {
+		json_object *doc = json_object_new_object();
+
+		json_object_object_add(doc, "exposition", json_object_new_string_len(text, len));
+		cli_print(g, doc, metrics_text);
+		json_object_put(doc);
+	}
+	free(text);
+	return err ? 1 : 0;
 }
