@@ -12,6 +12,7 @@
 #include <bpf/bpf_endian.h>
 
 #include "fringe/abi.h"
+#include "calls.h"
 
 #ifndef __always_inline
 #define __always_inline inline __attribute__((always_inline))

@@ -132,6 +132,7 @@ static __always_inline int overlay_rx(struct xdp_md *ctx)
 	udp = (void *)ip + hl;
 	if ((void *)(udp + 1) > data_end || udp->dest != bpf_htons(FRINGE_VXLAN_PORT))
 		return 0;
+	FRINGE_CALL_SITE();
 	hl = fringe_ov_decap(ctx, slot, s->self_vni);
 	/* clang knows which reasons the callee returns and would drop the
 	 * bounds check that the verifier, which does not, needs. */
@@ -419,6 +420,7 @@ static __always_inline int overlay_out(struct xdp_md *ctx, int ret)
 	/* Host traffic on the underlay that the policy let through: nothing to do. */
 	if (ret == XDP_PASS && sc->rx_node == OV_NO_NODE && ctx->ingress_ifindex == sc->ifindex)
 		return ret;
+	FRINGE_CALL_SITE();
 	r = fringe_ov_forward(ctx, ret);
 	asm volatile("" : "+r"(r));	/* as in overlay_rx */
 	return r;

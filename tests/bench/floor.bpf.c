@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The floor for `make bench`: count one packet in a per-CPU array and pass. */
+/* The floors for `make bench`: count one packet in a per-CPU array and pass (or drop); only pass. */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
@@ -33,4 +33,11 @@ int floor_xdp_drop(struct xdp_md *ctx)
 	if (c)
 		(*c)++;
 	return XDP_DROP;
+}
+
+/* The bare minimum: an XDP program that only returns XDP_PASS. */
+SEC("xdp")
+int pass_xdp(struct xdp_md *ctx)
+{
+	return XDP_PASS;
 }

@@ -17,19 +17,17 @@
 #include "../bpf/fixture.h"
 #include "../bpf/pkt.h"
 #include "compile.h"
+#include "fringe_xdp.skel.h"
 #include "policy.h"
 
 #define REPEAT 1000000
 #define RUNS 5
+#define IOT_POLICY "examples/iot-gateway.policy"
 
-static const char *const packet_names[] = { "mqtt-first", "last-rule", "default", "ipv6-2ext" };
-/* The XDP action each system must give each packet: a cost measured on a
- * packet that took another path is no measure, so a mismatch fails the run. */
-static const uint32_t want_floor[4] = { XDP_PASS, XDP_PASS, XDP_PASS, XDP_PASS };
-static const uint32_t want_fringe[4] = { XDP_PASS, XDP_PASS, XDP_DROP, XDP_DROP };
-/* xdp-filter denies port 1883 (and 10.1.2.3, which no packet carries). */
-static const uint32_t want_xdp_filter[4] = { XDP_DROP, XDP_PASS, XDP_PASS, XDP_PASS };
-static int wrong_actions;	/* measurements refused for a wrong action */
+enum bench_pkt { P_MQTT, P_LAST, P_DEFAULT, P_V6, P_VLAN, P_IOT, P_COUNT };
+static const char *const packet_names[P_COUNT] = {
+	"mqtt-first", "last-rule", "default", "ipv6-hbh-rh", "vlan-last-rule", "iot-publish",
+};
 
 /* The bench policy: rule 1 admits MQTT from a set of sensors, rules 2..N-1
  * drop UDP from distinct /24s to distinct ports, rule N admits MQTT over TLS
@@ -54,30 +52,73 @@ static char *bench_policy(int rules, int items)
 	return s;
 }
 
+static char *read_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *s = NULL;
+	long n;
+
+	if (!f)
+		return NULL;
+	if (!fseek(f, 0, SEEK_END) && (n = ftell(f)) >= 0 && !fseek(f, 0, SEEK_SET) &&
+	    (s = calloc(1, n + 1)) && fread(s, 1, n, f) != (size_t)n) {
+		free(s);
+		s = NULL;
+	}
+	fclose(f);
+	return s;
+}
+
 static size_t bench_packet(int which, uint8_t *buf, size_t cap)
 {
 	static const uint8_t mqtt_connect[] = { 0x10, 0x0c, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x04,
 						0x02, 0x00, 0x3c, 0x00, 0x00 };
-	static const uint8_t ext2[] = { 0, 60 };
+	/* PUBLISH, QoS 0, topic "t/temp", payload "21.5". */
+	static const uint8_t mqtt_publish[] = { 0x30, 0x0c, 0x00, 0x06, 't', '/', 't', 'e', 'm', 'p',
+						'2', '1', '.', '5' };
+	static const uint8_t hbh_rh[] = { 0, 43 };
 	struct pkt_opts o = { .proto = IPPROTO_TCP, .sport = 40000 };
 
 	switch (which) {
-	case 0:
+	case P_MQTT:
 		o.src = "172.16.1.2", o.dst = "10.200.0.1", o.dport = 1883;
 		o.payload = mqtt_connect, o.payload_len = sizeof(mqtt_connect);
 		break;
-	case 1:
+	case P_VLAN:
+		o.n_vlan = 1, o.vlan[0] = 100;
+		/* fall through */
+	case P_LAST:
 		o.src = "192.168.77.9", o.dst = "10.200.0.1", o.dport = 8883;
 		break;
-	case 2:
+	case P_DEFAULT:
 		o.src = "192.168.99.9", o.dst = "10.200.0.1", o.dport = 9999;
 		break;
-	default:
-		o.src = "2001:db8::1", o.dst = "2001:db8::2", o.proto = IPPROTO_UDP, o.dport = 53;
-		o.v6_ext = ext2, o.n_v6_ext = 2;
+	case P_V6:
+		o.src = "2001:db8::1", o.dst = "2001:db8::2", o.dport = 8883;
+		o.v6_ext = hbh_rh, o.n_v6_ext = 2;
+		break;
+	default:	/* sensor1 of examples/iot-gateway.policy publishes to the broker */
+		o.src = "10.77.1.10", o.dst = "10.77.100.10", o.dport = 1883;
+		o.smac = "02:77:01:00:00:0a";
+		o.payload = mqtt_publish, o.payload_len = sizeof(mqtt_publish);
+		o.tcp_flags = 0x18;	/* PSH, ACK */
 		break;
 	}
 	return pkt_build(buf, cap, &o);
+}
+
+/* The verdict each system must give each packet; a cost measured on another
+ * path is not the cost it claims to be, so a mismatch fails the bench. */
+static uint32_t expected_action(const char *system, int pkt)
+{
+	if (!strcmp(system, "floor") || !strcmp(system, "pass"))
+		return XDP_PASS;
+	if (!strcmp(system, "xdp-filter"))	/* drops destination port 1883 */
+		return pkt == P_MQTT || pkt == P_IOT ? XDP_DROP : XDP_PASS;
+	if (!strcmp(system, "fringe-iot"))
+		return pkt == P_IOT ? XDP_PASS : XDP_DROP;
+	/* the bench policy: IPv4 only, default drop */
+	return pkt == P_MQTT || pkt == P_LAST || pkt == P_VLAN ? XDP_PASS : XDP_DROP;
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -85,28 +126,31 @@ static int cmp_u32(const void *a, const void *b)
 	return (*(const uint32_t *)a > *(const uint32_t *)b) - (*(const uint32_t *)a < *(const uint32_t *)b);
 }
 
-/* Median over RUNS of the kernel's average ns per run of `repeat` packets;
- * -EPROTO when a run's action is not `want`. */
-static int cost_ns(int prog_fd, uint32_t ifindex, const void *frame, size_t len, uint32_t *median,
-		   uint32_t *action, uint32_t want, const char *what)
+static uint8_t frames[P_COUNT][256];
+static size_t lens[P_COUNT];
+static int wrong_actions;	/* measurements refused for a wrong action */
+
+/* Median over RUNS of the kernel's average ns per run of REPEAT packets;
+ * -EPROTO when a run's action is not the expected one (the run then fails). */
+static int cost_ns(const char *system, int prog_fd, uint32_t ifindex, int pkt, uint32_t *median)
 {
-	uint32_t d[RUNS];
+	uint32_t d[RUNS], want = expected_action(system, pkt);
 
 	for (int r = 0; r < RUNS; r++) {
-		struct xdp_md ctx = { .data_end = len, .ingress_ifindex = ifindex };
-		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = len,
+		struct xdp_md ctx = { .data_end = lens[pkt], .ingress_ifindex = ifindex };
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frames[pkt], .data_size_in = lens[pkt],
 			    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = REPEAT);
 
 		if (bpf_prog_test_run_opts(prog_fd, &o))
 			return -errno;
-		d[r] = o.duration;
-		*action = o.retval;
 		if (o.retval != want) {
-			fprintf(stderr, "bench_cost: %s: XDP action %u where %u was expected\n", what,
-				o.retval, want);
+			fprintf(stderr, "bench_cost: %s returned XDP action %u on the %s packet, not %u: "
+				"its cost would be another path's\n", system, o.retval,
+				packet_names[pkt], want);
 			wrong_actions++;
 			return -EPROTO;
 		}
+		d[r] = o.duration;
 	}
 	qsort(d, RUNS, sizeof(*d), cmp_u32);
 	*median = d[RUNS / 2];
@@ -120,44 +164,99 @@ static int cmp_double(const void *a, const void *b)
 
 #define ROUNDS 9
 
-/* The goal ratios, measured side by side: each round runs the floor,
- * xdp-filter, fringe at 16 and at 4096 rules (two private instances) on the
- * last-rule packet, one after the other; the ratios are the medians of the
- * rounds' ratios, so a slow spell of this shared machine hits both sides. */
-static void headline(int floor_fd, int xf_fd, struct fx *f16, struct fx *f4096, uint32_t ifindex,
-		     const void *frame, size_t len)
+/* One contender of the side-by-side rounds: a program and the packet it judges. */
+struct contender {
+	const char *key;	/* name in the JSON */
+	const char *system;	/* for expected_action */
+	int prog_fd;		/* < 0: not available, skipped */
+	int pkt;
+	uint32_t ns[ROUNDS];
+};
+
+/* A goal ratio: contender num ÷ contender den, per round, then the median. */
+static const struct {
+	const char *key, *num, *den;
+} ratios[] = {
+	{ "ratio_floor", "fringe_4096", "floor" },
+	{ "ratio_pass", "fringe_4096", "pass" },
+	{ "ratio_iot_floor", "fringe_iot", "floor" },
+	{ "ratio_16", "fringe_4096", "fringe_16" },
+	{ "ratio_xdp_filter", "fringe_4096", "xdp_filter" },
+	{ "ratio_v6_floor", "fringe_4096_v6", "floor" },
+	{ "ratio_vlan_floor", "fringe_4096_vlan", "floor" },
+};
+
+static struct contender *find_contender(struct contender *c, int n, const char *key)
 {
-	double r_floor[ROUNDS], r_16[ROUNDS], r_xf[ROUNDS], fl[ROUNDS], big[ROUNDS];
-	uint32_t a[4], t[4];
+	for (int i = 0; i < n; i++)
+		if (!strcmp(c[i].key, key))
+			return c[i].prog_fd >= 0 ? &c[i] : NULL;
+	return NULL;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, n, sizeof(double), cmp_double);
+	return v[n / 2];
+}
+
+/* The goal ratios, measured side by side: each round runs every contender
+ * one after the other; a ratio is the median of the rounds' ratios, so a
+ * slow spell of this shared machine hits both sides alike. */
+static void headline(struct contender *c, int nc, uint32_t ifindex)
+{
+	double v[ROUNDS];
 	int n = 0;
 
 	for (int r = 0; r < ROUNDS; r++) {
-		if (cost_ns(floor_fd, ifindex, frame, len, &t[0], &a[0], want_floor[1], "floor") ||
-		    cost_ns(f16->prog_fd, ifindex, frame, len, &t[1], &a[1], want_fringe[1], "fringe-16") ||
-		    cost_ns(f4096->prog_fd, ifindex, frame, len, &t[2], &a[2], want_fringe[1], "fringe-4096"))
-			continue;
-		t[3] = 0;
-		if (xf_fd >= 0 &&
-		    cost_ns(xf_fd, ifindex, frame, len, &t[3], &a[3], want_xdp_filter[1], "xdp-filter"))
-			t[3] = 0;
-		fl[n] = t[0];
-		big[n] = t[2];
-		r_floor[n] = (double)t[2] / t[0];
-		r_16[n] = (double)t[2] / t[1];
-		r_xf[n] = t[3] ? (double)t[2] / t[3] : 0;
-		n++;
+		int ok = 1;
+
+		for (int i = 0; i < nc && ok; i++)
+			if (c[i].prog_fd >= 0 && cost_ns(c[i].system, c[i].prog_fd, ifindex, c[i].pkt,
+							 &c[i].ns[n]))
+				ok = 0;
+		n += ok;
 	}
 	if (!n)
 		return;
-	qsort(r_floor, n, sizeof(double), cmp_double);
-	qsort(r_16, n, sizeof(double), cmp_double);
-	qsort(r_xf, n, sizeof(double), cmp_double);
-	qsort(fl, n, sizeof(double), cmp_double);
-	qsort(big, n, sizeof(double), cmp_double);
-	printf("  \"headline\": {\"rounds\": %d, \"packet\": \"last-rule\", \"set_items\": 65536, "
-	       "\"floor_ns\": %.0f, \"fringe_4096_ns\": %.0f, \"ratio_floor\": %.3f, "
-	       "\"ratio_16\": %.3f, \"ratio_xdp_filter\": %.3f},\n",
-	       n, fl[n / 2], big[n / 2], r_floor[n / 2], r_16[n / 2], xf_fd >= 0 ? r_xf[n / 2] : 0.0);
+	printf("  \"headline\": {\"rounds\": %d, \"packet\": \"last-rule\", \"set_items\": 65536", n);
+	for (int i = 0; i < nc; i++) {
+		if (c[i].prog_fd < 0)
+			continue;
+		for (int r = 0; r < n; r++)
+			v[r] = c[i].ns[r];
+		printf(", \"%s_ns\": %.0f", c[i].key, median(v, n));
+	}
+	for (size_t k = 0; k < sizeof(ratios) / sizeof(*ratios); k++) {
+		struct contender *a = find_contender(c, nc, ratios[k].num);
+		struct contender *b = find_contender(c, nc, ratios[k].den);
+
+		if (!a || !b)
+			continue;
+		for (int r = 0; r < n; r++)
+			v[r] = (double)a->ns[r] / b->ns[r];
+		printf(", \"%s\": %.3f", ratios[k].key, median(v, n));
+	}
+	printf(",\n    \"contenders\": {");
+	for (int i = 0, first = 1; i < nc; i++) {
+		if (c[i].prog_fd < 0)
+			continue;
+		printf("%s\"%s\": {\"packet\": \"%s\"}", first ? "" : ", ", c[i].key,
+		       packet_names[c[i].pkt]);
+		first = 0;
+	}
+	printf("},\n    \"per_round_ns\": [");
+	for (int r = 0; r < n; r++) {
+		printf("%s{", r ? ", " : "");
+		for (int i = 0, first = 1; i < nc; i++) {
+			if (c[i].prog_fd < 0)
+				continue;
+			printf("%s\"%s\": %u", first ? "" : ", ", c[i].key, c[i].ns[r]);
+			first = 0;
+		}
+		printf("}");
+	}
+	printf("]},\n");
 }
 
 static double now_ms(void)
@@ -168,38 +267,328 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static int floor_fd(const char *obj_path, struct bpf_object **obj)
+static int prog_fd_by_name(struct bpf_object *obj, const char *name)
 {
-	struct bpf_program *p;
+	struct bpf_program *p = bpf_object__find_program_by_name(obj, name);
 
-	*obj = bpf_object__open_file(obj_path, NULL);
-	if (!*obj || bpf_object__load(*obj))
-		return -1;
-	p = bpf_object__find_program_by_name(*obj, "floor_xdp");
 	return p ? bpf_program__fd(p) : -1;
 }
 
-/* xdp-filter from Debian's xdp-tools, loaded on fx1 with one port and one address rule. */
+/* Why a row is missing, printed into the JSON ("unavailable"). */
+static char xf_reason[256];
+static char xf_bpffs[64];
+
+/* Run a shell command; on failure, its last line of output becomes xf_reason. */
+static int xf_run(const char *cmd)
+{
+	char line[512], full[512];
+	FILE *f;
+	int rc;
+
+	snprintf(full, sizeof(full), "%s 2>&1", cmd);
+	f = popen(full, "r");
+	if (!f)
+		return -1;
+	line[0] = '\0';
+	while (fgets(line, sizeof(line), f))
+		;
+	rc = pclose(f);
+	if (rc) {
+		line[strcspn(line, "\n")] = '\0';
+		snprintf(xf_reason, sizeof(xf_reason), "'%s' failed: %s", cmd, line);
+	}
+	return rc;
+}
+
+/* xdp-filter from Debian's xdp-tools, loaded on fx1 with one port and one
+ * address rule.  libxdp and xdp-filter pin under a bpffs: the one in
+ * LIBXDP_BPFFS, or a private one mounted here (a fresh machine may have none
+ * at /sys/fs/bpf). */
 static int xdp_filter_fd(uint32_t ifindex)
 {
 	__u32 id = 0;
 
-	if (system("xdp-filter load -m skb fx1 >/dev/null 2>&1") ||
-	    system("xdp-filter port 1883 >/dev/null 2>&1") ||
-	    system("xdp-filter ip 10.1.2.3 >/dev/null 2>&1"))
+	if (system("command -v xdp-filter >/dev/null 2>&1")) {
+		snprintf(xf_reason, sizeof(xf_reason), "xdp-filter is not installed (Debian: xdp-tools)");
 		return -1;
-	if (bpf_xdp_query_id(ifindex, XDP_FLAGS_SKB_MODE, &id) || !id)
+	}
+	if (!getenv("LIBXDP_BPFFS")) {
+		char cmd[160];
+
+		snprintf(xf_bpffs, sizeof(xf_bpffs), "/run/fringe-bench-bpffs-%d", (int)getpid());
+		snprintf(cmd, sizeof(cmd), "mkdir -p %s && mount -t bpf bpf %s", xf_bpffs, xf_bpffs);
+		if (xf_run(cmd)) {
+			rmdir(xf_bpffs);
+			xf_bpffs[0] = '\0';
+			return -1;
+		}
+		setenv("LIBXDP_BPFFS", xf_bpffs, 1);
+	}
+	if (xf_run("xdp-filter load -m skb fx1") || xf_run("xdp-filter port 1883") ||
+	    xf_run("xdp-filter ip 10.1.2.3"))
 		return -1;
+	if (bpf_xdp_query_id(ifindex, XDP_FLAGS_SKB_MODE, &id) || !id) {
+		snprintf(xf_reason, sizeof(xf_reason), "no XDP program on fx1 after 'xdp-filter load'");
+		return -1;
+	}
 	return bpf_prog_get_fd_by_id(id);
 }
 
+static void xdp_filter_unload(int fd)
+{
+	if (fd >= 0) {
+		close(fd);
+		xf_run("xdp-filter unload fx1");
+	}
+	if (xf_bpffs[0]) {
+		char cmd[160];
+
+		snprintf(cmd, sizeof(cmd), "umount %s && rmdir %s", xf_bpffs, xf_bpffs);
+		xf_run(cmd);
+	}
+}
+
+static void json_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', out);
+		fputc((unsigned char)*s < 0x20 ? ' ' : *s, out);
+	}
+	fputc('"', out);
+}
+
 static void print_row(FILE *out, const char *system, int rules, int items, const char *mode,
-		      int pkt, uint32_t ns, uint32_t action, bool *first)
+		      int pkt, uint32_t ns, bool *first)
 {
 	fprintf(out, "%s\n    {\"system\": \"%s\", \"rules\": %d, \"set_items\": %d, \"mode\": \"%s\", "
 		     "\"packet\": \"%s\", \"ns\": %u, \"action\": %u}",
-		*first ? "" : ",", system, rules, items, mode, packet_names[pkt], ns, action);
+		*first ? "" : ",", system, rules, items, mode, packet_names[pkt], ns,
+		expected_action(system, pkt));
 	*first = false;
+}
+
+/* ---- helper calls on a path ------------------------------------------------
+ * build/bench/fringe_calls.bpf.o is the data plane built with
+ * FRINGE_COUNT_CALLS (bpf/lib/calls.h): every helper call site first bumps
+ * its counter in fringe_call_sites.  Loaded on the maps of a fixture, it
+ * judges a packet exactly as the fixture's program does; its translated code
+ * (bpftool prog dump xlated) shows which calls the kernel left, each after
+ * the counter bump of its site.  Runs of those sites per packet are the
+ * calls the path makes. */
+
+#define CALLS_REPEAT 1000
+#define MAX_CALLS 256
+
+struct call_site {
+	uint32_t key;
+	char target[64];
+	char where[48];		/* file:line of the call in the source */
+};
+
+static int prog_id(int fd)
+{
+	struct bpf_prog_info info = {};
+	uint32_t len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? -1 : (int)info.id;
+}
+
+/* The `call` instructions of a program's translated code, each with the key
+ * of the call-site counter read last before it (cs_map_id), or with key
+ * UINT32_MAX when cs_map_id is 0.  Returns how many, or -1. */
+static int xlated_calls(int id, uint32_t cs_map_id, struct call_site *out, int cap, int *unattributed)
+{
+	char cmd[96], line[512], where[48];
+	long last_imm = -1, key = -1, regs[11];
+	int n = 0;
+	FILE *f;
+
+	*unattributed = 0;
+	for (int i = 0; i < 11; i++)
+		regs[i] = -1;
+	snprintf(cmd, sizeof(cmd), "bpftool prog dump xlated id %d linum 2>/dev/null", id);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	where[0] = '\0';
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strstr(line, ": (");
+		char *src = strstr(line, "[file:");
+
+		if (line[0] == ';' && src) {	/* source line: [file:PATH line_num:N ...] */
+			char path[256];
+			int ln;
+
+			if (sscanf(src, "[file:%255s line_num:%d", path, &ln) == 2)
+				snprintf(where, sizeof(where), "%.40s:%d",
+					 strrchr(path, '/') ? strrchr(path, '/') + 1 : path, ln);
+			continue;
+		}
+		unsigned int mid;
+		int reg;
+		long imm;
+		char rc, end;
+
+		if (!p)
+			continue;
+		p = strchr(p, ')') + 1;
+		/* The key reaches the stack as an immediate, or through a register. */
+		if (sscanf(p, " %c%d = %ld%c", &rc, &reg, &imm, &end) == 4 && end == '\n' &&
+		    (rc == 'r' || rc == 'w') && reg >= 0 && reg < 11) {
+			regs[reg] = imm;
+		} else if (sscanf(p, " %c%d %*s", &rc, &reg) == 2 && (rc == 'r' || rc == 'w') &&
+			   reg >= 0 && reg < 11) {
+			regs[reg] = -1;		/* any other write: unknown */
+		}
+		if (sscanf(p, " *(u32 *)(r10 %*d) = %ld%c", &imm, &end) == 2 && end == '\n')
+			last_imm = imm;
+		else if (sscanf(p, " *(u32 *)(r10 %*d) = r%d", &reg) == 1 && reg >= 0 && reg < 11)
+			last_imm = regs[reg];
+		if ((p = strstr(line, "map[id:")) && sscanf(p, "map[id:%u]", &mid) == 1 &&
+		    cs_map_id && mid == cs_map_id)
+			key = last_imm;
+		if ((p = strstr(line, ") call "))) {
+			char *t = p + 7;
+
+			if (n == cap)
+				break;
+			t[strcspn(t, "#\n")] = '\0';
+			if (!strncmp(t, "pc", 2))
+				snprintf(t, 20, "bpf-to-bpf");
+			snprintf(out[n].target, sizeof(out[n].target), "%s", t);
+			snprintf(out[n].where, sizeof(out[n].where), "%s", where);
+			out[n].key = cs_map_id ? (uint32_t)key : UINT32_MAX;
+			if (cs_map_id && key < 0)
+				(*unattributed)++;
+			n++;
+			/* A site's bump precedes its one call; bpf_spin_unlock
+			 * goes with its lock's (no call inside a lock). */
+			if (strcmp(t, "bpf_spin_lock"))
+				key = -1;
+		}
+	}
+	pclose(f);
+	return n;
+}
+
+static uint64_t site_runs(int map_fd, uint32_t key, int ncpus)
+{
+	uint64_t v[ncpus], sum = 0;
+
+	if (bpf_map_lookup_elem(map_fd, &key, v))
+		return 0;
+	for (int i = 0; i < ncpus; i++)
+		sum += v[i];
+	return sum;
+}
+
+/* Print "label": {...}: the calls per packet of pkt under the policy of f,
+ * by target, and the calls left in f's own program. */
+static int count_calls(struct fx *f, const char *label, const char *system, int pkt, bool *first)
+{
+	const char *obj_path = "build/bench/fringe_calls.bpf.o";
+	static struct call_site prod[MAX_CALLS], var[MAX_CALLS];
+	int ncpus = libbpf_num_possible_cpus(), n_prod, n_var, unattr, cs_fd, vfd, err = -1;
+	struct bpf_map_info mi = {};
+	uint32_t mlen = sizeof(mi), action;
+	uint64_t before[MAX_CALLS], total = 0;
+	struct bpf_object *obj;
+	struct bpf_map *map;
+
+	obj = bpf_object__open_file(obj_path, NULL);
+	if (!obj) {
+		fprintf(stderr, "bench_cost: cannot open %s\n", obj_path);
+		return -1;
+	}
+	bpf_object__for_each_map(map, obj) {
+		struct bpf_map *same = bpf_object__find_map_by_name(f->m.skel->obj, bpf_map__name(map));
+
+		bpf_map__set_pin_path(map, NULL);
+		if (same && bpf_map__fd(same) >= 0 && bpf_map__reuse_fd(map, bpf_map__fd(same)))
+			goto out;
+	}
+	if (bpf_object__load(obj)) {
+		fprintf(stderr, "bench_cost: cannot load %s on the fixture's maps\n", obj_path);
+		goto out;
+	}
+	vfd = prog_fd_by_name(obj, "fringe_xdp_ingress");
+	cs_fd = bpf_object__find_map_fd_by_name(obj, "fringe_call_sites");
+	if (vfd < 0 || cs_fd < 0 || bpf_obj_get_info_by_fd(cs_fd, &mi, &mlen))
+		goto out;
+	n_prod = xlated_calls(prog_id(f->prog_fd), 0, prod, MAX_CALLS, &unattr);
+	n_var = xlated_calls(prog_id(vfd), mi.id, var, MAX_CALLS, &unattr);
+	if (n_prod < 0 || n_var < 0) {
+		fprintf(stderr, "bench_cost: cannot read the translated programs (bpftool)\n");
+		goto out;
+	}
+	/* One run first: a first packet may create state (a flow) that later ones find. */
+	{
+		struct xdp_md ctx = { .data_end = lens[pkt], .ingress_ifindex = f->ifindex };
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frames[pkt], .data_size_in = lens[pkt],
+			    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1);
+
+		if (bpf_prog_test_run_opts(vfd, &o))
+			goto out;
+		for (int i = 0; i < n_var; i++)
+			before[i] = var[i].key == UINT32_MAX ? 0 : site_runs(cs_fd, var[i].key, ncpus);
+		o.repeat = CALLS_REPEAT;
+		if (bpf_prog_test_run_opts(vfd, &o))
+			goto out;
+		action = o.retval;
+	}
+	if (action != expected_action(system, pkt)) {
+		fprintf(stderr, "bench_cost: the call-counting build returned %u on %s, not %u\n", action,
+			packet_names[pkt], expected_action(system, pkt));
+		wrong_actions++;
+		goto out;
+	}
+	printf("%s\n    \"%s\": {\"packet\": \"%s\", \"by_target\": {", *first ? "" : ",", label,
+	       packet_names[pkt]);
+	*first = false;
+	for (int i = 0, shown = 0; i < n_var; i++) {
+		uint64_t runs;
+
+		if (var[i].key == UINT32_MAX)
+			continue;
+		runs = site_runs(cs_fd, var[i].key, ncpus) - before[i];
+		if (!runs)
+			continue;
+		total += runs;
+		printf("%s\"%s at %s\": %.2f", shown++ ? ", " : "", var[i].target, var[i].where,
+		       (double)runs / CALLS_REPEAT);
+	}
+	printf("}, \"calls_per_packet\": %.2f, \"unattributed_calls\": %d, \"calls_in_program\": {",
+	       (double)total / CALLS_REPEAT, unattr);
+	/* The production program's calls, by target: what the kernel did not inline. */
+	for (int i = 0, shown = 0; i < n_prod; i++) {
+		int k = 0, seen = 0;
+
+		for (int j = 0; j < i; j++)
+			seen |= !strcmp(prod[j].target, prod[i].target);
+		if (seen)
+			continue;
+		for (int j = i; j < n_prod; j++)
+			k += !strcmp(prod[j].target, prod[i].target);
+		printf("%s\"%s\": %d", shown++ ? ", " : "", prod[i].target, k);
+	}
+	printf("}, \"calls_in_program_total\": %d}", n_prod);
+	err = 0;
+out:
+	bpf_object__close(obj);
+	return err;
+}
+
+/* Open a private instance and load policy text into it; 0 or -errno. */
+static int fx_with(struct fx *f, const char *text)
+{
+	int err;
+
+	if (!text)
+		return -ENOMEM;
+	err = fx_open(f);
+	return err ? err : fx_load(f, text);
 }
 
 int main(int argc, char **argv)
@@ -208,18 +597,21 @@ int main(int argc, char **argv)
 	static const int item_counts_all[] = { 1000, 65536 }, item_counts_quick[] = { 65536 };
 	/* BENCH_QUICK: the extremes only, classification only (per-stage profiles). */
 	bool quick = getenv("BENCH_QUICK") != NULL;
+	/* BENCH_ONLY=headline,calls: those sections only (work on the data plane). */
+	const char *only = getenv("BENCH_ONLY");
+	bool do_table = !only, do_head = !only || strstr(only, "headline");
+	bool do_calls = !only || strstr(only, "calls");
 	const int *rule_counts = quick ? rule_counts_quick : rule_counts_all;
 	const int *item_counts = quick ? item_counts_quick : item_counts_all;
 	size_t n_rules = quick ? 2 : 4, n_items = quick ? 1 : 2;
 	const char *floor_obj = argc > 1 ? argv[1] : "build/bench/floor.bpf.o";
-	uint8_t frames[4][256];
-	size_t lens[4];
 	struct bpf_object *fobj = NULL;
-	struct fx f, f16, f4096;
-	int floor_prog, xf_prog;
+	struct fx f, f16, f4096, fiot;
+	int floor_prog, pass_prog, xf_prog;
+	char *iot_text;
 	bool first = true;
-	uint32_t ns, action;
-	int err, fd;
+	uint32_t ns;
+	int err;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	err = fx_open(&f);
@@ -227,31 +619,40 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_cost: cannot open a private data plane: %s\n", strerror(-err));
 		return err == -EPERM ? 77 : 1;
 	}
-	for (int p = 0; p < 4; p++)
+	for (int p = 0; p < P_COUNT; p++)
 		lens[p] = bench_packet(p, frames[p], sizeof(frames[p]));
 
 	printf("{\n  \"repeat\": %d, \"runs\": %d,\n  \"cost\": [", REPEAT, RUNS);
-	fd = floor_fd(floor_obj, &fobj);
-	if (fd < 0) {
-		fprintf(stderr, "bench_cost: cannot load the floor program %s\n", floor_obj);
+	fobj = bpf_object__open_file(floor_obj, NULL);
+	if (!fobj || bpf_object__load(fobj)) {
+		fprintf(stderr, "bench_cost: cannot load the floor programs %s\n", floor_obj);
 		return 1;
 	}
-	for (int p = 0; p < 4; p++)
-		if (!cost_ns(fd, f.ifindex, frames[p], lens[p], &ns, &action, want_floor[p], packet_names[p]))
-			print_row(stdout, "floor", 0, 0, "-", p, ns, action, &first);
-	floor_prog = fd;
-	fd = quick ? -1 : xdp_filter_fd(f.ifindex2);
-	xf_prog = fd;
-	if (fd >= 0) {
-		for (int p = 0; p < 4; p++)
-			if (!cost_ns(fd, f.ifindex, frames[p], lens[p], &ns, &action,
-				     want_xdp_filter[p], packet_names[p]))
-				print_row(stdout, "xdp-filter", 2, 0, "-", p, ns, action, &first);
-	} else if (!quick) {
-		fprintf(stderr, "bench_cost: xdp-filter unavailable; its rows are missing\n");
+	floor_prog = prog_fd_by_name(fobj, "floor_xdp");
+	pass_prog = prog_fd_by_name(fobj, "pass_xdp");
+	if (floor_prog < 0 || pass_prog < 0) {
+		fprintf(stderr, "bench_cost: %s lacks floor_xdp or pass_xdp\n", floor_obj);
+		return 1;
+	}
+	for (int p = 0; p < P_COUNT && do_table; p++)
+		if (!cost_ns("floor", floor_prog, f.ifindex, p, &ns))
+			print_row(stdout, "floor", 0, 0, "-", p, ns, &first);
+	for (int p = 0; p < P_COUNT && do_table; p++)
+		if (!cost_ns("pass", pass_prog, f.ifindex, p, &ns))
+			print_row(stdout, "pass", 0, 0, "-", p, ns, &first);
+	xf_prog = do_table || do_head ? xdp_filter_fd(f.ifindex2) : -1;
+	if (xf_prog >= 0 && !do_table) {
+		;
+	} else if (xf_prog >= 0) {
+		for (int p = 0; p < P_COUNT; p++)
+			if (!cost_ns("xdp-filter", xf_prog, f.ifindex, p, &ns))
+				print_row(stdout, "xdp-filter", 2, 0, "-", p, ns, &first);
+	} else {
+		fprintf(stderr, "bench_cost: xdp-filter unavailable, its rows are missing: %s\n",
+			xf_reason);
 	}
 
-	for (size_t ri = 0; ri < n_rules; ri++) {
+	for (size_t ri = 0; ri < n_rules && do_table; ri++) {
 		for (size_t ii = 0; ii < n_items; ii++) {
 			char *text = bench_policy(rule_counts[ri], item_counts[ii]);
 
@@ -266,32 +667,65 @@ int main(int argc, char **argv)
 					f.m.meta->flags |= FRINGE_META_FLOWS;
 				else
 					f.m.meta->flags &= ~FRINGE_META_FLOWS;
-				for (int p = 0; p < 4; p++)
-					if (!cost_ns(f.prog_fd, f.ifindex, frames[p], lens[p], &ns,
-						     &action, want_fringe[p], packet_names[p]))
+				for (int p = 0; p < P_COUNT; p++)
+					if (!cost_ns("fringe", f.prog_fd, f.ifindex, p, &ns))
 						print_row(stdout, "fringe", rule_counts[ri], item_counts[ii],
-							  cache ? "flow-cache" : "classify", p, ns, action,
-							  &first);
+							  cache ? "flow-cache" : "classify", p, ns, &first);
 			}
 		}
 	}
+	iot_text = read_file(IOT_POLICY);
+	if (!iot_text || fx_with(&fiot, iot_text)) {
+		fprintf(stderr, "bench_cost: cannot load %s\n", IOT_POLICY);
+		return 1;
+	}
+	for (int p = 0; p < P_COUNT && do_table; p++)
+		if (!cost_ns("fringe-iot", fiot.prog_fd, f.ifindex, p, &ns))
+			print_row(stdout, "fringe-iot", 0, 0, "classify", p, ns, &first);
 	printf("\n  ],\n");
+	if (xf_prog < 0 && xf_reason[0]) {
+		printf("  \"unavailable\": {\"xdp-filter\": ");
+		json_str(stdout, xf_reason);
+		printf("},\n");
+	}
 
-	/* Two instances side by side for the goal ratios. */
-	{
+	/* Private instances side by side for the goal ratios. */
+	if (do_head) {
 		char *p16 = bench_policy(16, 65536), *p4096 = bench_policy(4096, 65536);
 
-		if (p16 && p4096 && !fx_open(&f16) && !fx_open(&f4096) && !fx_load(&f16, p16) &&
-		    !fx_load(&f4096, p4096))
-			headline(floor_prog, xf_prog, &f16, &f4096, f.ifindex, frames[1], lens[1]);
+		if (!fx_with(&f16, p16) && !fx_with(&f4096, p4096)) {
+			struct contender c[] = {
+				{ .key = "floor", .system = "floor", .prog_fd = floor_prog, .pkt = P_LAST },
+				{ .key = "pass", .system = "pass", .prog_fd = pass_prog, .pkt = P_LAST },
+				{ .key = "xdp_filter", .system = "xdp-filter", .prog_fd = xf_prog, .pkt = P_LAST },
+				{ .key = "fringe_16", .system = "fringe", .prog_fd = f16.prog_fd, .pkt = P_LAST },
+				{ .key = "fringe_4096", .system = "fringe", .prog_fd = f4096.prog_fd, .pkt = P_LAST },
+				{ .key = "fringe_4096_v6", .system = "fringe", .prog_fd = f4096.prog_fd, .pkt = P_V6 },
+				{ .key = "fringe_4096_vlan", .system = "fringe", .prog_fd = f4096.prog_fd, .pkt = P_VLAN },
+				{ .key = "fringe_iot", .system = "fringe-iot", .prog_fd = fiot.prog_fd, .pkt = P_IOT },
+			};
+
+			headline(c, sizeof(c) / sizeof(*c), f.ifindex);
+		}
 		free(p16);
 		free(p4096);
 		fx_close(&f16);
 		fx_close(&f4096);
 	}
-	if (xf_prog >= 0) {
-		close(xf_prog);
-		system("xdp-filter unload fx1 >/dev/null 2>&1");
+	xdp_filter_unload(xf_prog);
+
+	/* Helper calls on the IPv4 allow path of the 4096-rule and the IoT policy. */
+	if (do_calls) {
+		char *p4096 = bench_policy(4096, 65536);
+		bool cfirst = true;
+
+		printf("  \"helper_calls\": {");
+		if (!fx_with(&f4096, p4096))
+			count_calls(&f4096, "fringe_4096", "fringe", P_LAST, &cfirst);
+		count_calls(&fiot, "fringe_iot", "fringe-iot", P_IOT, &cfirst);
+		printf("\n  },\n");
+		free(p4096);
+		fx_close(&f4096);
 	}
 
 	/* Control plane at the largest size, in-process: parse + compile + load, then reload. */
@@ -315,6 +749,8 @@ int main(int argc, char **argv)
 		       t1 - t0, t2 - t1, ru.ru_maxrss);
 		free(text);
 	}
+	free(iot_text);
+	fx_close(&fiot);
 	bpf_object__close(fobj);
 	fx_close(&f);
 	if (wrong_actions) {

@@ -1,15 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
-/* trafficgen: send one bench packet out of a veth at full speed with BPF_PROG_TEST_RUN live frames. */
+/* trafficgen: send one bench packet out of a veth at full speed (live-frame test runs, or AF_PACKET). */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,6 +26,13 @@
 #define CHUNK_FIRST 1024	/* packets in the first test run (slow receivers: ~20k pps) */
 #define CHUNK_TARGET_S 0.05	/* later runs are sized to last about this long */
 #define BATCH_DEFAULT 64	/* frames per kernel batch (the kernel allows 1-256) */
+
+/* Two ways to send, fastest first: BPF_PROG_TEST_RUN in live-frame mode
+ * (XDP_TX out of the veth, no socket or qdisc on the way), and where the
+ * kernel refuses that (EPERM on some hardened kernels), an AF_PACKET socket
+ * that bypasses the qdisc, fed BATCH frames per sendmmsg(2). */
+enum method { M_AUTO, M_LIVE, M_PACKET };
+static const char *const method_names[] = { "auto", "live-frames", "af-packet" };
 
 static const uint8_t mqtt_connect[] = { 0x10, 0x0c, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x04,
 					0x02, 0x00, 0x3c, 0x00, 0x00 };
@@ -42,9 +54,10 @@ static const struct {
 static const char usage[] =
 	"Usage: trafficgen --ifname IFACE [--count N] [--duration SECONDS]\n"
 	"                  [--packet last-rule|default|mqtt-first] [--src-mac MAC] [--dst-mac MAC]\n"
-	"                  [--batch N] [--obj FILE]\n"
+	"                  [--batch N] [--obj FILE] [--method auto|live-frames|af-packet]\n"
 	"Sends the packet out of IFACE (a veth end; its peer receives it) until N packets\n"
-	"are sent or SECONDS have passed, then prints {\"sent\", \"seconds\", \"pps\", ...} as JSON.\n";
+	"are sent or SECONDS have passed, then prints {\"sent\", \"seconds\", \"pps\", ...} as JSON.\n"
+	"auto (the default) uses live-frame test runs where the kernel allows them, else AF_PACKET.\n";
 
 static volatile sig_atomic_t stop;
 
@@ -105,6 +118,152 @@ static int parse_u64(const char *opt, const char *s, unsigned long long max, uns
 	return 0;
 }
 
+/* Sent enough, or long enough? */
+static int done(unsigned long long count, unsigned long long sent, double duration, double t0,
+		double t1)
+{
+	return stop || (count && sent >= count) || (duration && t1 - t0 >= duration);
+}
+
+/* Live frames: the kernel runs trafficgen_xdp over copies of the frame and
+ * sends each out of ifindex.  0 or -errno (the first run's error as is, so
+ * the caller can tell a refusal from a failure). */
+static int send_live(const char *obj_path, uint32_t ifindex, const uint8_t *frame, size_t len,
+		     unsigned long long batch, unsigned long long count, double duration, double t0,
+		     unsigned long long *sent, double *t1)
+{
+	unsigned long long chunk = CHUNK_FIRST;
+	struct bpf_object *obj;
+	struct bpf_program *prog;
+	char objbuf[PATH_MAX];
+	int fd, err;
+
+	if (!obj_path) {
+		default_obj(objbuf, sizeof(objbuf));
+		obj_path = objbuf;
+	}
+	obj = bpf_object__open_file(obj_path, NULL);
+	if (!obj) {
+		err = -errno;
+		fprintf(stderr, "trafficgen: cannot open '%s': %s\n", obj_path, strerror(-err));
+		return err;
+	}
+	err = bpf_object__load(obj);
+	prog = bpf_object__find_program_by_name(obj, "trafficgen_xdp");
+	if (err || !prog) {
+		err = err ? err : -ENOENT;
+		fprintf(stderr, "trafficgen: cannot load '%s': %s\n", obj_path, strerror(-err));
+		goto out;
+	}
+	fd = bpf_program__fd(prog);
+	*t1 = t0;
+	while (!stop) {
+		struct xdp_md ctx = { .data_end = len, .ingress_ifindex = ifindex };
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = len,
+			    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
+			    .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = batch);
+		double t;
+
+		if (count && count - *sent < chunk)
+			chunk = count - *sent;
+		o.repeat = chunk;
+		t = now_s();
+		if (bpf_prog_test_run_opts(fd, &o)) {
+			err = -errno;
+			if (err == -EINTR) {	/* a signal cut the run short: its count is unknown */
+				err = 0;
+				break;
+			}
+			if (*sent)
+				fprintf(stderr, "trafficgen: test run failed: %s\n", strerror(-err));
+			goto out;
+		}
+		*sent += chunk;
+		*t1 = now_s();
+		if (done(count, *sent, duration, t0, *t1))
+			break;
+		/* Size the next run to about CHUNK_TARGET_S, so --duration is kept closely. */
+		if (*t1 > t) {
+			double next = chunk * CHUNK_TARGET_S / (*t1 - t);
+
+			chunk = next < 256 ? 256 : next > (1u << 30) ? (1u << 30) : next;
+		}
+		if (duration && *t1 - t0 + CHUNK_TARGET_S > duration) {
+			double left = (duration - (*t1 - t0)) / CHUNK_TARGET_S;
+
+			chunk = chunk * left < 256 ? 256 : chunk * left;
+		}
+	}
+	err = 0;
+out:
+	bpf_object__close(obj);
+	return err;
+}
+
+/* AF_PACKET: the frame BATCH times per sendmmsg, straight to the driver
+ * (PACKET_QDISC_BYPASS), so the veth's own transmit is all that runs.
+ * A full peer queue shows as the veth's tx_dropped, which the caller reports. */
+static int send_packet(uint32_t ifindex, const uint8_t *frame, size_t len, unsigned long long batch,
+		       unsigned long long count, double duration, double t0,
+		       unsigned long long *sent, double *t1)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_ifindex = ifindex,
+				   .sll_protocol = htons(ETH_P_ALL), .sll_halen = ETH_ALEN };
+	struct mmsghdr msgs[256];
+	struct iovec iov = { .iov_base = (void *)frame, .iov_len = len };
+	unsigned int batches = 0;
+	int one = 1, fd, n, err = 0;
+
+	fd = socket(AF_PACKET, SOCK_RAW, 0);	/* protocol 0: this socket receives nothing */
+	if (fd < 0) {
+		err = -errno;
+		fprintf(stderr, "trafficgen: cannot open an AF_PACKET socket: %s\n", strerror(-err));
+		return err;
+	}
+	if (setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one))) {
+		err = -errno;
+		fprintf(stderr, "trafficgen: PACKET_QDISC_BYPASS: %s\n", strerror(-err));
+		goto out;
+	}
+	memcpy(sll.sll_addr, frame, ETH_ALEN);
+	memset(msgs, 0, sizeof(msgs));
+	for (unsigned long long i = 0; i < batch; i++) {
+		msgs[i].msg_hdr.msg_name = &sll;
+		msgs[i].msg_hdr.msg_namelen = sizeof(sll);
+		msgs[i].msg_hdr.msg_iov = &iov;
+		msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+	*t1 = t0;
+	while (!done(count, *sent, duration, t0, *t1)) {
+		unsigned long long want = batch;
+
+		if (count && count - *sent < want)
+			want = count - *sent;
+		n = sendmmsg(fd, msgs, want, 0);
+		if (n < 0) {
+			err = -errno;
+			if (err == -EINTR) {
+				err = 0;
+				break;
+			}
+			if (err == -ENOBUFS || err == -EAGAIN) {	/* the driver is busy: retry */
+				err = 0;
+				continue;
+			}
+			fprintf(stderr, "trafficgen: sendmmsg: %s\n", strerror(-err));
+			goto out;
+		}
+		*sent += n;
+		/* The clock every 16 batches: it costs more than a send. */
+		if (!(++batches & 15) || count)
+			*t1 = now_s();
+	}
+	*t1 = now_s();
+out:
+	close(fd);
+	return err;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -116,23 +275,22 @@ int main(int argc, char **argv)
 		{ "dst-mac", required_argument, NULL, 'm' },
 		{ "batch", required_argument, NULL, 'b' },
 		{ "obj", required_argument, NULL, 'o' },
+		{ "method", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
 	const char *ifname = NULL, *obj_path = NULL, *smac = NULL, *dmac = NULL;
-	unsigned long long count = 0, batch = BATCH_DEFAULT, sent = 0, chunk = CHUNK_FIRST;
+	unsigned long long count = 0, batch = BATCH_DEFAULT, sent = 0;
 	unsigned long long drop0, drop1;
-	double duration = 0, t0, t1;
-	char objbuf[PATH_MAX];
-	struct bpf_object *obj = NULL;
-	struct bpf_program *prog;
+	double duration = 0, t0, t1 = 0;
+	enum method method = M_AUTO, used;
 	struct pkt_opts po;
 	uint8_t frame[256];
 	size_t len, pi = 0;
 	uint32_t ifindex;
-	int c, fd, err = 0;
+	int c, err, refused = 0;
 
-	while ((c = getopt_long(argc, argv, "i:c:d:p:s:m:b:o:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:c:d:p:s:m:b:o:M:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			ifname = optarg;
@@ -174,6 +332,15 @@ int main(int argc, char **argv)
 		case 'o':
 			obj_path = optarg;
 			break;
+		case 'M':
+			for (method = M_AUTO; method <= M_PACKET; method++)
+				if (!strcmp(optarg, method_names[method]))
+					break;
+			if (method > M_PACKET) {
+				fprintf(stderr, "trafficgen: unknown --method '%s'\n", optarg);
+				return 2;
+			}
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
@@ -201,73 +368,35 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	if (!obj_path) {
-		default_obj(objbuf, sizeof(objbuf));
-		obj_path = objbuf;
-	}
-	obj = bpf_object__open_file(obj_path, NULL);
-	if (!obj) {
-		err = -errno;
-		fprintf(stderr, "trafficgen: cannot open '%s': %s\n", obj_path, strerror(-err));
-		return 1;
-	}
-	err = bpf_object__load(obj);
-	prog = bpf_object__find_program_by_name(obj, "trafficgen_xdp");
-	if (err || !prog) {
-		fprintf(stderr, "trafficgen: cannot load '%s': %s\n", obj_path,
-			strerror(err ? -err : ENOENT));
-		err = 1;
-		goto out;
-	}
-	fd = bpf_program__fd(prog);
-
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	drop0 = if_stat(ifname, "tx_dropped");
-	t0 = t1 = now_s();
-	while (!stop) {
-		struct xdp_md ctx = { .data_end = len, .ingress_ifindex = ifindex };
-		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = len,
-			    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
-			    .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = batch);
-		double t;
-
-		if (count && count - sent < chunk)
-			chunk = count - sent;
-		o.repeat = chunk;
-		t = now_s();
-		if (bpf_prog_test_run_opts(fd, &o)) {
-			err = -errno;
-			if (err == -EINTR)	/* a signal cut the run short: its count is unknown */
-				break;
-			fprintf(stderr, "trafficgen: test run on '%s' failed: %s\n", ifname,
+	t0 = now_s();
+	err = -EPERM;
+	if (method != M_PACKET) {
+		err = send_live(obj_path, ifindex, frame, len, batch, count, duration, t0, &sent, &t1);
+		used = M_LIVE;
+		/* Refused (not failed midway): this kernel does not allow live frames. */
+		if (method == M_AUTO && !sent && (err == -EPERM || err == -EOPNOTSUPP || err == -EINVAL)) {
+			fprintf(stderr, "trafficgen: live-frame test runs refused (%s); using AF_PACKET\n",
 				strerror(-err));
-			err = 1;
-			goto out;
-		}
-		sent += chunk;
-		t1 = now_s();
-		if ((count && sent >= count) || (duration && t1 - t0 >= duration))
-			break;
-		/* Size the next run to about CHUNK_TARGET_S, so --duration is kept closely. */
-		if (t1 > t) {
-			double next = chunk * CHUNK_TARGET_S / (t1 - t);
-
-			chunk = next < 256 ? 256 : next > (1u << 30) ? (1u << 30) : next;
-		}
-		if (duration && t1 - t0 + CHUNK_TARGET_S > duration) {
-			double left = (duration - (t1 - t0)) / CHUNK_TARGET_S;
-
-			chunk = chunk * left < 256 ? 256 : chunk * left;
+			refused = err;
+		} else if (err) {
+			return 1;
 		}
 	}
-	err = 0;
+	if (method == M_PACKET || refused) {
+		t0 = now_s();
+		err = send_packet(ifindex, frame, len, batch, count, duration, t0, &sent, &t1);
+		used = M_PACKET;
+		if (err)
+			return 1;
+	}
 	drop1 = if_stat(ifname, "tx_dropped");
-	printf("{\"ifname\": \"%s\", \"packet\": \"%s\", \"frame_bytes\": %zu, \"batch\": %llu, "
-	       "\"sent\": %llu, \"tx_dropped\": %llu, \"seconds\": %.6f, \"pps\": %.0f}\n",
-	       ifname, packets[pi].name, len, batch, sent, drop1 - drop0, t1 - t0,
-	       t1 > t0 ? sent / (t1 - t0) : 0.0);
-out:
-	bpf_object__close(obj);
-	return err;
+	printf("{\"ifname\": \"%s\", \"packet\": \"%s\", \"method\": \"%s\", \"live_frames_refused\": %s, "
+	       "\"frame_bytes\": %zu, \"batch\": %llu, \"sent\": %llu, \"tx_dropped\": %llu, "
+	       "\"seconds\": %.6f, \"pps\": %.0f}\n",
+	       ifname, packets[pi].name, method_names[used], refused ? "true" : "false", len, batch, sent,
+	       drop1 - drop0, t1 - t0, t1 > t0 ? sent / (t1 - t0) : 0.0);
+	return 0;
 }
