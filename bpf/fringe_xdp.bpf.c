@@ -12,9 +12,9 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* Per-stage cost profiling (scripts/bench.sh --stages): a build with
- * -DFRINGE_PROFILE_STAGE=N returns right after stage N (1 parse, 2 policy
- * slot and flow, 3 classification); 0, the default, runs everything. */
+/* Per-stage cost profiling (docs/design.md, "What was measured"): a build
+ * with -DFRINGE_PROFILE_STAGE=N returns right after stage N (1 parse, 2
+ * policy slot and flow, 3 classification); 0, the default, runs everything. */
 #ifndef FRINGE_PROFILE_STAGE
 #define FRINGE_PROFILE_STAGE 0
 #endif

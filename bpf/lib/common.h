@@ -18,7 +18,5 @@
 #define __always_inline inline __attribute__((always_inline))
 #endif
 #define READ_ONCE(x) (*(volatile typeof(x) *)&(x))
-#define likely(x) __builtin_expect(!!(x), 1)
-#define unlikely(x) __builtin_expect(!!(x), 0)
 
 #endif

@@ -81,9 +81,10 @@ struct fringe_bitmap {
 };
 FRINGE_STATIC_ASSERT(sizeof(struct fringe_bitmap) == 520, "bitmap size");
 
-/* IPv4 addresses: a multibit trie of arrays (DIR-8-8-8-8 with the first
- * level expanded), so a lookup is at most three array reads whatever the
- * number of prefixes.  Blocks 0-255 are `src` for each first octet, 256-511
+/* IPv4 addresses: a multibit trie of arrays, one level per octet; the
+ * first octet picks a root block, so a lookup reads at most three blocks
+ * (one per further octet), then a bitmap, whatever the number of prefixes.
+ * Blocks 0-255 are `src` for each first octet, 256-511
  * `dst`; an entry, indexed by the next octet, is a bitmap index or
  * FRINGE_V4_CHILD | the block that the octet after it indexes. */
 #define FRINGE_V4_BLOCKS	8192
@@ -169,7 +170,7 @@ FRINGE_STATIC_ASSERT(sizeof(struct fringe_rule_action) == 48, "action size");
 #define FRINGE_UNITS_PER_PACKET	60000000000ULL	/* N/min -> N units/ns, N/s -> 60N */
 #define FRINGE_UNITS_PER_BYTE	8000000ULL	/* N bit/s -> N/1000 units/ns (kbit/s -> N) */
 
-/* Interface verdict counters (SPEC §9 verdict label). */
+/* Interface verdict counters (the `verdict` label of the metrics: README, "Metrics"). */
 enum fringe_stat_verdict {
 	FRINGE_V_PASS,
 	FRINGE_V_DROP,
@@ -205,7 +206,9 @@ struct fringe_iface_stats {
 	__u64 pad;
 };
 
-/* Token bucket; tokens are kept in nano-units (token * 1e9) so refill is elapsed_ns * rate. */
+/* Token bucket, in the units of fringe_rule_action: a packet costs
+ * FRINGE_UNITS_PER_PACKET (a byte FRINGE_UNITS_PER_BYTE), so the refill over
+ * elapsed ns is elapsed_ns * rate, with no division on the fast path. */
 struct fringe_bucket {
 	struct bpf_spin_lock lock;
 	__u32 pad;
@@ -415,7 +418,7 @@ struct fringe_app_flow_key {
 };
 #define FRINGE_APP_FLOWS	16384
 
-/* ---- overlay (SPEC §7) ------------------------------------------------ */
+/* ---- overlay (README, "Overlay") -------------------------------------- */
 /* The nodes file compiles into a node table (by node id), an LPM map from
  * overlay prefix to node id and a hash from underlay address to node id.
  * Like policies they live in two slots; fringe_overlay.active picks one.

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Differential test: random policies in the real data plane vs a reference classifier (SPEC §6). */
+/* Differential test: random policies in the real data plane vs a reference classifier. */
 /*
  * Each round derives everything from one seed: a random policy (nested and
  * overlapping IPv4/IPv6 prefixes from /0 to host routes, named sets of
@@ -7,7 +7,8 @@
  * allow/drop, a default or none), written as text and loaded through the
  * fixture; then random packets biased towards the rules (inside their
  * prefixes and port ranges, at the edges, just outside), judged one by one by
- * the reference below, which is written from SPEC §6 over its own structures
+ * the reference below, which is written from the language's description
+ * (README, "Policy language") over its own structures
  * and shares nothing with the parser or the compiler.
  *
  * Checked per packet: the XDP action, and that the counter of the expected
@@ -176,7 +177,7 @@ struct d_pkt {
 	bool mutated;
 };
 
-/* ---- the reference classifier (SPEC §6) ---------------------------------------- */
+/* ---- the reference classifier (README, "Policy language") ------------------ */
 
 static bool ref_in_prefix(const struct d_pfx *p, uint8_t fam, const uint8_t *a)
 {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Integration: fringe on the IoT-gateway topology judges live traffic; the CLI rejects bad input per SPEC §5.
+# Integration: fringe on the IoT-gateway topology judges live traffic; the CLI rejects bad input with the exit codes of docs/fringe.8.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -163,7 +163,7 @@ NONIP1=$(q "$TMPD/stats3.json" 'sum(i.get("non_ip", 0) for i in d["interfaces"])
 [ "$NONIP1" -ge $((NONIP0 + 6)) ] || fail "non_ip went $NONIP0 -> $NONIP1, want at least +6 (5 frames + ARP)"
 info "non_ip $NONIP0 -> $NONIP1"
 
-step "CLI: bad input (SPEC §5 exit codes)"
+step "CLI: bad input (the exit codes of docs/fringe.8)"
 expect_fail 2 "no command"
 expect_fail 2 "unknown command" frobnicate
 expect_fail 2 "attach without an interface" attach

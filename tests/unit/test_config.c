@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Unit tests of the daemon's config file parser (SPEC §9). */
+/* Unit tests of the daemon's config file parser (README, "Run as a service"). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -140,7 +140,7 @@ static const struct err_case err_cases[] = {
 	  "bad host name" },	/* a label of 64 */
 	{ ", policy x\n", 1, 1, "unexpected ','" },
 	{ "policy a\n\ninterface eth0 \\\n   mode slow\n", 4, 9, "unknown mode 'slow'" },
-	/* cluster (SPEC §14) */
+	/* cluster */
 	{ "cluster\n", 1, 8, "'cluster' needs 'etcd URL" },
 	{ "cluster consul http://127.0.0.1:8500\n", 1, 9, "needs 'etcd URL" },
 	{ "cluster etcd\n", 1, 13, "at least one etcd member" },

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Unit tests of the cluster store's node records and their union with the nodes file (SPEC §14). */
+/* Unit tests of the cluster store's node records and their union with the nodes file. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <setjmp.h>

@@ -64,7 +64,7 @@ static void stats_iface(struct maps *m, __u32 slot, const struct fringe_iface_in
 	json_object_array_add(arg, o);
 }
 
-/* Sampling totals over every rule, and the flow table (issue 4). */
+/* Sampling totals over every rule, and the flow table. */
 static void stats_samples_flows(struct maps *m, json_object *doc)
 {
 	json_object *smp = json_object_new_object();

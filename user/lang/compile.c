@@ -617,7 +617,7 @@ static void compile_addr(struct compiler *C, int dim, uint32_t bit, bool src)
 
 /* ---- actions ---------------------------------------------------------------- */
 
-int compile_limit(const struct pol_limit *l, struct fringe_rule_action *a)
+static int compile_limit(const struct pol_limit *l, struct fringe_rule_action *a)
 {
 	unsigned __int128 burst;
 

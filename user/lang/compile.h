@@ -53,9 +53,6 @@ int compile_policy(const struct policy *p, const struct compile_env *env, struct
 		   struct compiled *out);
 void compiled_free(struct compiled *c);
 
-/* Token-bucket parameters of a limit (exposed for tests). */
-int compile_limit(const struct pol_limit *l, struct fringe_rule_action *a);
-
 static inline bool bitmap_test(const struct fringe_bitmap *b, uint32_t r)
 {
 	return (b->word[r / 64] >> (r % 64)) & 1;

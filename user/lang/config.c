@@ -293,7 +293,7 @@ out:
 	return errs;
 }
 
-/* ---- cluster and announce (SPEC §14) ---------------------------------------- */
+/* ---- cluster and announce ---------------------------------------- */
 
 static struct pol_loc loc_after(const struct lex_tok *t)
 {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The daemon's config file (SPEC §9): what to attach, which files to load, where to serve. */
+/* The daemon's config file (README, "Run as a service"): what to attach, which files to load, where to serve. */
 #ifndef FRINGE_CONFIG_H
 #define FRINGE_CONFIG_H
 
@@ -34,7 +34,7 @@ struct config_iface {
 #define CONFIG_CLUSTER_TTL_MAX	3600
 #define CONFIG_PREFIX_MAX	128
 
-/* `cluster etcd URL[,URL]... [prefix P] [ttl S] [ca F cert F key F] [insecure]` (SPEC §14). */
+/* `cluster etcd URL[,URL]... [prefix P] [ttl S] [ca F cert F key F] [insecure]`. */
 struct config_cluster {
 	struct pol_loc loc;		/* line 0: no `cluster` */
 	char *urls[CONFIG_ETCD_MAX_URLS];	/* normalised: SCHEME://HOST:PORT */

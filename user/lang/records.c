@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Node records of the cluster store (SPEC §14): JSON in and out, validated; their union with the nodes file. */
+/* Node records of the cluster store: JSON in and out, validated; their union with the nodes file. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Node records of the cluster store (SPEC §14): JSON in and out, validated; their union with the nodes file. */
+/* Node records of the cluster store: JSON in and out, validated; their union with the nodes file. */
 #ifndef FRINGE_RECORDS_H
 #define FRINGE_RECORDS_H
 

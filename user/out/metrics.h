@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Prometheus text exposition of the data plane's counters (SPEC §9). */
+/* Prometheus text exposition of the data plane's counters (README, "Metrics"). */
 #ifndef FRINGE_METRICS_H
 #define FRINGE_METRICS_H
 
