@@ -24,6 +24,8 @@ struct pol_range {
 
 enum pol_set_kind { POL_SET_PREFIX = 1, POL_SET_PORT, POL_SET_MAC };
 
+#define POL_DNS_NAME_LEN 256	/* a name of at most 253 characters, NUL-terminated */
+
 struct pol_set {
 	char name[FRINGE_NAME_LEN];
 	enum pol_set_kind kind;
@@ -34,6 +36,11 @@ struct pol_set {
 	size_t n_ports;
 	uint8_t (*macs)[6];
 	size_t n_macs;
+	/* DNS names and wildcards (`*.example.com`) of an address set: lower
+	 * case, no trailing dot; their addresses are learned at run time. */
+	char (*names)[POL_DNS_NAME_LEN];
+	size_t n_names;
+	size_t cap_names_;	/* the parser's */
 };
 
 struct pol_device {
@@ -135,6 +142,13 @@ struct policy {
 int policy_parse(const char *text, size_t len, struct diags *d, struct policy *out);
 int policy_parse_file(const char *path, struct diags *d, struct policy *out);
 void policy_free(struct policy *p);
+
+/* Whether s is a DNS name or wildcard as a set item: labels of letters,
+ * digits, '-' and '_' (1-63 bytes, no leading or trailing '-'), at least two,
+ * at most 253 bytes in all, optionally led by `*.` and ended by '.'; the
+ * last label not all digits.  Writes the canonical form (lower case, no
+ * trailing dot) to out when it is one. */
+bool policy_dns_name(const char *s, char out[POL_DNS_NAME_LEN]);
 
 /* Names of application protocols for `app`: index = enum fringe_app value,
  * [FRINGE_APP_NONE] is "none", [FRINGE_APP_COUNT] is NULL. */

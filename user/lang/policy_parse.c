@@ -520,6 +520,24 @@ static void policy_macs_dedup(uint8_t (*v)[6], size_t *n)
 	*n = o + 1;
 }
 
+static int policy_name_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static void policy_names_dedup(char (*v)[POL_DNS_NAME_LEN], size_t *n)
+{
+	size_t i, o = 0;
+
+	if (!*n)
+		return;
+	qsort(v, *n, sizeof(*v), policy_name_cmp);
+	for (i = 1; i < *n; i++)
+		if (strcmp(v[i], v[o]))
+			memcpy(v[++o], v[i], sizeof(*v));
+	*n = o + 1;
+}
+
 /* `V [, V]...` after kw: the value tokens in a malloc'd array, or 0 after an error. */
 static size_t policy_list(struct policy_parser *ps, struct policy_cur *c, const struct lex_tok *kw,
 			  const char *what, const struct lex_tok ***out)
@@ -563,6 +581,58 @@ static bool policy_mac_like(const char *s)
 	return colons == 5;
 }
 
+bool policy_dns_name(const char *s, char out[POL_DNS_NAME_LEN])
+{
+	size_t n = strlen(s), i, start, labels = 0, o = 0;
+	bool digits_only = true;
+
+	if (n && s[n - 1] == '.')
+		n--;
+	if (n >= 2 && s[0] == '*' && s[1] == '.') {
+		out[o++] = '*', out[o++] = '.';
+		s += 2, n -= 2;
+	}
+	if (!n || n + o > 253)
+		return false;
+	for (start = 0, i = 0; i <= n; i++) {
+		char c = i < n ? s[i] : '.';
+
+		if (c == '.') {
+			size_t len = i - start;
+
+			if (len < 1 || len > 63 || s[start] == '-' || s[i - 1] == '-')
+				return false;
+			labels++;
+			start = i + 1;
+			if (i < n) {
+				digits_only = true;
+				out[o++] = '.';
+			}
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_'))
+			return false;
+		digits_only &= c >= '0' && c <= '9';
+		out[o++] = c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+	}
+	out[o] = 0;
+	return labels >= 2 && !digits_only;
+}
+
+/* A name has a letter (or leads with `*.`) and no ':' or '/'. */
+static bool policy_name_like(const char *s)
+{
+	if (strchr(s, ':') || strchr(s, '/'))
+		return false;
+	if (s[0] == '*')
+		return true;
+	for (; *s; s++)
+		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z'))
+			return true;
+	return false;
+}
+
 static enum pol_set_kind policy_item_kind(const char *s)
 {
 	if (policy_mac_like(s))
@@ -581,7 +651,8 @@ static bool policy_set_item(struct policy_parser *ps, struct pol_set *s, const s
 
 	if (!kind) {
 		policy_err(ps, t->loc,
-			   "invalid set item '%s' (expected an address, CIDR, port, port range or MAC)", t->s);
+			   "invalid set item '%s' (expected an address, CIDR, DNS name, port, port range or MAC)",
+			   t->s);
 		return false;
 	}
 	if (s->kind && kind != s->kind) {
@@ -596,6 +667,16 @@ static bool policy_set_item(struct policy_parser *ps, struct pol_set *s, const s
 	s->kind = kind;
 	switch (kind) {
 	case POL_SET_PREFIX:
+		if (policy_name_like(t->s)) {
+			if (!POLICY_GROW(ps, s->names, s->n_names, &s->cap_names_))
+				return false;
+			if (!policy_dns_name(t->s, s->names[s->n_names])) {
+				policy_err(ps, t->loc, "invalid DNS name '%s' in set '%s'", t->s, s->name);
+				return false;
+			}
+			s->n_names++;
+			return true;
+		}
 		if (!POLICY_GROW(ps, s->pfx, s->n_pfx, cap))
 			return false;
 		if (!policy_prefix(ps, t, false, &s->pfx[s->n_pfx]))
@@ -622,6 +703,7 @@ static bool policy_set_item(struct policy_parser *ps, struct pol_set *s, const s
 
 static void policy_set_free(struct pol_set *s)
 {
+	free(s->names);
 	free(s->pfx);
 	free(s->ports);
 	free(s->macs);
@@ -686,6 +768,7 @@ static void policy_stmt_set(struct policy_parser *ps, struct policy_cur *c, cons
 	policy_prefixes_dedup(s.pfx, &s.n_pfx);
 	policy_ranges_normalize(s.ports, &s.n_ports);
 	policy_macs_dedup(s.macs, &s.n_macs);
+	policy_names_dedup(s.names, &s.n_names);
 	if (!POLICY_GROW(ps, ps->p->sets, ps->p->n_sets, &ps->cap_sets))
 		goto fail;
 	policy_defined(&ps->sets, s.name, ps->p->n_sets);
