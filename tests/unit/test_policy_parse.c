@@ -757,7 +757,12 @@ static void test_errors_sets(void **state)
 		{ "set a { 1-x }", 1, 9, "invalid port range '1-x'" },
 		{ "set a { foo }", 1, 9, "invalid set item 'foo'" },
 		/* errors inside continued statements are on their physical line */
-		{ "set a { 10.0.0.1, \\\n  ::2, \\\n  x.y }", 3, 3, "invalid address 'x.y'" },
+		{ "set a { 10.0.0.1, \\\n  ::2, \\\n  x..y }", 3, 3, "invalid DNS name 'x..y' in set 'a'" },
+		/* DNS names (docs/policy.md): labels, a wildcard only in front, no TLD alone */
+		{ "set a { broker.example.com, *.com }", 1, 29, "invalid DNS name '*.com'" },
+		{ "set a { a.*.example.com }", 1, 9, "invalid DNS name 'a.*.example.com'" },
+		{ "set a { -x.example.com }", 1, 9, "invalid DNS name '-x.example.com'" },
+		{ "set a { broker.example.com, 80 }", 1, 29, "set 'a' mixes addresses with ports: '80'" },
 		{ "set a { 1, \\\n  2, \\\n  99999999999999999999 }", 3, 3, "invalid port '99999999999999999999'" },
 	};
 

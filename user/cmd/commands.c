@@ -39,6 +39,12 @@ const struct cli_cmd cli_commands[] = {
 		{ "--duration", "SECONDS", CLI_OPT_REQUIRED, 0, "how long to watch" },
 		{ "--output", "FILE", CLI_OPT_REQUIRED, 0, "where to write the policy ('-': stdout)" },
 		END }, "watch the traffic and write a least-privilege policy" },
+	{ "mud import", cmd_mud_import, "FILE", (const struct cli_opt[]){
+		{ "--device", "NAME", 0, 0, "the device the profile is for (rules say 'device NAME')" },
+		{ "--mac", "MAC", 0, 0, "its MAC (with --device: a device line)" },
+		{ "--ip", "ADDR", CLI_OPT_MULTI, 0, "its address, for the to-device rules" },
+		{ "--map", "ABSTRACTION=@SET", CLI_OPT_MULTI, 0, "the set a MUD abstraction stands for" },
+		END }, "translate a MUD profile (RFC 8520) into a policy fragment" },
 	{ "nodes check", cmd_nodes_check, "FILE", NULL,
 	  "parse a nodes file; report every error; change nothing" },
 	{ "nodes load", cmd_nodes_load, "FILE", NULL, "put the overlay's nodes in force" },

@@ -582,6 +582,7 @@ static void compile_addr(struct compiler *C, int dim, uint32_t bit, bool src)
 {
 	struct pfx_rule *v = NULL;
 	size_t n = 0, cap = 0, n4;
+	bool used = false;
 	struct work W;
 
 	for (uint32_t r = 0; r < C->p->n_rules; r++) {
@@ -591,6 +592,9 @@ static void compile_addr(struct compiler *C, int dim, uint32_t bit, bool src)
 
 		if (!(R->matches & bit))
 			continue;
+		/* A set of DNS names alone has no address yet: its rules match none
+		 * (the dimension is in use all the same, or they would match all). */
+		used = true;
 		for (size_t i = 0; i < np; i++) {
 			struct pfx_rule e = { px[i], r };
 			bool host = px[i].family == 6 && px[i].len == 128;
@@ -603,10 +607,11 @@ static void compile_addr(struct compiler *C, int dim, uint32_t bit, bool src)
 			}
 		}
 	}
-	if (!n)
+	if (!used)
 		return;
 	C->c->dims_used |= 1U << dim;
-	qsort(v, n, sizeof(*v), pfx_cmp);
+	if (n)
+		qsort(v, n, sizeof(*v), pfx_cmp);
 	wildcard(C, bit, &W);
 	for (n4 = 0; n4 < n && v[n4].p.family == 4; n4++)
 		;
@@ -848,6 +853,22 @@ static void compile_keyed_dims(struct compiler *C)
 		C->err = -ENOMEM;
 }
 
+/* Sets of DNS names parse and check; until the data plane learns their
+ * addresses from DNS answers, a live policy may not use them. */
+static void compile_dns_names(struct compiler *C)
+{
+	for (size_t i = 0; i < C->p->n_sets; i++) {
+		const struct pol_set *s = &C->p->sets[i];
+
+		if (!s->n_names)
+			continue;
+		C->c->n_dns_names += s->n_names;
+		if (C->env->resolve_ifname)
+			diags_add(C->d, s->loc, "set '%s' lists DNS names, whose addresses this build "
+				  "does not learn yet: it can be checked, not loaded", s->name);
+	}
+}
+
 int compile_policy(const struct policy *p, const struct compile_env *env, struct diags *d,
 		   struct compiled *out)
 {
@@ -885,6 +906,7 @@ int compile_policy(const struct policy *p, const struct compile_env *env, struct
 		intern(&C, &all);
 	}
 	compile_actions(&C);
+	compile_dns_names(&C);
 	compile_addr(&C, FRINGE_DIM_SRC, POL_M_SRC, true);
 	compile_addr(&C, FRINGE_DIM_DST, POL_M_DST, false);
 	compile_ports(&C, FRINGE_DIM_SPORT, POL_M_SPORT, FRINGE_TAB_SPORT, true);

@@ -46,6 +46,7 @@ struct compiled {
 	uint32_t *steer_ifindex;		/* distinct `steer iface` targets */
 	size_t n_steer_ifindex;
 	bool uses_cpumap;
+	uint32_t n_dns_names;			/* DNS names in the policy's sets */
 };
 
 /* Returns 0, or -EINVAL with every error in d, or -ENOMEM / -E2BIG (capacity, also in d). */

@@ -61,7 +61,7 @@ static void mud_err(struct mud_ctx *x, const char *path, const char *fmt, ...)
 	if (x->failed)
 		return;		/* the first error is the one to fix */
 	x->failed = true;
-	n = snprintf(x->err, x->errlen, "%s: ", *path ? path : "/");
+	n = snprintf(x->err, x->errlen, "%s: error: ", *path ? path : "/");
 	if (n < 0 || (size_t)n >= x->errlen)
 		return;
 	va_start(ap, fmt);
@@ -810,7 +810,7 @@ int mud_import(const char *json, size_t len, const struct mud_opts *o, char **ou
 			while (at < len && strchr(" \t\r\n", json[at]))
 				at++;
 		if (!root || jerr != json_tokener_success || at < len) {
-			snprintf(err, errlen, "/: invalid JSON at byte %zu: %s", at,
+			snprintf(err, errlen, "/: error: invalid JSON at byte %zu: %s", at,
 				 jerr != json_tokener_success ? json_tokener_error_desc(jerr)
 							      : "text after the document");
 			goto out;
@@ -861,7 +861,7 @@ int mud_import(const char *json, size_t len, const struct mud_opts *o, char **ou
 	ret = *out ? 0 : -ENOMEM;
 out:
 	if (ret && !*err)
-		snprintf(err, errlen, "/: out of memory");
+		snprintf(err, errlen, "/: error: out of memory");
 	sb_free(&doc);
 	sb_free(&x.sets);
 	sb_free(&x.rules);
