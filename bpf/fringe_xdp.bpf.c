@@ -133,6 +133,7 @@ static __always_inline int judge(struct xdp_md *ctx, struct pkt *p, struct fring
 		st->spoofed++;
 
 	if (rule >= FRINGE_MAX_RULES) {
+		p->head.judged_by = 1;
 		stats_rule(0, p->len);
 		return hdr->default_action == FRINGE_ACT_DROP ? -FRINGE_DROP_POLICY : XDP_PASS;
 	}
@@ -142,6 +143,7 @@ static __always_inline int judge(struct xdp_md *ctx, struct pkt *p, struct fring
 	a = bpf_map_lookup_elem(rules, &rule);
 	if (!a)
 		return XDP_PASS;
+	p->head.judged_by = a->counter_id + 1;
 	stats_rule(a->counter_id, p->len);
 	if (a->flags & FRINGE_RF_SAMPLE)
 		sample_maybe(ctx, a, p, meta);

@@ -35,6 +35,7 @@ enum app_state {
 };
 
 struct pkt {
+	struct fringe_scratch_head head;	/* first: user space reads it (abi.h) */
 	__u32 len;		/* frame length */
 	__u16 vlan;		/* outer VLAN id, FRINGE_NO_VLAN when untagged */
 	__u8 family;		/* 4 or 6 */

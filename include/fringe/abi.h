@@ -191,6 +191,16 @@ enum fringe_drop_reason {
 	FRINGE_DROP_MAX = 16,
 };
 
+/* The head of the per-CPU packet scratch (fringe_scratch, whose value is
+ * the BPF side's struct pkt): which rule judged the packet being handled.
+ * `policy test --verbose` reads it after each test run to name the
+ * packet's rule with one lookup instead of reading every rule counter. */
+struct fringe_scratch_head {
+	__u32 judged_by;	/* the rule's counter id + 1 (1: default); 0: no rule (non-IP, malformed) */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct fringe_scratch_head) == 8, "ABI: fringe_scratch_head");
+
 struct fringe_counter {
 	__u64 packets;
 	__u64 bytes;

@@ -67,6 +67,17 @@ int fx_open(struct fx *f)
 	err = fx_netns();
 	if (err)
 		return err;
+	/* Pinned to one CPU: a test run runs on the caller's, and the per-CPU
+	 * scratch read after it (maps_read_judged_by) must be that one's. */
+	{
+		cpu_set_t set;
+
+		f->cpu = sched_getcpu();
+		CPU_ZERO(&set);
+		CPU_SET(f->cpu, &set);
+		if (f->cpu < 0 || sched_setaffinity(0, sizeof(set), &set))
+			return -errno;
+	}
 	f->ifindex = if_nametoindex(FX_DEV0);
 	f->ifindex2 = if_nametoindex(FX_DEV1);
 	if (!f->ifindex || !f->ifindex2)

@@ -14,6 +14,7 @@ struct fx {
 	int prog_fd;		/* fringe_xdp_ingress */
 	uint32_t ifindex;	/* default ingress for fx_run: fx0 (a veth in the private netns) */
 	uint32_t ifindex2;	/* fx1, its peer, for `in` and `steer iface` tests */
+	int cpu;		/* the CPU every test run runs on: the process is pinned to it */
 };
 
 /* Enter a fresh network namespace (once per process), create veth fx0/fx1,

@@ -106,6 +106,24 @@ static void expect_rules(const char *what, const struct snap *a, const struct sn
 		fail_msg("%s: no rule '%s' in the active policy", what, rule);
 }
 
+/* The per-CPU scratch names the rule that judged the frame (what
+ * `policy test --verbose` reads): its counter id + 1, 0 when none did. */
+static void expect_judged_by(struct fx *f, const char *what, const char *rule)
+{
+	uint32_t by = ~0u;
+	const char *name;
+	int err = maps_read_judged_by(&f->m, f->cpu, &by);
+
+	if (err)
+		fail_msg("%s: cannot read the scratch: %s", what, strerror(-err));
+	if (by >= FRINGE_MAX_COUNTERS + 1)
+		fail_msg("%s: scratch says judged by %u: no such counter", what, by);
+	name = !by ? NULL : by == 1 ? "default" : f->m.names[by - 1].name;
+	if (!name != !rule || (rule && strcmp(name, rule)))
+		fail_msg("%s: scratch says judged by '%s', want '%s'", what, name ? name : "no rule",
+			 rule ? rule : "no rule");
+}
+
 /* Interface stats: b == a + want_delta on every field of every interface. */
 static void expect_ifs(const char *what, const struct snap *a, const struct snap *b,
 		       const struct fringe_iface_stats delta[3])
@@ -214,6 +232,7 @@ static void run_case(struct fx *f, const char *table_policy, const char **loaded
 		fail_msg("%s: XDP action %u, want %u", c->name, action, c->action);
 
 	expect_rules(c->name, &a, &b, c->rule, 1, len);
+	expect_judged_by(f, c->name, c->rule);
 	d = &delta[c->in ? 1 : 0];
 	v = verdict_of(c->action);
 	d->verdict[v].packets = 1;

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* `fringe policy test`: replay a capture through a policy on a private, unattached data plane. */
+#define _GNU_SOURCE	/* sched_setaffinity */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
+#include <linux/if_ether.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,14 +44,23 @@ static unsigned int test_resolve(const char *name)
 	return i ? i : PLACEHOLDER_IFINDEX + ++placeholders;
 }
 
+/* Why a frame was not replayed; each is counted and reported. */
+enum skip_reason {
+	SKIP_SNAP,	/* cut by the capture's snap length: cannot be judged as sent */
+	SKIP_RUNT,	/* shorter than an Ethernet header: a test run refuses it */
+	SKIP_TOO_LONG,	/* longer than the test run's linear buffer: the program would see part of it */
+	SKIP_REFUSED,	/* any other refusal of the test run */
+	SKIP__COUNT,
+};
+static const char *const skip_names[SKIP__COUNT] = { "snap_length", "runt", "too_long", "refused" };
+
 struct replay {
 	struct maps m;
 	int prog_fd;
 	uint32_t n_rules;
-	uint32_t max_id;
-	uint64_t *seen;			/* packets per counter id after the last frame */
-	uint64_t *now;
-	struct fringe_counter *pcpu;	/* one counter id's per-CPU values */
+	int cpu;			/* the replay is pinned here: the scratch read is this CPU's */
+	uint64_t skipped[SKIP__COUNT];
+	int refused_errno;		/* the first refusal's, for the warning */
 	json_object *warnings;
 };
 
@@ -63,21 +75,6 @@ static void replay_warn(struct replay *r, const char *fmt, ...)
 	va_end(ap);
 	cli_note("fringe: warning: %s", buf);
 	json_object_array_add(r->warnings, jstr(buf));
-}
-
-/* Packets of every counter id 0..max_id, summed over CPUs, into out. */
-static int read_counts(struct replay *r, uint64_t *out)
-{
-	int fd = r->m.fd[M_RULE_STATS];
-
-	for (uint32_t id = 0; id <= r->max_id; id++) {
-		out[id] = 0;
-		if (bpf_map_lookup_elem(fd, &id, r->pcpu))
-			return -errno;
-		for (int c = 0; c < r->m.ncpus; c++)
-			out[id] += r->pcpu[c].packets;
-	}
-	return 0;
 }
 
 /* "tcp 10.0.0.1:5000 > 10.0.0.2:80", "arp", ... from the frame, for the trace. */
@@ -154,20 +151,42 @@ static const char *verdict_of(uint32_t action)
 	}
 }
 
-/* Which counter moved for this frame: a rule's name, "default", or NULL (non-IP, malformed). */
-static const char *moved_rule(struct replay *r)
+/* The rule that judged the frame just run: its name, "default", or NULL (non-IP,
+ * malformed). One read of the per-CPU scratch head, whatever the number of rules. */
+static const char *judged_rule(struct replay *r)
 {
-	const char *name = NULL;
+	uint32_t by;
 
-	if (read_counts(r, r->now))
+	if (maps_read_judged_by(&r->m, r->cpu, &by) || !by || by > FRINGE_MAX_COUNTERS)
 		return NULL;
-	for (uint32_t id = 0; id <= r->max_id; id++)
-		if (r->now[id] != r->seen[id]) {
-			name = id ? r->m.names[id].name : "default";
-			r->seen[id] = r->now[id];
-		}
 	/* A rule literally named "default" has its own id; id 0 is the default. */
-	return name;
+	return by == 1 ? "default" : r->m.names[by - 1].name;
+}
+
+/* The largest frame a test run hands the program in one piece: a page less
+ * XDP_PACKET_HEADROOM (256) and the struct skb_shared_info the kernel keeps
+ * at its end (320 bytes, cache-aligned, on 64-bit kernels). A larger frame is
+ * cut into fragments the program (not a frags program) never sees, so it
+ * would be judged on its first part: not as the live data plane judges it. */
+static size_t linear_max(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+
+	return (page > 0 ? (size_t)page : 4096) - 256 - 320;
+}
+
+/* Pin the replay to the CPU it runs on: a test run runs on the caller's
+ * CPU, and the scratch read after it must be that CPU's. */
+static int replay_pin(struct replay *r)
+{
+	cpu_set_t set;
+
+	r->cpu = sched_getcpu();
+	if (r->cpu < 0)
+		return -errno;
+	CPU_ZERO(&set);
+	CPU_SET(r->cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
 }
 
 static json_object *counter_obj(const char *name, const char *verdict, const struct fringe_counter *c)
@@ -268,8 +287,18 @@ static void test_text(json_object *doc)
 	}
 	printf("%s: %llu packets of %s replayed in a private instance (nothing live was touched)",
 	       jget_str(doc, "policy"), jget_u64(doc, "packets"), jget_str(doc, "capture"));
-	if (jget_u64(doc, "skipped"))
+	if (jget_u64(doc, "skipped")) {
+		const char *sep = " (";
+
 		printf("; %llu skipped", jget_u64(doc, "skipped"));
+		json_object_object_foreach(json_object_object_get(doc, "skipped_reasons"), why, k) {
+			if (!json_object_get_uint64(k))
+				continue;
+			printf("%s%s %llu", sep, why, (unsigned long long)json_object_get_uint64(k));
+			sep = ", ";
+		}
+		printf(")");
+	}
 	printf("\nverdicts:");
 	json_object_object_foreach(v, name, c)
 		printf(" %s %llu", name, jget_u64(c, "packets"));
@@ -337,7 +366,9 @@ int cmd_policy_test(struct cli *g, int argc, char **argv)
 	const uint8_t *data;
 	const char *capture;
 	double t0 = -1;
-	uint64_t n = 0, skipped = 0, big = 0;
+	uint64_t n = 0, skipped = 0;
+	json_object *reasons = json_object_new_object();
+	size_t lin_max = linear_max();
 	struct policy pol;
 	struct compiled c;
 	pcap_t *pc = NULL;
@@ -391,15 +422,12 @@ int cmd_policy_test(struct cli *g, int argc, char **argv)
 		err = -ENOMEM;
 		goto out;
 	}
-	for (uint32_t i = 0; i < r.n_rules; i++)
-		if (acts[i].counter_id > r.max_id)
-			r.max_id = acts[i].counter_id;
-	r.seen = calloc(r.max_id + 1, sizeof(*r.seen));
-	r.now = calloc(r.max_id + 1, sizeof(*r.now));
-	r.pcpu = calloc(r.m.ncpus, sizeof(*r.pcpu));
-	if (!r.seen || !r.now || !r.pcpu) {
-		err = -ENOMEM;
-		goto out;
+	if (verbose) {
+		err = replay_pin(&r);
+		if (err) {
+			cli_err("cannot pin the replay to one CPU: %s", strerror(-err));
+			goto out;
+		}
 	}
 	if (verbose)
 		trace = json_object_new_array();
@@ -414,27 +442,23 @@ int cmd_policy_test(struct cli *g, int argc, char **argv)
 
 		if (t0 < 0)
 			t0 = t;
-		if (ph->caplen < ph->len) {
-			skipped++;	/* cut by the capture's snap length: cannot be judged as sent */
+		if (ph->caplen < ph->len || ph->caplen < ETH_HLEN || ph->caplen > lin_max) {
+			r.skipped[ph->caplen < ph->len ? SKIP_SNAP :
+				  ph->caplen < ETH_HLEN ? SKIP_RUNT : SKIP_TOO_LONG]++;
 			continue;
 		}
 		if (verbose)
 			maps_read_iface_stats(&r.m, 0, &before);
 		if (bpf_prog_test_run_opts(r.prog_fd, &opts)) {
-			if (errno == EINVAL && ph->caplen > 1514) {
-				big++;		/* beyond one page: a GRO/TSO aggregate, not a wire frame */
-				skipped++;
-				continue;
-			}
-			err = -errno;
-			cli_err("test run of packet %llu failed: %s",
-			(unsigned long long)n + 1, strerror(errno));
-			goto out;
+			/* One odd frame never stops the replay: counted, said once. */
+			if (!r.skipped[SKIP_REFUSED]++)
+				r.refused_errno = errno;
+			continue;
 		}
 		n++;
 		if (!verbose)
 			continue;
-		rule = moved_rule(&r);
+		rule = judged_rule(&r);
 		maps_read_iface_stats(&r.m, 0, &after);
 		for (int i = 0; i < FRINGE_DROP_MAX; i++)
 			if (after.drops[i] != before.drops[i] && fringe_drop_reason_names[i])
@@ -460,18 +484,30 @@ int cmd_policy_test(struct cli *g, int argc, char **argv)
 		err = -EIO;
 		goto out;
 	}
-	if (skipped - big)
+	if (r.skipped[SKIP_SNAP])
 		replay_warn(&r, "%llu packets were cut by the capture's snap length and not replayed (capture with -s 0)",
-		     (unsigned long long)(skipped - big));
-	if (big)
-		replay_warn(&r, "%llu frames longer than a page (GRO/TSO aggregates, not wire frames) were not replayed; capture where offloads are off",
-		     (unsigned long long)big);
+		     (unsigned long long)r.skipped[SKIP_SNAP]);
+	if (r.skipped[SKIP_RUNT])
+		replay_warn(&r, "%llu frames shorter than an Ethernet header (14 bytes) were not replayed: a test run refuses them",
+		     (unsigned long long)r.skipped[SKIP_RUNT]);
+	if (r.skipped[SKIP_TOO_LONG])
+		replay_warn(&r, "%llu frames longer than %zu bytes (GRO/TSO aggregates or jumbo frames) were not replayed: a test run would show the program only their first %zu bytes; capture where offloads are off",
+		     (unsigned long long)r.skipped[SKIP_TOO_LONG], lin_max, lin_max);
+	if (r.skipped[SKIP_REFUSED])
+		replay_warn(&r, "%llu frames were refused by the kernel's test run (the first: %s) and not replayed",
+		     (unsigned long long)r.skipped[SKIP_REFUSED], strerror(r.refused_errno));
+	for (int k = 0; k < SKIP__COUNT; k++) {
+		skipped += r.skipped[k];
+		json_object_object_add(reasons, skip_names[k], ju64(r.skipped[k]));
+	}
 
 	doc = json_object_new_object();
 	json_object_object_add(doc, "policy", jstr(argv[1]));
 	json_object_object_add(doc, "capture", jstr(capture));
 	json_object_object_add(doc, "packets", ju64(n));
 	json_object_object_add(doc, "skipped", ju64(skipped));
+	json_object_object_add(doc, "skipped_reasons", reasons);
+	reasons = NULL;
 	replay_totals(&r, acts, maps_active_hdr(&r.m)->default_action, doc);
 	json_object_object_add(doc, "warnings", json_object_get(r.warnings));
 	if (trace) {
@@ -480,6 +516,7 @@ int cmd_policy_test(struct cli *g, int argc, char **argv)
 	}
 	cli_print(g, doc, test_text);
 out:
+	json_object_put(reasons);
 	json_object_put(doc);
 	json_object_put(trace);
 	json_object_put(r.warnings);
@@ -488,9 +525,6 @@ out:
 	if (r.m.skel || r.m.meta)
 		maps_close(&r.m);
 	free(acts);
-	free(r.seen);
-	free(r.now);
-	free(r.pcpu);
 	compiled_free(&c);
 	policy_free(&pol);
 	return err ? 1 : 0;

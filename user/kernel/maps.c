@@ -314,6 +314,8 @@ void maps_close(struct maps *m)
 	if (m->lock_fd >= 0)
 		close(m->lock_fd);
 	fringe_xdp__destroy(m->skel);
+	free(m->scratch);
+	m->scratch = NULL;
 	m->skel = NULL;
 	m->meta = NULL;
 	m->names = NULL;
@@ -842,6 +844,32 @@ int maps_read_rule_counter(struct maps *m, uint32_t id, struct fringe_counter *o
 	}
 	free(v);
 	return 0;
+}
+
+int maps_read_judged_by(struct maps *m, int cpu, uint32_t *judged_by)
+{
+	const struct bpf_map *map = m->skel ? m->skel->maps.fringe_scratch : NULL;
+	size_t stride;
+	__u32 zero = 0;
+	char *v;
+	int err = 0;
+
+	*judged_by = 0;
+	if (!map || cpu < 0 || cpu >= m->ncpus)
+		return -ENOENT;
+	if (!m->scratch) {	/* kept: read once per replayed packet */
+		stride = (bpf_map__value_size(map) + 7) & ~7ul;	/* per-CPU values are 8-aligned */
+		m->scratch = calloc(m->ncpus, stride);
+		if (!m->scratch)
+			return -ENOMEM;
+	}
+	stride = (bpf_map__value_size(map) + 7) & ~7ul;
+	v = m->scratch;
+	if (bpf_map_lookup_elem(bpf_map__fd(map), &zero, v))
+		err = -errno;
+	else
+		*judged_by = ((const struct fringe_scratch_head *)(v + cpu * stride))->judged_by;
+	return err;
 }
 
 int maps_read_iface_stats(struct maps *m, uint32_t slot, struct fringe_iface_stats *out)

@@ -58,6 +58,7 @@ struct maps {
 	int fd[M__COUNT];
 	struct fringe_meta *meta;	/* mmap of fringe_meta */
 	struct fringe_rule_name *names;	/* mmap of fringe_rule_names */
+	void *scratch;			/* maps_read_judged_by's buffer */
 	int ncpus;
 	int lock_fd;
 };
@@ -86,6 +87,9 @@ int maps_read_actions(struct maps *m, int slot, struct fringe_rule_action *out, 
 
 /* Counters summed over CPUs. */
 int maps_read_rule_counter(struct maps *m, uint32_t id, struct fringe_counter *out);
+/* Of a private instance (MAPS_PRIVATE): the rule that judged the last packet
+ * run on cpu (struct fringe_scratch_head: counter id + 1, 0 none). */
+int maps_read_judged_by(struct maps *m, int cpu, uint32_t *judged_by);
 int maps_read_iface_stats(struct maps *m, uint32_t slot, struct fringe_iface_stats *out);
 
 /* Application counters (enum fringe_app), summed over CPUs; out has FRINGE_APP_COUNT entries. */
