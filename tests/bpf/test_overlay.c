@@ -610,6 +610,93 @@ static void test_reload(void **state)
 	assert_int_equal(drops(f, f->ifindex, FRINGE_DROP_REDIRECT), 1);
 }
 
+/* A node's id (and so its counters) as `nodes show` gives it; -1 when not listed. */
+static int64_t node_id(struct fx *f, const char *name)
+{
+	json_object *doc = overlay_show_doc(&f->m), *nodes = json_object_object_get(doc, "nodes");
+	int64_t id = -1;
+
+	for (size_t i = 0; i < json_object_array_length(nodes); i++) {
+		json_object *o = json_object_array_get_idx(nodes, i);
+
+		if (!strcmp(json_object_get_string(json_object_object_get(o, "name")), name))
+			id = json_object_get_int64(json_object_object_get(o, "id"));
+	}
+	json_object_put(doc);
+	return id;
+}
+
+static uint64_t doc_u64(struct fx *f, const char *key)
+{
+	json_object *doc = overlay_show_doc(&f->m);
+	uint64_t v = json_object_get_uint64(json_object_object_get(doc, key));
+
+	json_object_put(doc);
+	return v;
+}
+
+/* Ids follow names: a node keeps its id while listed and when it comes back;
+ * a new name takes an id never used before one a dropped name held. */
+static void test_node_ids(void **state)
+{
+	struct fx *f = get_fx(state);
+	uint8_t in[FRAME_CAP], out[FRAME_CAP];
+	int64_t a, b, c, d;
+	size_t len, olen;
+
+	nodes_ok(f, nodes_abcd);
+	a = node_id(f, "a"), b = node_id(f, "b"), c = node_id(f, "c"), d = node_id(f, "d");
+	assert_true(a >= 0 && b >= 0 && c >= 0 && d >= 0);
+	len = udp4(in, "10.1.0.5", "10.2.0.7", 5);
+	run(f, in, len, f->ifindex, XDP_REDIRECT, out, &olen);
+	assert_int_equal(node_counter(f, "b", false).packets, 1);
+
+	nodes_ok(f, "self a\n"
+		    "node d underlay 192.0.2.4 prefix 10.4.0.0/24\n"
+		    "node a underlay 192.0.2.1 prefix 10.1.0.0/24\n"
+		    "node e underlay 192.0.2.5 mac 02:00:00:00:05:05 prefix 10.5.0.0/24\n");
+	assert_int_equal(node_id(f, "a"), a);
+	assert_int_equal(node_id(f, "d"), d);
+	assert_int_equal(node_id(f, "b"), -1);
+	assert_true(node_id(f, "e") != b && node_id(f, "e") != c);
+	assert_int_equal(node_counter(f, "e", false).packets, 0);
+
+	/* b returns: its id, and its counters with it. */
+	nodes_ok(f, nodes_abcd);
+	assert_int_equal(node_id(f, "b"), b);
+	assert_int_equal(node_id(f, "c"), c);
+	assert_int_equal(node_counter(f, "b", false).packets, 1);
+}
+
+/* A load that fails in the kernel (the underlay cannot join the redirect map)
+ * changes nothing: same generation, same nodes, same forwarding; counted. */
+static void test_failed_load_changes_nothing(void **state)
+{
+	struct fx *f = get_fx(state);
+	uint8_t in[FRAME_CAP], out[FRAME_CAP];
+	uint64_t gen, failures;
+	size_t len, olen;
+	int err;
+
+	nodes_ok(f, nodes_abcd);
+	gen = doc_u64(f, "generation");
+	failures = doc_u64(f, "load_failures");
+	test_ifindex = 0x7ffffff0;	/* no such interface */
+	err = fx_load_nodes(f, "self a\n"
+			       "node a underlay 192.0.2.1 prefix 10.1.0.0/24\n"
+			       "node z underlay 192.0.2.9 mac 02:00:00:00:09:09 prefix 10.2.0.0/24\n",
+			    &test_env);
+	assert_true(err < 0);
+	assert_int_equal(doc_u64(f, "generation"), gen);
+	assert_int_equal(doc_u64(f, "load_failures"), failures + 1);
+	assert_int_equal(node_id(f, "z"), -1);
+	assert_true(node_id(f, "b") >= 0 && node_id(f, "d") >= 0);
+	len = udp4(in, "10.1.0.5", "10.2.0.7", 5);
+	run(f, in, len, f->ifindex, XDP_REDIRECT, out, &olen);
+	assert_int_equal(out[30 + 3], 2);	/* still to b, 192.0.2.2 */
+	assert_int_equal(node_counter(f, "b", false).packets, 1);
+}
+
 /* The TC egress program, on the fixture's maps: the host's own packets leave in VXLAN. */
 static void test_tc_egress(void **state)
 {
@@ -694,6 +781,8 @@ int main(void)
 		T(test_unknown_node),
 		T(test_steer),
 		T(test_reload),
+		T(test_node_ids),
+		T(test_failed_load_changes_nothing),
 		T(test_tc_egress),
 	};
 #undef T
