@@ -172,7 +172,7 @@ struct reload_kind {
 	size_t built_size;
 	/* Parse and compile; on error, nothing to free. */
 	int (*build)(struct daemon *dd, const char *buf, size_t len, struct diags *d, void *built);
-	/* Swap it in (the pin dir's lock taken); counts its own failures. */
+	/* Swap it in (taking the pin dir's lock); counts its own failures. */
 	int (*load)(struct daemon *dd, void *built, uint64_t *gen);
 	void (*loaded)(struct daemon *dd, const char *path, const void *built, uint64_t gen);
 	void (*free)(void *built);
@@ -258,11 +258,8 @@ static int policy_build_buf(struct daemon *dd, const char *buf, size_t len, stru
 static int policy_load_built(struct daemon *dd, void *built, uint64_t *gen)
 {
 	struct policy_built *pb = built;
-	int err = maps_load_policy(&dd->m, &pb->c, gen);
 
-	if (err)
-		maps_note_load_failure(&dd->m);
-	return err;
+	return maps_load_policy(&dd->m, &pb->c, gen);	/* counts its failures */
 }
 
 static void policy_loaded(struct daemon *dd, const char *path, const void *built, uint64_t gen)

@@ -150,8 +150,7 @@ int cmd_policy_load(struct cli *g, int argc, char **argv)
 	prev = maps_active_hdr(&m)->generation;
 	if (secs) {
 		/* The generation the load gives (maps_load_policy, under this lock). */
-		next = (m.meta->slot[0].generation > m.meta->slot[1].generation ?
-			m.meta->slot[0].generation : m.meta->slot[1].generation) + 1;
+		next = maps_next_generation(&m);
 		err = confirm_arm(&m, next, secs);
 		if (err)
 			cli_err("cannot start the confirmation timer: %s; nothing was changed",
@@ -159,10 +158,8 @@ int cmd_policy_load(struct cli *g, int argc, char **argv)
 	}
 	if (!err) {
 		err = maps_load_policy(&m, &c, &gen);
-		if (err) {
-			maps_note_load_failure(&m);
+		if (err)	/* counted by the load */
 			cli_err("cannot load policy '%s': %s", argv[1], strerror(-err));
-		}
 		if (secs && (err || gen != next)) {
 			confirm_disarm(&m, next);
 			if (!err) {	/* cannot happen under the lock; never leave it unguarded */

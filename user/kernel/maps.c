@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -21,6 +20,7 @@
 #include "fringe_xdp.skel.h"
 #include "log.h"
 #include "maps.h"
+#include "slot.h"
 
 #ifndef BPF_FS_MAGIC
 #define BPF_FS_MAGIC 0xcafe4a11
@@ -129,25 +129,10 @@ int maps_prepare_pin_dir(const char *dir)
 	return 0;
 }
 
-static void *map_mmap(int fd, size_t size)
-{
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-
-	return p == MAP_FAILED ? NULL : p;
-}
-
-static size_t page_round(size_t n)
-{
-	size_t pg = sysconf(_SC_PAGESIZE);
-
-	return (n + pg - 1) / pg * pg;
-}
-
 static int maps_finish_open(struct maps *m)
 {
-	m->meta = map_mmap(m->fd[M_META], page_round(sizeof(struct fringe_meta)));
-	m->names = map_mmap(m->fd[M_RULE_NAMES],
-			    page_round(sizeof(struct fringe_rule_name) * FRINGE_MAX_COUNTERS));
+	m->meta = slot_mmap(m->fd[M_META], sizeof(struct fringe_meta));
+	m->names = slot_mmap(m->fd[M_RULE_NAMES], sizeof(struct fringe_rule_name) * FRINGE_MAX_COUNTERS);
 	if (!m->meta || !m->names) {
 		int err = -errno;
 
@@ -304,10 +289,8 @@ out:
 
 void maps_close(struct maps *m)
 {
-	if (m->meta)
-		munmap(m->meta, page_round(sizeof(struct fringe_meta)));
-	if (m->names)
-		munmap(m->names, page_round(sizeof(struct fringe_rule_name) * FRINGE_MAX_COUNTERS));
+	slot_munmap(m->meta, sizeof(struct fringe_meta));
+	slot_munmap(m->names, sizeof(struct fringe_rule_name) * FRINGE_MAX_COUNTERS);
 	for (int i = 0; i < M__COUNT; i++)
 		if (m->fd[i] >= 0)
 			close(m->fd[i]);
@@ -361,7 +344,7 @@ int maps_slot_inner_fd(struct maps *m, enum map_id outer, int slot)
 
 int maps_read_actions(struct maps *m, int slot, struct fringe_rule_action *out, uint32_t n)
 {
-	size_t size = page_round(sizeof(*out) * FRINGE_MAX_RULES);
+	size_t size = sizeof(*out) * FRINGE_MAX_RULES;
 	int fd = maps_slot_inner_fd(m, M_SLOT_RULES, slot);
 	void *p;
 
@@ -372,108 +355,20 @@ int maps_read_actions(struct maps *m, int slot, struct fringe_rule_action *out, 
 	}
 	if (fd < 0)
 		return fd;
-	p = map_mmap(fd, size);
+	p = slot_mmap(fd, size);
 	close(fd);
 	if (!p)
 		return -errno;
 	memcpy(out, p, sizeof(*out) * n);
-	munmap(p, size);
+	slot_munmap(p, size);
 	return 0;
 }
 
 /* ---- policy swap ------------------------------------------------------------ */
 
-/* Template of a slot's inner map, from the BPF object's own definition. */
-static int inner_create(struct fringe_xdp *skel, enum map_id outer)
-{
-	struct bpf_map *o = bpf_object__find_map_by_name(skel->obj, maps_names[outer]);
-	struct bpf_map *in = o ? bpf_map__inner_map(o) : NULL;
-	LIBBPF_OPTS(bpf_map_create_opts, opts);
-	int fd;
-
-	if (!in)
-		return -ENOENT;
-	opts.map_flags = bpf_map__map_flags(in);
-	fd = bpf_map_create(bpf_map__type(in), NULL, bpf_map__key_size(in),
-			    bpf_map__value_size(in), bpf_map__max_entries(in), &opts);
-	return fd < 0 ? -errno : fd;
-}
-
-/* Copy n values into an mmapable array; the kernel lays elements out every
- * round_up(value_size, 8) bytes. */
-static int fill_mmap(int fd, size_t value_size, size_t max_entries, const void *src, size_t n)
-{
-	size_t stride = (value_size + 7) & ~(size_t)7;
-	size_t size = page_round(stride * max_entries);
-	char *p;
-
-	if (!n)
-		return 0;
-	p = map_mmap(fd, size);
-	if (!p)
-		return -errno;
-	if (stride == value_size)
-		memcpy(p, src, value_size * n);
-	else
-		for (size_t i = 0; i < n; i++)
-			memcpy(p + i * stride, (const char *)src + i * value_size, value_size);
-	munmap(p, size);
-	return 0;
-}
-
-/* Insert entries as (key, u32 value) records, in batches where the map supports it. */
-static int fill_kv(int fd, const void *entries, size_t n, size_t stride, size_t key_size)
-{
-	size_t chunk = 4096;
-	void *keys = NULL, *vals = NULL;
-	int err = 0;
-	bool batch = true;
-
-	if (!n)
-		return 0;
-	keys = malloc(chunk * key_size);
-	vals = malloc(chunk * sizeof(__u32));
-	if (!keys || !vals) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < n && !err; i += chunk) {
-		__u32 cnt = n - i < chunk ? n - i : chunk;
-
-		for (__u32 j = 0; j < cnt; j++) {
-			const char *e = (const char *)entries + (i + j) * stride;
-
-			memcpy((char *)keys + j * key_size, e, key_size);
-			memcpy((char *)vals + j * sizeof(__u32), e + stride - sizeof(__u32),
-			       sizeof(__u32));
-		}
-		if (batch) {
-			__u32 count = cnt;
-
-			if (!bpf_map_update_batch(fd, keys, vals, &count, NULL))
-				continue;
-			if (errno != EINVAL && errno != EOPNOTSUPP) {
-				err = -errno;
-				break;
-			}
-			batch = false;
-		}
-		for (__u32 j = 0; j < cnt; j++)
-			if (bpf_map_update_elem(fd, (char *)keys + j * key_size,
-						(char *)vals + j * sizeof(__u32), BPF_ANY)) {
-				err = -errno;
-				break;
-			}
-	}
-out:
-	free(keys);
-	free(vals);
-	return err;
-}
-
-/* Per-source buckets of ids given out afresh (state[id] == 3) may be left by a rule
- * that held the id before: drop them so the new rule starts with full buckets. */
-static int forget_src_buckets(struct maps *m, const uint8_t *state)
+/* Per-source buckets of ids given out afresh may be left by a rule that held
+ * the id before: drop them so the new rule starts with full buckets. */
+static int forget_src_buckets(struct maps *m, const uint8_t *fresh)
 {
 	struct fringe_src_bucket_key key, next, *dead = NULL;
 	size_t n = 0, cap = 0;
@@ -481,7 +376,7 @@ static int forget_src_buckets(struct maps *m, const uint8_t *state)
 	void *prev = NULL;
 
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		if (next.counter_id < FRINGE_MAX_COUNTERS && state[next.counter_id] == 3) {
+		if (next.counter_id < FRINGE_MAX_COUNTERS && fresh[next.counter_id]) {
 			if (n == cap) {
 				size_t nc = cap ? 2 * cap : 64;
 				void *p = realloc(dead, nc * sizeof(*dead));
@@ -508,19 +403,22 @@ out:
 	return err;
 }
 
-/* Counter ids follow rule names: a name that survives a reload keeps its id. */
+/* Counter ids follow rule names: a rule of the policy in force keeps its id;
+ * a new name gets an id that policy does not use, its counters, buckets and
+ * name reset.  The previous policy stays intact for a revert. */
 static int assign_counters(struct maps *m, const struct compiled *c, __u32 *ids)
 {
 	const struct fringe_slot_hdr *act = maps_active_hdr(m);
 	int active = m->meta->active & 1;
-	uint8_t *used = calloc(FRINGE_MAX_COUNTERS, 1);
+	uint8_t *live = calloc(FRINGE_MAX_COUNTERS, 1), *fresh = calloc(FRINGE_MAX_COUNTERS, 1);
+	struct slot_ids s = { .first = 1, .n = FRINGE_MAX_COUNTERS, .live = live };
 	struct fringe_rule_action *old = NULL;
-	uint32_t next = 1;
 	int err = 0;
 
-	if (!used)
-		return -ENOMEM;
-	used[0] = 1;
+	if (!live || !fresh) {
+		err = -ENOMEM;
+		goto out;
+	}
 	if (act->n_rules) {
 		old = calloc(act->n_rules, sizeof(*old));
 		if (!old || maps_read_actions(m, active, old, act->n_rules)) {
@@ -529,55 +427,36 @@ static int assign_counters(struct maps *m, const struct compiled *c, __u32 *ids)
 		}
 		for (uint32_t i = 0; i < act->n_rules; i++)
 			if (old[i].counter_id < FRINGE_MAX_COUNTERS)
-				used[old[i].counter_id] = 1;
+				live[old[i].counter_id] = 1;
 	}
-	for (uint32_t r = 0; r < c->n_rules; r++) {
-		ids[r] = 0;
-		for (uint32_t id = 1; id < FRINGE_MAX_COUNTERS; id++)
-			if (used[id] == 1 && !strncmp(m->names[id].name, c->names[r], FRINGE_NAME_LEN)) {
-				ids[r] = id;
-				used[id] = 2;	/* taken by the new policy */
-				break;
-			}
-	}
-	for (uint32_t r = 0; r < c->n_rules; r++) {
-		void *zero;
-
-		if (ids[r])
+	s.names = (const char (*)[FRINGE_NAME_LEN])m->names;
+	_Static_assert(sizeof(*m->names) == FRINGE_NAME_LEN, "rule names are bare names");
+	err = slot_ids_assign(&s, c->names, FRINGE_NAME_LEN, c->n_rules, ids, fresh);
+	for (uint32_t id = 1; id < FRINGE_MAX_COUNTERS && !err; id++) {
+		if (!fresh[id])
 			continue;
-		while (next < FRINGE_MAX_COUNTERS && used[next])
-			next++;
-		if (next >= FRINGE_MAX_COUNTERS) {
-			err = -ENOSPC;
-			goto out;
-		}
-		ids[r] = next;
-		used[next] = 3;	/* taken, afresh */
-		/* A fresh id starts from zero: counters, buckets, name. */
-		zero = calloc(m->ncpus, sizeof(struct fringe_counter));
-		if (!zero) {
-			err = -ENOMEM;
-			goto out;
-		}
-		if (bpf_map_update_elem(m->fd[M_RULE_STATS], &next, zero, BPF_ANY) ||
-		    bpf_map_update_elem(m->fd[M_BUCKETS], &next, zero, BPF_ANY))
-			err = -errno;
-		free(zero);
-		if (err)
-			goto out;
-		memset(m->names[next].name, 0, FRINGE_NAME_LEN);
-		memcpy(m->names[next].name, c->names[r], FRINGE_NAME_LEN);
+		err = slot_zero_percpu(m->fd[M_RULE_STATS], id, sizeof(struct fringe_counter), m->ncpus);
+		if (!err)
+			err = slot_zero_percpu(m->fd[M_BUCKETS], id, sizeof(struct fringe_counter),
+					       m->ncpus);
 	}
-	err = forget_src_buckets(m, used);
+	for (uint32_t r = 0; r < c->n_rules && !err; r++)
+		if (fresh[ids[r]]) {
+			memset(m->names[ids[r]].name, 0, FRINGE_NAME_LEN);
+			memcpy(m->names[ids[r]].name, c->names[r], FRINGE_NAME_LEN);
+		}
+	if (!err)
+		err = forget_src_buckets(m, fresh);
 out:
 	free(old);
-	free(used);
+	free(live);
+	free(fresh);
 	return err;
 }
 
 static size_t device_names_size(void)
 {
-	return page_round(sizeof(struct fringe_device_name) * FRINGE_MAX_DEVICE_IDS);
+	return sizeof(struct fringe_device_name) * FRINGE_MAX_DEVICE_IDS;
 }
 
 /* Device counter ids follow names like rule counters: a device of the
@@ -586,46 +465,28 @@ static size_t device_names_size(void)
  * ids[i] is device i's counter id. */
 static int assign_devices(struct maps *m, const struct compiled *c, int target, __u32 *ids)
 {
-	__u32 active_bit = 1u << (m->meta->active & 1), target_bit = 1u << target, next = 0;
-	struct fringe_device_name *dn = map_mmap(m->fd[M_DEVICE_NAMES], device_names_size());
-	struct fringe_counter *zero = NULL;
-	uint8_t *taken = NULL;
+	__u32 active_bit = 1u << (m->meta->active & 1), target_bit = 1u << target;
+	struct fringe_device_name *dn = slot_mmap(m->fd[M_DEVICE_NAMES], device_names_size());
+	char (*names)[FRINGE_NAME_LEN] = calloc(FRINGE_MAX_DEVICE_IDS, FRINGE_NAME_LEN);
+	uint8_t *live = calloc(FRINGE_MAX_DEVICE_IDS, 1), *fresh = calloc(FRINGE_MAX_DEVICE_IDS, 1);
+	struct slot_ids s = { .first = 0, .n = FRINGE_MAX_DEVICE_IDS, .names = names, .live = live };
 	int err = 0;
 
-	if (!dn)
-		return -errno;
-	taken = calloc(FRINGE_MAX_DEVICE_IDS, 1);
-	zero = calloc(m->ncpus, sizeof(*zero));
-	if (!taken || !zero) {
-		err = -ENOMEM;
+	if (!dn || !names || !live || !fresh) {
+		err = dn ? -ENOMEM : -errno;
 		goto out;
 	}
-	for (uint32_t i = 0; i < c->n_devices; i++) {
-		ids[i] = UINT32_MAX;
-		for (__u32 id = 0; id < FRINGE_MAX_DEVICE_IDS; id++)
-			if ((dn[id].slots & active_bit) && !taken[id] &&
-			    !strncmp(dn[id].name, c->device_names[i], FRINGE_NAME_LEN)) {
-				ids[i] = id;
-				taken[id] = 1;
-				break;
-			}
+	for (__u32 id = 0; id < FRINGE_MAX_DEVICE_IDS; id++) {
+		memcpy(names[id], dn[id].name, FRINGE_NAME_LEN);
+		live[id] = !!(dn[id].slots & active_bit);
 	}
-	for (uint32_t i = 0; i < c->n_devices; i++) {
-		if (ids[i] != UINT32_MAX)
-			continue;
-		while (next < FRINGE_MAX_DEVICE_IDS && (taken[next] || (dn[next].slots & active_bit)))
-			next++;
-		if (next >= FRINGE_MAX_DEVICE_IDS) {
-			err = -ENOSPC;
-			goto out;
-		}
-		if (bpf_map_update_elem(m->fd[M_DEVICE_STATS], &next, zero, BPF_ANY)) {
-			err = -errno;
-			goto out;
-		}
-		ids[i] = next;
-		taken[next] = 1;
-	}
+	err = slot_ids_assign(&s, c->device_names, FRINGE_NAME_LEN, c->n_devices, ids, fresh);
+	for (__u32 id = 0; id < FRINGE_MAX_DEVICE_IDS && !err; id++)
+		if (fresh[id])
+			err = slot_zero_percpu(m->fd[M_DEVICE_STATS], id,
+					       sizeof(struct fringe_counter), m->ncpus);
+	if (err)
+		goto out;
 	/* Only the inactive slot's records change: readers see the slot in force. */
 	for (__u32 id = 0; id < FRINGE_MAX_DEVICE_IDS; id++)
 		dn[id].slots &= ~target_bit;
@@ -637,9 +498,10 @@ static int assign_devices(struct maps *m, const struct compiled *c, int target, 
 		dn[ids[i]].slots |= target_bit;
 	}
 out:
-	free(taken);
-	free(zero);
-	munmap(dn, device_names_size());
+	free(names);
+	free(live);
+	free(fresh);
+	slot_munmap(dn, device_names_size());
 	return err;
 }
 
@@ -663,31 +525,83 @@ static int set_device_ids(int hash_fd, const struct compiled *c, const __u32 *id
 	return 0;
 }
 
+/* The policy's inner maps, in fringe_slot_hdr.entries order. */
+static const enum map_id policy_outers[] = {
+	M_SLOT_BITMAPS, M_SLOT_DIMTAB, M_SLOT_V4, M_SLOT_LPM6, M_SLOT_HASH, M_SLOT_RULES,
+};
+
+/* Fill the fresh maps, and the shared ones the policy redirects through. */
+static int policy_fill(struct slot_build *b, const struct compiled *c,
+		       const struct fringe_rule_action *actions, const __u32 *dev_ids)
+{
+	struct maps *m = b->m;
+	int err;
+
+	err = slot_fill_array(b, M_SLOT_BITMAPS, c->bitmaps, sizeof(*c->bitmaps), c->n_bitmaps);
+	if (!err)
+		err = slot_fill_array(b, M_SLOT_DIMTAB, c->dimtab, sizeof(__u32), FRINGE_TAB_SIZE);
+	if (!err)
+		err = slot_fill_array(b, M_SLOT_RULES, actions, sizeof(*actions), c->n_rules);
+	if (!err)
+		err = slot_fill_array(b, M_SLOT_V4, c->v4blocks, sizeof(*c->v4blocks), c->n_v4blocks);
+	if (!err)
+		err = slot_fill_kv(b, M_SLOT_LPM6, c->lpm6, c->n_lpm6, sizeof(*c->lpm6),
+				   sizeof(struct fringe_lpm6_key));
+	if (!err)
+		err = slot_fill_kv(b, M_SLOT_HASH, c->hash, c->n_hash, sizeof(*c->hash),
+				   sizeof(struct fringe_hkey));
+	if (!err && c->n_devices)
+		err = set_device_ids(slot_fd(b, M_SLOT_HASH), c, dev_ids);
+	if (err) {
+		pr_err("cannot fill policy maps: %s", strerror(-err));
+		return err;
+	}
+	for (size_t i = 0; i < c->n_steer_ifindex; i++) {
+		struct bpf_devmap_val v = { .ifindex = c->steer_ifindex[i] };
+
+		if (bpf_map_update_elem(m->fd[M_DEVMAP], &c->steer_ifindex[i], &v, BPF_ANY)) {
+			err = -errno;
+			pr_err("cannot add interface %u to the steering map: %s",
+			       c->steer_ifindex[i], strerror(errno));
+			return err;
+		}
+	}
+	for (int cpu = 0; c->uses_cpumap && cpu < m->ncpus; cpu++) {
+		struct bpf_cpumap_val v = { .qsize = 2048 };
+		__u32 k = cpu;
+
+		if (bpf_map_update_elem(m->fd[M_CPUMAP], &k, &v, BPF_ANY)) {
+			err = -errno;
+			pr_err("cannot set up cpu %d for steering: %s", cpu, strerror(errno));
+			return err;
+		}
+	}
+	return 0;
+}
+
+uint64_t maps_next_generation(const struct maps *m)
+{
+	return slot_next_generation(m->meta->slot[0].generation, m->meta->slot[1].generation);
+}
+
 int maps_load_policy(struct maps *m, const struct compiled *c, uint64_t *generation)
 {
-	__u32 *dev_ids = NULL;
-	uint64_t next_gen;
-	int fds[M__COUNT], err, target;
 	struct fringe_rule_action *actions = NULL;
-	/* A loaded object has dropped its inner-map templates: read them from a fresh open. */
-	struct fringe_xdp *tmpl = NULL;
+	__u32 *ids = NULL, *dev_ids = NULL;
 	struct fringe_slot_hdr *h;
+	struct slot_build b;
 	struct timespec now;
-	__u32 *ids = NULL;
+	uint64_t next_gen;
+	int err;
 
-	for (int i = 0; i < M__COUNT; i++)
-		fds[i] = -1;
-	err = maps_lock(m);
+	err = slot_begin(&b, m, policy_outers, sizeof(policy_outers) / sizeof(policy_outers[0]), &m->meta->active,
+			 &m->meta->load_failures);
 	if (err)
-		return err;
-	tmpl = fringe_xdp__open();
-	if (!tmpl)
-		return -errno;
-	target = !(m->meta->active & 1);
-
+		goto out;
 	ids = calloc(c->n_rules + 1, sizeof(*ids));
 	actions = calloc(c->n_rules + 1, sizeof(*actions));
-	if (!ids || !actions) {
+	dev_ids = calloc(c->n_devices + 1, sizeof(*dev_ids));
+	if (!ids || !actions || !dev_ids) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -700,84 +614,19 @@ int maps_load_policy(struct maps *m, const struct compiled *c, uint64_t *generat
 		actions[r] = c->actions[r];
 		actions[r].counter_id = ids[r];
 	}
-	dev_ids = calloc(c->n_devices + 1, sizeof(*dev_ids));
-	err = dev_ids ? assign_devices(m, c, target, dev_ids) : -ENOMEM;
+	err = assign_devices(m, c, b.target, dev_ids);
 	if (err) {
 		pr_err("cannot assign device counters: %s", strerror(-err));
 		goto out;
 	}
-
-	/* Build the whole new policy in fresh maps; nothing live changes yet. */
-	for (int i = M_SLOT_FIRST; i <= M_SLOT_LAST; i++) {
-		fds[i] = inner_create(tmpl, i);
-		if (fds[i] < 0) {
-			err = fds[i];
-			pr_err("cannot create map for %s: %s", maps_names[i], strerror(-err));
-			goto out;
-		}
-	}
-	err = fill_mmap(fds[M_SLOT_BITMAPS], sizeof(struct fringe_bitmap), FRINGE_MAX_BITMAPS,
-			c->bitmaps, c->n_bitmaps);
+	err = policy_fill(&b, c, actions, dev_ids);
 	if (!err)
-		err = fill_mmap(fds[M_SLOT_DIMTAB], sizeof(__u32), FRINGE_TAB_SIZE, c->dimtab,
-				FRINGE_TAB_SIZE);
-	if (!err)
-		err = fill_mmap(fds[M_SLOT_RULES], sizeof(*actions), FRINGE_MAX_RULES, actions,
-				c->n_rules);
-	if (!err)
-		err = fill_mmap(fds[M_SLOT_V4], sizeof(struct fringe_v4_block), FRINGE_V4_BLOCKS,
-				c->v4blocks, c->n_v4blocks);
-	if (!err)
-		err = fill_kv(fds[M_SLOT_LPM6], c->lpm6, c->n_lpm6, sizeof(*c->lpm6),
-			      sizeof(struct fringe_lpm6_key));
-	if (!err)
-		err = fill_kv(fds[M_SLOT_HASH], c->hash, c->n_hash, sizeof(*c->hash),
-			      sizeof(struct fringe_hkey));
-	if (!err && c->n_devices)
-		err = set_device_ids(fds[M_SLOT_HASH], c, dev_ids);
-	if (err) {
-		pr_err("cannot fill policy maps: %s", strerror(-err));
+		err = slot_commit(&b);
+	if (err)
 		goto out;
-	}
-	for (size_t i = 0; i < c->n_steer_ifindex; i++) {
-		struct bpf_devmap_val v = { .ifindex = c->steer_ifindex[i] };
 
-		if (bpf_map_update_elem(m->fd[M_DEVMAP], &c->steer_ifindex[i], &v, BPF_ANY)) {
-			err = -errno;
-			pr_err("cannot add interface %u to the steering map: %s",
-			       c->steer_ifindex[i], strerror(errno));
-			goto out;
-		}
-	}
-	if (c->uses_cpumap) {
-		for (int cpu = 0; cpu < m->ncpus; cpu++) {
-			struct bpf_cpumap_val v = { .qsize = 2048 };
-			__u32 k = cpu;
-
-			if (bpf_map_update_elem(m->fd[M_CPUMAP], &k, &v, BPF_ANY)) {
-				err = -errno;
-				pr_err("cannot set up cpu %d for steering: %s", cpu, strerror(errno));
-				goto out;
-			}
-		}
-	}
-
-	/* Install into the inactive slot, then flip the switch. */
-	for (int i = M_SLOT_FIRST; i <= M_SLOT_LAST; i++) {
-		__u32 k = target;
-
-		if (bpf_map_update_elem(m->fd[i], &k, &fds[i], BPF_ANY)) {
-			err = -errno;
-			pr_err("cannot install %s: %s", maps_names[i], strerror(errno));
-			goto out;
-		}
-	}
-	h = &m->meta->slot[target];
-	/* Above both slots' generations, read before the target's is cleared: after
-	 * a commit-confirm revert the slot in force is the older one, and a reused
-	 * number would let flows cached under the reverted policy pass as current. */
-	next_gen = (m->meta->slot[0].generation > m->meta->slot[1].generation ?
-		    m->meta->slot[0].generation : m->meta->slot[1].generation) + 1;
+	h = &m->meta->slot[b.target];
+	next_gen = maps_next_generation(m);	/* read before the target's is cleared */
 	memset(h, 0, sizeof(*h));
 	clock_gettime(CLOCK_REALTIME, &now);
 	h->generation = next_gen;
@@ -792,14 +641,11 @@ int maps_load_policy(struct maps *m, const struct compiled *c, uint64_t *generat
 	h->entries[FRINGE_SM_LPM6] = c->n_lpm6;
 	h->entries[FRINGE_SM_HASH] = c->n_hash;
 	h->entries[FRINGE_SM_RULES] = c->n_rules;
-	__atomic_store_n(&m->meta->active, target, __ATOMIC_RELEASE);
+	slot_flip(&m->meta->active, b.target);
 	if (generation)
 		*generation = h->generation;
 out:
-	for (int i = 0; i < M__COUNT; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
-	fringe_xdp__destroy(tmpl);
+	slot_end(&b, err);
 	free(ids);
 	free(dev_ids);
 	free(actions);
@@ -809,14 +655,12 @@ out:
 int maps_flip(struct maps *m)
 {
 	int err = maps_lock(m);
-	int other;
 
 	if (err)
 		return err;
-	other = !(m->meta->active & 1);
 	/* A slot never loaded is "no policy" (every packet passes, as before the
 	 * first load): commit-confirm may go back to it. */
-	__atomic_store_n(&m->meta->active, other, __ATOMIC_RELEASE);
+	slot_flip(&m->meta->active, !(m->meta->active & 1));
 	return 0;
 }
 
@@ -919,7 +763,7 @@ int maps_read_app_stats(struct maps *m, struct fringe_counter *out)
 
 int maps_read_devices(struct maps *m, struct maps_device **out, size_t *n)
 {
-	struct fringe_device_name *dn = map_mmap(m->fd[M_DEVICE_NAMES], device_names_size());
+	struct fringe_device_name *dn = slot_mmap(m->fd[M_DEVICE_NAMES], device_names_size());
 	__u32 bit = 1u << (__atomic_load_n(&m->meta->active, __ATOMIC_ACQUIRE) & 1);
 	struct fringe_counter *v = calloc(m->ncpus, sizeof(*v));
 	struct maps_device *d = calloc(FRINGE_MAX_DEVICES, sizeof(*d));
@@ -952,8 +796,7 @@ int maps_read_devices(struct maps *m, struct maps_device **out, size_t *n)
 	*out = d;
 	d = NULL;
 out:
-	if (dn)
-		munmap(dn, device_names_size());
+	slot_munmap(dn, device_names_size());
 	free(v);
 	free(d);
 	if (err)

@@ -74,8 +74,11 @@ int maps_lock(struct maps *m);
 /* Release it early (long-lived holders of struct maps, such as the daemon). */
 void maps_unlock(struct maps *m);
 
-/* Put a compiled policy in force atomically; returns 0 or -errno and changes nothing then. */
+/* Put a compiled policy in force atomically; returns 0 or -errno and changes
+ * nothing then but fringe_policy_load_failures_total. */
 int maps_load_policy(struct maps *m, const struct compiled *c, uint64_t *generation);
+/* The generation the next load gives (under the lock). */
+uint64_t maps_next_generation(const struct maps *m);
 /* Make the other slot active again (commit-confirm revert); a slot never
  * loaded means no policy. */
 int maps_flip(struct maps *m);

@@ -21,9 +21,9 @@
 #include <bpf/libbpf.h>
 
 #include "json.h"
-#include "fringe_xdp.skel.h"
 #include "log.h"
 #include "overlay.h"
+#include "slot.h"
 
 /* How long `nodes load` waits for the kernel to resolve a node's MAC. */
 #define OV_NEIGH_WAIT_MS	1000
@@ -410,162 +410,78 @@ int overlay_build(const struct nodes *n, const struct ov_env *env, struct diags 
 
 /* ---- the pinned state ------------------------------------------------------------- */
 
-static size_t page_round(size_t n)
-{
-	size_t pg = sysconf(_SC_PAGESIZE);
-
-	return (n + pg - 1) / pg * pg;
-}
-
 static struct fringe_overlay *ov_map(struct maps *m)
 {
-	void *p = mmap(NULL, page_round(sizeof(struct fringe_overlay)), PROT_READ | PROT_WRITE,
-		       MAP_SHARED, m->fd[M_OVERLAY], 0);
-
-	return p == MAP_FAILED ? NULL : p;
+	return slot_mmap(m->fd[M_OVERLAY], sizeof(struct fringe_overlay));
 }
 
 static void ov_unmap(struct fringe_overlay *ov)
 {
-	if (ov)
-		munmap(ov, page_round(sizeof(*ov)));
+	slot_munmap(ov, sizeof(*ov));
 }
 
-/* Every id's name (FRINGE_MAX_NODES entries; "" when free). */
-static struct fringe_node_name *read_names(struct maps *m)
-{
-	struct fringe_node_name *v = calloc(FRINGE_MAX_NODES, sizeof(*v));
-
-	if (!v)
-		return NULL;
-	for (__u32 id = 0; id < FRINGE_MAX_NODES; id++)
-		if (bpf_map_lookup_elem(m->fd[M_NODE_NAMES], &id, &v[id]))
-			memset(&v[id], 0, sizeof(v[id]));
-	return v;
-}
-
-/* A node keeps the id its name had (counters and `steer node` survive);
- * a new name takes a free id, else one whose name this file drops. */
+/* A node keeps the id its name had (counters and `steer node` survive, also
+ * across a load that leaves it out); a new name takes an id never used, else
+ * one whose name this file drops. */
 static int assign_ids(struct maps *m, const struct nodes *n, __u32 *ids)
 {
-	struct fringe_node_name *names = read_names(m);
-	uint8_t *taken = calloc(FRINGE_MAX_NODES, 1);
-	void *zero = calloc(m->ncpus, sizeof(struct fringe_node_stats));
-	int err = 0;
+	char (*names)[FRINGE_NAME_LEN] = calloc(FRINGE_MAX_NODES, FRINGE_NAME_LEN);
+	uint8_t *live = calloc(FRINGE_MAX_NODES, 1), *fresh = calloc(FRINGE_MAX_NODES, 1);
+	struct slot_ids s = { .first = 0, .n = FRINGE_MAX_NODES, .names = names, .live = live,
+			      .reuse_dropped = true };
+	int err;
 
-	if (!names || !taken || !zero) {
+	if (!names || !live || !fresh) {
 		err = -ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < n->n; i++) {
-		ids[i] = FRINGE_MAX_NODES;
-		for (__u32 id = 0; id < FRINGE_MAX_NODES; id++)
-			if (!strncmp(names[id].name, n->v[i].name, FRINGE_NAME_LEN)) {
-				ids[i] = id;
-				taken[id] = 1;
-				break;
-			}
-	}
-	for (int pass = 0; pass < 2; pass++)
-		for (size_t i = 0; i < n->n; i++) {
-			struct fringe_node_name nm = {};
+	for (__u32 id = 0; id < FRINGE_MAX_NODES; id++) {
+		struct fringe_node_name nm;
 
-			if (ids[i] < FRINGE_MAX_NODES)
-				continue;
-			for (__u32 id = 0; id < FRINGE_MAX_NODES; id++) {
-				/* First pass: never-used ids; second: names this file drops. */
-				if (taken[id] || (pass == 0 && names[id].name[0]))
-					continue;
-				ids[i] = id;
-				taken[id] = 1;
-				break;
-			}
-			if (ids[i] >= FRINGE_MAX_NODES)
-				continue;
-			snprintf(nm.name, sizeof(nm.name), "%s", n->v[i].name);
-			if (bpf_map_update_elem(m->fd[M_NODE_STATS], &ids[i], zero, BPF_ANY) ||
-			    bpf_map_update_elem(m->fd[M_NODE_NAMES], &ids[i], &nm, BPF_ANY)) {
-				err = -errno;
-				goto out;
-			}
-		}
-	for (size_t i = 0; i < n->n; i++)
-		if (ids[i] >= FRINGE_MAX_NODES)
-			err = -ENOSPC;
+		if (!bpf_map_lookup_elem(m->fd[M_NODE_NAMES], &id, &nm))
+			memcpy(names[id], nm.name, FRINGE_NAME_LEN);
+		live[id] = names[id][0] != '\0';
+	}
+	err = slot_ids_assign(&s, n->v[0].name, sizeof(n->v[0]), n->n, ids, fresh);
+	for (size_t i = 0; i < n->n && !err; i++) {
+		struct fringe_node_name nm = {};
+
+		if (!fresh[ids[i]])
+			continue;
+		snprintf(nm.name, sizeof(nm.name), "%s", n->v[i].name);
+		err = slot_zero_percpu(m->fd[M_NODE_STATS], ids[i], sizeof(struct fringe_node_stats),
+				       m->ncpus);
+		if (!err && bpf_map_update_elem(m->fd[M_NODE_NAMES], &ids[i], &nm, BPF_ANY))
+			err = -errno;
+	}
 out:
 	free(names);
-	free(taken);
-	free(zero);
+	free(live);
+	free(fresh);
 	return err;
 }
 
-/* A slot's inner map, made from the BPF object's own template. */
-static int inner_create(struct fringe_xdp *tmpl, enum map_id outer)
+/* The overlay's inner maps. */
+static const enum map_id overlay_outers[] = {
+	M_OV_SLOT_NODES, M_OV_SLOT_PREFIXES, M_OV_SLOT_UNDERLAY,
+};
+
+/* Nodes by id, their prefixes and their underlay addresses; returns the prefix count. */
+static int overlay_fill(struct slot_build *sb, const struct nodes *n, const struct ov_built *b,
+			const __u32 *ids, size_t *n_prefixes)
 {
-	struct bpf_map *o = bpf_object__find_map_by_name(tmpl->obj, maps_names[outer]);
-	struct bpf_map *in = o ? bpf_map__inner_map(o) : NULL;
-	LIBBPF_OPTS(bpf_map_create_opts, opts);
-	int fd;
+	int nodes_fd = slot_fd(sb, M_OV_SLOT_NODES), prefixes_fd = slot_fd(sb, M_OV_SLOT_PREFIXES);
+	int underlay_fd = slot_fd(sb, M_OV_SLOT_UNDERLAY), err = 0;
 
-	if (!in)
-		return -ENOENT;
-	opts.map_flags = bpf_map__map_flags(in);
-	fd = bpf_map_create(bpf_map__type(in), NULL, bpf_map__key_size(in), bpf_map__value_size(in),
-			    bpf_map__max_entries(in), &opts);
-	return fd < 0 ? -errno : fd;
-}
-
-int overlay_load(struct maps *m, const struct nodes *n, const struct ov_built *b,
-		 uint64_t *generation)
-{
-	static const enum map_id outers[] = { M_OV_SLOT_NODES, M_OV_SLOT_PREFIXES, M_OV_SLOT_UNDERLAY };
-	int fds[3] = { -1, -1, -1 }, err, target;
-	struct fringe_xdp *tmpl = NULL;
-	struct fringe_overlay *ov = NULL;
-	struct fringe_ov_slot *h;
-	const struct node_def *self = &n->v[n->self_idx];
-	struct bpf_devmap_val dv = { .ifindex = b->local.ifindex };
-	size_t n_prefixes = 0;
-	struct timespec now;
-	__u32 *ids = calloc(n->n + 1, sizeof(*ids));
-
-	if (!ids)
-		return -ENOMEM;
-	err = maps_lock(m);
-	if (err)
-		goto out;
-	ov = ov_map(m);
-	tmpl = fringe_xdp__open();
-	if (!ov || !tmpl) {
-		err = errno ? -errno : -ENOMEM;
-		pr_err("cannot open the overlay state: %s", strerror(-err));
-		goto out;
-	}
-	target = !(ov->active & 1);
-	err = assign_ids(m, n, ids);
-	if (err) {
-		pr_err("cannot give the nodes ids: %s", err == -ENOSPC ? "more than 1024 node names"
-									: strerror(-err));
-		goto out;
-	}
-
-	/* Build the whole nodes file in fresh maps; nothing live changes yet. */
-	for (int i = 0; i < 3; i++) {
-		fds[i] = inner_create(tmpl, outers[i]);
-		if (fds[i] < 0) {
-			err = fds[i];
-			pr_err("cannot create map for %s: %s", maps_names[outers[i]], strerror(-err));
-			goto out;
-		}
-	}
+	*n_prefixes = 0;
 	for (size_t i = 0; i < n->n && !err; i++) {
 		const struct node_def *nd = &n->v[i];
 		struct fringe_ov_underlay_key uk = { .family = nd->family };
 
-		if (bpf_map_update_elem(fds[0], &ids[i], &b->node[i], BPF_ANY))
+		if (bpf_map_update_elem(nodes_fd, &ids[i], &b->node[i], BPF_ANY))
 			err = -errno;
 		memcpy(uk.addr, nd->underlay, 16);
-		if (!err && i != n->self_idx && bpf_map_update_elem(fds[2], &uk, &ids[i], BPF_ANY))
+		if (!err && i != n->self_idx && bpf_map_update_elem(underlay_fd, &uk, &ids[i], BPF_ANY))
 			err = -errno;
 		for (size_t k = 0; k < nd->n_prefixes && !err; k++) {
 			struct fringe_ov_prefix_key pk = {
@@ -574,15 +490,52 @@ int overlay_load(struct maps *m, const struct nodes *n, const struct ov_built *b
 			};
 
 			memcpy(pk.addr, nd->prefixes[k].addr, 16);
-			if (bpf_map_update_elem(fds[1], &pk, &ids[i], BPF_ANY))
+			if (bpf_map_update_elem(prefixes_fd, &pk, &ids[i], BPF_ANY))
 				err = -errno;
-			n_prefixes++;
+			(*n_prefixes)++;
 		}
 	}
 	if (err) {
 		pr_err("cannot fill the overlay maps: %s", strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+int overlay_load(struct maps *m, const struct nodes *n, const struct ov_built *b,
+		 uint64_t *generation)
+{
+	const struct node_def *self = &n->v[n->self_idx];
+	struct bpf_devmap_val dv = { .ifindex = b->local.ifindex };
+	__u32 *ids = calloc(n->n + 1, sizeof(*ids));
+	struct fringe_overlay *ov = ov_map(m);
+	struct fringe_ov_slot *h;
+	struct slot_build sb;
+	size_t n_prefixes = 0;
+	struct timespec now;
+	int err;
+
+	memset(&sb, 0, sizeof(sb));
+	if (!ov || !ids) {
+		err = !ov ? -errno : -ENOMEM;
+		pr_err("cannot open the overlay state: %s", strerror(-err));
+		free(ids);
+		ov_unmap(ov);
+		return err;
+	}
+	err = slot_begin(&sb, m, overlay_outers, sizeof(overlay_outers) / sizeof(overlay_outers[0]),
+			 &ov->active, &ov->load_failures);
+	if (err)
+		goto out;
+	err = assign_ids(m, n, ids);
+	if (err) {
+		pr_err("cannot give the nodes ids: %s", err == -ENOSPC ? "more than 1024 node names"
+									: strerror(-err));
 		goto out;
 	}
+	err = overlay_fill(&sb, n, b, ids, &n_prefixes);
+	if (err)
+		goto out;
 	/* Encapsulated frames leave through the devmap, like `steer iface`. */
 	if (bpf_map_update_elem(m->fd[M_DEVMAP], &dv.ifindex, &dv, BPF_ANY)) {
 		err = -errno;
@@ -590,22 +543,14 @@ int overlay_load(struct maps *m, const struct nodes *n, const struct ov_built *b
 		       strerror(errno));
 		goto out;
 	}
+	err = slot_commit(&sb);
+	if (err)
+		goto out;
 
-	/* Install into the inactive slot, then flip the switch. */
-	for (int i = 0; i < 3; i++) {
-		__u32 k = target;
-
-		if (bpf_map_update_elem(m->fd[outers[i]], &k, &fds[i], BPF_ANY)) {
-			err = -errno;
-			pr_err("cannot install %s: %s", maps_names[outers[i]], strerror(errno));
-			goto out;
-		}
-	}
-	h = &ov->slot[target];
+	h = &ov->slot[sb.target];
 	memset(h, 0, sizeof(*h));
 	clock_gettime(CLOCK_REALTIME, &now);
-	h->generation = (ov->slot[0].generation > ov->slot[1].generation ? ov->slot[0].generation
-									  : ov->slot[1].generation) + 1;
+	h->generation = slot_next_generation(ov->slot[0].generation, ov->slot[1].generation);
 	h->load_time_ns = now.tv_sec * 1000000000ULL + now.tv_nsec;
 	h->self_id = ids[n->self_idx];
 	h->ifindex = b->local.ifindex;
@@ -617,16 +562,11 @@ int overlay_load(struct maps *m, const struct nodes *n, const struct ov_built *b
 	memcpy(h->local_addr, self->underlay, 16);
 	/* family last: the data plane treats the slot as loaded once it is set. */
 	__atomic_store_n(&h->family, self->family, __ATOMIC_RELEASE);
-	__atomic_store_n(&ov->active, target, __ATOMIC_RELEASE);
+	slot_flip(&ov->active, sb.target);
 	if (generation)
 		*generation = h->generation;
 out:
-	for (int i = 0; i < 3; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
-	if (err && ov)
-		__atomic_add_fetch(&ov->load_failures, 1, __ATOMIC_RELAXED);
-	fringe_xdp__destroy(tmpl);
+	slot_end(&sb, err);
 	ov_unmap(ov);
 	free(ids);
 	return err;
