@@ -169,12 +169,12 @@ int fringe_xdp_ingress(struct xdp_md *ctx)
 	/* VXLAN from a listed node: what follows judges the inner frame. */
 	ret = overlay_rx(ctx);
 	if (ret < 0)
-		return stats_exit(st, XDP_DROP, -ret, ctx->data_end - ctx->data);
+		return stats_exit(st, ret, ctx->data_end - ctx->data);
 	ret = parse_packet(ctx, p);
 	if (ret == PARSE_NON_IP) {
 		if (st)
 			st->non_ip++;
-		return stats_exit(st, XDP_PASS, 0, p->len);
+		return stats_exit(st, XDP_PASS, p->len);
 	}
 	if (ret == PARSE_IP) {
 		if (st && p->frag)
@@ -182,9 +182,7 @@ int fringe_xdp_ingress(struct xdp_md *ctx)
 		ret = judge(ctx, p, st, &fl);
 		ret = overlay_out(ctx, ret);
 		if (fl)
-			fl->action = ret < 0 ? XDP_DROP : ret;
+			fl->action = stats_action(ret);
 	}
-	if (ret < 0)
-		return stats_exit(st, XDP_DROP, -ret, p->len);
-	return stats_exit(st, ret, 0, p->len);
+	return stats_exit(st, ret, p->len);
 }

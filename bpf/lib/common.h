@@ -13,10 +13,22 @@
 
 #include "fringe/abi.h"
 #include "calls.h"
+#include "ctx.h"
 
 #ifndef __always_inline
 #define __always_inline inline __attribute__((always_inline))
 #endif
 #define READ_ONCE(x) (*(volatile typeof(x) *)&(x))
+
+/*
+ * verifier_barrier(x): from here on clang knows nothing of x's value.
+ * The verifier trusts only the bounds the code itself compares; clang drops
+ * a comparison or a mask it can prove redundant from facts the verifier
+ * cannot see (that an IP packet's end lies within the frame, that a ctz
+ * result is below 64, which reasons a global function returns, that a cap
+ * is already within its mask), and the verifier then rejects the access.
+ * After the barrier clang must emit the check as written.  No instruction.
+ */
+#define verifier_barrier(x) asm volatile("" : "+r"(x))
 
 #endif

@@ -134,9 +134,7 @@ static __always_inline int overlay_rx(struct xdp_md *ctx)
 		return 0;
 	FRINGE_CALL_SITE();
 	hl = fringe_ov_decap(ctx, slot, s->self_vni);
-	/* clang knows which reasons the callee returns and would drop the
-	 * bounds check that the verifier, which does not, needs. */
-	asm volatile("" : "+r"(hl));
+	verifier_barrier(hl);	/* clang knows which reasons the callee returns */
 	return hl;
 }
 
@@ -148,11 +146,6 @@ static __always_inline void ov_decrease_ttl(struct iphdr *ip)
 	check += bpf_htons(0x0100);
 	ip->check = (__u16)(check + (check >= 0xFFFF));
 	ip->ttl--;
-}
-
-static __always_inline __u16 ov_src_port(const struct pkt *p)
-{
-	return ov_flow_port(p->saddr, p->daddr, p->proto, p->sport, p->dport);
 }
 
 /* ICMP "fragmentation needed" (RFC 792, RFC 1191); linux/icmp.h drags in libc. */
@@ -182,7 +175,7 @@ static __always_inline __u16 ov_csum(void *p, __u32 size)
 /* An IPv4 packet with DF set that the tunnel cannot carry: answer as a
  * router does, ICMP "fragmentation needed" with the tunnel's MTU, back out
  * of the interface it came in by (the packet itself is dropped, and counted
- * as such: reason mtu).  XDP_REDIRECT, or -FRINGE_DROP_MTU when no answer is due
+ * as such: reason mtu).  stats_answered(mtu), or -FRINGE_DROP_MTU when no answer is due
  * (no DF, a later fragment, an ICMP error, not IPv4). */
 static __always_inline int ov_frag_needed(struct xdp_md *ctx, const struct pkt *p,
 					  const struct fringe_ov_slot *s)
@@ -191,7 +184,6 @@ static __always_inline int ov_frag_needed(struct xdp_md *ctx, const struct pkt *
 	void *data_end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = data, *old;
 	struct iphdr *ip = (void *)(eth + 1), *orig;
-	struct fringe_iface_stats *st;
 	struct icmp_frag_ *ic;
 	__u64 len;
 	__u32 keep;
@@ -242,15 +234,15 @@ static __always_inline int ov_frag_needed(struct xdp_md *ctx, const struct pkt *
 	ip->check = ov_csum(ip, sizeof(*ip));
 	ic->checksum = ov_csum(ic, sizeof(*ic) + keep);
 	len = data_end - data;
-	asm volatile("" : "+r"(len));	/* a length, not pointer arithmetic in 32 bits */
+	verifier_barrier(len);	/* a length, not pointer arithmetic in 32 bits */
 	if (bpf_xdp_adjust_tail(ctx, (int)(ETH_HLEN + OV_ICMP_HDRS + keep) - (int)len))
 		return -FRINGE_DROP_MTU;
-	st = stats_iface(ctx->ingress_ifindex);
-	if (st)
-		st->drops[FRINGE_DROP_MTU]++;	/* the packet is dropped all the same */
 	/* Back out of the interface it came in by: a redirect, not XDP_TX, which
-	 * a veth delivers only to a peer that runs XDP itself. */
-	return bpf_redirect(ctx->ingress_ifindex, 0);
+	 * a veth delivers only to a peer that runs XDP itself.  The packet is
+	 * dropped all the same: the exit counts reason mtu. */
+	if (bpf_redirect(ctx->ingress_ifindex, 0) != XDP_REDIRECT)
+		return -FRINGE_DROP_MTU;
+	return stats_answered(FRINGE_DROP_MTU);
 }
 
 /* Wrap the frame in outer Ethernet, IPv4, UDP (checksum 0) and VXLAN with the
@@ -422,7 +414,7 @@ static __always_inline int overlay_out(struct xdp_md *ctx, int ret)
 		return ret;
 	FRINGE_CALL_SITE();
 	r = fringe_ov_forward(ctx, ret);
-	asm volatile("" : "+r"(r));	/* as in overlay_rx */
+	verifier_barrier(r);	/* as in overlay_rx */
 	return r;
 }
 

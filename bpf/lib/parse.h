@@ -17,8 +17,7 @@ struct vlan_hdr_ {
  * comparisons with data_end, so both are checked. */
 static __always_inline int beyond(void *ptr, void *end, void *data_end)
 {
-	/* Hide that end <= data_end, or clang drops the data_end test. */
-	asm volatile("" : "+r"(data_end));
+	verifier_barrier(data_end);	/* clang would infer end <= data_end */
 	return ptr > data_end || ptr > end;
 }
 #define BEYOND(ptr, end, data_end) beyond((void *)(ptr), end, data_end)
@@ -53,9 +52,12 @@ static __always_inline int parse_ipv4(struct pkt *p, void *data, void *nh, void 
 	tot = bpf_ntohs(ip->tot_len);
 	if (ip->version != 4 || hlen < sizeof(*ip) || tot < hlen)
 		return -FRINGE_DROP_MALFORMED;
-	if (nh + tot > data_end)	/* total length beyond the frame */
-		return -FRINGE_DROP_MALFORMED;
 	end = nh + tot;			/* ignore Ethernet padding */
+	if (end > data_end) {		/* total length beyond the frame */
+		if (CTX_WHOLE_FRAME)
+			return -FRINGE_DROP_MALFORMED;
+		end = data_end;		/* an skb: the headers are what we read */
+	}
 	p->family = 4;
 	p->proto = ip->protocol;
 	__builtin_memcpy(p->saddr, &ip->saddr, 4);
@@ -77,8 +79,11 @@ static __always_inline int parse_ipv6(struct pkt *p, void *data, void *nh, void 
 	if (ip6->version != 6)
 		return -FRINGE_DROP_MALFORMED;
 	end = (void *)(ip6 + 1) + bpf_ntohs(ip6->payload_len);
-	if (end > data_end)
-		return -FRINGE_DROP_MALFORMED;
+	if (end > data_end) {
+		if (CTX_WHOLE_FRAME)
+			return -FRINGE_DROP_MALFORMED;
+		end = data_end;
+	}
 	p->family = 6;
 	__builtin_memcpy(p->saddr, &ip6->saddr, 16);
 	__builtin_memcpy(p->daddr, &ip6->daddr, 16);
@@ -133,10 +138,10 @@ static __always_inline int parse_ipv6(struct pkt *p, void *data, void *nh, void 
 }
 
 /* Returns PARSE_IP, PARSE_NON_IP, or -FRINGE_DROP_MALFORMED. */
-static __always_inline int parse_packet(struct xdp_md *ctx, struct pkt *p)
+static __always_inline int parse_packet(struct __ctx_buff *ctx, struct pkt *p)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
+	void *data = ctx_data(ctx);
+	void *data_end = ctx_data_end(ctx);
 	struct ethhdr *eth = data;
 	void *nh;
 	__u16 proto;

@@ -194,8 +194,7 @@ static __always_inline __u32 policy_classify(struct xdp_md *ctx, struct pkt *p, 
 		__u32 w = __builtin_ctzll(summary);
 		__u64 acc = ~0ULL;
 
-		/* clang knows its ctz table is below 64 and drops the mask the verifier needs. */
-		asm volatile("" : "+r"(w));
+		verifier_barrier(w);	/* clang knows ctz < 64 and would drop the mask */
 		w &= FRINGE_BITMAP_WORDS - 1;
 #pragma unroll
 		for (int d = 0; d < FRINGE_DIM_MAX; d++)

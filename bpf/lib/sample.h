@@ -36,9 +36,9 @@ static __always_inline void sample_maybe(struct xdp_md *ctx, const struct fringe
 	if (cap > FRINGE_SAMPLE_MAX)
 		cap = FRINGE_SAMPLE_MAX;
 	/* 1..FRINGE_SAMPLE_MAX as the verifier must see it; clang knows the mask
-	 * changes nothing and would drop it without the barrier. */
+	 * changes nothing. */
 	cap -= 1;
-	asm volatile("" : "+r"(cap));
+	verifier_barrier(cap);
 	cap = (cap & (FRINGE_SAMPLE_MAX - 1)) + 1;
 	s->timestamp_ns = bpf_ktime_get_ns();
 	s->ifindex = ctx->ingress_ifindex;

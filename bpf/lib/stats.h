@@ -24,26 +24,38 @@ static __always_inline void stats_rule(__u32 counter_id, __u32 len)
 	}
 }
 
-/* The single exit: count the XDP action, and the reason when it drops. */
-static __always_inline int stats_exit(struct fringe_iface_stats *st, int action, int reason,
-				      __u32 len)
-{
-	__u32 v;
+/* A result that drops the packet as `reason` but sends an answer out in
+ * its place (ICMP "fragmentation needed"): counted as the reason's drop and
+ * as a redirect, which is what the program returns. */
+#define STATS_ANSWERED	0x20000
+#define stats_answered(reason) (STATS_ANSWERED | (reason))
 
-	if (reason > 0)
-		action = XDP_DROP;
-	switch (action) {
-	case XDP_PASS:		v = FRINGE_V_PASS; break;
-	case XDP_TX:		v = FRINGE_V_TX; break;
-	case XDP_REDIRECT:	v = FRINGE_V_REDIRECT; break;
-	default:		v = FRINGE_V_DROP; break;
-	}
-	if (st) {
+/* The hook's action for a result: an action as is, -reason a drop. */
+static __always_inline int stats_action(int ret)
+{
+	if (ret < 0)
+		return CTX_ACT_DROP;
+	return ret & STATS_ANSWERED ? CTX_ACT_REDIRECT : ret;
+}
+
+/* The single exit of every program (ctx.h says which hook): helpers return
+ * an action, -reason, or stats_answered(reason); this counts the verdict
+ * (XDP only) and the drop reason, and returns the action. */
+static __always_inline int stats_exit(struct fringe_iface_stats *st, int ret, __u32 len)
+{
+	int action = stats_action(ret), v = ctx_verdict(action);
+	int reason = ret < 0 ? -ret : ret & STATS_ANSWERED ? ret & (FRINGE_DROP_MAX - 1) : 0;
+
+	if (!st)
+		return action;
+	if (v >= 0) {
 		st->verdict[v].packets++;
 		st->verdict[v].bytes += len;
-		if (v == FRINGE_V_DROP)
-			st->drops[(reason > 0 ? reason : FRINGE_DROP_POLICY) & (FRINGE_DROP_MAX - 1)]++;
+		if (v == FRINGE_V_DROP && !reason)
+			reason = FRINGE_DROP_POLICY;
 	}
+	if (reason)
+		st->drops[reason & (FRINGE_DROP_MAX - 1)]++;
 	return action;
 }
 

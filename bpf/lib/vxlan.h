@@ -108,6 +108,11 @@ static __always_inline __u16 ov_flow_port(const __u8 *sa8, const __u8 *da8, __u8
 	return (((__u64)h * (FRINGE_OV_SPORT_MAX - FRINGE_OV_SPORT_MIN)) >> 32) + FRINGE_OV_SPORT_MIN;
 }
 
+static __always_inline __u16 ov_src_port(const struct pkt *p)
+{
+	return ov_flow_port(p->saddr, p->daddr, p->proto, p->sport, p->dport);
+}
+
 /* The next hop's MAC toward a node the load could not resolve (ctx: XDP or skb). */
 static __always_inline const __u8 *ov_fib_mac(void *ctx, struct bpf_fib_lookup *f,
 					      const struct fringe_ov_slot *s,
