@@ -14,8 +14,11 @@ PKGS=(
 	nftables gnuplot-nox        # bench: the nftables peer and the scaling plot
 	python3 python3-scapy       # JSON checks and packet crafting in tests (/usr/bin/python3)
 	tshark pmacct               # sFlow decoders for the sampling test (tshark, sfacctd)
-	libmicrohttpd-dev           # the daemon's metrics server
-	prometheus curl             # daemon test: promtool, a real Prometheus server, an HTTP client
+	libmicrohttpd-dev libgnutls28-dev # the daemon's HTTP server, its TLS (GnuTLS)
+	libcrypt-dev                # crypt(3) hashes of the listener's users (libxcrypt)
+	chromium                    # dashboard test and demo: a headless browser
+	prometheus curl openssl     # daemon test: promtool, a real Prometheus server, an HTTP client, test certificates
+	xxd                         # build: the dashboard's files embedded in the binary
 	python3-yaml                # deploy test: schema check of the Kubernetes manifests
 	iperf3                      # overlay test: TCP transfers between workloads
 	libcoap3-bin mbpoll         # IoT test: coap-client/coap-server, a Modbus/TCP master

@@ -84,6 +84,26 @@ static void test_defaults(void **state)
 	config_free(&c);
 }
 
+static void test_metrics_tls_auth(void **state)
+{
+	struct config c;
+
+	parse_ok("metrics 0.0.0.0:9650 tls tls/cert.pem /etc/ssl/key.pem auth users\n", &c);
+	assert_string_equal(c.metrics, "0.0.0.0:9650");
+	assert_string_equal(c.tls_cert, "/etc/fringe/tls/cert.pem");	/* relative: next to the config */
+	assert_string_equal(c.tls_key, "/etc/ssl/key.pem");
+	assert_string_equal(c.auth, "/etc/fringe/users");
+	config_free(&c);
+	parse_ok("metrics [::1]:9650 auth /etc/fringe/users tls c.pem k.pem\n", &c);	/* any order */
+	assert_string_equal(c.auth, "/etc/fringe/users");
+	assert_string_equal(c.tls_key, "/etc/fringe/k.pem");
+	config_free(&c);
+	parse_ok("metrics 127.0.0.1:9650\n", &c);
+	assert_null(c.tls_cert);
+	assert_null(c.auth);
+	config_free(&c);
+}
+
 static void test_ipv6_and_continuation(void **state)
 {
 	struct config c;
@@ -130,6 +150,14 @@ static const struct err_case err_cases[] = {
 	{ "metrics ::1:9650\n", 1, 9, "in brackets" },
 	{ "metrics [::1]9650\n", 1, 9, "expected [IPv6]:PORT" },
 	{ "metrics [::zz]:9650\n", 1, 9, "bad IPv6 address" },
+	{ "metrics 127.0.0.1:9650 tls\n", 1, 27, "'tls' needs a certificate file and a private key file" },
+	{ "metrics 127.0.0.1:9650 tls c.pem\n", 1, 33, "'tls' needs a private key file (PEM) after the certificate" },
+	{ "metrics 127.0.0.1:9650 tls c.pem { }\n", 1, 34, "expected a private key file (PEM) after the certificate, found '{'" },
+	{ "metrics 127.0.0.1:9650 auth\n", 1, 28, "'auth' needs a users file" },
+	{ "metrics 127.0.0.1:9650 auth a auth b\n", 1, 31, "duplicate 'auth'" },
+	{ "metrics 127.0.0.1:9650 tls c k tls c k\n", 1, 32, "duplicate 'tls'" },
+	{ "metrics 127.0.0.1:9650 tsl c k\n", 1, 24, "unexpected 'tsl' after the metrics address (expected 'tls' or 'auth')" },
+	{ "metrics nowhere tls c k\n", 1, 9, "bad metrics address 'nowhere'" },
 	{ "sflow collector\n", 1, 7, "expected HOST:PORT" },
 	{ "sflow collector:x\n", 1, 7, "port must be 1-65535" },
 	{ "sflow a:1\nsflow b:2\n", 2, 1, "duplicate 'sflow'" },
@@ -399,6 +427,7 @@ int main(void)
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_ipv6_and_continuation),
+		cmocka_unit_test(test_metrics_tls_auth),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_cluster),
 		cmocka_unit_test(test_announce_equal),

@@ -695,6 +695,85 @@ static int parse_announce(const struct lex_stmt *s, struct diags *d, struct conf
 	return errs;
 }
 
+/* A word argument of keyword kw at tok[i], or an error after tok[i - 1]. */
+static const struct lex_tok *word_at(const struct lex_stmt *s, size_t i, struct diags *d,
+				     const char *kw, const char *what)
+{
+	const struct lex_tok *p = &s->tok[i - 1];
+
+	if (i >= s->n) {
+		diags_add(d, (struct pol_loc){ p->loc.line, p->loc.col + (int)p->len },
+			  "'%s' needs %s", kw, what);
+		return NULL;
+	}
+	if (s->tok[i].kind != LEX_WORD) {
+		diags_add(d, s->tok[i].loc, "expected %s, found '%s'", what, s->tok[i].s);
+		return NULL;
+	}
+	return &s->tok[i];
+}
+
+/* metrics ADDR:PORT [tls CERT KEY] [auth FILE] */
+static int parse_metrics(const struct lex_stmt *s, const char *base, struct diags *d,
+			 struct config *c)
+{
+	const struct lex_tok *a = word_at(s, 1, d, "metrics", "ADDR:PORT"), *o, *f, *k;
+	struct pol_loc tls_at = { 0 }, auth_at = { 0 };
+	const char *why;
+	int errs = 0;
+
+	if (!a)
+		return 1;
+	if (a->len >= sizeof(c->metrics) ||
+	    config_parse_addr(a->s, &c->metrics_addr, &c->metrics_addrlen, &why)) {
+		if (a->len >= sizeof(c->metrics))
+			why = "too long";
+		diags_add(d, a->loc, "bad metrics address '%s': %s", a->s, why);
+		errs++;
+	} else {
+		snprintf(c->metrics, sizeof(c->metrics), "%s", a->s);
+	}
+	for (size_t i = 2; i < s->n; i++) {
+		o = &s->tok[i];
+		if (lex_is(o, "tls")) {
+			if (tls_at.line) {
+				diags_add(d, o->loc, "duplicate 'tls' (first given at column %d)", tls_at.col);
+				return errs + 1;
+			}
+			tls_at = o->loc;
+			if (!(f = word_at(s, i + 1, d, "tls", "a certificate file and a private key file (PEM)")))
+				return errs + 1;
+			if (!(k = word_at(s, i + 2, d, "tls", "a private key file (PEM) after the certificate")))
+				return errs + 1;
+			free(c->tls_cert);
+			free(c->tls_key);
+			c->tls_cert = path_join(base, f->s);
+			c->tls_key = path_join(base, k->s);
+			if (!c->tls_cert || !c->tls_key)
+				return -ENOMEM;
+			i += 2;
+		} else if (lex_is(o, "auth")) {
+			if (auth_at.line) {
+				diags_add(d, o->loc, "duplicate 'auth' (first given at column %d)", auth_at.col);
+				return errs + 1;
+			}
+			auth_at = o->loc;
+			if (!(f = word_at(s, i + 1, d, "auth", "a users file (USER:HASH lines)")))
+				return errs + 1;
+			free(c->auth);
+			c->auth = path_join(base, f->s);
+			if (!c->auth)
+				return -ENOMEM;
+			i += 1;
+		} else {
+			diags_add(d, o->loc, "unexpected '%s' after the metrics address (expected 'tls' or 'auth')",
+				  o->s);
+			return errs + 1;
+		}
+	}
+	return errs;
+}
+
 bool config_announce_equal(const struct config_announce *a, const struct config_announce *b)
 {
 	return !strcmp(a->name, b->name) && a->family == b->family &&
@@ -737,19 +816,8 @@ static int parse_stmt(const struct lex_stmt *s, const char *base, struct diags *
 		*dst = path_join(base, a->s);
 		return *dst ? 0 : -ENOMEM;
 	}
-	if (lex_is(kw, "metrics")) {
-		if (!first_time(&seen->metrics, kw, d) || !(a = one_arg(s, d, "ADDR:PORT")))
-			return 1;
-		if (a->len >= sizeof(c->metrics) ||
-		    config_parse_addr(a->s, &c->metrics_addr, &c->metrics_addrlen, &why)) {
-			if (a->len >= sizeof(c->metrics))
-				why = "too long";
-			diags_add(d, a->loc, "bad metrics address '%s': %s", a->s, why);
-			return 1;
-		}
-		snprintf(c->metrics, sizeof(c->metrics), "%s", a->s);
-		return 0;
-	}
+	if (lex_is(kw, "metrics"))
+		return first_time(&seen->metrics, kw, d) ? parse_metrics(s, base, d, c) : 1;
 	if (lex_is(kw, "sflow")) {
 		if (!first_time(&seen->sflow, kw, d) || !(a = one_arg(s, d, "HOST:PORT")))
 			return 1;
@@ -870,6 +938,9 @@ void config_free(struct config *c)
 		return;
 	free(c->ifaces);
 	free(c->policy);
+	free(c->tls_cert);
+	free(c->tls_key);
+	free(c->auth);
 	free(c->nodes);
 	free(c->sflow);
 	free(c->pin_dir);

@@ -64,7 +64,10 @@ struct config_announce {
  *   interface NAME [mode native|generic|auto]
  *   policy PATH
  *   nodes PATH
- *   metrics ADDR:PORT          IPv4 a.b.c.d:P or [IPv6]:P; default 127.0.0.1:9650
+ *   metrics ADDR:PORT [tls CERT KEY] [auth FILE]
+ *                              IPv4 a.b.c.d:P or [IPv6]:P; default 127.0.0.1:9650;
+ *                              TLS with a PEM certificate (chain) and key; basic
+ *                              authentication against a users file (authfile.h)
  *   sflow HOST:PORT
  *   pin-dir DIR
  *   cluster etcd URL[,URL]... [prefix P] [ttl S] [ca F cert F key F] [insecure]
@@ -85,6 +88,8 @@ struct config {
 	socklen_t metrics_addrlen;
 	struct config_cluster cluster;
 	struct config_announce announce;
+	char *tls_cert, *tls_key;	/* PEM files; NULL: plain HTTP */
+	char *auth;			/* users file; NULL: no authentication */
 };
 
 /* Parse and validate; every error goes to d as LINE:COL (d may be NULL).
