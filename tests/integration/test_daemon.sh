@@ -29,6 +29,7 @@ POL=$ETC/gateway.policy
 write_policy() {
 	cat >"$1" <<EOF
 # test_daemon policy
+device sensor1 mac $SENSOR1_MAC ip $SENSOR1_IP
 rule no-telnet proto tcp dport 23 drop
 rule icmp proto icmp allow sample 1/1
 $2
@@ -74,6 +75,7 @@ print(r[0]["value"][1] if r else "")
 EOF
 }
 _prom_eq() { [ "$(prom_query "$1" 2>/dev/null)" = "$2" ]; }
+_prom_nonempty() { [ -n "$(prom_query "$1" 2>/dev/null)" ]; }
 
 step "topology, pin dir, config"
 gw_topology_up
@@ -87,9 +89,15 @@ interface $GW_IF_SENSOR1 mode native
 interface $GW_IF_SENSOR2 mode native
 interface late0 mode generic   # created later in the test
 policy gateway.policy          # relative: next to this file
+nodes gateway.nodes            # an overlay toward the cloud's side (no traffic; its series exist)
 metrics 127.0.0.1:$PORT
 sflow 127.0.0.1:$SFLOW_PORT   # every echo request is sampled (sample 1/1)
 pin-dir $PIN
+EOF
+cat >"$ETC/gateway.nodes" <<EOF
+self gw
+node gw underlay $GW_UPLINK_IP prefix 10.201.1.0/24
+node cloud underlay $CLOUD_IP mac $CLOUD_MAC prefix 10.201.2.0/24
 EOF
 info "gw=$GW_NS pin=$PIN config=$CONF"
 
@@ -161,8 +169,9 @@ for fam in fringe_packets_total fringe_bytes_total fringe_drops_total fringe_rul
 done
 info "ok: $(grep -c '^# TYPE' "$TMPD/m0.txt") families, $(grep -vc '^#' "$TMPD/m0.txt") series"
 
-step "HTTP: 404 elsewhere, 405 for other methods, HEAD"
-[ "$(nsx gw curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/")" = 404 ] || fail "/ is not 404"
+step "HTTP: the dashboard at /, 404 elsewhere, 405 for other methods, HEAD"
+[ "$(nsx gw curl -s -o "$TMPD/index.html" -w '%{http_code}' "http://127.0.0.1:$PORT/")" = 200 ] || fail "/ is not 200"
+grep -q '<script src="/app.js"' "$TMPD/index.html" || fail "/ is not the dashboard: $(head -c 300 "$TMPD/index.html")"
 [ "$(nsx gw curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/metricsx")" = 404 ] || fail "/metricsx is not 404"
 [ "$(nsx gw curl -s -o /dev/null -w '%{http_code}' -X POST -d x "http://127.0.0.1:$PORT/metrics")" = 405 ] ||
 	fail "POST is not 405"
@@ -209,6 +218,16 @@ RUNS=$(metric "fringe_bpf_run_count_total{interface=\"$GW_IF_SENSOR1\",program=\
 	fail "no fringe_bpf_run_count_total for $GW_IF_SENSOR1"
 [ "$RUNS" -ge "$PINGS" ] || fail "fringe_bpf_run_count_total is $RUNS, want >= $PINGS (BPF stats not on?)"
 info "ok: kernel BPF stats: $RUNS runs on $GW_IF_SENSOR1"
+
+step "the Grafana dashboard: every query returns series from this Prometheus"
+# deploy/grafana/fringe.json: each panel's PromQL, on families the daemon exports.
+scrape >"$TMPD/m1.txt" || fail "scrape failed"
+wait_until 10 _prom_nonempty 'rate(fringe_device_packets_total[1m]) > 0' ||
+	fail "Prometheus has no device traffic rate yet"
+nsx gw "$PYTHON" "$ROOT/scripts/lib/grafana_check.py" "$ROOT/deploy/grafana/fringe.json" \
+	"http://127.0.0.1:$PROM_PORT" "$TMPD/m1.txt" >"$TMPD/grafana.out" 2>&1 ||
+	fail "Grafana dashboard queries: $(grep -v '^ok' "$TMPD/grafana.out")"
+info "ok: $(tail -n 1 "$TMPD/grafana.out")"
 
 step "another fringe command works while the daemon runs (the pin-dir lock is free)"
 fr_ok policy load "$POL"

@@ -21,6 +21,7 @@
 #include "config.h"
 #include "confirm.h"
 #include "daemon_http.h"
+#include "daemon_serve.h"
 #include "daemon_watch.h"
 #include "log.h"
 #include "maps.h"
@@ -41,7 +42,7 @@
 #define TICK_MS			1000
 #define POLICY_MAX_FILE		(256u << 20)
 
-enum { W_CONFIG, W_POLICY, W_NODES, W__COUNT };
+enum { W_CONFIG, W_POLICY, W_NODES, W_USERS, W__COUNT };
 
 enum iface_state {
 	IF_TODO,	/* not tried yet */
@@ -60,6 +61,7 @@ struct daemon {
 	struct watched_file files[W__COUNT];
 	struct watcher watch;
 	struct http_server *http;
+	struct serve serve;		/* what the listener serves, and to whom */
 
 	int sig_fd, stats_fd;
 
@@ -454,8 +456,17 @@ static void config_apply(struct daemon *dd, struct config *nc)
 		pr_warn("metrics address %s -> %s: takes effect on restart", dd->cfg.metrics, nc->metrics);
 	if (!same_str(nc->pin_dir, dd->cfg.pin_dir))
 		pr_warn("pin-dir changed: takes effect on restart; still using %s", dd->m.pin_dir);
+	if (!same_str(nc->tls_cert, dd->cfg.tls_cert) || !same_str(nc->tls_key, dd->cfg.tls_key) ||
+	    !same_str(nc->auth, dd->cfg.auth))
+		pr_warn("the listener's 'tls' or 'auth' changed: takes effect on restart (the users file's content is followed)");
 	/* Keep what needs a restart as it is running. */
 	snprintf(nc->metrics, sizeof(nc->metrics), "%s", dd->cfg.metrics);
+	free(nc->tls_cert);
+	free(nc->tls_key);
+	free(nc->auth);
+	nc->tls_cert = xstrdup_or_null(dd->cfg.tls_cert);
+	nc->tls_key = xstrdup_or_null(dd->cfg.tls_key);
+	nc->auth = xstrdup_or_null(dd->cfg.auth);
 	free(nc->pin_dir);
 	nc->pin_dir = xstrdup_or_null(dd->cfg.pin_dir);
 
@@ -498,29 +509,50 @@ static void config_reload(struct daemon *dd, bool force)
 	config_apply(dd, &nc);
 }
 
+/* The listener's users file, when its content changed (or when forced): a
+ * broken one is logged with its errors and the users in force stay.  At
+ * start (first), a broken or unreadable one stops the daemon: -1. */
+static int users_reload(struct daemon *dd, bool force, bool first)
+{
+	struct watched_file *w = &dd->files[W_USERS];
+	struct diags d = { .file = w->path };
+	char *buf;
+	size_t len;
+	int err;
+
+	if (!w->path)
+		return 0;
+	err = watch_read(w, force, &buf, &len);
+	if (err <= 0)
+		return first && err < 0 ? -1 : 0;
+	err = serve_users_reload(&dd->serve, buf, len, &d);
+	explicit_bzero(buf, len);
+	free(buf);
+	if (err) {
+		log_diags(&d);
+		pr_err("users file %s has %zu error%s; %s", w->path, d.n, d.n == 1 ? "" : "s",
+		       first ? "not starting" : "the users in force stay");
+		diags_free(&d);
+		return first ? -1 : 0;
+	}
+	diags_free(&d);
+	if (!first)
+		pr_info("loaded users file %s: %zu user%s", w->path, dd->serve.users.n,
+			dd->serve.users.n == 1 ? "" : "s");
+	return 0;
+}
+
 /* A file event (after the quiet period) or SIGHUP (forced). */
 static void reload_all(struct daemon *dd, bool force)
 {
 	watch_refresh(&dd->watch);
 	config_reload(dd, force);
+	users_reload(dd, force, false);
 	ifaces_ensure(dd, false);
 	nodes_reload(dd, force);	/* first: the policy's `steer node` names need them */
 	policy_reload(dd, force);
 	extras_note(dd);
 }
-
-/* ---- what the HTTP server serves ------------------------------------------------- */
-
-static int serve_metrics(void *ctx, const char *url, FILE *body)
-{
-	struct daemon *dd = ctx;
-
-	return metrics_render(&dd->m, body);
-}
-
-static const struct http_route http_routes[] = {
-	{ "/metrics", "text/plain; version=0.0.4; charset=utf-8", serve_metrics },
-};
 
 /* ---- the loop ------------------------------------------------------------------------ */
 
@@ -648,6 +680,27 @@ static int daemon_check(struct cli *g, struct config *cfg, const char *config_pa
 		}
 		err = err ? err : e;
 	}
+	if (cfg->tls_cert) {	/* the certificate and key, as the start would use them */
+		struct serve s;
+		int e = serve_init(&s, cfg, NULL);
+
+		serve_free(&s);
+		err = err ? err : e;
+	}
+	if (cfg->auth) {
+		struct diags ad = { .file = cfg->auth };
+		struct auth_file a;
+		int e = authfile_parse_file(cfg->auth, &ad, &a);
+
+		diags_print(&ad, stderr);
+		if (e && ad.n)
+			fprintf(stderr, "fringe: users file '%s' has %zu error%s\n", cfg->auth, ad.n,
+				ad.n == 1 ? "" : "s");
+		if (!e)
+			authfile_free(&a);
+		diags_free(&ad);
+		err = err ? err : e;
+	}
 	if (err)
 		return 1;
 	doc = json_object_new_object();
@@ -687,6 +740,7 @@ int cmd_daemon(struct cli *g, int argc, char **argv)
 			[W_CONFIG] = { "config", "config", CONFIG_MAX_FILE },
 			[W_POLICY] = { "policy", "policy", POLICY_MAX_FILE },
 			[W_NODES] = { "nodes file", "overlay", NODES_MAX_FILE },
+			[W_USERS] = { "users file", "users", AUTHFILE_MAX_FILE },
 		},
 	};
 	struct diags d = { 0 };
@@ -731,10 +785,14 @@ int cmd_daemon(struct cli *g, int argc, char **argv)
 	dd.iface = calloc(dd.cfg.n_ifaces + 1, sizeof(*dd.iface));
 	if (!dd.iface || watch_set_path(&dd.watch, W_CONFIG, dd.config_path) ||
 	    watch_set_path(&dd.watch, W_POLICY, dd.cfg.policy) ||
-	    watch_set_path(&dd.watch, W_NODES, dd.cfg.nodes)) {
+	    watch_set_path(&dd.watch, W_NODES, dd.cfg.nodes) ||
+	    watch_set_path(&dd.watch, W_USERS, dd.cfg.auth)) {
 		pr_err("out of memory");
 		goto out;
 	}
+	/* The listener's certificate, key and users: a broken one stops the start. */
+	if (serve_init(&dd.serve, &dd.cfg, &dd.m) || users_reload(&dd, true, true))
+		goto out;
 	if (http_listen(&dd.http, (const struct sockaddr *)&dd.cfg.metrics_addr,
 			dd.cfg.metrics_addrlen, dd.cfg.metrics))
 		goto out;
@@ -756,9 +814,14 @@ int cmd_daemon(struct cli *g, int argc, char **argv)
 	nodes_reload(&dd, true);
 	policy_reload(&dd, true);
 	extras_note(&dd);
-	if (http_start(dd.http, http_routes, sizeof(http_routes) / sizeof(http_routes[0]), &dd))
-		goto out;
-	pr_info("serving metrics on http://%s/metrics", dd.cfg.metrics);
+	{
+		struct http_opts o;
+
+		serve_opts(&dd.serve, &o);
+		if (http_start(dd.http, dd.serve.routes, dd.serve.n_routes, &dd.serve, &o))
+			goto out;
+	}
+	serve_log_start(&dd.serve, &dd.cfg);
 	rc = daemon_loop(&dd) ? 1 : 0;
 	if (!rc && g->json) {	/* the logs went to stderr; the result of the run */
 		json_object *doc = json_object_new_object();
@@ -772,6 +835,7 @@ out:
 	sflow_stop(&dd);
 	free(dd.sflow_failed);
 	http_free(dd.http);
+	serve_free(&dd.serve);
 	if (dd.stats_fd >= 0)
 		close(dd.stats_fd);
 	metrics_bpf_stats = false;

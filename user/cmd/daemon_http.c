@@ -13,6 +13,10 @@
 
 #include "daemon_http.h"
 #include "log.h"
+#include "web.h"
+
+/* TLS 1.2 and 1.3 only, GnuTLS's sound defaults otherwise. */
+#define HTTP_TLS_PRIORITIES	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
 /* The server's bounds (README "Run as a service"). */
 #define HTTP_MAX_CONNECTIONS	128	/* beyond this, new connections are closed at once */
@@ -42,9 +46,18 @@ struct http_server {
 	size_t n_routes;
 	void *ctx;
 	char *not_found;	/* the 404 body: which paths there are */
+	struct http_opts opts;
 	struct http_conn conns;	/* list head */
 	unsigned int n_conns;
 };
+
+/* The connection whose request a handler is answering (one thread). */
+static struct MHD_Connection *current;
+
+const char *http_query(const char *key)
+{
+	return current ? MHD_lookup_connection_value(current, MHD_GET_ARGUMENT_KIND, key) : NULL;
+}
 
 static uint64_t ts_ms(const struct timespec *ts)
 {
@@ -115,6 +128,8 @@ void http_sweep(struct http_server *hs)
 		}
 }
 
+static const char *realm = "fringe";
+
 static enum MHD_Result http_reply(struct MHD_Connection *c, unsigned int status,
 				  const char *type, char *body, size_t len, bool must_free)
 {
@@ -129,9 +144,20 @@ static enum MHD_Result http_reply(struct MHD_Connection *c, unsigned int status,
 		return MHD_NO;
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	/* The page and the API are read-only and same-origin (web.h). */
+	MHD_add_response_header(r, "Content-Security-Policy", WEB_CSP);
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-	ret = MHD_queue_response(c, status, r);
+	if (status == MHD_HTTP_TOO_MANY_REQUESTS)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+	if (status == MHD_HTTP_UNAUTHORIZED)
+		ret = MHD_queue_basic_auth_fail_response(c, realm, r);
+	else
+		ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;
 }
@@ -143,7 +169,7 @@ static const struct http_route *route_of(const struct http_server *hs, const cha
 		const char *p = hs->routes[i].path;
 		size_t n = strlen(p);
 
-		if (!strcmp(url, p) || (n && p[n - 1] == '/' && !strncmp(url, p, n)))
+		if (!strcmp(url, p) || (n > 1 && p[n - 1] == '/' && !strncmp(url, p, n)))
 			return &hs->routes[i];
 	}
 	return NULL;
@@ -155,6 +181,8 @@ static enum MHD_Result http_request(void *cls, struct MHD_Connection *c, const c
 {
 	static char not_allowed[] = "405 method not allowed; use GET or HEAD\n";
 	static char failed[] = "500 cannot answer this request; see the daemon's log\n";
+	static char unauthorized[] = "401 credentials needed\n";
+	static char busy[] = "429 too many password checks at once; retry in a second\n";
 	static int seen, answered;	/* markers in *req_cls */
 	struct http_server *hs = cls;
 	struct http_conn *hc = conn_of(c);
@@ -174,6 +202,25 @@ static enum MHD_Result http_request(void *cls, struct MHD_Connection *c, const c
 
 		if (hc)
 			hc->busy = true;
+		/* Credentials first, on every path and method: nothing is told
+		 * to a client without them, not even which paths exist. */
+		if (hs->opts.auth) {
+			char *pass = NULL, *user = MHD_basic_auth_get_username_password(c, &pass);
+			enum http_auth a = hs->opts.auth(hs->ctx, user, user ? (pass ? pass : "") : NULL);
+
+			if (pass)
+				explicit_bzero(pass, strlen(pass));
+			MHD_free(user);
+			MHD_free(pass);
+			if (a != HTTP_AUTH_OK) {
+				*req_cls = &answered;
+				return a == HTTP_AUTH_BUSY
+					       ? http_reply(c, MHD_HTTP_TOO_MANY_REQUESTS, TEXT_PLAIN, busy,
+							    sizeof(busy) - 1, false)
+					       : http_reply(c, MHD_HTTP_UNAUTHORIZED, TEXT_PLAIN,
+							    unauthorized, sizeof(unauthorized) - 1, false);
+			}
+		}
 		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 		te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
 		if (get && !te && (!cl || !strcmp(cl, "0"))) {
@@ -197,13 +244,17 @@ static enum MHD_Result http_request(void *cls, struct MHD_Connection *c, const c
 	if (!f)
 		return http_reply(c, MHD_HTTP_INTERNAL_SERVER_ERROR, TEXT_PLAIN, failed,
 				  sizeof(failed) - 1, false);
+	current = c;
 	err = rt->handler(hs->ctx, url, f);
+	current = NULL;
 	if (fclose(f) && !err)
 		err = -EIO;
 	if (err == -ENOENT) {
 		free(body);
 		goto not_found;
 	}
+	if (err == -EINVAL)	/* a bad request: the body says why */
+		return http_reply(c, MHD_HTTP_BAD_REQUEST, TEXT_PLAIN, body, len, true);
 	if (err) {
 		pr_err("cannot answer %s: %s", url, strerror(-err));
 		free(body);
@@ -263,8 +314,11 @@ fail:
 	return err;
 }
 
-int http_start(struct http_server *hs, const struct http_route *routes, size_t n_routes, void *ctx)
+int http_start(struct http_server *hs, const struct http_route *routes, size_t n_routes, void *ctx,
+	       const struct http_opts *opts)
 {
+	bool tls = opts && opts->cert_pem && opts->key_pem;
+	struct MHD_OptionItem tls_opts[4] = { { MHD_OPTION_END, 0, NULL } };	/* the rest: END too */
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
@@ -283,8 +337,22 @@ int http_start(struct http_server *hs, const struct http_route *routes, size_t n
 	hs->routes = routes;
 	hs->n_routes = n_routes;
 	hs->ctx = ctx;
+	if (opts)
+		hs->opts = *opts;
+	if (hs->opts.realm)
+		realm = hs->opts.realm;
+	if (tls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		pr_err("cannot serve TLS on %s: this libmicrohttpd was built without it", hs->name);
+		return -EOPNOTSUPP;
+	}
+	if (tls) {
+		tls_opts[0] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)opts->cert_pem };
+		tls_opts[1] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)opts->key_pem };
+		tls_opts[2] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_PRIORITIES, 0,
+						       (void *)HTTP_TLS_PRIORITIES };
+	}
 	hs->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-				   (hs->family == AF_INET6 ? MHD_USE_IPv6 : 0),
+				   (hs->family == AF_INET6 ? MHD_USE_IPv6 : 0) | (tls ? MHD_USE_TLS : 0),
 				   0, NULL, NULL, http_request, hs,
 				   MHD_OPTION_LISTEN_SOCKET, hs->listen_fd,
 				   MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_MAX_CONNECTIONS,
@@ -295,6 +363,7 @@ int http_start(struct http_server *hs, const struct http_route *routes, size_t n
 				   MHD_OPTION_NOTIFY_CONNECTION, http_notify, hs,
 				   MHD_OPTION_NOTIFY_COMPLETED, http_completed, hs,
 				   MHD_OPTION_EXTERNAL_LOGGER, http_log, hs,
+				   MHD_OPTION_ARRAY, tls_opts,
 				   MHD_OPTION_END);
 	if (!hs->mhd) {
 		pr_err("cannot start the HTTP server on %s", hs->name);

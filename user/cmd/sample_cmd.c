@@ -12,6 +12,7 @@
 #include <bpf/bpf.h>
 
 #include "cli.h"
+#include "docs.h"
 #include "flows.h"
 #include "log.h"
 #include "sampler.h"
@@ -329,7 +330,7 @@ static void flows_text(json_object *doc)
 	}
 }
 
-static json_object *flows_doc(struct maps *m, size_t top, int *err)
+json_object *flows_doc(struct maps *m, size_t top, int *err)
 {
 	const struct fringe_slot_hdr *h = maps_active_hdr(m);
 	json_object *doc = json_object_new_object(), *arr = json_object_new_array();

@@ -16,6 +16,7 @@
 #include "maps.h"
 #include "metrics.h"
 #include "overlay.h"
+#include "docs.h"
 #include "policy_cmd.h"
 #include "sampler.h"
 
@@ -102,7 +103,7 @@ static void stats_apps_devices(struct maps *m, json_object *doc)
 	json_object_object_add(doc, "devices", devs);
 }
 
-static json_object *stats_doc(struct maps *m)
+json_object *stats_doc(struct maps *m)
 {
 	json_object *doc = json_object_new_object(), *ifs = json_object_new_array();
 

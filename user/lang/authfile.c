@@ -3,13 +3,10 @@
 #define _GNU_SOURCE
 #include <crypt.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <gnutls/crypto.h>
 
@@ -175,62 +172,17 @@ fail_freed:
 
 int authfile_parse_file(const char *path, struct diags *d, struct auth_file *out)
 {
-	struct stat st;
 	char *buf = NULL;
 	size_t n = 0;
-	int fd, err;
+	int err;
 
 	memset(out, 0, sizeof(*out));
-	if (d && !d->file)
-		d->file = path;
-	/* O_NONBLOCK: a FIFO planted at the path must not hang the daemon. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) {
-		err = -errno;
-		goto unreadable;
-	}
-	if (fstat(fd, &st)) {
-		err = -errno;
-		goto unreadable;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		err = -EINVAL;
-		close(fd);
-		diags_add(d, (struct pol_loc){ 0, 0 }, "cannot read %s: not a regular file", path);
+	err = diags_read_file(d, path, AUTHFILE_MAX_FILE, &buf, &n);
+	if (err)
 		return err;
-	}
-	if (st.st_size > AUTHFILE_MAX_FILE) {
-		err = -EFBIG;
-		goto unreadable;
-	}
-	buf = malloc(st.st_size + 1);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (n < (size_t)st.st_size) {
-		ssize_t got = read(fd, buf + n, st.st_size - n);
-
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			err = -errno;
-			free(buf);
-			goto unreadable;
-		}
-		if (!got)
-			break;
-		n += got;
-	}
-	close(fd);
 	err = authfile_parse(buf, n, d, out);
+	explicit_bzero(buf, n);
 	free(buf);
-	return err;
-unreadable:
-	if (fd >= 0)
-		close(fd);
-	diags_add(d, (struct pol_loc){ 0, 0 }, "cannot read %s: %s", path,
-		  err == -EFBIG ? "file too large" : strerror(-err));
 	return err;
 }
 

@@ -51,8 +51,8 @@ struct auth_file {
  * freed and zeroed.
  */
 int authfile_parse(const char *text, size_t len, struct diags *d, struct auth_file *out);
-/* As authfile_parse on a file (sets d->file when NULL); an unreadable file
- * adds "cannot read PATH: REASON" at 0:0 and returns -errno. */
+/* As authfile_parse on a file (diags_read_file: sets d->file when NULL; an
+ * unreadable file, or one that is not a regular file, is an error at 0:0). */
 int authfile_parse_file(const char *path, struct diags *d, struct auth_file *out);
 void authfile_free(struct auth_file *a);
 

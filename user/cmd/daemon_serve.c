@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: GPL-2.0
+/* What the daemon's listener serves, and to whom: /metrics, the dashboard, the JSON API; TLS and users. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gnutls/gnutls.h>
+
+#include "daemon_serve.h"
+#include "daemon_watch.h"
+#include "docs.h"
+#include "file.h"
+#include "log.h"
+#include "metrics.h"
+#include "web.h"
+
+/* ---- the JSON API ------------------------------------------------------------------- */
+
+struct api_doc {
+	const char *name;
+	const char *command;	/* the command that prints the same document */
+	json_object *(*build)(struct maps *m, const char *(*query)(const char *), FILE *why);
+};
+
+static json_object *api_stats(struct maps *m, const char *(*q)(const char *), FILE *why)
+{
+	return stats_doc(m);
+}
+
+static json_object *api_policy(struct maps *m, const char *(*q)(const char *), FILE *why)
+{
+	return policy_show_doc(m);
+}
+
+static json_object *api_nodes(struct maps *m, const char *(*q)(const char *), FILE *why)
+{
+	return overlay_show_doc(m);
+}
+
+static json_object *api_flows(struct maps *m, const char *(*q)(const char *), FILE *why)
+{
+	const char *v = q ? q("top") : NULL;
+	unsigned long top = API_FLOWS_TOP_DEFAULT;
+	int err = 0;
+
+	if (v) {
+		char *end;
+
+		errno = 0;
+		top = strtoul(v, &end, 10);
+		if (!*v || *end || errno || !top || top > API_FLOWS_TOP_MAX || *v == '-') {
+			fprintf(why, "400 bad top=%.32s: a number of flows, 1-%d\n", v, API_FLOWS_TOP_MAX);
+			return NULL;
+		}
+	}
+	return flows_doc(m, top, &err);
+}
+
+static const struct api_doc docs[] = {
+	{ "stats", "fringe stats --json", api_stats },
+	{ "policy", "fringe policy show --json", api_policy },
+	{ "nodes", "fringe nodes show --json", api_nodes },
+	{ "flows", "fringe flows --top N --json", api_flows },
+};
+
+static json_object *api_index(void)
+{
+	json_object *doc = json_object_new_object(), *eps = json_object_new_object();
+	json_object *cmds = json_object_new_object();
+	char path[64];
+
+	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		snprintf(path, sizeof(path), API_PREFIX "%s", docs[i].name);
+		json_object_object_add(eps, docs[i].name, json_object_new_string(path));
+		json_object_object_add(cmds, docs[i].name, json_object_new_string(docs[i].command));
+	}
+	json_object_object_add(doc, "version", json_object_new_string(FRINGE_VERSION));
+	json_object_object_add(doc, "endpoints", eps);
+	json_object_object_add(doc, "commands", cmds);
+	return doc;
+}
+
+int api_serve(struct maps *m, const char *url, const char *(*query)(const char *key), FILE *body)
+{
+	const char *name = url + strlen(API_PREFIX);
+	json_object *doc = NULL;
+
+	if (strncmp(url, API_PREFIX, strlen(API_PREFIX)))
+		return -ENOENT;
+	if (!*name) {
+		doc = api_index();
+	} else {
+		for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++)
+			if (!strcmp(name, docs[i].name)) {
+				long at = ftell(body);
+
+				doc = docs[i].build(m, query, body);
+				if (!doc)
+					return ftell(body) != at ? -EINVAL : -ENOMEM;
+				break;
+			}
+		if (!doc)
+			return -ENOENT;
+	}
+	fputs(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+	      body);
+	fputc('\n', body);
+	json_object_put(doc);
+	return ferror(body) ? -EIO : 0;
+}
+
+/* ---- routes ------------------------------------------------------------------------- */
+
+static int serve_metrics(void *ctx, const char *url, FILE *body)
+{
+	struct serve *s = ctx;
+
+	return metrics_render(s->m, body);
+}
+
+static int serve_api(void *ctx, const char *url, FILE *body)
+{
+	struct serve *s = ctx;
+
+	return api_serve(s->m, url, http_query, body);
+}
+
+static int serve_file(void *ctx, const char *url, FILE *body)
+{
+	const char *type;
+	const struct web_file *f = web_file_find(url, &type);
+
+	if (!f)
+		return -ENOENT;
+	return fwrite(f->data, 1, f->len, body) == f->len ? 0 : -EIO;
+}
+
+static void routes_build(struct serve *s)
+{
+	s->routes[s->n_routes++] = (struct http_route){ "/metrics", "text/plain; version=0.0.4; charset=utf-8",
+							serve_metrics };
+	s->routes[s->n_routes++] = (struct http_route){ API_PREFIX, "application/json", serve_api };
+	for (const struct web_file *f = web_files; f->path && s->n_routes < SERVE_MAX_ROUTES; f++) {
+		const char *type;
+
+		web_file_find(f->path, &type);
+		s->routes[s->n_routes++] = (struct http_route){ f->path, type, serve_file };
+	}
+}
+
+/* ---- TLS and users ------------------------------------------------------------------ */
+
+static void file_error(const char *path, const char *what, int err)
+{
+	char why[64];
+
+	pr_err("cannot read %s %s: %s", what, path, file_strerror(err, SERVE_MAX_PEM, why, sizeof(why)));
+}
+
+/* GnuTLS parses the pair as the server will: a clear error now, not a failed start. */
+static int tls_check(const char *cert_path, const char *cert, const char *key)
+{
+	gnutls_certificate_credentials_t cred;
+	gnutls_datum_t c = { (unsigned char *)cert, strlen(cert) };
+	gnutls_datum_t k = { (unsigned char *)key, strlen(key) };
+	int r;
+
+	if (gnutls_certificate_allocate_credentials(&cred))
+		return -ENOMEM;
+	r = gnutls_certificate_set_x509_key_mem2(cred, &c, &k, GNUTLS_X509_FMT_PEM, NULL, 0);
+	gnutls_certificate_free_credentials(cred);
+	if (r < 0) {
+		pr_err("cannot use TLS certificate %s with its key: %s", cert_path, gnutls_strerror(r));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int serve_init(struct serve *s, const struct config *cfg, struct maps *m)
+{
+	int err = 0, e;
+
+	memset(s, 0, sizeof(*s));
+	s->m = m;
+	routes_build(s);
+	if (cfg->tls_cert) {
+		size_t n;
+
+		e = file_read(cfg->tls_cert, SERVE_MAX_PEM, &s->cert_pem, &n);
+		if (e)
+			file_error(cfg->tls_cert, "TLS certificate", err = e);
+		e = file_read(cfg->tls_key, SERVE_MAX_PEM, &s->key_pem, &n);
+		if (e)
+			file_error(cfg->tls_key, "TLS key", err = e);
+		if (!err)
+			err = tls_check(cfg->tls_cert, s->cert_pem, s->key_pem);
+	}
+	s->auth_on = cfg->auth != NULL;	/* its users come through serve_users_reload() */
+	if (err)
+		serve_free(s);
+	return err;
+}
+
+int serve_users_reload(struct serve *s, const char *text, size_t len, struct diags *d)
+{
+	struct auth_file nu;
+	int err = authfile_parse(text, len, d, &nu);
+
+	if (err)
+		return err;
+	authfile_free(&s->users);
+	s->users = nu;
+	return 0;
+}
+
+static enum http_auth serve_auth(void *ctx, const char *user, const char *password)
+{
+	struct serve *s = ctx;
+
+	if (!user)
+		return HTTP_AUTH_DENIED;
+	switch (authfile_check(&s->users, user, password, watch_now_ms())) {
+	case AUTH_OK:
+		return HTTP_AUTH_OK;
+	case AUTH_BUSY:
+		return HTTP_AUTH_BUSY;
+	default:
+		return HTTP_AUTH_DENIED;
+	}
+}
+
+void serve_opts(struct serve *s, struct http_opts *o)
+{
+	*o = (struct http_opts){
+		.cert_pem = s->cert_pem,
+		.key_pem = s->key_pem,
+		.auth = s->auth_on ? serve_auth : NULL,
+		.realm = "fringe",
+	};
+}
+
+static bool is_loopback(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127;
+	return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)ss)->sin6_addr);
+}
+
+void serve_log_start(const struct serve *s, const struct config *cfg)
+{
+	const char *scheme = s->cert_pem ? "https" : "http";
+
+	pr_info("serving on %s://%s/: the dashboard, /metrics and the JSON API under %s%s%s", scheme,
+		cfg->metrics, API_PREFIX, s->auth_on ? "; basic authentication against " : "",
+		s->auth_on ? cfg->auth : "");
+	if (s->auth_on && !s->users.n)
+		pr_warn("the users file %s lists no user: every request is refused (401)", cfg->auth);
+	if (!is_loopback(&cfg->metrics_addr) && !s->auth_on)
+		pr_warn("the listener on %s is reachable beyond this host and has no 'auth FILE': anyone who reaches it reads the site's traffic%s",
+			cfg->metrics, s->cert_pem ? "" : " (and in clear text: add 'tls CERT KEY')");
+}
+
+void serve_free(struct serve *s)
+{
+	authfile_free(&s->users);
+	if (s->key_pem)
+		explicit_bzero(s->key_pem, strlen(s->key_pem));
+	free(s->key_pem);
+	free(s->cert_pem);
+	s->key_pem = s->cert_pem = NULL;
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What the daemon's listener serves, and to whom: /metrics, the dashboard, the JSON API; TLS and users. */
+#ifndef FRINGE_DAEMON_SERVE_H
+#define FRINGE_DAEMON_SERVE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "authfile.h"
+#include "config.h"
+#include "daemon_http.h"
+#include "maps.h"
+
+#define API_PREFIX		"/api/v1/"
+#define API_FLOWS_TOP_DEFAULT	10
+#define API_FLOWS_TOP_MAX	1000
+#define SERVE_MAX_PEM		(1u << 20)
+#define SERVE_MAX_ROUTES	24
+
+struct serve {
+	struct maps *m;
+	bool auth_on;			/* `auth FILE` configured */
+	struct auth_file users;		/* its users (none while it cannot be read: all refused) */
+	char *cert_pem, *key_pem;	/* `tls CERT KEY`, read at start */
+	struct http_route routes[SERVE_MAX_ROUTES];
+	size_t n_routes;
+};
+
+/*
+ * Read the certificate and key that the `metrics` line names (checked to
+ * belong together) and build the routes; errors are logged.  0 or -errno.
+ * With `auth FILE`, every request is refused until serve_users_reload().
+ */
+int serve_init(struct serve *s, const struct config *cfg, struct maps *m);
+/* For http_start(); ctx is s. */
+void serve_opts(struct serve *s, struct http_opts *o);
+/* A new users file's content: replaces the users when it parses (errors to d). */
+int serve_users_reload(struct serve *s, const char *text, size_t len, struct diags *d);
+void serve_free(struct serve *s);
+/* Log what the listener does, and warn when it is open beyond loopback without auth. */
+void serve_log_start(const struct serve *s, const struct config *cfg);
+
+/*
+ * GET API_PREFIX NAME: the document of the matching `--json` command (stats,
+ * policy, nodes, flows), built by the same code; API_PREFIX alone lists them.
+ * `query(key)` gives the flows' ?top=N.  0 with the JSON in body, -ENOENT for
+ * an unknown name, -EINVAL for a bad argument (the reason in body).
+ */
+int api_serve(struct maps *m, const char *url, const char *(*query)(const char *key), FILE *body);
+
+#endif
