@@ -214,6 +214,25 @@ elif wait_listen dut tcp 127.0.0.1 19650 20; then
 	for i in $(seq "$RUNS"); do
 		timed scrape curl -sf -o /dev/null http://127.0.0.1:19650/metrics
 	done
+	# The dashboard's refresh (every 2 s per open page): the daemon's CPU time
+	# (utime + stime) over REFRESHES rounds of the page's three API requests.
+	dpid=$(pgrep -P "$DAEMON_PID" -x fringe || echo "$DAEMON_PID")
+	cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$dpid/stat"; }
+	REFRESHES=40
+	for i in $(seq "$RUNS"); do
+		t0=$(cpu_ticks) bytes=0
+		for j in $(seq "$REFRESHES"); do
+			for doc in stats policy 'flows?top=10'; do
+				b=$(nsx dut curl -sf -o /dev/null -w '%{size_download}' "http://127.0.0.1:19650/api/v1/$doc") || b=0
+				bytes=$((bytes + b))
+			done
+		done
+		t1=$(cpu_ticks)
+		ms=$("$PYTHON" -c 'import os, sys; print(round((int(sys.argv[2]) - int(sys.argv[1])) * 1000 / os.sysconf("SC_CLK_TCK") / int(sys.argv[3]), 2))' "$t0" "$t1" "$REFRESHES")
+		printf '{"what": "dashboard_refresh_cpu", "ms": %s, "rss_kib": %s, "rc": 0, "bytes": %d}\n' \
+			"$ms" "$(awk '/^VmRSS:/ { print $2 }' "/proc/$dpid/status")" $((bytes / REFRESHES)) >>"$OUT/cp.jsonl"
+		info "dashboard refresh at $CP_RULES rules: $ms ms of the daemon's CPU, $((bytes / REFRESHES)) bytes"
+	done
 else
 	note "daemon scrape skipped: the daemon did not listen ($(tail -n1 "$TMPD/daemon.log"))"
 fi

@@ -136,6 +136,39 @@ echo "    (what a policy would do with real traffic, before it is loaded; nothin
 fr policy test "$POLICY" --pcap "$TMPD/sensor1.pcap" 2>/dev/null | indent ||
 	surprise "policy test failed"
 
+step "11. The dashboard: fringe daemon serves the site's page (it adopts what is attached)"
+DEMO_OUT=$ROOT/build/demo
+mkdir -p "$DEMO_OUT"
+cat >"$TMPD/fringe.conf" <<EOF
+$(for i in $GW_DEVICE_IFS; do echo "interface $i mode native"; done)
+policy $POLICY
+metrics 127.0.0.1:9650
+pin-dir $PIN
+EOF
+ns_bg gw "$TMPD/daemon.log" "$FRINGE" daemon --config "$TMPD/fringe.conf"
+daemon_pid=$BG_PID
+if wait_until 20 grep -q 'level=info serving on' "$TMPD/daemon.log"; then
+	# A little life on the page while it is drawn: readings, pings, a scan.
+	ns_bg sensor1 "$TMPD/live1.log" timeout 60 ping -i 0.1 -W 1 "$CLOUD_IP"
+	ns_bg sensor2 "$TMPD/live2.log" timeout 60 bash -c \
+		'for i in $(seq 100); do mosquitto_pub -h "$1" -t sensors/sensor2/humidity -m "$i"; sleep 0.3; done' _ "$CLOUD_IP"
+	ns_bg scanner "$TMPD/live3.log" timeout 60 bash -c \
+		'for p in $(seq 1 400); do nc -z -w 1 "$1" "$p"; done' _ "$CLOUD_IP"
+	if command -v chromium >/dev/null &&
+		tmo 120 ip netns exec "$GW_NS" /usr/bin/python3 "$ROOT/scripts/lib/browser.py" \
+			http://127.0.0.1:9650/ --out "$DEMO_OUT" --timeout 90 >"$TMPD/browser.log" 2>&1; then
+		echo "    the dashboard, drawn by headless Chromium: $DEMO_OUT/dashboard.png (and dashboard-phone.png)"
+	else
+		surprise "no screenshot of the dashboard: $(tail -n 3 "$TMPD/browser.log" 2>/dev/null)"
+	fi
+	echo "    live at http://127.0.0.1:9650/ inside namespace $GW_NS while the demo runs, e.g.:"
+	echo "      ip netns exec $GW_NS curl -s http://127.0.0.1:9650/api/v1/stats"
+	echo "    on a real gateway: 'metrics ADDR:PORT tls CERT KEY auth USERS' in fringe.conf, then open https://ADDR:PORT/"
+else
+	surprise "the daemon did not start: $(tail -n 3 "$TMPD/daemon.log")"
+fi
+bg_stop "$daemon_pid"
+
 if [ "$SURPRISES" -gt 0 ]; then
 	echo
 	echo "demo: $SURPRISES step(s) did not behave as expected" >&2

@@ -35,7 +35,6 @@ expect_fail() {
 	info "ok: $what (exit $RC: $(head -n 1 "$TMPD/err"))"
 }
 
-
 # json_doc CODE ARGS...: `fringe --json ARGS` must exit CODE and print exactly
 # one JSON object on stdout; on failure it holds a non-empty "error" (and
 # "errors" with file, line, col and message for a file's errors) besides a
@@ -58,4 +57,19 @@ PY
 		grep -q '^fringe: ' "$TMPD/err" || fail "fringe --json $*: no 'fringe: ' line on stderr"
 	fi
 	info "ok: --json $* (exit $RC)"
+}
+
+# test_certs DIR: a CA (DIR/ca.pem) and a server certificate for 127.0.0.1 and
+# localhost signed by it (DIR/server.pem, DIR/server.key), made here with openssl.
+test_certs() {
+	(
+		cd "$1"
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+			-subj '/CN=fringe test CA' -keyout ca.key -out ca.pem
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+			-subj '/CN=fringe test gateway' -keyout server.key -out server.csr
+		printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >ext.cnf
+		openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+			-extfile ext.cnf -out server.pem
+	) >"$1/openssl.log" 2>&1 || fail "openssl: $(tail -n 5 "$1/openssl.log")"
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Integration: the daemon's metrics server under abuse on loopback (a thousand connections, slow clients, oversized and garbage requests, unknown paths) keeps serving in bounded memory.
+# Integration: the daemon's listener under abuse on loopback (a thousand connections, slow clients, oversized and garbage requests, unknown paths), plain and with TLS, keeps serving in bounded memory.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -8,13 +8,14 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$ROOT/scripts/lib/fringe.sh"
 
 require_root
-require_cmd ip curl timeout "$PYTHON"
+require_cmd ip curl openssl timeout "$PYTHON"
 [ -x "$FRINGE" ] || skip "build/fringe is not built (run make)"
 
 PORT=9650
 FLOOD=1000		# concurrent connections
 SLOW=40			# slow clients, from one address (the per-address limit is 32)
-ROUNDS=3
+ROUNDS=3		# plain HTTP
+TLS_ROUNDS=2		# then the same with TLS on
 
 harness_tmpdir
 ns_add h
@@ -28,20 +29,33 @@ policy $TMPD/p.policy
 metrics 127.0.0.1:$PORT
 pin-dir $PIN
 EOF
+test_certs "$TMPD"
+sed "s|^metrics .*|metrics 127.0.0.1:$PORT tls $TMPD/server.pem $TMPD/server.key|" "$TMPD/fringe.conf" >"$TMPD/tls.conf"
 for i in $(seq 1 300); do echo "rule r$i proto udp dport $i allow"; done >"$TMPD/p.policy"
 
-scrape() { nsx h curl -sf -m 3 -o "$TMPD/scrape" "http://127.0.0.1:$PORT/metrics"; }
+SCHEME=http	# https in the TLS phase; the clients then trust $TMPD/ca.pem
+scrape() { nsx h curl -sf -m 3 --cacert "$TMPD/ca.pem" -o "$TMPD/scrape" "$SCHEME://127.0.0.1:$PORT/metrics"; }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$DPID/status"; }
 nfds() { find "/proc/$DPID/fd" -mindepth 1 -maxdepth 1 | wc -l; }
 alive() { kill -0 "$DPID" 2>/dev/null || fail "the daemon died: $(tail -n 20 "$TMPD/daemon.log")"; }
 
 # abuse MODE ARGS...: the client side, in Python, inside the namespace, bounded in time.
 abuse() {
-	timeout 90 ip netns exec "$(ns h)" "$PYTHON" - "$PORT" "$@" <<'EOF'
-import errno, resource, selectors, socket, sys, time
+	ABUSE_CA=$([ "$SCHEME" = https ] && echo "$TMPD/ca.pem") \
+		timeout 90 ip netns exec "$(ns h)" "$PYTHON" - "$PORT" "$@" <<'EOF'
+import errno, os, resource, selectors, socket, ssl, sys, time
 
 port = int(sys.argv[1])
 mode = sys.argv[2]
+# With TLS on, every client speaks it, with the test CA; the abuse is the same.
+CTX = None
+if os.environ.get("ABUSE_CA"):
+    CTX = ssl.create_default_context(cafile=os.environ["ABUSE_CA"])
+    CTX.check_hostname = False
+
+def tls(s):
+    """s wrapped in TLS (handshake done, blocking sockets), or s as it is."""
+    return CTX.wrap_socket(s) if CTX else s
 
 def status_of(data):
     if not data.startswith(b"HTTP/1."):
@@ -63,7 +77,7 @@ def flood(n, deadline_s=40.0):
         s.setblocking(False)
         s.bind(("127.0.0.%d" % (2 + i % 50), 0))
         err = s.connect_ex(("127.0.0.1", port))
-        conns[s] = {"buf": b"", "sent": False}
+        conns[s] = {"buf": b"", "sent": False, "hs": CTX is not None}
         sel.register(s, selectors.EVENT_WRITE)
     ok = closed = other = 0
     end = time.monotonic() + deadline_s
@@ -72,12 +86,31 @@ def flood(n, deadline_s=40.0):
             s = key.fileobj
             st = conns[s]
             try:
+                if st["hs"]:
+                    # TLS: wrap once connected, then drive the handshake without blocking.
+                    if not isinstance(s, ssl.SSLSocket):
+                        sel.unregister(s)
+                        del conns[s]
+                        s = CTX.wrap_socket(s, do_handshake_on_connect=False)
+                        conns[s] = st
+                        sel.register(s, selectors.EVENT_WRITE)
+                    try:
+                        s.do_handshake()
+                        st["hs"] = False
+                        sel.modify(s, selectors.EVENT_WRITE)
+                    except ssl.SSLWantReadError:
+                        sel.modify(s, selectors.EVENT_READ)
+                    except ssl.SSLWantWriteError:
+                        sel.modify(s, selectors.EVENT_WRITE)
+                    continue
                 if not st["sent"]:
                     s.sendall(req)
                     st["sent"] = True
                     sel.modify(s, selectors.EVENT_READ)
                     continue
                 data = s.recv(65536)
+            except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+                continue
             except OSError:
                 data = b""
                 st["buf"] = st["buf"] or b"!"
@@ -109,9 +142,12 @@ def slow(n, src, hold_s):
         s.settimeout(2)
         try:
             s.connect(("127.0.0.1", port))
+            s = tls(s)
             s.sendall(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n")
         except OSError:
-            pass
+            if CTX:   # the TLS handshake failed: the server hung up at once
+                socks.append([s, time.monotonic() - t0])
+                continue
         s.setblocking(False)
         socks.append([s, None])
     end = t0 + hold_s
@@ -125,7 +161,7 @@ def slow(n, src, hold_s):
                 if c[0].recv(4096) == b"":
                     c[1] = now - t0
                     continue
-            except BlockingIOError:
+            except (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
                 pass
             except OSError:
                 c[1] = now - t0
@@ -165,7 +201,7 @@ def responses_in(data, head):
 
 def one(raw, want=1, timeout=5.0):
     """Send raw, read until want responses arrived, the server closed, or timeout."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    s = tls(socket.create_connection(("127.0.0.1", port), timeout=timeout))
     data = b""
     try:
         s.sendall(raw)
@@ -235,8 +271,11 @@ elif mode == "odd":
 EOF
 }
 
-step "daemon in namespace $(ns h), metrics on 127.0.0.1:$PORT"
-ns_bg h "$TMPD/daemon.log" "$FRINGE" daemon --config "$TMPD/fringe.conf"
+# phase NAME CONFIG ROUNDS: the daemon with CONFIG under every abuse, ROUNDS times the heavy ones.
+phase() {
+local name=$1 conf=$2 rounds=$3 r i
+step "$name: daemon in namespace $(ns h), listening on $SCHEME://127.0.0.1:$PORT"
+ns_bg h "$TMPD/daemon.log" "$FRINGE" daemon --config "$conf"
 DPID=$BG_PID
 wait_until 20 scrape || fail "the daemon does not serve: $(tail -n 20 "$TMPD/daemon.log")"
 for i in 1 2 3 4 5; do scrape || fail "warm-up scrape failed"; done
@@ -244,15 +283,15 @@ RSS0=$(rss_kb)
 FDS0=$(nfds)
 info "RSS ${RSS0} kB, $FDS0 fds, $(wc -c <"$TMPD/scrape") bytes per scrape"
 
-step "unknown paths, wrong methods, oversized and garbage requests"
+step "$name: unknown paths, wrong methods, oversized and garbage requests"
 abuse odd >"$TMPD/odd.out" || fail "the odd-request client failed: $(cat "$TMPD/odd.out")"
 sed 's/^/    /' "$TMPD/odd.out"
 grep -q '^unexpected=0$' "$TMPD/odd.out" || fail "unexpected answers (above)"
 alive
 scrape || fail "no scrape after odd requests"
 
-for r in $(seq 1 "$ROUNDS"); do
-	step "round $r: $FLOOD concurrent connections"
+for r in $(seq 1 "$rounds"); do
+	step "$name round $r: $FLOOD concurrent connections"
 	abuse flood "$FLOOD" >"$TMPD/flood.out" || fail "the flood client failed"
 	info "$(cat "$TMPD/flood.out")"
 	OK=$(sed -n 's/.*ok=\([0-9]*\).*/\1/p' "$TMPD/flood.out")
@@ -261,7 +300,7 @@ for r in $(seq 1 "$ROUNDS"); do
 	alive
 	scrape || fail "no scrape after the flood"
 
-	step "round $r: $SLOW slow clients from 127.0.0.2; scrapes from 127.0.0.1 go on"
+	step "$name round $r: $SLOW slow clients from 127.0.0.2; scrapes from 127.0.0.1 go on"
 	abuse slow "$SLOW" 127.0.0.2 25 >"$TMPD/slow.out" &
 	SLOW_PID=$!
 	sleep 1
@@ -282,12 +321,13 @@ for r in $(seq 1 "$ROUNDS"); do
 	[ "$r" -eq 1 ] && RSS1=$(rss_kb)
 done
 
-step "memory and descriptors are bounded"
+step "$name: memory and descriptors are bounded"
 sleep 1
 scrape || fail "no scrape at the end"
 RSS2=$(rss_kb)
-wait_until 15 test "$(nfds)" -le $((FDS0 + 1)) || fail "descriptors: $FDS0 before, $(nfds) after"
-info "RSS ${RSS0} kB at start, ${RSS1} kB after round 1, ${RSS2} kB after round $ROUNDS; fds $FDS0 -> $(nfds)"
+_fds_back() { [ "$(nfds)" -le $((FDS0 + 1)) ]; }
+wait_until 15 _fds_back || fail "descriptors: $FDS0 before, $(nfds) after"
+info "RSS ${RSS0} kB at start, ${RSS1} kB after round 1, ${RSS2} kB after round $rounds; fds $FDS0 -> $(nfds)"
 [ "$RSS2" -le $((RSS1 + 2048)) ] || fail "RSS grew from ${RSS1} to ${RSS2} kB between rounds (a leak?)"
 [ "$RSS2" -le $((RSS0 + 16384)) ] || fail "RSS grew from ${RSS0} to ${RSS2} kB"
 if grep -q 'level=error' "$TMPD/daemon.log"; then
@@ -297,4 +337,11 @@ kill -TERM "$DPID"
 RC=0
 wait "$DPID" || RC=$?
 [ "$RC" -eq 0 ] || fail "the daemon exited $RC on SIGTERM after the abuse"
+}
+
+phase plain "$TMPD/fringe.conf" "$ROUNDS"
+mv "$TMPD/daemon.log" "$TMPD/daemon-plain.log"
+SCHEME=https
+phase TLS "$TMPD/tls.conf" "$TLS_ROUNDS"
+grep -q 'serving on https://' "$TMPD/daemon.log" || fail "the TLS phase did not serve TLS: $(head "$TMPD/daemon.log")"
 harness_done

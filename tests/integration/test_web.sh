@@ -37,19 +37,10 @@ gw_topology_up
 FR_NS=$GW_NS
 gw_topology_check
 pin_mount
-(
-	cd "$ETC"
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-		-subj '/CN=fringe test CA' -keyout ca.key -out ca.pem
-	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-		-subj '/CN=fringe test gateway' -keyout server.key -out server.csr
-	printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >ext.cnf
-	openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
-		-extfile ext.cnf -out server.pem
-	# An unrelated key: a certificate with the wrong key must be refused at --check.
-	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj '/CN=x' \
-		-keyout other.key -out /dev/null
-) >"$TMPD/openssl.log" 2>&1 || fail "openssl: $(tail -n 5 "$TMPD/openssl.log")"
+test_certs "$ETC"
+# An unrelated key: a certificate with the wrong key must be refused at --check.
+openssl genpkey -algorithm ec -pkeyopt ec_paramgen_curve:prime256v1 -out "$ETC/other.key" 2>/dev/null ||
+	fail "openssl genpkey failed"
 # SHA-256 of the server's public key: what Chromium is told to trust.
 SPKI=$(openssl x509 -in "$ETC/server.pem" -pubkey -noout | openssl pkey -pubin -outform der |
 	openssl dgst -sha256 -binary | base64)
