@@ -640,10 +640,12 @@ static int daemon_loop(struct daemon *dd)
 
 static void daemon_check_text(json_object *doc)
 {
-	printf("%s: ok, %llu interface%s, policy %s, metrics on %s\n", jget_str(doc, "config"),
+	printf("%s: ok, %llu interface%s, policy %s, metrics on %s%s%s%s\n", jget_str(doc, "config"),
 	       jget_u64(doc, "interfaces"), jget_u64(doc, "interfaces") == 1 ? "" : "s",
 	       *jget_str(doc, "policy") ? jget_str(doc, "policy") : "(none)",
-	       jget_str(doc, "metrics"));
+	       jget_str(doc, "metrics"),
+	       json_object_get_boolean(json_object_object_get(doc, "tls")) ? " with TLS" : "",
+	       *jget_str(doc, "auth") ? ", users from " : "", jget_str(doc, "auth"));
 }
 
 /* `--check`: the config and the files it names, nothing touched. */
@@ -692,10 +694,9 @@ static int daemon_check(struct cli *g, struct config *cfg, const char *config_pa
 		struct auth_file a;
 		int e = authfile_parse_file(cfg->auth, &ad, &a);
 
-		diags_print(&ad, stderr);
+		cli_diags(&ad);
 		if (e && ad.n)
-			fprintf(stderr, "fringe: users file '%s' has %zu error%s\n", cfg->auth, ad.n,
-				ad.n == 1 ? "" : "s");
+			cli_err("users file '%s' has %zu error%s", cfg->auth, ad.n, ad.n == 1 ? "" : "s");
 		if (!e)
 			authfile_free(&a);
 		diags_free(&ad);
@@ -710,6 +711,8 @@ static int daemon_check(struct cli *g, struct config *cfg, const char *config_pa
 	json_object_object_add(doc, "policy", jstr(cfg->policy));
 	json_object_object_add(doc, "nodes", jstr(cfg->nodes));
 	json_object_object_add(doc, "metrics", jstr(cfg->metrics));
+	json_object_object_add(doc, "tls", json_object_new_boolean(cfg->tls_cert != NULL));
+	json_object_object_add(doc, "auth", jstr(cfg->auth));
 	cli_print(g, doc, daemon_check_text);
 	json_object_put(doc);
 	return 0;
