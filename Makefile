@@ -162,8 +162,8 @@ test: deps ## install what is missing, build, run every test
 	$(Q)$(MAKE) --no-print-directory tests-build
 	$(Q)scripts/run-tests.sh
 
-man: $(BUILD)/tests/unit/test_cli ## rewrite the SYNOPSIS of docs/fringe.8 from the command table
-	$(Q)$< --write-man docs/fringe.8
+man: $(BUILD)/tests/unit/test_cli ## rewrite docs/fringe.8's SYNOPSIS and README's command summary from the command table
+	$(Q)$< --write-man docs/fringe.8 README.md
 
 unit: $(UNIT_BINS) ## run the unprivileged unit tests only
 	$(Q)scripts/run-tests.sh unit

@@ -269,7 +269,7 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } fringe_cpumap SEC(".maps");
 
-/* ---- overlay (README, "Overlay"): a nodes file per slot, like policies ---- */
+/* ---- overlay (docs/overlay.md): a nodes file per slot, like policies ---- */
 
 /* The two overlay slots and the switch between them (struct fringe_overlay, index 0). */
 struct {

@@ -170,7 +170,7 @@ FRINGE_STATIC_ASSERT(sizeof(struct fringe_rule_action) == 48, "action size");
 #define FRINGE_UNITS_PER_PACKET	60000000000ULL	/* N/min -> N units/ns, N/s -> 60N */
 #define FRINGE_UNITS_PER_BYTE	8000000ULL	/* N bit/s -> N/1000 units/ns (kbit/s -> N) */
 
-/* Interface verdict counters (the `verdict` label of the metrics: README, "Metrics"). */
+/* Interface verdict counters (the `verdict` label of the metrics: docs/metrics.md). */
 enum fringe_stat_verdict {
 	FRINGE_V_PASS,
 	FRINGE_V_DROP,
@@ -428,7 +428,7 @@ struct fringe_app_flow_key {
 };
 #define FRINGE_APP_FLOWS	16384
 
-/* ---- overlay (README, "Overlay") -------------------------------------- */
+/* ---- overlay (docs/overlay.md) -------------------------------------- */
 /* The nodes file compiles into a node table (by node id), an LPM map from
  * overlay prefix to node id and a hash from underlay address to node id.
  * Like policies they live in two slots; fringe_overlay.active picks one.

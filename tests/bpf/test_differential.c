@@ -8,7 +8,7 @@
  * fixture; then random packets biased towards the rules (inside their
  * prefixes and port ranges, at the edges, just outside), judged one by one by
  * the reference below, which is written from the language's description
- * (README, "Policy language") over its own structures
+ * (docs/policy.md) over its own structures
  * and shares nothing with the parser or the compiler.
  *
  * Checked per packet: the XDP action, and that the counter of the expected
@@ -177,7 +177,7 @@ struct d_pkt {
 	bool mutated;
 };
 
-/* ---- the reference classifier (README, "Policy language") ------------------ */
+/* ---- the reference classifier (docs/policy.md) ------------------ */
 
 static bool ref_in_prefix(const struct d_pfx *p, uint8_t fam, const uint8_t *a)
 {

@@ -90,7 +90,7 @@ show_json 1 "$TMPD/show1.json"
 [ "$(q "$TMPD/show1.json" 'sorted(n["name"] for n in d["nodes"])')" = "['n1', 'n2', 'n3', 'n4']" ] ||
 	fail "nodes show: unexpected nodes"
 q "$TMPD/show1.json" 'all(set(n) >= {"name", "underlay", "prefixes", "tx_packets", "rx_packets"} for n in d["nodes"])' |
-	grep -q True || fail "nodes show --json lacks a documented key (README, Overlay)"
+	grep -q True || fail "nodes show --json lacks a documented key (docs/overlay.md)"
 [ "$(q "$TMPD/show1.json" 'next(n for n in d["nodes"] if n["name"] == "n3")["prefixes"]')" = "['10.200.3.0/24']" ] ||
 	fail "nodes show: n3's prefixes"
 [ "$(q "$TMPD/show1.json" 'next(n for n in d["nodes"] if n["name"] == "n2")["mac_source"]')" = neighbour ] ||

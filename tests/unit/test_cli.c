@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Unit tests of the command line: the table, prefixes, options, the man page's synopsis, JSON results and errors.
+/* Unit tests of the command line: the table, prefixes, options, the generated docs, JSON results and errors.
  *
- * `test_cli --write-man docs/fringe.8` (make man) rewrites the man page's
- * SYNOPSIS from the command table; the test fails while they differ. */
+ * `test_cli --write-man docs/fringe.8 README.md` (make man) rewrites the man
+ * page's SYNOPSIS and the README's command summary from the command table;
+ * the tests fail while they differ. */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +20,9 @@
 #include "cli.h"
 
 #define MAN_PAGE "docs/fringe.8"
+#define README "README.md"
+#define README_FROM "<!-- the command table (user/cmd/commands.c);"
+#define README_TO "<!-- end of the command table -->"
 
 static char *slurp(const char *path)
 {
@@ -36,18 +40,18 @@ static char *slurp(const char *path)
 	return s;
 }
 
-static char *generated_synopsis(void)
+static char *generated(void (*fn)(FILE *))
 {
 	char *s = NULL;
 	size_t n = 0;
 	FILE *f = open_memstream(&s, &n);
 
-	cli_man_synopsis(f);
+	fn(f);
 	fclose(f);
 	return s;
 }
 
-/* The SYNOPSIS section of a man page: from ".SH SYNOPSIS" to the next ".SH". */
+/* The man page's SYNOPSIS: from ".SH SYNOPSIS" to the next ".SH". */
 static char *man_section(char *page, char **end)
 {
 	char *start = strstr(page, ".SH SYNOPSIS\n"), *next;
@@ -59,20 +63,44 @@ static char *man_section(char *page, char **end)
 	return start;
 }
 
-static void test_man_synopsis_from_table(void **state)
+/* The README's summary: the lines between its two marker lines. */
+static char *readme_section(char *page, char **end)
 {
-	char *page = slurp(MAN_PAGE), *want = generated_synopsis(), *start, *end;
+	char *start = strstr(page, README_FROM);
+
+	if (!start || !(start = strchr(start, '\n')))
+		return NULL;
+	start++;
+	*end = strstr(start, README_TO);
+	return *end ? start : NULL;
+}
+
+static void check_generated(const char *path, char *(*section)(char *, char **),
+			    void (*fn)(FILE *))
+{
+	char *page = slurp(path), *want = generated(fn), *start, *end;
 
 	if (!page)
-		fail_msg("cannot read %s (run from the repository's root)", MAN_PAGE);
-	start = man_section(page, &end);
-	assert_non_null(start);
+		fail_msg("cannot read %s (run from the repository's root)", path);
+	start = section(page, &end);
+	if (!start)
+		fail_msg("%s lacks the section generated from the command table", path);
 	if ((size_t)(end - start) != strlen(want) || strncmp(start, want, end - start)) {
 		fprintf(stderr, "want:\n%s\nhave:\n%.*s\n", want, (int)(end - start), start);
-		fail_msg("the SYNOPSIS of %s differs from the command table: run 'make man'", MAN_PAGE);
+		fail_msg("%s differs from the command table: run 'make man'", path);
 	}
 	free(page);
 	free(want);
+}
+
+static void test_man_synopsis_from_table(void **state)
+{
+	check_generated(MAN_PAGE, man_section, cli_man_synopsis);
+}
+
+static void test_readme_summary_from_table(void **state)
+{
+	check_generated(README, readme_section, cli_summary);
 }
 
 /* Every option of the table is in its command's usage line, once. */
@@ -355,13 +383,13 @@ static void test_help_and_version_json(void **state)
 	run_free(&r);
 }
 
-static int write_man(const char *path)
+static int write_section(const char *path, char *(*section)(char *, char **), void (*fn)(FILE *))
 {
-	char *page = slurp(path), *want = generated_synopsis(), *start, *end;
+	char *page = slurp(path), *want = generated(fn), *start, *end;
 	FILE *f;
 
-	if (!page || !(start = man_section(page, &end))) {
-		fprintf(stderr, "test_cli: no SYNOPSIS section in %s\n", path);
+	if (!page || !(start = section(page, &end))) {
+		fprintf(stderr, "test_cli: no generated section in %s\n", path);
 		return 1;
 	}
 	f = fopen(path, "w");
@@ -378,6 +406,7 @@ int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_man_synopsis_from_table),
+		cmocka_unit_test(test_readme_summary_from_table),
 		cmocka_unit_test(test_usage_names_every_option),
 		cmocka_unit_test(test_prefixes_resolve),
 		cmocka_unit_test(test_options_checked_against_table),
@@ -386,7 +415,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_help_and_version_json),
 	};
 
-	if (argc == 3 && !strcmp(argv[1], "--write-man"))
-		return write_man(argv[2]);
+	if (argc == 4 && !strcmp(argv[1], "--write-man"))
+		return write_section(argv[2], man_section, cli_man_synopsis) ||
+		       write_section(argv[3], readme_section, cli_summary);
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }

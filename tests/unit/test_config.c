@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Unit tests of the daemon's config file parser (README, "Run as a service"). */
+/* Unit tests of the daemon's config file parser (docs/deploy.md). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Unit tests of the nodes file parser (README, "Overlay"). */
+/* Unit tests of the nodes file parser (docs/overlay.md). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <setjmp.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Unit tests of the lexer, the diagnostics and the policy parser (README, "Policy language"). */
+/* Unit tests of the lexer, the diagnostics and the policy parser (docs/policy.md). */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>

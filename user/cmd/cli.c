@@ -205,6 +205,19 @@ void cli_man_synopsis(FILE *out)
 	}
 }
 
+void cli_summary(FILE *out)
+{
+	fputs("\n    ", out);
+	global_synopsis(out, false);
+	fputc('\n', out);
+	for (const struct cli_cmd *c = cli_commands; c->name; c++) {
+		fputs("    ", out);
+		cli_synopsis(out, c, false);
+		fputc('\n', out);
+	}
+	fputc('\n', out);
+}
+
 /* Does c fall under what the operator named ("policy", "pol", "policy load")? */
 static bool cmd_under(const struct cli_cmd *c, const char *only)
 {

@@ -93,6 +93,8 @@ void cli_print(struct cli *g, json_object *doc, void (*text)(json_object *doc));
 void cli_synopsis(FILE *out, const struct cli_cmd *c, bool roff);
 /* The SYNOPSIS section of fringe(8), between ".SH SYNOPSIS" and the next ".SH". */
 void cli_man_synopsis(FILE *out);
+/* The README's command summary: every synopsis, indented as a code block. */
+void cli_summary(FILE *out);
 /* The usage text of `fringe help`. */
 void cli_help(FILE *out, const char *only);
 

@@ -18,7 +18,7 @@
 /* TLS 1.2 and 1.3 only, GnuTLS's sound defaults otherwise. */
 #define HTTP_TLS_PRIORITIES	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
-/* The server's bounds (README "Run as a service"). */
+/* The server's bounds (docs/deploy.md). */
 #define HTTP_MAX_CONNECTIONS	128	/* beyond this, new connections are closed at once */
 #define HTTP_MAX_PER_IP		32	/* one client cannot take every slot */
 #define HTTP_IDLE_TIMEOUT_S	10	/* an idle connection is closed */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The daemon's config file (README, "Run as a service"): what to attach, which files to load, where to serve. */
+/* The daemon's config file (docs/deploy.md): what to attach, which files to load, where to serve. */
 #ifndef FRINGE_CONFIG_H
 #define FRINGE_CONFIG_H
 

@@ -11,7 +11,7 @@
 #include "diag.h"	/* struct pol_loc, struct diags */
 
 /*
- * Lexical rules (README, "Policy language"; the config file shares them):
+ * Lexical rules (docs/policy.md; the config file shares them):
  *  - UTF-8 text (a leading BOM is skipped); NUL bytes, other control
  *    characters except TAB/CR/LF, and invalid UTF-8 are errors.
  *  - One statement per line; `#` starts a comment to the end of the line,

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The nodes file (README, "Overlay"): statements through the shared lexer, every error located. */
+/* The nodes file (docs/overlay.md): statements through the shared lexer, every error located. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>

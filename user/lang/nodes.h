@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The nodes file (README, "Overlay"): which nodes form the overlay, their underlay addresses and prefixes. */
+/* The nodes file (docs/overlay.md): which nodes form the overlay, their underlay addresses and prefixes. */
 #ifndef FRINGE_NODES_H
 #define FRINGE_NODES_H
 

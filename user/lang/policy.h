@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The policy language (README, docs/policy.md): syntax tree and parser. */
+/* The policy language (docs/policy.md): syntax tree and parser. */
 #ifndef FRINGE_POLICY_H
 #define FRINGE_POLICY_H
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Parser of the policy language (README, "Policy language"): statements to struct policy, every error located. */
+/* Parser of the policy language (docs/policy.md): statements to struct policy, every error located. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Prometheus text exposition of the data plane's counters (README, "Metrics"). */
+/* Prometheus text exposition of the data plane's counters (docs/metrics.md). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,7 +146,7 @@ static void bpf_families(FILE *out, struct iface_row *rows, size_t n)
 	free(info);
 }
 
-/* Sampling totals (all rules) and the flow table's size (README, "Metrics"). */
+/* Sampling totals (all rules) and the flow table's size (docs/metrics.md). */
 static void sample_flow_families(FILE *out, struct maps *m)
 {
 	uint64_t taken = 0, lost = 0, flows = 0;
@@ -232,7 +232,7 @@ static void app_device_families(FILE *out, struct maps *m)
 	free(dev);
 }
 
-/* Packets and bytes through each node's tunnel (README, "Metrics"), from the nodes file in force. */
+/* Packets and bytes through each node's tunnel (docs/metrics.md), from the nodes file in force. */
 static void overlay_families(FILE *out, struct maps *m)
 {
 	json_object *doc = overlay_show_doc(m), *nodes = json_object_object_get(doc, "nodes");

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Prometheus text exposition of the data plane's counters (README, "Metrics"). */
+/* Prometheus text exposition of the data plane's counters (docs/metrics.md). */
 #ifndef FRINGE_METRICS_H
 #define FRINGE_METRICS_H
 
