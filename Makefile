@@ -21,7 +21,7 @@ endif
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror=implicit-function-declaration \
 	   -Iinclude -I$(BUILD)/skel -DFRINGE_VERSION='"$(VERSION)"' -MMD -MP
-LDLIBS  := -lxdp -lbpf -lelf -lz -lpcap -ljson-c -lm -lmicrohttpd -lgnutls -lcrypt
+LDLIBS  := -lxdp -lbpf -lelf -lz -lpcap -ljson-c -lm -lmicrohttpd -lgnutls -lcrypt -lmnl
 BPF_CFLAGS := -O2 -g -fstandalone-debug -Wall -Werror -target bpf -mcpu=v3 -D__FRINGE_BPF__ -Iinclude -Ibpf \
 	   -I/usr/include/$(shell uname -m)-linux-gnu -MMD -MP
 

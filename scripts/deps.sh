@@ -16,6 +16,7 @@ PKGS=(
 	tshark pmacct               # sFlow decoders for the sampling test (tshark, sfacctd)
 	libmicrohttpd-dev libgnutls28-dev # the daemon's HTTP server, its TLS (GnuTLS)
 	libcrypt-dev                # crypt(3) hashes of the listener's users (libxcrypt)
+	libmnl-dev                  # rtnetlink (routes, neighbours) through libmnl
 	chromium                    # dashboard test and demo: a headless browser
 	prometheus curl openssl     # daemon test: promtool, a real Prometheus server, an HTTP client, test certificates
 	xxd                         # build: the dashboard's files embedded in the binary

@@ -23,6 +23,7 @@
 #include "fixture_cmocka.h"
 #include "fringe_tc.skel.h"
 #include "fringe_xdp.skel.h"
+#include "netlink.h"
 #include "overlay.h"
 #include "pkt.h"
 
@@ -697,6 +698,56 @@ static void test_failed_load_changes_nothing(void **state)
 	assert_int_equal(node_counter(f, "b", false).packets, 1);
 }
 
+/* The live environment asks the kernel over rtnetlink (netlink.c): routes,
+ * gateways, unreachable destinations, resolved and unknown neighbours. */
+static void test_live_netlink(void **state)
+{
+	static const uint8_t peer[4] = { 10, 77, 0, 2 }, unknown[4] = { 10, 77, 0, 3 };
+	static const uint8_t far[4] = { 198, 51, 100, 7 }, gw_want[4] = { 10, 77, 0, 254 };
+	static const uint8_t nowhere[4] = { 203, 0, 113, 1 };
+	static const uint8_t peer_mac[6] = { 0x02, 0x77, 0, 0, 0, 0x02 };
+	struct fx *f = get_fx(state);
+	struct ov_local l = { .ifindex = f->ifindex };
+	uint8_t gw[16], mac[6], v6[16];
+	unsigned int oif = 0;
+	bool onlink = false;
+
+	snprintf(l.ifname, sizeof(l.ifname), "fx0");
+	assert_int_equal(system("ip addr add 10.77.0.1/24 dev fx0 && "
+				"ip -6 addr add fd77::1/64 dev fx0 nodad && "
+				"ip neigh replace 10.77.0.2 lladdr 02:77:00:00:00:02 dev fx0 nud permanent && "
+				"ip route replace 198.51.100.0/24 via 10.77.0.254 dev fx0"), 0);
+
+	assert_int_equal(nl_route_get(4, peer, &oif, gw), 0);
+	assert_int_equal(oif, f->ifindex);
+	assert_memory_equal(gw, (uint8_t[4]){ 0 }, 4);
+	assert_int_equal(nl_route_get(4, far, &oif, gw), 0);
+	assert_int_equal(oif, f->ifindex);
+	assert_memory_equal(gw, gw_want, 4);
+	assert_int_equal(nl_route_get(4, nowhere, &oif, gw), -ENETUNREACH);
+	inet_pton(AF_INET6, "fd77::2", v6);
+	assert_int_equal(nl_route_get(6, v6, &oif, gw), 0);
+	assert_int_equal(oif, f->ifindex);
+
+	assert_int_equal(nl_neigh_get(4, peer, f->ifindex, mac), 0);
+	assert_memory_equal(mac, peer_mac, 6);
+	assert_int_equal(nl_neigh_get(4, unknown, f->ifindex, mac), -ENOENT);
+	assert_int_equal(nl_neigh_get(4, peer, f->ifindex2, mac), -ENOENT);	/* not on fx1 */
+
+	/* The overlay's next hop: on-link with a MAC, or a gateway not yet resolved. */
+	memset(mac, 0, sizeof(mac));
+	assert_int_equal(overlay_live_env.next_hop(&l, 4, peer, mac, &onlink, false), 0);
+	assert_true(onlink);
+	assert_memory_equal(mac, peer_mac, 6);
+	assert_int_equal(overlay_live_env.next_hop(&l, 4, far, mac, &onlink, false), -ENOENT);
+	assert_false(onlink);
+	assert_int_equal(overlay_live_env.next_hop(&l, 4, nowhere, mac, &onlink, false),
+			 -ENETUNREACH);
+
+	assert_int_equal(system("ip route del 198.51.100.0/24 && ip neigh del 10.77.0.2 dev fx0 && "
+				"ip addr del 10.77.0.1/24 dev fx0 && ip -6 addr del fd77::1/64 dev fx0"), 0);
+}
+
 /* The TC egress program, on the fixture's maps: the host's own packets leave in VXLAN. */
 static void test_tc_egress(void **state)
 {
@@ -783,6 +834,7 @@ int main(void)
 		T(test_reload),
 		T(test_node_ids),
 		T(test_failed_load_changes_nothing),
+		T(test_live_netlink),
 		T(test_tc_egress),
 	};
 #undef T

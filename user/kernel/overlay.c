@@ -4,8 +4,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <ifaddrs.h>
-#include <linux/netlink.h>
-#include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -22,6 +20,7 @@
 
 #include "json.h"
 #include "log.h"
+#include "netlink.h"
 #include "overlay.h"
 #include "slot.h"
 
@@ -76,99 +75,6 @@ static int live_local_iface(int family, const uint8_t *addr, struct ov_local *ou
 	return err;
 }
 
-/* The route toward an IPv4 address: its output interface and gateway (0: on-link). */
-static int route_get4(const uint8_t *addr, unsigned int *oif, uint32_t *gw)
-{
-	struct {
-		struct nlmsghdr n;
-		struct rtmsg r;
-		char buf[64];
-	} req = {};
-	char resp[4096];
-	struct rtattr *rta;
-	struct nlmsghdr *h;
-	int fd, len, err = -ENOENT;
-
-	req.n.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg));
-	req.n.nlmsg_type = RTM_GETROUTE;
-	req.n.nlmsg_flags = NLM_F_REQUEST;
-	req.r.rtm_family = AF_INET;
-	req.r.rtm_dst_len = 32;
-	rta = (struct rtattr *)((char *)&req + NLMSG_ALIGN(req.n.nlmsg_len));
-	rta->rta_type = RTA_DST;
-	rta->rta_len = RTA_LENGTH(4);
-	memcpy(RTA_DATA(rta), addr, 4);
-	req.n.nlmsg_len = NLMSG_ALIGN(req.n.nlmsg_len) + RTA_ALIGN(rta->rta_len);
-
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0)
-		return -errno;
-	if (send(fd, &req, req.n.nlmsg_len, 0) < 0) {
-		err = -errno;
-		goto out;
-	}
-	len = recv(fd, resp, sizeof(resp), 0);
-	if (len < 0) {
-		err = -errno;
-		goto out;
-	}
-	*oif = 0;
-	*gw = 0;
-	for (h = (struct nlmsghdr *)resp; NLMSG_OK(h, (unsigned int)len); h = NLMSG_NEXT(h, len)) {
-		struct rtmsg *r;
-		int alen;
-
-		if (h->nlmsg_type == NLMSG_ERROR) {
-			struct nlmsgerr *e = NLMSG_DATA(h);
-
-			err = e->error ? e->error : -ENOENT;
-			goto out;
-		}
-		if (h->nlmsg_type != RTM_NEWROUTE)
-			continue;
-		r = NLMSG_DATA(h);
-		alen = RTM_PAYLOAD(h);
-		for (rta = RTM_RTA(r); RTA_OK(rta, alen); rta = RTA_NEXT(rta, alen)) {
-			if (rta->rta_type == RTA_OIF)
-				*oif = *(uint32_t *)RTA_DATA(rta);
-			else if (rta->rta_type == RTA_GATEWAY)
-				memcpy(gw, RTA_DATA(rta), 4);
-		}
-		err = 0;
-	}
-out:
-	close(fd);
-	return err;
-}
-
-/* A complete entry of the IPv4 neighbour table (this namespace's /proc/net/arp). */
-static int arp_lookup(uint32_t ip, const char *ifname, uint8_t mac[6])
-{
-	char line[256], ipbuf[64], hw[64], mask[32], dev[IF_NAMESIZE + 8];
-	unsigned int type, flags, b[6];
-	struct in_addr a;
-	int err = -ENOENT;
-	FILE *f = fopen("/proc/net/arp", "re");
-
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%63s 0x%x 0x%x %63s %31s %23s", ipbuf, &type, &flags, hw, mask, dev) != 6)
-			continue;
-		if (inet_pton(AF_INET, ipbuf, &a) != 1 || a.s_addr != ip || strcmp(dev, ifname))
-			continue;
-		if (!(flags & 0x2) ||	/* ATF_COM: resolved */
-		    sscanf(hw, "%x:%x:%x:%x:%x:%x", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) != 6)
-			continue;
-		for (int i = 0; i < 6; i++)
-			mac[i] = b[i];
-		err = 0;
-		break;
-	}
-	fclose(f);
-	return err;
-}
-
 /* Make the kernel resolve a neighbour: an empty datagram to the discard port. */
 static void neigh_provoke(const uint8_t *addr)
 {
@@ -187,27 +93,25 @@ static void neigh_provoke(const uint8_t *addr)
 static int live_next_hop(const struct ov_local *l, int family, const uint8_t *addr, uint8_t mac[6],
 			 bool *onlink, bool ask)
 {
+	uint8_t gw[16], none[16] = {};
+	const uint8_t *hop;
 	unsigned int oif;
-	uint32_t gw, hop;
 	int err;
 
 	if (family != 4)
 		return -EAFNOSUPPORT;
-	err = route_get4(addr, &oif, &gw);
+	err = nl_route_get(family, addr, &oif, gw);
 	if (err)
 		return err;
-	*onlink = !gw;
+	*onlink = !memcmp(gw, none, 4);
 	if (ask && oif != l->ifindex)
 		pr_warn("overlay: the route to %u.%u.%u.%u leaves by ifindex %u, not the underlay %s",
 			addr[0], addr[1], addr[2], addr[3], oif, l->ifname);
-	if (gw)
-		hop = gw;
-	else
-		memcpy(&hop, addr, 4);
-	if (!arp_lookup(hop, l->ifname, mac))
+	hop = *onlink ? addr : gw;
+	if (!nl_neigh_get(family, hop, l->ifindex, mac))
 		return 0;
 	if (ask)
-		neigh_provoke((const uint8_t *)&hop);
+		neigh_provoke(hop);
 	return -ENOENT;
 }
 
