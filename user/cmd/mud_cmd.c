@@ -54,7 +54,7 @@ int cmd_mud_import(struct cli *g, int argc, char **argv)
 	}
 	if (mud_import(text, len, &o, &out, err, sizeof(err))) {
 		/* FILE: /JSON/PATH: error: MESSAGE, as a file's errors are reported */
-		fprintf(stderr, "%s: %s\n", argv[1], err);
+		cli_note("%s: %s", argv[1], err);
 		cli_err("MUD file '%s' not translated, nothing printed: %s", argv[1], err);
 		rc = 1;
 		goto out;
