@@ -28,7 +28,8 @@ BPF_CFLAGS := -O2 -g -fstandalone-debug -Wall -Werror -target bpf -mcpu=v3 -D__F
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 BENCH_BPF := $(patsubst tests/bench/%.bpf.c,$(BUILD)/bench/%.bpf.o,$(wildcard tests/bench/*.bpf.c)) \
-	     $(BUILD)/bench/fringe_calls.bpf.o
+	     $(BUILD)/bench/fringe_calls.bpf.o \
+	     $(foreach s,1 2 3,$(BUILD)/bench/fringe_stage$(s).bpf.o)
 SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/skel/%.skel.h,$(BPF_SRCS))
 # The controller in layers, each its own static library, lowest first. A layer
 # sees only its own headers and those below it, so an upward include fails to
@@ -61,6 +62,9 @@ TEST_HELPERS := $(filter-out tests/bpf/test_%.c,$(wildcard tests/bpf/*.c))
 
 .DELETE_ON_ERROR:
 .SECONDARY:
+PYTHON3 ?= /usr/bin/python3
+
+.PHONY: bench-stages
 .PHONY: all demo test bench install clean help deps unit bpf-test integration tests-build man
 
 all: $(BIN) ## build the controller and BPF objects (default)
@@ -88,6 +92,12 @@ $(BUILD)/bench/fringe_calls.bpf.o: bpf/fringe_xdp.bpf.c
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -DFRINGE_COUNT_CALLS -MF $(@:.o=.d) -c $< -o $@
+
+# ... and stopping after stage N (bpf/fringe_xdp.bpf.c), for `make bench-stages`.
+$(BUILD)/bench/fringe_stage%.bpf.o: bpf/fringe_xdp.bpf.c
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DFRINGE_PROFILE_STAGE=$* -MF $(@:.o=.d) -c $< -o $@
 
 $(BUILD)/skel/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(call msg,SKEL,$@)
@@ -175,6 +185,10 @@ demo: deps ## install what is missing, build, run the IoT-gateway demo
 bench: deps ## measure per-packet cost, throughput and load times
 	$(Q)$(MAKE) --no-print-directory tests-build
 	$(Q)scripts/bench.sh
+
+bench-stages: tests-build ## where the per-packet time goes: builds stopping after each stage, side by side
+	$(Q)BENCH_ONLY=stages $(BUILD)/tests/tools/bench_cost >$(BUILD)/bench/stages.json
+	$(Q)$(PYTHON3) scripts/bench_report.py stages $(BUILD)/bench/stages.json
 
 install: $(BIN) ## install the controller, man page and units under $(DESTDIR)$(PREFIX)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/fringe

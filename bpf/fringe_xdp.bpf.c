@@ -12,7 +12,7 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* Per-stage cost profiling (docs/design.md, "What was measured"): a build
+/* Per-stage cost profiling (`make bench-stages`, docs/design.md): a build
  * with -DFRINGE_PROFILE_STAGE=N returns right after stage N (1 parse, 2
  * policy slot and flow, 3 classification); 0, the default, runs everything. */
 #ifndef FRINGE_PROFILE_STAGE

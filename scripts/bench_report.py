@@ -6,6 +6,7 @@
   policy KIND RULES ITEMS [DEV]   print the bench policy: KIND fringe, nft-plain or nft-set
   time CMD...                     run CMD (output discarded), print {"ms", "rss_kib", "rc"}
   percpu-sum                      sum the values of `bpftool -j map dump` (stdin), key 0
+  stages FILE                     print the per-stage profile of `make bench-stages` (bench_cost's JSON)
   report DIR OUT [MD]             read DIR/{cost,veth,cp,meta}.json*, write OUT, print the table,
                                   draw DIR/scaling.png with gnuplot, write the full report to MD
 """
@@ -426,6 +427,31 @@ def write_markdown(path, doc, table_lines, head):
     os.replace(tmp, path)
 
 
+def stages(path):
+    """What each stage adds, per round (stage N minus the stage before), then the median."""
+    with open(path) as f:
+        head = json.load(f).get("headline") or {}
+    rounds = head.get("per_round_ns") or []
+    if not rounds:
+        sys.exit("bench_report: no side-by-side rounds in %s" % path)
+    steps = (("floor", None, "the floor (test run, count, pass)"),
+             ("stage1_parse", "floor", "parse, app recognition, interface counters, overlay hook"),
+             ("stage2_slot", "stage1_parse", "policy slot, app and device counters, flow table"),
+             ("stage3_classify", "stage2_slot", "classification: tries, tables, bitmaps"),
+             ("fringe_4096", "stage3_classify", "rule action, rule counter, overlay out, exit"))
+    print("per-stage cost, 4096 rules + 65,536 items, last-rule packet (ns; median of %d side-by-side "
+          "rounds; load average %s)" % (len(rounds), " ".join(open("/proc/loadavg").read().split()[:3])))
+    for key, prev, what in steps:
+        if prev is None:
+            v = statistics.median(r[key] for r in rounds)
+            print("  %-16s %6.1f   %s" % (key, v, what))
+        else:
+            v = statistics.median(r[key] - r[prev] for r in rounds)
+            print("  %-16s %+6.1f   %s" % (key, v, what))
+    print("  %-16s %6.1f   (the whole program; ÷ floor %.2f)" % (
+        "fringe_4096", statistics.median(r["fringe_4096"] for r in rounds), head.get("ratio_floor", 0)))
+
+
 def main():
     a = sys.argv[1:]
     if not a:
@@ -436,6 +462,8 @@ def main():
         time_cmd(a[1:])
     elif a[0] == "percpu-sum":
         print(percpu_sum())
+    elif a[0] == "stages" and len(a) == 2:
+        stages(a[1])
     elif a[0] == "report" and len(a) in (3, 4):
         report(*a[1:])
     else:

@@ -484,6 +484,32 @@ static uint64_t site_runs(int map_fd, uint32_t key, int ncpus)
 	return sum;
 }
 
+/* Load another build of the data plane (obj_path) on the maps of f: it then
+ * judges packets under f's policy.  Its program's fd, or -1. */
+static int load_on_maps(struct fx *f, const char *obj_path, struct bpf_object **objp)
+{
+	struct bpf_object *obj = bpf_object__open_file(obj_path, NULL);
+	struct bpf_map *map;
+
+	*objp = obj;
+	if (!obj) {
+		fprintf(stderr, "bench_cost: cannot open %s\n", obj_path);
+		return -1;
+	}
+	bpf_object__for_each_map(map, obj) {
+		struct bpf_map *same = bpf_object__find_map_by_name(f->m.skel->obj, bpf_map__name(map));
+
+		bpf_map__set_pin_path(map, NULL);
+		if (same && bpf_map__fd(same) >= 0 && bpf_map__reuse_fd(map, bpf_map__fd(same)))
+			return -1;
+	}
+	if (bpf_object__load(obj)) {
+		fprintf(stderr, "bench_cost: cannot load %s on the fixture's maps\n", obj_path);
+		return -1;
+	}
+	return prog_fd_by_name(obj, "fringe_xdp_ingress");
+}
+
 /* Print "label": {...}: the calls per packet of pkt under the policy of f,
  * by target, and the calls left in f's own program. */
 static int count_calls(struct fx *f, const char *label, const char *system, int pkt, bool *first)
@@ -495,25 +521,10 @@ static int count_calls(struct fx *f, const char *label, const char *system, int 
 	uint32_t mlen = sizeof(mi), action;
 	uint64_t before[MAX_CALLS], total = 0;
 	struct bpf_object *obj;
-	struct bpf_map *map;
-
-	obj = bpf_object__open_file(obj_path, NULL);
-	if (!obj) {
-		fprintf(stderr, "bench_cost: cannot open %s\n", obj_path);
+	
+	vfd = load_on_maps(f, obj_path, &obj);
+	if (vfd < 0)
 		return -1;
-	}
-	bpf_object__for_each_map(map, obj) {
-		struct bpf_map *same = bpf_object__find_map_by_name(f->m.skel->obj, bpf_map__name(map));
-
-		bpf_map__set_pin_path(map, NULL);
-		if (same && bpf_map__fd(same) >= 0 && bpf_map__reuse_fd(map, bpf_map__fd(same)))
-			goto out;
-	}
-	if (bpf_object__load(obj)) {
-		fprintf(stderr, "bench_cost: cannot load %s on the fixture's maps\n", obj_path);
-		goto out;
-	}
-	vfd = prog_fd_by_name(obj, "fringe_xdp_ingress");
 	cs_fd = bpf_object__find_map_fd_by_name(obj, "fringe_call_sites");
 	if (vfd < 0 || cs_fd < 0 || bpf_obj_get_info_by_fd(cs_fd, &mi, &mlen))
 		goto out;
@@ -724,6 +735,35 @@ int main(int argc, char **argv)
 			count_calls(&f4096, "fringe_4096", "fringe", P_LAST, &cfirst);
 		count_calls(&fiot, "fringe_iot", "fringe-iot", P_IOT, &cfirst);
 		printf("\n  },\n");
+		free(p4096);
+		fx_close(&f4096);
+	}
+
+	/* Where the time goes: builds that stop after each stage, on the maps of
+	 * the 4096-rule policy, side by side with the floor and the full program. */
+	if (only && strstr(only, "stages")) {
+		char *p4096 = bench_policy(4096, 65536);
+		struct bpf_object *so[3] = {};
+		char path[64];
+
+		if (!fx_with(&f4096, p4096)) {
+			struct contender c[] = {
+				{ .key = "floor", .system = "floor", .prog_fd = floor_prog, .pkt = P_LAST },
+				{ .key = "pass", .system = "pass", .prog_fd = pass_prog, .pkt = P_LAST },
+				{ .key = "stage1_parse", .system = "fringe", .pkt = P_LAST },
+				{ .key = "stage2_slot", .system = "fringe", .pkt = P_LAST },
+				{ .key = "stage3_classify", .system = "fringe", .pkt = P_LAST },
+				{ .key = "fringe_4096", .system = "fringe", .prog_fd = f4096.prog_fd, .pkt = P_LAST },
+			};
+
+			for (int i = 0; i < 3; i++) {
+				snprintf(path, sizeof(path), "build/bench/fringe_stage%d.bpf.o", i + 1);
+				c[2 + i].prog_fd = load_on_maps(&f4096, path, &so[i]);
+			}
+			headline(c, sizeof(c) / sizeof(*c), f.ifindex);
+		}
+		for (int i = 0; i < 3; i++)
+			bpf_object__close(so[i]);
 		free(p4096);
 		fx_close(&f4096);
 	}
