@@ -167,7 +167,7 @@ int fringe_xdp_ingress(struct xdp_md *ctx)
 		return XDP_PASS;
 	__builtin_memset(p, 0, sizeof(*p));
 	/* VXLAN from a listed node: what follows judges the inner frame. */
-	ret = overlay_rx(ctx);
+	ret = overlay_rx(ctx, p);
 	if (ret < 0)
 		return stats_exit(st, ret, ctx->data_end - ctx->data);
 	ret = parse_packet(ctx, p);
@@ -180,7 +180,7 @@ int fringe_xdp_ingress(struct xdp_md *ctx)
 		if (st && p->frag)
 			st->fragments++;
 		ret = judge(ctx, p, st, &fl);
-		ret = overlay_out(ctx, ret);
+		ret = overlay_out(ctx, p, ret);
 		if (fl)
 			fl->action = stats_action(ret);
 	}

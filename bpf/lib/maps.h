@@ -350,7 +350,7 @@ struct {
  * parsing instead of doubling everything after it. */
 struct ov_scratch {
 	struct bpf_fib_lookup fib;	/* bpf_fib_lookup's parameters */
-	__u32 slot;			/* the overlay slot the packet uses; OV_OFF: none */
+	__u32 slot;			/* the overlay slot the packet uses (set when pkt.ov) */
 	__u32 rx_node;			/* decapsulated from this node, or OV_NO_NODE */
 	__u32 ifindex;			/* the underlay interface of that slot */
 	struct fringe_ov_prefix_key key;	/* of the LPM lookup, off the stack too */

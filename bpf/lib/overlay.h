@@ -12,7 +12,6 @@
 /* judge() results beyond the XDP actions: encapsulate toward a node; the
  * low 16 bits hold its id, or FRINGE_OV_ANY for the destination's owner. */
 #define OV_STEER	0x10000
-#define OV_OFF		2		/* ov_scratch.slot: no nodes file in force */
 
 /* The node whose prefix holds the destination, or OV_NO_NODE. */
 static __always_inline __u32 ov_owner(struct ov_scratch *sc, __u32 slot, const struct pkt *p)
@@ -89,8 +88,10 @@ __attribute__((noinline)) int fringe_ov_decap(struct xdp_md *ctx, __u32 slot, __
 /* VXLAN to this node's underlay address (UDP 4789, not a fragment): hand it
  * to fringe_ov_decap, so the rest of the program judges the inner frame.
  * Returns 0 (decapsulated, or not ours: the frame stays as it is) or
- * -reason; the scratch says which nodes file the packet uses. */
-static __always_inline int overlay_rx(struct xdp_md *ctx)
+ * -reason; the scratch says which nodes file the packet uses, and p->ov
+ * whether there is one: without a nodes file the overlay scratch is never
+ * touched, here or in overlay_out. */
+static __always_inline int overlay_rx(struct xdp_md *ctx, struct pkt *p)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -102,11 +103,6 @@ static __always_inline int overlay_rx(struct xdp_md *ctx)
 	struct iphdr *ip;
 	__u32 hl, slot, zero = 0;
 
-	sc = bpf_map_lookup_elem(&fringe_ov_scratch, &zero);
-	if (!sc)
-		return 0;
-	sc->slot = OV_OFF;
-	sc->rx_node = OV_NO_NODE;
 	o = bpf_map_lookup_elem(&fringe_overlay, &zero);
 	if (!o)
 		return 0;
@@ -115,8 +111,13 @@ static __always_inline int overlay_rx(struct xdp_md *ctx)
 	s = &o->slot[slot];
 	if (s->family != 4)
 		return 0;
+	sc = bpf_map_lookup_elem(&fringe_ov_scratch, &zero);
+	if (!sc)
+		return 0;
 	sc->slot = slot;
+	sc->rx_node = OV_NO_NODE;
 	sc->ifindex = s->ifindex;
+	p->ov = 1;
 
 	if ((void *)(eth + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IP))
 		return 0;
@@ -398,7 +399,7 @@ local:
 	return sc->rx_node != OV_NO_NODE ? ov_deliver(ctx, p, sc) : XDP_PASS;
 }
 
-static __always_inline int overlay_out(struct xdp_md *ctx, int ret)
+static __always_inline int overlay_out(struct xdp_md *ctx, const struct pkt *p, int ret)
 {
 	struct ov_scratch *sc;
 	__u32 zero = 0;
@@ -406,6 +407,8 @@ static __always_inline int overlay_out(struct xdp_md *ctx, int ret)
 
 	if (ret != XDP_PASS && ret < OV_STEER)
 		return ret;
+	if (!p->ov)	/* no nodes file: `steer node|overlay` has nowhere to go */
+		return ret < OV_STEER ? ret : -FRINGE_DROP_REDIRECT;
 	sc = bpf_map_lookup_elem(&fringe_ov_scratch, &zero);
 	if (!sc || sc->slot > 1)
 		return ret < OV_STEER ? ret : -FRINGE_DROP_REDIRECT;

@@ -51,10 +51,10 @@ struct pkt {
 	__u8 app_maybe;		/* APP_UNCONFIRMED: the app the port names */
 	__u16 appx;		/* FRINGE_APPX_* */
 	__u8 app_state;		/* enum app_state */
-	__u8 pad;
+	__u8 ov;		/* 1: a nodes file is in force (overlay.h); 0: the overlay costs nothing more */
 	__u32 device;		/* the sender's FRINGE_HK_DEV_* value, FRINGE_NO_DEVICE when none */
 	__u8 saddr[16];		/* IPv4 in the first 4 bytes */
 	__u8 daddr[16];
-};
+} __attribute__((aligned(8)));	/* zeroed per packet: in 8-byte stores */
 
 #endif

@@ -198,7 +198,8 @@ static __always_inline __u32 policy_classify(struct xdp_md *ctx, struct pkt *p, 
 		w &= FRINGE_BITMAP_WORDS - 1;
 #pragma unroll
 		for (int d = 0; d < FRINGE_DIM_MAX; d++)
-			acc &= bm[d]->word[w];
+			if (d != FRINGE_DIM_DPORT)	/* with the protocol: always all */
+				acc &= bm[d]->word[w];
 		if (acc)
 			return w * 64 + __builtin_ctzll(acc);
 		summary &= summary - 1;

@@ -743,7 +743,7 @@ int main(int argc, char **argv)
 	 * the 4096-rule policy, side by side with the floor and the full program. */
 	if (only && strstr(only, "stages")) {
 		char *p4096 = bench_policy(4096, 65536);
-		struct bpf_object *so[3] = {};
+		struct bpf_object *so[4] = {};
 		char path[64];
 
 		if (!fx_with(&f4096, p4096)) {
@@ -754,15 +754,20 @@ int main(int argc, char **argv)
 				{ .key = "stage2_slot", .system = "fringe", .pkt = P_LAST },
 				{ .key = "stage3_classify", .system = "fringe", .pkt = P_LAST },
 				{ .key = "fringe_4096", .system = "fringe", .prog_fd = f4096.prog_fd, .pkt = P_LAST },
+				/* BENCH_BASE_OBJ: another build of the data plane (an
+				 * earlier commit's), to weigh a change side by side. */
+				{ .key = "base_4096", .system = "fringe", .prog_fd = -1, .pkt = P_LAST },
 			};
 
+			if (getenv("BENCH_BASE_OBJ"))
+				c[6].prog_fd = load_on_maps(&f4096, getenv("BENCH_BASE_OBJ"), &so[3]);
 			for (int i = 0; i < 3; i++) {
 				snprintf(path, sizeof(path), "build/bench/fringe_stage%d.bpf.o", i + 1);
 				c[2 + i].prog_fd = load_on_maps(&f4096, path, &so[i]);
 			}
 			headline(c, sizeof(c) / sizeof(*c), f.ifindex);
 		}
-		for (int i = 0; i < 3; i++)
+		for (int i = 0; i < 4; i++)
 			bpf_object__close(so[i]);
 		free(p4096);
 		fx_close(&f4096);
