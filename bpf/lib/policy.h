@@ -133,6 +133,35 @@ static __always_inline __u32 policy_device(__u32 slot, const struct pkt *p, int 
 	return dev;
 }
 
+/* The first rule in every bitmap of bm[from..to) (the summaries ANDed into
+ * summary): the lowest word whose bit survives, ANDed across the bitmaps.
+ * from and to are constants, so the inner loop unrolls to plain loads. */
+static __always_inline __u32 policy_first(__u64 summary, struct fringe_bitmap **bm, const int from,
+					  const int to)
+{
+	for (int i = 0; i < FRINGE_BITMAP_WORDS && summary; i++) {
+		__u32 w = __builtin_ctzll(summary);
+		__u64 acc = ~0ULL;
+
+		verifier_barrier(w);	/* clang knows ctz < 64 and would drop the mask */
+		w &= FRINGE_BITMAP_WORDS - 1;
+#pragma unroll
+		for (int d = from; d < to; d++)
+			if (d != FRINGE_DIM_DPORT)	/* with the protocol: always all */
+				acc &= bm[d]->word[w];
+		if (acc)
+			return w * 64 + __builtin_ctzll(acc);
+		summary &= summary - 1;
+	}
+	return POLICY_NO_MATCH;
+}
+
+/* Dimensions most policies constrain: addresses, protocol and port.  When
+ * no rule constrains another one, the rest of the dimensions cost one test. */
+#define POLICY_DIMS_COMMON                                                             \
+	(1U << FRINGE_DIM_SRC | 1U << FRINGE_DIM_DST | 1U << FRINGE_DIM_PROTO |         \
+	 1U << FRINGE_DIM_DPORT)
+
 /* The index of the first rule that matches, or POLICY_NO_MATCH.
  * Bitmap 0 of every policy holds all its rules; dimensions no rule constrains
  * use it, so each dimension leaves the verifier with one state, not two.
@@ -178,10 +207,12 @@ static __always_inline __u32 policy_classify(struct xdp_md *ctx, struct pkt *p, 
 	DIM(FRINGE_DIM_DST, policy_addr_bitmap(slot, p, FRINGE_DIM_DST, p->daddr, &pc));
 	/* Protocol and destination port in one read (FRINGE_TAB_L4). */
 	DIM(FRINGE_DIM_PROTO, policy_tab_bitmap(&pc, FRINGE_TAB_L4 + policy_l4_index(p)));
+	if (!(used & ~POLICY_DIMS_COMMON))
+		return policy_first(summary, bm, FRINGE_DIM_SRC, FRINGE_DIM_PROTO + 1);
 	bm[FRINGE_DIM_DPORT] = all;
+	DIM(FRINGE_DIM_IN, policy_hash_bitmap(&pc, FRINGE_HK_IN, &ifindex, 4, FRINGE_DIM_IN));
 	DIM(FRINGE_DIM_SPORT, policy_tab_bitmap(&pc, FRINGE_TAB_SPORT +
 						 (p->has_ports ? p->sport : FRINGE_NO_PORT)));
-	DIM(FRINGE_DIM_IN, policy_hash_bitmap(&pc, FRINGE_HK_IN, &ifindex, 4, FRINGE_DIM_IN));
 	DIM(FRINGE_DIM_MAC, policy_hash_bitmap(&pc, FRINGE_HK_MAC, p->smac, 6, FRINGE_DIM_MAC));
 	DIM(FRINGE_DIM_VLAN, policy_tab_bitmap(&pc, FRINGE_TAB_VLAN + (p->vlan & 0x1fff)));
 	DIM(FRINGE_DIM_DEVICE, policy_tab_bitmap(&pc, FRINGE_TAB_DEVICE +
@@ -189,22 +220,7 @@ static __always_inline __u32 policy_classify(struct xdp_md *ctx, struct pkt *p, 
 	DIM(FRINGE_DIM_APP, policy_tab_bitmap(&pc, FRINGE_TAB_APP + (p->app & (FRINGE_MAX_APPS - 1))));
 	DIM(FRINGE_DIM_APPX, policy_tab_bitmap(&pc, FRINGE_TAB_APPX + (p->appx & 0x1ff)));
 #undef DIM
-
-	for (int i = 0; i < FRINGE_BITMAP_WORDS && summary; i++) {
-		__u32 w = __builtin_ctzll(summary);
-		__u64 acc = ~0ULL;
-
-		verifier_barrier(w);	/* clang knows ctz < 64 and would drop the mask */
-		w &= FRINGE_BITMAP_WORDS - 1;
-#pragma unroll
-		for (int d = 0; d < FRINGE_DIM_MAX; d++)
-			if (d != FRINGE_DIM_DPORT)	/* with the protocol: always all */
-				acc &= bm[d]->word[w];
-		if (acc)
-			return w * 64 + __builtin_ctzll(acc);
-		summary &= summary - 1;
-	}
-	return POLICY_NO_MATCH;
+	return policy_first(summary, bm, 0, FRINGE_DIM_MAX);
 }
 
 #endif
