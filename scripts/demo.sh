@@ -156,7 +156,7 @@ if wait_until 20 grep -q 'level=info serving on' "$TMPD/daemon.log"; then
 		'for p in $(seq 1 400); do nc -z -w 1 "$1" "$p"; done' _ "$CLOUD_IP"
 	if command -v chromium >/dev/null &&
 		tmo 120 ip netns exec "$GW_NS" /usr/bin/python3 "$ROOT/scripts/lib/browser.py" \
-			http://127.0.0.1:9650/ --out "$DEMO_OUT" --timeout 90 >"$TMPD/browser.log" 2>&1; then
+			http://127.0.0.1:9650/ --out "$DEMO_OUT" --settle 15 --timeout 90 >"$TMPD/browser.log" 2>&1; then
 		echo "    the dashboard, drawn by headless Chromium: $DEMO_OUT/dashboard.png (and dashboard-phone.png)"
 	else
 		surprise "no screenshot of the dashboard: $(tail -n 3 "$TMPD/browser.log" 2>/dev/null)"

@@ -5,8 +5,9 @@
 browser.py URL --out DIR [options]
 
 Loads URL in Debian's chromium (headless, as root: --no-sandbox) through the
-DevTools protocol on a pipe, waits until the page has refreshed itself
---updates times (document.body.dataset.updates), and writes DIR/report.json:
+DevTools protocol on a pipe, waits until the page has refreshed itself twice
+(document.body.dataset.updates), lets it run --settle seconds, and writes
+DIR/report.json:
 
   requests   every URL the page asked for (to check that none leaves its origin)
   responses  [url, status] of each answer
@@ -180,6 +181,7 @@ def main():
             raise RuntimeError('cannot load %s: %s' % (ARGS.url, nav['errorText']))
         if not wait_updates(b, s, 2, ARGS.timeout / 3):
             raise RuntimeError('the page did not refresh twice: updates=%d' % updates(b, s))
+        b.pump(ARGS.settle)   # let the charts fill
         report['before'] = stats(ARGS.stats_cmd)
         # Two more refreshes: the second one started after `before` was taken.
         n = updates(b, s)
@@ -237,6 +239,7 @@ if __name__ == '__main__':
     ap.add_argument('--spki')
     ap.add_argument('--stats-cmd')
     ap.add_argument('--timeout', type=float, default=90)
+    ap.add_argument('--settle', type=float, default=0, help='seconds to let the page run before reading it')
     ap.add_argument('--chromium', default='chromium')
     ap.add_argument('--prefix', default='', help='a command to run chromium through (ip netns exec NS)')
     ARGS = ap.parse_args()

@@ -690,6 +690,41 @@ int maps_read_rule_counter(struct maps *m, uint32_t id, struct fringe_counter *o
 	return 0;
 }
 
+int maps_read_rule_counters(struct maps *m, struct fringe_counter **out)
+{
+	__u32 n = FRINGE_MAX_COUNTERS, batch = 0;
+	struct fringe_counter *all = calloc(FRINGE_MAX_COUNTERS, sizeof(*all));
+	struct fringe_counter *v = calloc((size_t)n * m->ncpus, sizeof(*v));
+	__u32 *keys = calloc(n, sizeof(*keys));
+	int err = 0;
+
+	*out = NULL;
+	if (!all || !v || !keys) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (bpf_map_lookup_batch(m->fd[M_RULE_STATS], NULL, &batch, keys, v, &n, NULL) &&
+	    errno != ENOENT) {
+		/* No batch reads here: one lookup per id. */
+		for (__u32 id = 0; id < FRINGE_MAX_COUNTERS && !err; id++)
+			err = maps_read_rule_counter(m, id, &all[id]);
+		goto out;
+	}
+	for (__u32 i = 0; i < n; i++)
+		for (int c = 0; c < m->ncpus && keys[i] < FRINGE_MAX_COUNTERS; c++) {
+			all[keys[i]].packets += v[(size_t)i * m->ncpus + c].packets;
+			all[keys[i]].bytes += v[(size_t)i * m->ncpus + c].bytes;
+		}
+out:
+	free(v);
+	free(keys);
+	if (err)
+		free(all);
+	else
+		*out = all;
+	return err;
+}
+
 int maps_read_judged_by(struct maps *m, int cpu, uint32_t *judged_by)
 {
 	const struct bpf_map *map = m->skel ? m->skel->maps.fringe_scratch : NULL;

@@ -90,6 +90,10 @@ int maps_read_actions(struct maps *m, int slot, struct fringe_rule_action *out, 
 
 /* Counters summed over CPUs. */
 int maps_read_rule_counter(struct maps *m, uint32_t id, struct fringe_counter *out);
+/* Every rule counter at once (FRINGE_MAX_COUNTERS of them, by counter id, in
+ * one batch read where the kernel has it): a caller that reads many rules
+ * pays one system call, not one per rule.  The caller frees *out. */
+int maps_read_rule_counters(struct maps *m, struct fringe_counter **out);
 /* Of a private instance (MAPS_PRIVATE): the rule that judged the last packet
  * run on cpu (struct fringe_scratch_head: counter id + 1, 0 none). */
 int maps_read_judged_by(struct maps *m, int cpu, uint32_t *judged_by);

@@ -167,13 +167,15 @@ static void sample_flow_families(FILE *out, struct maps *m)
 static void rule_families(FILE *out, struct maps *m, const struct fringe_slot_hdr *h)
 {
 	struct fringe_rule_action *acts = calloc(h->n_rules + 1, sizeof(*acts));
-	struct fringe_counter *cnt = calloc(h->n_rules + 1, sizeof(*cnt));
+	struct fringe_counter *cnt = calloc(h->n_rules + 1, sizeof(*cnt)), *all = NULL;
 	uint32_t n = h->n_rules;
 
-	if (!acts || !cnt || maps_read_actions(m, m->meta->active & 1, acts, n))
+	if (!acts || !cnt || maps_read_rule_counters(m, &all) ||
+	    maps_read_actions(m, m->meta->active & 1, acts, n))
 		n = 0;
 	for (uint32_t r = 0; r < n; r++)
-		maps_read_rule_counter(m, acts[r].counter_id % FRINGE_MAX_COUNTERS, &cnt[r]);
+		cnt[r] = all[acts[r].counter_id % FRINGE_MAX_COUNTERS];
+	free(all);
 	maps_read_rule_counter(m, 0, &cnt[n]);
 
 	for (int bytes = 0; bytes < 2; bytes++) {

@@ -176,7 +176,9 @@ function drawChart() {
 	const s = svg('svg', { viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: 'none', role: 'img',
 			       'aria-label': 'packets and drops per second' });
 	const max = Math.max(1, ...h.map(p => p.pps));
-	const x = i => W * (HISTORY - h.length + i) / (HISTORY - 1);
+	// The points there are, across the width (at least a minute's worth of room).
+	const span = Math.max(h.length, 30);
+	const x = i => W * (span - h.length + i) / (span - 1);
 	const y = v => H - 2 - (H - 4) * v / max;
 	for (const f of [0.25, 0.5, 0.75, 1])
 		s.append(svg('line', { x1: 0, x2: W, y1: y(max * f), y2: y(max * f), class: 'grid' }));
@@ -193,7 +195,7 @@ function drawChart() {
 		el('span', { class: 'key pps' }, 'packets/s ' + (last ? rateText(last.pps) : '–')), ' ',
 		el('span', { class: 'key dps' }, 'drops/s ' + (last ? rateText(last.dps) : '–')), ' ',
 		el('span', { class: 'axis' }, 'top line ' + rateText(max) + '/s; the last ' +
-		   Math.round(h.length * REFRESH_MS / 1000) + ' s of ' + HISTORY * REFRESH_MS / 1000));
+		   Math.round(span * REFRESH_MS / 1000) + ' s (up to ' + HISTORY * REFRESH_MS / 1000 + ')'));
 	box.replaceChildren(s, legend);
 }
 
