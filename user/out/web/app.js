@@ -290,7 +290,8 @@ function drawOverlay(stats, cur, now) {
 		const tx = rateOf('node:' + n.name + ':tx', cur, now), rx = rateOf('node:' + n.name + ':rx', cur, now);
 		let st = n.self ? 'self' : (tx || rx) ? 'active' : 'idle';
 		if (n.state) st = n.state;	// richer state, when the daemon gives one
-		const src = n.source ? ' · ' + n.source : '';
+		// Where the node comes from (a nodes file, the cluster's store) and since when.
+		const src = n.source ? ' · ' + n.source + (n.age_seconds != null ? ' ' + n.age_seconds + ' s' : '') : '';
 		return el('tr', { 'data-node': n.name },
 			el('th', { scope: 'row' }, n.name),
 			el('td', null, n.underlay || ''),
