@@ -232,6 +232,20 @@ static void test_prefixes_resolve(void **state)
 	assert_non_null(strstr(r.out, ": ok, 2 rules, 1 sets"));
 	run_free(&r);
 
+	r = run("pol", "--json", "check", p, NULL);	/* a global option between the words */
+	assert_int_equal(r.rc, 0);
+	d = one_doc(r.out);
+	assert_int_equal(jget_u64(d, "rules"), 2);
+	json_object_put(d);
+	run_free(&r);
+
+	r = run("--pin-dir=/nonexistent/x", "policy", "show", "--json", NULL);
+	assert_int_equal(r.rc, 1);
+	d = one_doc(r.out);
+	assert_non_null(strstr(jget_str(d, "error"), "/nonexistent/x"));
+	json_object_put(d);
+	run_free(&r);
+
 	r = run("s", NULL);	/* stats, sample or status */
 	assert_int_equal(r.rc, EXIT_USAGE);
 	assert_non_null(strstr(r.err, "ambiguous command 's'"));

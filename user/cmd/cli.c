@@ -368,6 +368,8 @@ static int resolve(const char *const *words, int n, const char *w, const char *w
 	return hit;
 }
 
+static int take_global(struct cli *g, int argc, char **argv, int *i);
+
 /* The command under argv[*i] (one or two words), or NULL with the error reported. */
 static const struct cli_cmd *find_cmd(struct cli *g, int argc, char **argv, int *i, int *rc)
 {
@@ -394,6 +396,16 @@ static const struct cli_cmd *find_cmd(struct cli *g, int argc, char **argv, int 
 			}
 		}
 		(*i)++;
+		/* global options may stand between the words: fringe policy --json show */
+		while (!hit && *i < argc && argv[*i][0] == '-') {
+			int t = take_global(g, argc, argv, i);
+
+			if (t == EXIT_USAGE)
+				goto done;	/* reported */
+			if (!t)
+				break;
+			(*i)++;
+		}
 		if (!hit && (*i >= argc || argv[*i][0] == '-')) {
 			if (*i < argc && (!strcmp(argv[*i], "--help") || !strcmp(argv[*i], "-h"))) {
 				cli_help(stdout, firsts[k]);
@@ -414,6 +426,7 @@ static const struct cli_cmd *find_cmd(struct cli *g, int argc, char **argv, int 
 			}
 		}
 	}
+done:
 	for (int f = 0; f < nf; f++)
 		free((char *)firsts[f]);
 	g->cmd = hit;
@@ -456,7 +469,8 @@ static int take_global(struct cli *g, int argc, char **argv, int *i)
 		g->json = true;
 		return 1;
 	}
-	if (opt_index(cli_global_opts, a, &v) == 0) {	/* --pin-dir */
+	if (!strncmp(a, "--pin-dir", 9) && (!a[9] || a[9] == '=')) {
+		v = a[9] ? a + 10 : NULL;
 		if (!v && *i + 1 >= argc)
 			return cli_usage_err(g, "--pin-dir needs a value");
 		g->pin_dir = v ? v : argv[++*i];
