@@ -194,7 +194,7 @@ install: $(BIN) ## install the controller, man page and units under $(DESTDIR)$(
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/fringe
 	$(if $(wildcard docs/fringe.8),install -D -m 0644 docs/fringe.8 $(DESTDIR)$(PREFIX)/share/man/man8/fringe.8)
 	$(if $(wildcard deploy/fringe.service),install -D -m 0644 deploy/fringe.service $(DESTDIR)/lib/systemd/system/fringe.service)
-	$(foreach f,$(wildcard examples/*),install -D -m 0644 $(f) $(DESTDIR)$(PREFIX)/share/fringe/$(f);)
+	$(foreach f,$(shell find examples -type f),install -D -m 0644 $(f) $(DESTDIR)$(PREFIX)/share/fringe/$(f);)
 	$(if $(wildcard examples/fringe.conf),test -e $(DESTDIR)/etc/fringe/fringe.conf || install -D -m 0644 examples/fringe.conf $(DESTDIR)/etc/fringe/fringe.conf)
 
 clean: ## remove build/
