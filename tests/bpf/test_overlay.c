@@ -25,6 +25,7 @@
 #include "fringe_xdp.skel.h"
 #include "netlink.h"
 #include "overlay.h"
+#include "overlay_doc.h"
 #include "pkt.h"
 
 #define FRAME_CAP 4096

@@ -8,7 +8,7 @@
 #include <json-c/json.h>
 
 #include "maps.h"
-#include "overlay.h"		/* overlay_show_doc(): `nodes show` */
+#include "overlay_doc.h"	/* overlay_show_doc(): `nodes show` */
 #include "policy_cmd.h"		/* policy_show_doc(): `policy show` */
 
 /* `stats`: interfaces, samples and flows, applications and devices, the overlay. */

@@ -10,6 +10,7 @@
 #include "maps.h"
 #include "nodes.h"
 #include "overlay.h"
+#include "overlay_doc.h"
 
 /* Parse FILE and resolve it (env NULL: no kernel, as `check`); errors as FILE:LINE:COL. */
 int overlay_build_file(const char *path, const struct ov_env *env, struct nodes *n, struct ov_built *b)

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The overlay in the kernel: a nodes file resolved against this host, loaded atomically, shown. */
+/* The overlay in the kernel: a nodes file resolved against this host, loaded atomically, read back. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,7 +18,6 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "json.h"
 #include "log.h"
 #include "netlink.h"
 #include "overlay.h"
@@ -534,167 +533,120 @@ out:
 	return err;
 }
 
-static json_object *jaddr(int family, const uint8_t *a)
+static int ov_prefix_cmp(const void *a, const void *b)
 {
-	char buf[INET6_ADDRSTRLEN];
-
-	inet_ntop(family == 6 ? AF_INET6 : AF_INET, a, buf, sizeof(buf));
-	return jstr(buf);
-}
-
-static json_object *jmac(const uint8_t *m)
-{
-	char buf[24];
-
-	snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
-	return jstr(buf);
-}
-
-struct ov_pfx {
-	struct fringe_ov_prefix_key key;
-	__u32 id;
-};
-
-static int ov_pfx_cmp(const void *a, const void *b)
-{
-	const struct fringe_ov_prefix_key *x = &((const struct ov_pfx *)a)->key;
-	const struct fringe_ov_prefix_key *y = &((const struct ov_pfx *)b)->key;
+	const struct pol_prefix *x = &((const struct ov_prefix *)a)->prefix;
+	const struct pol_prefix *y = &((const struct ov_prefix *)b)->prefix;
 	int c = x->family - y->family;
 
 	if (!c)
 		c = memcmp(x->addr, y->addr, 16);
-	return c ? c : (int)x->prefixlen - (int)y->prefixlen;
+	return c ? c : (int)x->len - (int)y->len;
 }
 
-json_object *overlay_show_doc(struct maps *m)
+/* The prefixes of slot's trie that point at a listed node, in address order. */
+static int read_prefixes(struct maps *m, int slot, const uint8_t *listed, struct ov_prefix **out, size_t *n)
 {
-	json_object *doc = json_object_new_object(), *arr = json_object_new_array();
-	json_object **by_id = calloc(FRINGE_MAX_NODES, sizeof(*by_id));
+	int fd = maps_slot_inner_fd(m, M_OV_SLOT_PREFIXES, slot);
+	struct fringe_ov_prefix_key k, last;
+	struct ov_prefix *v = NULL;
+	size_t cap = 0;
+	void *prev = NULL;
+	__u32 id;
+
+	*out = NULL;
+	*n = 0;
+	if (fd < 0)
+		return 0;	/* no trie: no prefixes */
+	/* In address order, whatever order the trie walks in. */
+	while (!bpf_map_get_next_key(fd, prev, &k)) {
+		last = k;
+		prev = &last;
+		if (bpf_map_lookup_elem(fd, &k, &id) || id >= FRINGE_MAX_NODES || !listed[id])
+			continue;
+		if (*n == cap) {
+			struct ov_prefix *nv = realloc(v, (cap = cap ? 2 * cap : 64) * sizeof(*v));
+
+			if (!nv) {
+				free(v);
+				close(fd);
+				return -ENOMEM;
+			}
+			v = nv;
+		}
+		v[*n] = (struct ov_prefix){ .node_id = id,
+					    .prefix = { .family = k.family, .len = k.prefixlen - 8 } };
+		memcpy(v[*n].prefix.addr, k.addr, 16);
+		(*n)++;
+	}
+	close(fd);
+	if (v)
+		qsort(v, *n, sizeof(*v), ov_prefix_cmp);
+	*out = v;
+	return 0;
+}
+
+int overlay_read(struct maps *m, struct ov_state *out)
+{
 	struct fringe_node_stats *st = calloc(m->ncpus, sizeof(*st));
+	uint8_t *listed = calloc(FRINGE_MAX_NODES, 1);
 	struct fringe_overlay *ov = ov_map(m);
 	struct fringe_node *nodes = NULL;
-	const struct fringe_ov_slot *h;
-	struct fringe_node_name nm;
-	char buf[64], ifname[IF_NAMESIZE] = "";
-	int slot, fd;
+	int slot, err = 0;
 
-	json_object_object_add(doc, "nodes", arr);
-	if (!ov || !by_id || !st) {
-		json_object_object_add(doc, "self", NULL);
-		json_object_object_add(doc, "generation", ju64(0));
+	memset(out, 0, sizeof(*out));
+	if (!ov || !st || !listed) {
+		err = !ov ? -errno : -ENOMEM;
 		goto out;
 	}
 	slot = __atomic_load_n(&ov->active, __ATOMIC_ACQUIRE) & 1;
-	h = &ov->slot[slot];
-	json_object_object_add(doc, "generation", ju64(h->family ? h->generation : 0));
-	json_object_object_add(doc, "load_failures", ju64(ov->load_failures));
-	if (!h->family) {
-		json_object_object_add(doc, "self", NULL);
+	out->slot = ov->slot[slot];
+	out->load_failures = ov->load_failures;
+	out->loaded = out->slot.family != 0;
+	if (!out->loaded)
+		goto out;
+	nodes = read_nodes(m, slot);
+	out->nodes = calloc(FRINGE_MAX_NODES, sizeof(*out->nodes));
+	if (!out->nodes) {
+		err = -ENOMEM;
 		goto out;
 	}
-	{
-		time_t t = h->load_time_ns / 1000000000ULL;
-		struct tm tm;
-		json_object *u = json_object_new_object();
-
-		gmtime_r(&t, &tm);
-		strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		json_object_object_add(doc, "loaded_at", jstr(buf));
-		if (!if_indextoname(h->ifindex, ifname))
-			snprintf(ifname, sizeof(ifname), "#%u", h->ifindex);
-		json_object_object_add(u, "interface", jstr(ifname));
-		json_object_object_add(u, "address", jaddr(h->family, h->local_addr));
-		json_object_object_add(u, "mac", jmac(h->local_mac));
-		json_object_object_add(u, "mtu", ju64(h->mtu));
-		json_object_object_add(u, "inner_mtu", ju64(h->mtu > FRINGE_VXLAN_OUTER_V4 ?
-							    h->mtu - FRINGE_VXLAN_OUTER_V4 : 0));
-		json_object_object_add(doc, "underlay", u);
-	}
-	nodes = read_nodes(m, slot);
 	for (__u32 id = 0; nodes && id < FRINGE_MAX_NODES; id++) {
-		const struct fringe_node *fn = &nodes[id];
-		struct fringe_counter tx = {}, rx = {};
-		json_object *o;
+		struct ov_node *o = &out->nodes[out->n_nodes];
+		struct fringe_node_name nm;
 
-		if (!(fn->flags & FRINGE_NODE_IN_USE))
+		if (!(nodes[id].flags & FRINGE_NODE_IN_USE))
 			continue;
-		if (bpf_map_lookup_elem(m->fd[M_NODE_NAMES], &id, &nm))
-			memset(&nm, 0, sizeof(nm));
+		o->id = id;
+		o->node = nodes[id];
+		if (!bpf_map_lookup_elem(m->fd[M_NODE_NAMES], &id, &nm))
+			snprintf(o->name, sizeof(o->name), "%.*s", FRINGE_NAME_LEN, nm.name);
 		if (!bpf_map_lookup_elem(m->fd[M_NODE_STATS], &id, st))
 			for (int c = 0; c < m->ncpus; c++) {
-				tx.packets += st[c].tx.packets;
-				tx.bytes += st[c].tx.bytes;
-				rx.packets += st[c].rx.packets;
-				rx.bytes += st[c].rx.bytes;
+				o->tx.packets += st[c].tx.packets;
+				o->tx.bytes += st[c].tx.bytes;
+				o->rx.packets += st[c].rx.packets;
+				o->rx.bytes += st[c].rx.bytes;
 			}
-		o = json_object_new_object();
-		json_object_object_add(o, "name", json_object_new_string_len(
-			nm.name, strnlen(nm.name, FRINGE_NAME_LEN)));
-		json_object_object_add(o, "id", ju64(id));
-		json_object_object_add(o, "self", json_object_new_boolean(fn->flags & FRINGE_NODE_SELF));
-		json_object_object_add(o, "underlay", jaddr(fn->family, fn->underlay));
-		json_object_object_add(o, "vni", ju64(fn->vni));
-		json_object_object_add(o, "mac", fn->flags & FRINGE_NODE_FIB ? NULL : jmac(fn->outer_mac));
-		json_object_object_add(o, "mac_source",
-				       jstr(fn->flags & FRINGE_NODE_SELF ? "interface" :
-					    fn->flags & FRINGE_NODE_FIB ? "fib" :
-					    fn->flags & FRINGE_NODE_MAC_GIVEN &&
-						    !memcmp(fn->outer_mac, fn->inner_mac, 6) ? "file" :
-											  "neighbour"));
-		json_object_object_add(o, "prefixes", json_object_new_array());
-		json_object_object_add(o, "tx_packets", ju64(tx.packets));
-		json_object_object_add(o, "tx_bytes", ju64(tx.bytes));
-		json_object_object_add(o, "rx_packets", ju64(rx.packets));
-		json_object_object_add(o, "rx_bytes", ju64(rx.bytes));
-		json_object_array_add(arr, o);
-		by_id[id] = o;
-		if (fn->flags & FRINGE_NODE_SELF)
-			json_object_object_add(doc, "self", json_object_new_string_len(
-				nm.name, strnlen(nm.name, FRINGE_NAME_LEN)));
+		listed[id] = 1;
+		out->n_nodes++;
 	}
-	fd = maps_slot_inner_fd(m, M_OV_SLOT_PREFIXES, slot);
-	if (fd >= 0) {
-		struct ov_pfx *v = NULL;
-		size_t np = 0, cap = 0;
-		struct fringe_ov_prefix_key k, last;
-		void *prev = NULL;
-		__u32 id;
-
-		/* In address order, whatever order the trie walks in. */
-		while (!bpf_map_get_next_key(fd, prev, &k)) {
-			last = k;
-			prev = &last;
-			if (np == cap) {
-				struct ov_pfx *nv = realloc(v, (cap = cap ? 2 * cap : 64) * sizeof(*v));
-
-				if (!nv)
-					break;
-				v = nv;
-			}
-			v[np].key = k;
-			if (!bpf_map_lookup_elem(fd, &k, &id) && id < FRINGE_MAX_NODES && by_id[id])
-				v[np++].id = id;
-		}
-		close(fd);
-		if (v)
-			qsort(v, np, sizeof(*v), ov_pfx_cmp);
-		for (size_t i = 0; i < np; i++) {
-			struct pol_prefix p = { .family = v[i].key.family,
-						.len = v[i].key.prefixlen - 8 };
-
-			memcpy(p.addr, v[i].key.addr, 16);
-			nodes_prefix_str(&p, buf, sizeof(buf));
-			json_object_array_add(json_object_object_get(by_id[v[i].id], "prefixes"),
-					      jstr(buf));
-		}
-		free(v);
-	}
-	if (!json_object_object_get_ex(doc, "self", NULL))
-		json_object_object_add(doc, "self", NULL);
+	err = read_prefixes(m, slot, listed, &out->prefixes, &out->n_prefixes);
 out:
+	if (err)
+		overlay_state_free(out);
 	free(nodes);
-	free(by_id);
+	free(listed);
 	free(st);
 	ov_unmap(ov);
-	return doc;
+	return err;
+}
+
+void overlay_state_free(struct ov_state *s)
+{
+	free(s->nodes);
+	free(s->prefixes);
+	s->nodes = NULL;
+	s->prefixes = NULL;
+	s->n_nodes = s->n_prefixes = 0;
 }

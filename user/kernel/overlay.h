@@ -1,13 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The overlay in the kernel: a nodes file resolved against this host, loaded atomically, shown. */
+/* The overlay in the kernel: a nodes file resolved against this host, loaded atomically, read back. */
 #ifndef FRINGE_OVERLAY_H
 #define FRINGE_OVERLAY_H
 
 #include <net/if.h>
 #include <stdbool.h>
 #include <stdint.h>
-
-#include <json-c/json.h>
 
 #include "fringe/abi.h"
 #include "maps.h"
@@ -70,9 +68,28 @@ void overlay_note_load_failure(struct maps *m);
  * no nodes file is loaded. */
 int overlay_resolve_node(void *ctx, const char *name, uint32_t *id);
 
-/* The document behind `nodes show`: {"self", "generation", "loaded_at",
- * "underlay": {...}, "nodes": [{"name", "underlay", "prefixes", "tx_packets",
- * "rx_packets", ...}]}; also read by `stats` and the metrics. */
-json_object *overlay_show_doc(struct maps *m);
+/* The overlay in force, as the pinned state holds it. */
+struct ov_node {
+	uint32_t id;
+	char name[FRINGE_NAME_LEN + 1];
+	struct fringe_node node;
+	struct fringe_counter tx, rx;	/* summed over CPUs */
+};
+struct ov_prefix {
+	uint32_t node_id;
+	struct pol_prefix prefix;
+};
+struct ov_state {
+	bool loaded;			/* a nodes file is in force */
+	struct fringe_ov_slot slot;	/* its header */
+	uint64_t load_failures;
+	struct ov_node *nodes;		/* in id order */
+	size_t n_nodes;
+	struct ov_prefix *prefixes;	/* in address order */
+	size_t n_prefixes;
+};
+/* Read it (caller frees with overlay_state_free); 0 or -errno. */
+int overlay_read(struct maps *m, struct ov_state *out);
+void overlay_state_free(struct ov_state *s);
 
 #endif

@@ -237,8 +237,8 @@ static void app_device_families(FILE *out, struct maps *m)
 /* Packets and bytes through each node's tunnel (docs/metrics.md), from the nodes file in force. */
 static void overlay_families(FILE *out, struct maps *m)
 {
-	json_object *doc = overlay_show_doc(m), *nodes = json_object_object_get(doc, "nodes");
-	size_t n = json_object_array_length(nodes);
+	struct ov_state s;
+	bool ok = !overlay_read(m, &s);
 
 	for (int bytes = 0; bytes < 2; bytes++) {
 		const char *name = bytes ? "fringe_overlay_bytes_total" : "fringe_overlay_packets_total";
@@ -246,31 +246,31 @@ static void overlay_families(FILE *out, struct maps *m)
 		family(out, name, "counter",
 		       bytes ? "Bytes of the frames tunnelled to (tx) and from (rx) each overlay node, inner frame."
 			     : "Packets tunnelled to (tx) and from (rx) each overlay node.");
-		for (size_t i = 0; i < n; i++) {
-			json_object *o = json_object_array_get_idx(nodes, i);
+		for (size_t i = 0; ok && i < s.n_nodes; i++) {
+			const struct ov_node *n = &s.nodes[i];
 
-			if (json_object_get_boolean(json_object_object_get(o, "self")))
+			if (n->node.flags & FRINGE_NODE_SELF)
 				continue;
 			for (int rx = 0; rx < 2; rx++) {
+				const struct fringe_counter *c = rx ? &n->rx : &n->tx;
+
 				fprintf(out, "%s{node=\"", name);
-				label(out, json_object_get_string(json_object_object_get(o, "name")),
-				      FRINGE_NAME_LEN);
+				label(out, n->name, FRINGE_NAME_LEN);
 				fprintf(out, "\",direction=\"%s\"} %llu\n", rx ? "rx" : "tx",
-					(unsigned long long)json_object_get_uint64(json_object_object_get(
-						o, bytes ? (rx ? "rx_bytes" : "tx_bytes")
-							 : (rx ? "rx_packets" : "tx_packets"))));
+					(unsigned long long)(bytes ? c->bytes : c->packets));
 			}
 		}
 	}
 	family(out, "fringe_overlay_generation", "gauge",
 	       "Generation of the nodes file in force (0: none loaded).");
 	fprintf(out, "fringe_overlay_generation %llu\n",
-		(unsigned long long)json_object_get_uint64(json_object_object_get(doc, "generation")));
+		(unsigned long long)(ok && s.loaded ? s.slot.generation : 0));
 	family(out, "fringe_overlay_load_failures_total", "counter",
 	       "Nodes files refused (bad file, unresolvable underlay) since the state was created.");
 	fprintf(out, "fringe_overlay_load_failures_total %llu\n",
-		(unsigned long long)json_object_get_uint64(json_object_object_get(doc, "load_failures")));
-	json_object_put(doc);
+		(unsigned long long)(ok ? s.load_failures : 0));
+	if (ok)
+		overlay_state_free(&s);
 }
 
 int metrics_render(struct maps *m, FILE *out)

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The overlay as a document: `nodes show`, `stats`, the JSON API. */
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "json.h"
+#include "nodes.h"
+#include "overlay.h"
+#include "overlay_doc.h"
+
+static json_object *jaddr(int family, const uint8_t *a)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	inet_ntop(family == 6 ? AF_INET6 : AF_INET, a, buf, sizeof(buf));
+	return jstr(buf);
+}
+
+static json_object *jmac(const uint8_t *m)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+	return jstr(buf);
+}
+
+static json_object *underlay_doc(const struct fringe_ov_slot *h)
+{
+	json_object *u = json_object_new_object();
+	char ifname[IF_NAMESIZE] = "";
+
+	if (!if_indextoname(h->ifindex, ifname))
+		snprintf(ifname, sizeof(ifname), "#%u", h->ifindex);
+	json_object_object_add(u, "interface", jstr(ifname));
+	json_object_object_add(u, "address", jaddr(h->family, h->local_addr));
+	json_object_object_add(u, "mac", jmac(h->local_mac));
+	json_object_object_add(u, "mtu", ju64(h->mtu));
+	json_object_object_add(u, "inner_mtu", ju64(h->mtu > FRINGE_VXLAN_OUTER_V4 ?
+						    h->mtu - FRINGE_VXLAN_OUTER_V4 : 0));
+	return u;
+}
+
+static json_object *node_doc(const struct ov_node *n)
+{
+	const struct fringe_node *fn = &n->node;
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "name", jstr(n->name));
+	json_object_object_add(o, "id", ju64(n->id));
+	json_object_object_add(o, "self", json_object_new_boolean(fn->flags & FRINGE_NODE_SELF));
+	json_object_object_add(o, "underlay", jaddr(fn->family, fn->underlay));
+	json_object_object_add(o, "vni", ju64(fn->vni));
+	json_object_object_add(o, "mac", fn->flags & FRINGE_NODE_FIB ? NULL : jmac(fn->outer_mac));
+	json_object_object_add(o, "mac_source",
+			       jstr(fn->flags & FRINGE_NODE_SELF ? "interface" :
+				    fn->flags & FRINGE_NODE_FIB ? "fib" :
+				    fn->flags & FRINGE_NODE_MAC_GIVEN &&
+					    !memcmp(fn->outer_mac, fn->inner_mac, 6) ? "file" :
+										  "neighbour"));
+	json_object_object_add(o, "prefixes", json_object_new_array());
+	json_object_object_add(o, "tx_packets", ju64(n->tx.packets));
+	json_object_object_add(o, "tx_bytes", ju64(n->tx.bytes));
+	json_object_object_add(o, "rx_packets", ju64(n->rx.packets));
+	json_object_object_add(o, "rx_bytes", ju64(n->rx.bytes));
+	return o;
+}
+
+json_object *overlay_show_doc(struct maps *m)
+{
+	json_object *doc = json_object_new_object(), *arr = json_object_new_array(), *self = NULL;
+	json_object *by_id[FRINGE_MAX_NODES] = { NULL };
+	struct ov_state s;
+	char buf[64];
+
+	json_object_object_add(doc, "nodes", arr);
+	if (overlay_read(m, &s)) {
+		json_object_object_add(doc, "self", NULL);
+		json_object_object_add(doc, "generation", ju64(0));
+		return doc;
+	}
+	json_object_object_add(doc, "generation", ju64(s.loaded ? s.slot.generation : 0));
+	json_object_object_add(doc, "load_failures", ju64(s.load_failures));
+	if (s.loaded) {
+		time_t t = s.slot.load_time_ns / 1000000000ULL;
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		json_object_object_add(doc, "loaded_at", jstr(buf));
+		json_object_object_add(doc, "underlay", underlay_doc(&s.slot));
+	}
+	for (size_t i = 0; i < s.n_nodes; i++) {
+		json_object *o = node_doc(&s.nodes[i]);
+
+		json_object_array_add(arr, o);
+		by_id[s.nodes[i].id] = o;
+		if (s.nodes[i].node.flags & FRINGE_NODE_SELF)
+			self = jstr(s.nodes[i].name);
+	}
+	for (size_t i = 0; i < s.n_prefixes; i++) {
+		nodes_prefix_str(&s.prefixes[i].prefix, buf, sizeof(buf));
+		json_object_array_add(json_object_object_get(by_id[s.prefixes[i].node_id], "prefixes"),
+				      jstr(buf));
+	}
+	json_object_object_add(doc, "self", self);
+	overlay_state_free(&s);
+	return doc;
+}
