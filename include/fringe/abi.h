@@ -50,23 +50,27 @@ enum fringe_dim {
 	FRINGE_DIM_MAX,
 };
 
-/* Offsets into the per-policy dimension table (one u32 bitmap index each). */
+/* Offsets into the per-policy dimension table (one u32 bitmap index each).
+ * The data plane reads the sections up to FRINGE_TAB_SIZE; DPORT and PROTO,
+ * past its end, are the compiler's intermediate steps toward FRINGE_TAB_L4
+ * (FRINGE_TAB_COMPILE_SIZE), never loaded: each table entry costs 8 bytes of
+ * kernel memory per policy slot. */
 #define FRINGE_TAB_SPORT	0
-#define FRINGE_TAB_DPORT	(FRINGE_TAB_SPORT + FRINGE_NO_PORT + 1)
-#define FRINGE_TAB_PROTO	(FRINGE_TAB_DPORT + FRINGE_NO_PORT + 1)
-#define FRINGE_TAB_VLAN		(FRINGE_TAB_PROTO + 256)
+#define FRINGE_TAB_VLAN		(FRINGE_TAB_SPORT + FRINGE_NO_PORT + 1)
 #define FRINGE_TAB_DEVICE	(FRINGE_TAB_VLAN + FRINGE_NO_VLAN + 1)
 #define FRINGE_TAB_APP		(FRINGE_TAB_DEVICE + FRINGE_NO_DEVICE + 1)
 #define FRINGE_TAB_APPX		(FRINGE_TAB_APP + FRINGE_MAX_APPS)
 /* Protocol and destination port together, so one read serves both: the
  * rules admitting (TCP, UDP or SCTP, port), then those admitting a packet
- * without ports, by protocol number (FRINGE_DIM_PROTO in the data plane;
- * the PROTO and DPORT tables above are the compiler's intermediate steps). */
+ * without ports, by protocol number (FRINGE_DIM_PROTO in the data plane). */
 #define FRINGE_TAB_L4		(FRINGE_TAB_APPX + FRINGE_APPX_NONE + 1)
 #define FRINGE_L4_UDP		65536
 #define FRINGE_L4_SCTP		(2 * 65536)
 #define FRINGE_L4_NOPORT	(3 * 65536)
 #define FRINGE_TAB_SIZE		(FRINGE_TAB_L4 + FRINGE_L4_NOPORT + 256)
+#define FRINGE_TAB_DPORT	FRINGE_TAB_SIZE
+#define FRINGE_TAB_PROTO	(FRINGE_TAB_DPORT + FRINGE_NO_PORT + 1)
+#define FRINGE_TAB_COMPILE_SIZE	(FRINGE_TAB_PROTO + 256)
 
 /* The APPX dimension's values: an application's finer field. */
 #define FRINGE_APPX_MODBUS	0	/* + Modbus function code (0-255) */

@@ -882,7 +882,7 @@ int compile_policy(const struct policy *p, const struct compile_env *env, struct
 	}
 	out->n_rules = p->n_rules;
 	out->default_action = p->default_action;
-	out->dimtab = calloc(FRINGE_TAB_SIZE, sizeof(*out->dimtab));
+	out->dimtab = calloc(FRINGE_TAB_COMPILE_SIZE, sizeof(*out->dimtab));
 	out->actions = calloc(p->n_rules + 1, sizeof(*out->actions));
 	out->names = calloc(p->n_rules + 1, sizeof(*out->names));
 	C.stack = calloc(130, sizeof(struct addr_frame));

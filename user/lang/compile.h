@@ -31,7 +31,7 @@ struct compiled {
 
 	struct fringe_bitmap *bitmaps;		/* deduplicated */
 	uint32_t n_bitmaps;
-	uint32_t *dimtab;			/* FRINGE_TAB_SIZE entries */
+	uint32_t *dimtab;			/* FRINGE_TAB_COMPILE_SIZE entries, FRINGE_TAB_SIZE loaded */
 	struct fringe_v4_block *v4blocks;	/* IPv4 octet trie; 0 and 1 are the roots */
 	uint32_t n_v4blocks;
 	struct lpm6_entry *lpm6;
