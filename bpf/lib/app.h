@@ -249,16 +249,21 @@ static __always_inline void app_track(struct pkt *p)
 {
 	struct fringe_app_flow_key k = {};
 	__u32 *app;
+	void *flows;
 
 	if (p->app_state != APP_CONFIRMS && p->app_state != APP_UNCONFIRMED)
 		return;
+	/* Installed by the load of any policy with app rules. */
+	flows = held_map(&fringe_app_flows);
+	if (!flows)
+		return;
 	app_flow_key(&k, p);
-	app = bpf_map_lookup_elem(&fringe_app_flows, &k);
+	app = bpf_map_lookup_elem(flows, &k);
 	if (p->app_state == APP_CONFIRMS) {
 		if (!app) {
 			__u32 v = p->app;
 
-			bpf_map_update_elem(&fringe_app_flows, &k, &v, BPF_ANY);
+			bpf_map_update_elem(flows, &k, &v, BPF_ANY);
 		}
 	} else if (app && *app == p->app_maybe) {
 		p->app = p->app_maybe;		/* continues a confirmed flow */

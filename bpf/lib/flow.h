@@ -23,19 +23,24 @@ static __always_inline void flow_key(struct fringe_flow_key *k, const struct pkt
 	__builtin_memcpy(k->daddr, p->daddr, 16);
 }
 
-/* The flow's entry on this CPU, created when new; NULL only when the map refuses. */
+/* The flow's entry on this CPU, created when new; NULL when the map refuses
+ * or there is no flow table (switched on, but not yet or no longer held). */
 static __always_inline struct fringe_flow *flow_get(const struct fringe_flow_key *k, __u64 now)
 {
-	struct fringe_flow *f = bpf_map_lookup_elem(&fringe_flows, k);
+	void *flows = held_map(&fringe_flows);
+	struct fringe_flow *f;
 
+	if (!flows)
+		return NULL;
+	f = bpf_map_lookup_elem(flows, k);
 	if (f)
 		return f;
 	{
 		struct fringe_flow fresh = { .rule = FRINGE_FLOW_NO_RULE, .first_ns = now };
 
-		bpf_map_update_elem(&fringe_flows, k, &fresh, BPF_NOEXIST);
+		bpf_map_update_elem(flows, k, &fresh, BPF_NOEXIST);
 	}
-	return bpf_map_lookup_elem(&fringe_flows, k);
+	return bpf_map_lookup_elem(flows, k);
 }
 
 static __always_inline void flow_account(struct fringe_flow *f, __u32 len, __u64 now)

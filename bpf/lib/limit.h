@@ -54,16 +54,20 @@ static __always_inline int limit_check(const struct fringe_rule_action *a, const
 
 	if (a->flags & FRINGE_RF_PER_SRC) {
 		struct fringe_src_bucket_key k = { .counter_id = a->counter_id, .family = p->family };
+		/* Installed by the load of any policy with a per-src rule. */
+		void *buckets = held_map(&fringe_src_buckets);
 
+		if (!buckets)
+			return 0;
 		__builtin_memcpy(k.addr, p->saddr, 16);
-		struct fringe_src_bucket *sb = bpf_map_lookup_elem(&fringe_src_buckets, &k);
+		struct fringe_src_bucket *sb = bpf_map_lookup_elem(buckets, &k);
 
 		if (!sb) {
 			struct fringe_src_bucket fresh = {};
 
 			/* Concurrent inserts for the same source: the first one wins. */
-			bpf_map_update_elem(&fringe_src_buckets, &k, &fresh, BPF_NOEXIST);
-			sb = bpf_map_lookup_elem(&fringe_src_buckets, &k);
+			bpf_map_update_elem(buckets, &k, &fresh, BPF_NOEXIST);
+			sb = bpf_map_lookup_elem(buckets, &k);
 			if (!sb)
 				return 0;	/* evicted while racing: let it through */
 		}

@@ -6,6 +6,14 @@
 #include "common.h"
 #include "pkt.h"
 
+/* The holder of an on-demand map (below): its map, or NULL while there is none. */
+static __always_inline void *held_map(void *holder)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(holder, &zero);
+}
+
 /* Policy slots and the active-slot switch (struct fringe_meta, index 0). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -144,13 +152,26 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } fringe_buckets SEC(".maps");
 
+/* ---- state made on demand: a holder of one entry, empty while unused ----
+ * The flow table, the per-source buckets and the application flows are
+ * created (sized by the site's settings, FRINGE_SZ_*) only while a policy or
+ * `flows --enable` needs them, and installed in entry 0 of their holder; a
+ * holder's lookup is an inlined array read, and an empty holder turns the
+ * feature off for the packet. */
+
 /* Token buckets of `limit ... per-src` rules, by counter id and source address. */
-struct {
+struct fringe_inner_src_buckets {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, FRINGE_SRC_BUCKETS);
 	__type(key, struct fringe_src_bucket_key);
 	__type(value, struct fringe_src_bucket);
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct fringe_inner_src_buckets);
 } fringe_src_buckets SEC(".maps");
 
 /* ifindex -> interface stats slot (0: not attached). */
@@ -180,20 +201,34 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } fringe_iface_stats SEC(".maps");
 
-/* Flow table and verdict cache (struct fringe_flow). */
-struct {
+/* Flow table and verdict cache (struct fringe_flow), while `flows --enable`. */
+struct fringe_inner_flows {
 	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
 	__uint(max_entries, FRINGE_MAX_FLOWS);
 	__type(key, struct fringe_flow_key);
 	__type(value, struct fringe_flow);
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct fringe_inner_flows);
 } fringe_flows SEC(".maps");
 
-/* Sampled packets (struct fringe_sample), consumed by `fringe sample`. */
-struct {
+/* Sampled packets (struct fringe_sample), consumed by `fringe sample`: made
+ * when a policy with `sample` rules is loaded or a consumer starts, then kept
+ * (a consumer holds it open). */
+struct fringe_inner_samples {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, FRINGE_SAMPLE_RING);
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct fringe_inner_samples);
 } fringe_samples SEC(".maps");
 
 /* Samples taken and lost, per CPU, by counter id. */
@@ -205,13 +240,20 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } fringe_sample_stats SEC(".maps");
 
-/* TCP flows confirmed as an application (app.h), by 5-tuple -> enum fringe_app. */
-struct {
+/* TCP flows confirmed as an application (app.h), by 5-tuple -> enum fringe_app,
+ * while a policy has app rules. */
+struct fringe_inner_app_flows {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, FRINGE_APP_FLOWS);
 	__type(key, struct fringe_app_flow_key);
 	__type(value, __u32);
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct fringe_inner_app_flows);
 } fringe_app_flows SEC(".maps");
 
 /* Packets and bytes per recognized application, per CPU. */
@@ -377,6 +419,11 @@ struct fringe_inner_types {
 	struct fringe_node node;
 	struct fringe_ov_prefix_key ov_prefix;
 	struct fringe_ov_underlay_key ov_underlay;
+	struct fringe_flow_key flow_key;
+	struct fringe_flow flow;
+	struct fringe_src_bucket_key src_key;
+	struct fringe_src_bucket src;
+	struct fringe_app_flow_key app_key;
 };
 __attribute__((noinline)) int fringe_btf_inner_types(struct fringe_inner_types *t)
 {

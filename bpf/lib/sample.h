@@ -7,9 +7,6 @@
 #include "maps.h"
 #include "parse.h"
 
-/* Wake the consumer only when the ring is a quarter full: a wake-up costs
- * far more than a sample, and the consumer also polls on a timer. */
-#define SAMPLE_WAKE_BYTES (FRINGE_SAMPLE_RING / 4)
 
 static __always_inline void sample_maybe(struct xdp_md *ctx, const struct fringe_rule_action *a,
 					 const struct pkt *p, const struct fringe_meta *meta)
@@ -18,6 +15,7 @@ static __always_inline void sample_maybe(struct xdp_md *ctx, const struct fringe
 	struct fringe_sample *s;
 	__u32 id = a->counter_id, cap;
 	__u64 flags;
+	void *ring;
 
 	/* Random, not every Nth: no periodic traffic pattern can hide from it. */
 	if (a->sample_rate > 1 && bpf_get_prandom_u32() % a->sample_rate)
@@ -25,7 +23,12 @@ static __always_inline void sample_maybe(struct xdp_md *ctx, const struct fringe
 	st = bpf_map_lookup_elem(&fringe_sample_stats, &id);
 	if (!st)
 		return;
-	s = bpf_ringbuf_reserve(&fringe_samples, sizeof(*s), 0);
+	ring = held_map(&fringe_samples);	/* held since the policy's load */
+	if (!ring) {
+		st->lost++;
+		return;
+	}
+	s = bpf_ringbuf_reserve(ring, sizeof(*s), 0);
 	if (!s) {
 		st->lost++;
 		return;
@@ -49,7 +52,10 @@ static __always_inline void sample_maybe(struct xdp_md *ctx, const struct fringe
 	s->cap_len = 0;
 	if (bpf_xdp_load_bytes(ctx, 0, s->data, cap) == 0)
 		s->cap_len = cap;
-	flags = bpf_ringbuf_query(&fringe_samples, BPF_RB_AVAIL_DATA) > SAMPLE_WAKE_BYTES ?
+	/* Wake the consumer only when the ring is a quarter full: a wake-up
+	 * costs far more than a sample, and the consumer also polls on a timer. */
+	flags = bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA) >
+				bpf_ringbuf_query(ring, BPF_RB_RING_SIZE) / 4 ?
 		BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 	bpf_ringbuf_submit(s, flags);
 	st->taken++;

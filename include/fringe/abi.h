@@ -24,7 +24,7 @@
 #define FRINGE_NAME_LEN		64			/* rule/device/node names, NUL included */
 #define FRINGE_IFNAME_LEN	16
 #define FRINGE_MAX_EXT_HDRS	8			/* IPv6 extension headers walked */
-#define FRINGE_SRC_BUCKETS	65536			/* per-source token buckets (LRU) */
+#define FRINGE_SRC_BUCKETS	65536			/* per-source token buckets (LRU), by default */
 #define FRINGE_NO_PORT		65536			/* port-table index of "packet has no port" */
 #define FRINGE_NO_VLAN		4096			/* vlan-table index of "untagged" */
 #define FRINGE_NO_DEVICE	FRINGE_MAX_DEVICES	/* device-table index of "not a device" */
@@ -251,7 +251,8 @@ struct fringe_slot_hdr {
 	__u32 n_rules;
 	__u32 dims_used;	/* 1 << FRINGE_DIM_* */
 	__u8 default_action;	/* FRINGE_ACT_ALLOW or FRINGE_ACT_DROP */
-	__u8 pad[3];
+	__u8 features;		/* enum fringe_slot_features: on-demand maps it needs */
+	__u8 pad[2];
 	__u32 miss_bitmap[FRINGE_DIM_MAX]; /* bitmap of a hashed/LPM miss (wildcard rules) */
 	/* Entries of the slot's inner maps (fringe_map_entries), by enum fringe_slot_map. */
 	__u32 entries[8];
@@ -269,6 +270,30 @@ enum fringe_slot_map {
 	FRINGE_SM_COUNT,
 };
 
+/* What a slot's policy needs of the maps made on demand (maps.h). */
+enum fringe_slot_features {
+	FRINGE_SF_PER_SRC	= 1 << 0,	/* fringe_src_buckets */
+	FRINGE_SF_APP		= 1 << 1,	/* fringe_app_flows */
+};
+
+/* Sizes a site sets (daemon config `size NAME N`, `attach --size NAME=N`;
+ * user/lang/config.h has their names, defaults and bounds).  The pinned
+ * state records them in fringe_meta.sizes: the policy slots' arrays and the
+ * device tables keep the size they were created with (an array inner map
+ * must match its slot's template for the data plane's lookups to be
+ * inlined), the on-demand maps take the recorded size when created. */
+enum fringe_size {
+	FRINGE_SZ_BITMAPS,	/* rule bitmaps per policy slot */
+	FRINGE_SZ_V4_BLOCKS,	/* IPv4 trie blocks per policy slot */
+	FRINGE_SZ_DEVICES,	/* declared devices per policy */
+	FRINGE_SZ_FLOWS,	/* flow table entries */
+	FRINGE_SZ_SRC_BUCKETS,	/* per-source token buckets */
+	FRINGE_SZ_APP_FLOWS,	/* TCP flows confirmed as an application */
+	FRINGE_SZ_SAMPLE_RING,	/* bytes of the sample ring buffer (a power of 2) */
+	FRINGE_SZ_COUNT,
+};
+#define FRINGE_SZ_SLOTS	8
+
 enum fringe_meta_flags {
 	/* Keep the flow table, and use it as a verdict cache.  Off by default:
 	 * an LRU hash lookup costs more than classification itself here
@@ -285,6 +310,7 @@ struct fringe_meta {
 	struct fringe_slot_hdr slot[2];
 	__u64 confirm_deadline_ns; /* CLOCK_REALTIME; 0: nothing to confirm */
 	__u64 confirm_generation;  /* the generation that needs `policy confirm` */
+	__u32 sizes[FRINGE_SZ_SLOTS];	/* by enum fringe_size; 0: the default */
 };
 #define FRINGE_META_MAGIC 0x46524e47	/* "FRNG" */
 
@@ -292,7 +318,7 @@ struct fringe_meta {
 /* The flow table is also the verdict cache: a flow remembers the rule that
  * matched it under the policy generation in force, so later packets of the
  * flow skip classification until the next load. */
-#define FRINGE_MAX_FLOWS	65536
+#define FRINGE_MAX_FLOWS	32768		/* the default size of the flow table (size flows) */
 #define FRINGE_FLOW_NO_RULE	0xffffffffu	/* the flow fell to `default` */
 
 enum fringe_flow_key_flags {
@@ -339,7 +365,7 @@ FRINGE_STATIC_ASSERT(sizeof(struct fringe_flow) == 48, "flow");
  * space through the fringe_samples ring buffer with its first bytes. */
 #define FRINGE_SAMPLE_BYTES	128		/* default bytes per sample */
 #define FRINGE_SAMPLE_MAX	256		/* most bytes a sample can carry */
-#define FRINGE_SAMPLE_RING	(1 << 20)	/* ring buffer bytes */
+#define FRINGE_SAMPLE_RING	(1 << 20)	/* ring buffer bytes, by default */
 
 struct fringe_sample {
 	__u64 timestamp_ns;	/* CLOCK_MONOTONIC */
@@ -430,7 +456,7 @@ struct fringe_app_flow_key {
 	__u8 saddr[16];
 	__u8 daddr[16];
 };
-#define FRINGE_APP_FLOWS	16384
+#define FRINGE_APP_FLOWS	8192		/* the default (size app-flows) */
 
 /* ---- overlay (docs/overlay.md) -------------------------------------- */
 /* The nodes file compiles into a node table (by node id), an LPM map from

@@ -120,9 +120,13 @@ static int on_record(void *ctx, void *data, size_t size)
 
 static void drain(struct fx *f, struct drained *d)
 {
-	struct ring_buffer *rb = ring_buffer__new(f->m.fd[M_SAMPLES], on_record, d, NULL);
+	int fd = maps_held_fd(&f->m, M_SAMPLES);	/* held since the policy's load */
+	struct ring_buffer *rb;
 	int n;
 
+	assert_true(fd >= 0);
+	rb = ring_buffer__new(fd, on_record, d, NULL);
+	close(fd);
 	assert_non_null(rb);
 	n = ring_buffer__consume(rb);
 	assert_true(n >= 0);

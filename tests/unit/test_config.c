@@ -201,6 +201,15 @@ static const struct err_case err_cases[] = {
 	{ "cluster etcd https://a\nannounce prefix 10.0.0.0/24 vni 0\n", 2, 33, "invalid VNI '0'" },
 	{ "cluster etcd https://a\nannounce prefix 10.0.0.0/24 prefx 1\n", 2, 29, "did you mean 'prefix'" },
 	{ "cluster etcd https://a\nannounce prefix 10.0.0.0/24 name a name b\n", 2, 36, "duplicate 'name'" },
+	{ "size flow 100\n", 1, 6, "unknown size 'flow' (bitmaps, v4-blocks" },
+	{ "size flows\n", 1, 1, "'size' needs NAME N" },
+	{ "size flows 10 20\n", 1, 15, "'size' needs NAME N" },
+	{ "size flows many\n", 1, 12, "expected a number" },
+	{ "size flows -5\n", 1, 12, "expected a number" },
+	{ "size bitmaps 99999\n", 1, 14, "bitmaps is 16 to 16384" },
+	{ "size v4-blocks 100\n", 1, 16, "v4-blocks is 528 to 8192" },
+	{ "size sample-ring 100000\n", 1, 18, "a power of 2" },
+	{ "size flows 100\nsize flows 200\n", 2, 6, "duplicate 'size flows' (first given at line 1)" },
 };
 
 static void test_errors(void **state)
@@ -325,6 +334,38 @@ static void test_long_host(void **state)
 	config_free(&c);
 }
 
+/* `size NAME N` in the config and NAME=N on the command line. */
+static void test_sizes(void **state)
+{
+	uint32_t sz[FRINGE_SZ_COUNT] = { 0 };
+	const char *why = NULL;
+	struct config c;
+
+	parse_ok("size flows 100000\nsize bitmaps 4608\nsize sample-ring 262144\n", &c);
+	assert_int_equal(c.sizes[FRINGE_SZ_FLOWS], 100000);
+	assert_int_equal(c.sizes[FRINGE_SZ_BITMAPS], 4608);
+	assert_int_equal(c.sizes[FRINGE_SZ_SAMPLE_RING], 262144);
+	assert_int_equal(c.sizes[FRINGE_SZ_V4_BLOCKS], 0);	/* not given: the default */
+	config_free(&c);
+
+	assert_int_equal(config_parse_size_opt("src-buckets=1000", sz, &why), 0);
+	assert_int_equal(sz[FRINGE_SZ_SRC_BUCKETS], 1000);
+	assert_int_equal(config_parse_size_opt("devices=2000", sz, &why), -EINVAL);
+	assert_non_null(strstr(why, "devices is 1 to 1024"));
+	assert_int_equal(config_parse_size_opt("flows", sz, &why), -EINVAL);
+	assert_non_null(strstr(why, "NAME=N"));
+	assert_int_equal(config_parse_size_opt("nosuch=1", sz, &why), -EINVAL);
+	assert_non_null(strstr(why, "unknown size 'nosuch'"));
+	/* Every size has a name, bounds around its default and a cost to document. */
+	for (int i = 0; i < FRINGE_SZ_COUNT; i++) {
+		assert_non_null(config_sizes[i].name);
+		assert_non_null(config_sizes[i].cost);
+		assert_true(config_sizes[i].min <= config_sizes[i].def);
+		assert_true(config_sizes[i].def <= config_sizes[i].max);
+		assert_int_equal(config_size_id(config_sizes[i].name), i);
+	}
+}
+
 /* Every error of a file is reported, not only the first. */
 static void test_all_errors(void **state)
 {
@@ -431,6 +472,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_cluster),
 		cmocka_unit_test(test_announce_equal),
+		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_all_errors),
 		cmocka_unit_test(test_encoding),
 		cmocka_unit_test(test_long_host),

@@ -25,13 +25,19 @@ int cmd_attach(struct cli *g, int argc, char **argv)
 {
 	enum fringe_attach_mode mode = ATTACH_AUTO;
 	bool force = cli_flag(g, "--force"), egress = cli_flag(g, "--egress"), had_xdp;
-	const char *m = cli_opt(g, "--mode"), *ifname = argv[1];
+	const char *m = cli_opt(g, "--mode"), *ifname = argv[1], *why;
+	const char *const *sz;
 	json_object *doc;
 	struct maps maps;
-	int err = 0;
+	int err = 0, n_sz;
 
 	if (m && config_parse_mode(m, &mode))
 		return cli_usage_err(g, "unknown mode '%s' (native, generic or auto)", m);
+	/* The state's sizes, when this attach creates it (fringe(8), SIZES). */
+	sz = cli_opt_all(g, "--size", &n_sz);
+	for (int i = 0; i < n_sz; i++)
+		if (config_parse_size_opt(sz[i], g->sizes, &why))
+			return cli_usage_err(g, "bad --size '%s': %s", sz[i], why);
 	if (cli_open(g, &maps, MAPS_CREATE))
 		return 1;
 	/* --egress on an interface fringe already judges adds the TC program only. */

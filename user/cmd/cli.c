@@ -721,7 +721,7 @@ int cmd_help(struct cli *g, int argc, char **argv)
 
 int cli_open(struct cli *g, struct maps *m, unsigned int flags)
 {
-	return maps_open(m, g->pin_dir, flags);
+	return maps_open_sized(m, g->pin_dir, flags, g->sizes);
 }
 
 static unsigned int live_ifindex(const char *name)

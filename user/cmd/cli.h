@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdint.h>
 
 #include <json-c/json.h>
 
@@ -60,6 +61,7 @@ struct cli {
 	json_object *errors;	/* file errors, for {"errors": [...]} */
 	char *error;		/* the first error reported, for {"error": ...} */
 	char *usage;		/* the usage line of a usage error */
+	uint32_t sizes[FRINGE_SZ_COUNT];	/* attach --size NAME=N; 0: the default */
 };
 
 /* Parse argv, run the command, print the JSON error document when it failed. */

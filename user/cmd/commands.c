@@ -20,6 +20,7 @@ const struct cli_cmd cli_commands[] = {
 		{ "--mode", "native|generic|auto", 0, 0, "XDP mode; auto tries native first" },
 		{ "--egress", NULL, 0, 0, "also judge what leaves IFACE (TC egress)" },
 		{ "--force", NULL, 0, 0, "replace a foreign XDP program that cannot be shared" },
+		{ "--size", "NAME=N", CLI_OPT_MULTI, 0, "a size of the tables of a state made now (fringe(8), SIZES)" },
 		END }, "judge the packets arriving on IFACE" },
 	{ "detach", cmd_detach, "IFACE", NULL, "stop judging IFACE (ingress and egress)" },
 	{ "policy check", cmd_policy_check, "FILE", NULL,

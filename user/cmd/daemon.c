@@ -459,6 +459,11 @@ static void config_apply(struct daemon *dd, struct config *nc)
 	if (!same_str(nc->tls_cert, dd->cfg.tls_cert) || !same_str(nc->tls_key, dd->cfg.tls_key) ||
 	    !same_str(nc->auth, dd->cfg.auth))
 		pr_warn("the listener's 'tls' or 'auth' changed: takes effect on restart (the users file's content is followed)");
+	if (memcmp(nc->sizes, dd->cfg.sizes, sizeof(nc->sizes))) {
+		if (maps_apply_sizes(&dd->m, nc->sizes))
+			pr_warn("cannot apply the new sizes; the tables in use keep theirs");
+		maps_unlock(&dd->m);
+	}
 	/* Keep what needs a restart as it is running. */
 	snprintf(nc->metrics, sizeof(nc->metrics), "%s", dd->cfg.metrics);
 	free(nc->tls_cert);
@@ -799,7 +804,7 @@ int cmd_daemon(struct cli *g, int argc, char **argv)
 	if (http_listen(&dd.http, (const struct sockaddr *)&dd.cfg.metrics_addr,
 			dd.cfg.metrics_addrlen, dd.cfg.metrics))
 		goto out;
-	if (maps_open(&dd.m, pin, MAPS_CREATE))
+	if (maps_open_sized(&dd.m, pin, MAPS_CREATE, dd.cfg.sizes))
 		goto out;
 	dd.maps_opened = true;
 	watch_note(&dd.files[W_CONFIG]);

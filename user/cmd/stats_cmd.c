@@ -227,23 +227,6 @@ int cmd_stats(struct cli *g, int argc, char **argv)
 
 /* ---- status -------------------------------------------------------------------- */
 
-static unsigned long long fdinfo_memlock(int fd)
-{
-	char path[64], line[128];
-	unsigned long long v = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "memlock: %llu", &v) == 1)
-			break;
-	fclose(f);
-	return v;
-}
-
 static void status_iface(struct maps *m, __u32 slot, const struct fringe_iface_info *info,
 			 void *arg)
 {
@@ -260,30 +243,12 @@ static void status_iface(struct maps *m, __u32 slot, const struct fringe_iface_i
 	json_object_array_add(arg, o);
 }
 
-static void add_map_mem(json_object *maps, const char *name, int fd, unsigned long long *total)
-{
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-	json_object *o;
-	unsigned long long mem;
-
-	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
-		return;
-	mem = fdinfo_memlock(fd);
-	*total += mem;
-	o = json_object_new_object();
-	json_object_object_add(o, "name", jstr(name));
-	json_object_object_add(o, "max_entries", ju64(info.max_entries));
-	json_object_object_add(o, "memlock_bytes", ju64(mem));
-	json_object_array_add(maps, o);
-}
-
 static json_object *status_doc(struct cli *g, struct maps *m)
 {
 	json_object *doc = json_object_new_object(), *ifs = json_object_new_array();
-	json_object *maps = json_object_new_array(), *pol = policy_show_doc(m), *p;
-	unsigned long long total = 0;
-	char name[96];
+	json_object *maps = json_object_new_array(), *pol = policy_show_doc(m), *p, *sz;
+	struct maps_mem mem[M__COUNT];
+	uint64_t total = maps_memory(m, mem), per_cpu = 0;
 
 	json_object_object_add(doc, "version", jstr(FRINGE_VERSION));
 	json_object_object_add(doc, "pin_dir", jstr(g->pin_dir));
@@ -299,21 +264,71 @@ static json_object *status_doc(struct cli *g, struct maps *m)
 	json_object_object_add(p, "load_failures", ju64(jget_u64(pol, "load_failures")));
 	json_object_object_add(doc, "policy", p);
 	json_object_put(pol);
+	/* Kernel memory by map family: a slot map or holder with its inner maps. */
 	for (int i = 0; i < M__COUNT; i++) {
-		add_map_mem(maps, maps_names[i], m->fd[i], &total);
-		if (i >= M_SLOT_FIRST && i <= M_SLOT_LAST)
-			for (int s = 0; s < 2; s++) {
-				int fd = maps_slot_inner_fd(m, i, s);
+		json_object *o = json_object_new_object();
 
-				snprintf(name, sizeof(name), "%s[%d]", maps_names[i], s);
-				add_map_mem(maps, name, fd, &total);
-				if (fd >= 0)
-					close(fd);
-			}
+		json_object_object_add(o, "name", jstr(mem[i].name));
+		json_object_object_add(o, "maps", ju64(mem[i].count));
+		json_object_object_add(o, "memlock_bytes", ju64(mem[i].bytes));
+		json_object_object_add(o, "per_cpu_bytes", ju64(mem[i].per_cpu));
+		json_object_array_add(maps, o);
+		per_cpu += mem[i].per_cpu;
 	}
 	json_object_object_add(doc, "maps", maps);
 	json_object_object_add(doc, "memlock_bytes", ju64(total));
+	json_object_object_add(doc, "possible_cpus", ju64(m->ncpus));
+	json_object_object_add(doc, "per_cpu_bytes", ju64(per_cpu));
+	sz = json_object_new_object();
+	for (int i = 0; i < FRINGE_SZ_COUNT; i++)
+		json_object_object_add(sz, config_sizes[i].name, ju64(m->size[i]));
+	json_object_object_add(doc, "sizes", sz);
 	return doc;
+}
+
+static int by_bytes_desc(const void *a, const void *b)
+{
+	uint64_t x = jget_u64(*(json_object *const *)a, "memlock_bytes");
+	uint64_t y = jget_u64(*(json_object *const *)b, "memlock_bytes");
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* Kernel memory: the total, then each family that holds any, largest first. */
+static void status_mem_text(json_object *doc)
+{
+	json_object *maps = json_object_object_get(doc, "maps"), *sz;
+	size_t n = json_object_array_length(maps);
+	json_object **v = calloc(n + 1, sizeof(*v));
+	const char *sep = "";
+
+	printf("kernel memory: %.1f MiB on %llu possible CPUs (%.1f KiB more per additional CPU)\n",
+	       jget_u64(doc, "memlock_bytes") / 1048576.0, jget_u64(doc, "possible_cpus"),
+	       jget_u64(doc, "per_cpu_bytes") / 1024.0);
+	for (size_t i = 0; v && i < n; i++)
+		v[i] = json_object_array_get_idx(maps, i);
+	if (v)
+		qsort(v, n, sizeof(*v), by_bytes_desc);
+	for (size_t i = 0; v && i < n; i++) {
+		uint64_t b = jget_u64(v[i], "memlock_bytes"), pc = jget_u64(v[i], "per_cpu_bytes");
+
+		if (!b)
+			continue;
+		printf("  %-26s %9.1f KiB", jget_str(v[i], "name"), b / 1024.0);
+		if (jget_u64(v[i], "maps") > 1)
+			printf("  %llu maps", jget_u64(v[i], "maps"));
+		if (pc)
+			printf("  (%.1f KiB per CPU)", pc / 1024.0);
+		printf("\n");
+	}
+	free(v);
+	printf("sizes:");
+	sz = json_object_object_get(doc, "sizes");
+	json_object_object_foreach(sz, k, val) {
+		printf("%s %s %llu", sep, k, (unsigned long long)json_object_get_uint64(val));
+		sep = ",";
+	}
+	printf("\n");
 }
 
 static void status_text(json_object *doc)
@@ -340,7 +355,7 @@ static void status_text(json_object *doc)
 	else
 		printf("policy: none loaded (every packet passes)\n");
 	printf("policy load failures: %llu\n", jget_u64(p, "load_failures"));
-	printf("map memory: %.1f MiB\n", jget_u64(doc, "memlock_bytes") / 1048576.0);
+	status_mem_text(doc);
 }
 
 int cmd_status(struct cli *g, int argc, char **argv)

@@ -68,13 +68,14 @@ static int rows_add(struct rows *rs, const struct fringe_flow_key *k, const stru
 
 /* Key by key, for kernels without batch operations on this map type.  The
  * walk is bounded: under churn get_next_key may restart from the beginning. */
-static int walk_keys(struct maps *m, struct rows *rs, struct fringe_flow *vals)
+static int walk_keys(struct maps *m, int fd, struct rows *rs, struct fringe_flow *vals)
 {
+	size_t limit = m->size[FRINGE_SZ_FLOWS];
 	struct fringe_flow_key key, next;
-	int fd = m->fd[M_FLOWS], err = 0;
 	void *prev = NULL;
+	int err = 0;
 
-	for (size_t i = 0; i < 2 * FRINGE_MAX_FLOWS && !bpf_map_get_next_key(fd, prev, &next); i++) {
+	for (size_t i = 0; i < 2 * limit && !bpf_map_get_next_key(fd, prev, &next); i++) {
 		key = next;
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, vals))
@@ -82,7 +83,7 @@ static int walk_keys(struct maps *m, struct rows *rs, struct fringe_flow *vals)
 		err = rows_add(rs, &key, vals, m->ncpus);
 		if (err)
 			break;
-		if (rs->n >= FRINGE_MAX_FLOWS)
+		if (rs->n >= limit)
 			break;
 	}
 	return err;
@@ -94,9 +95,13 @@ static int walk(struct maps *m, struct rows *rs)
 	struct fringe_flow *vals = calloc((size_t)FLOWS_BATCH * m->ncpus, sizeof(*vals));
 	/* Opaque batch position (a bucket index for hashes): room for a key to be safe. */
 	struct fringe_flow_key in, out;
-	int fd = m->fd[M_FLOWS], err = 0;
+	int fd = maps_held_fd(m, M_FLOWS), err = 0;
 	bool first = true;
 
+	if (fd < 0) {		/* no flow table: off */
+		err = 0;
+		goto out;
+	}
 	if (!keys || !vals) {
 		err = -ENOMEM;
 		goto out;
@@ -108,7 +113,7 @@ static int walk(struct maps *m, struct rows *rs)
 
 		if (rc && e != ENOENT) {
 			if (first && (e == EINVAL || e == EOPNOTSUPP || e == 524 /* ENOTSUPP */)) {
-				err = walk_keys(m, rs, vals);
+				err = walk_keys(m, fd, rs, vals);
 				goto out;
 			}
 			err = -e;
@@ -122,6 +127,8 @@ static int walk(struct maps *m, struct rows *rs)
 		first = false;
 	}
 out:
+	if (fd >= 0)
+		close(fd);
 	free(keys);
 	free(vals);
 	return err;
@@ -153,27 +160,26 @@ int flows_read(struct maps *m, struct flow_row **rows, size_t *n)
 
 int flows_set_enabled(struct maps *m, bool on, uint64_t *cleared)
 {
-	struct fringe_flow_key key;
-	int fd = m->fd[M_FLOWS], err;
+	int err;
 
 	*cleared = 0;
 	err = maps_lock(m);
 	if (err)
 		return err;
 	if (on) {
-		__atomic_fetch_or(&m->meta->flags, FRINGE_META_FLOWS, __ATOMIC_RELEASE);
-		return 0;
+		/* The table exists only while on: made now, at the size set. */
+		err = maps_hold(m, M_FLOWS);
+		if (!err)
+			__atomic_fetch_or(&m->meta->flags, FRINGE_META_FLOWS, __ATOMIC_RELEASE);
+		return err;
 	}
 	__atomic_fetch_and(&m->meta->flags, ~(__u32)FRINGE_META_FLOWS, __ATOMIC_RELEASE);
-	/* Packets in flight when the flag dropped may still add a flow: let them finish. */
-	usleep(10000);
-	for (size_t i = 0; i < 2 * FRINGE_MAX_FLOWS && !bpf_map_get_next_key(fd, NULL, &key); i++) {
-		if (bpf_map_delete_elem(fd, &key) && errno != ENOENT) {
-			err = -errno;
-			pr_err("cannot empty the flow table: %s", strerror(errno));
-			return err;
-		}
-		(*cleared)++;
-	}
-	return 0;
+	err = flows_count(m, cleared);
+	if (err)
+		pr_warn("cannot count the flows: %s", strerror(-err));
+	/* The table goes with its last user: packets in flight finish with it. */
+	err = maps_release(m, M_FLOWS);
+	if (err)
+		pr_err("cannot remove the flow table: %s", strerror(-err));
+	return err;
 }

@@ -55,7 +55,22 @@ const char *const maps_names[M__COUNT] = {
 	[M_OV_SLOT_UNDERLAY] = "fringe_ov_slot_underlay",
 	[M_NODE_NAMES] = "fringe_node_names",
 	[M_NODE_STATS] = "fringe_node_stats",
+	[M_APP_FLOWS] = "fringe_app_flows",
 };
+
+/* The holders of maps made on demand, and the size each one's map takes. */
+static int held_size_id(enum map_id holder)
+{
+	switch (holder) {
+	case M_FLOWS: return FRINGE_SZ_FLOWS;
+	case M_SRC_BUCKETS: return FRINGE_SZ_SRC_BUCKETS;
+	case M_APP_FLOWS: return FRINGE_SZ_APP_FLOWS;
+	case M_SAMPLES: return FRINGE_SZ_SAMPLE_RING;
+	default: return -1;
+	}
+}
+
+
 
 static bool dir_is_empty(const char *dir)
 {
@@ -129,8 +144,48 @@ int maps_prepare_pin_dir(const char *dir)
 	return 0;
 }
 
+static uint32_t map_max_entries(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	return fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) ? info.max_entries : 0;
+}
+
+/* The sizes in force: recorded in the meta map when the state was created;
+ * the site's wishes (want, may be NULL) apply to what is made on demand. */
+static void maps_settle_sizes(struct maps *m, const uint32_t *want, bool created)
+{
+	for (int i = 0; i < FRINGE_SZ_COUNT; i++) {
+		uint32_t w = want && want[i] ? want[i] : config_sizes[i].def;
+		bool on_demand = i == FRINGE_SZ_FLOWS || i == FRINGE_SZ_SRC_BUCKETS ||
+				 i == FRINGE_SZ_APP_FLOWS || i == FRINGE_SZ_SAMPLE_RING;
+
+		if (created || !m->meta->sizes[i])
+			m->meta->sizes[i] = w;
+		else if (want && want[i] && want[i] != m->meta->sizes[i]) {
+			if (on_demand)
+				m->meta->sizes[i] = w;
+			else
+				pr_warn("size %s %u: the state in '%s' was created with %u, which stays until it is created anew (detach every interface, then remove the pin dir's maps)",
+					config_sizes[i].name, w, m->pin_dir, m->meta->sizes[i]);
+		}
+		m->size[i] = m->meta->sizes[i];
+	}
+	m->n_device_ids = map_max_entries(m->fd[M_DEVICE_STATS]);
+}
+
 static int maps_finish_open(struct maps *m)
 {
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(m->fd[M_META], &info, &len) ||
+	    info.value_size != sizeof(struct fringe_meta)) {
+		pr_err("the state in '%s' is from another fringe version (its meta map holds %u bytes, this one needs %zu); detach every interface and remove the pin dir's maps",
+		       m->pin_dir, info.value_size, sizeof(struct fringe_meta));
+		return -EPROTO;
+	}
 	m->meta = slot_mmap(m->fd[M_META], sizeof(struct fringe_meta));
 	m->names = slot_mmap(m->fd[M_RULE_NAMES], sizeof(struct fringe_rule_name) * FRINGE_MAX_COUNTERS);
 	if (!m->meta || !m->names) {
@@ -155,7 +210,20 @@ static const char *const kernel_flagged_maps[] = { "fringe_devmap", "fringe_cpum
 int maps_prepare_object(struct bpf_object *obj, const char *pin_dir)
 {
 	char path[PATH_MAX];
+	struct bpf_map *pm;
 
+	/* A state created with other sizes is reused as it is: libbpf reuses a
+	 * pin only when the definitions agree. */
+	bpf_object__for_each_map(pm, obj) {
+		const char *pp = bpf_map__pin_path(pm);
+		int fd = pp ? bpf_obj_get(pp) : -1;
+		uint32_t n = map_max_entries(fd);
+
+		if (fd >= 0)
+			close(fd);
+		if (n && n != bpf_map__max_entries(pm) && bpf_map__set_max_entries(pm, n))
+			return -EINVAL;
+	}
 	for (size_t i = 0; i < sizeof(kernel_flagged_maps) / sizeof(*kernel_flagged_maps); i++) {
 		struct bpf_map *map = bpf_object__find_map_by_name(obj, kernel_flagged_maps[i]);
 		int fd, err;
@@ -191,11 +259,46 @@ static int maps_pin_created(struct bpf_object *obj, const char *pin_dir)
 	return 0;
 }
 
-static int maps_open_skel(struct maps *m, unsigned int flags)
+/* An inner-map template of another size for an outer map of a skeleton not
+ * yet loaded (libbpf 1.1 cannot resize its own templates); the fd is the
+ * caller's to close after the load. */
+static int size_inner(struct bpf_map *outer, uint32_t n, int *fd)
+{
+	const struct bpf_map *in = bpf_map__inner_map(outer);
+	LIBBPF_OPTS(bpf_map_create_opts, opts);
+
+	if (!in)
+		return -ENOENT;
+	opts.map_flags = bpf_map__map_flags(in);
+	*fd = bpf_map_create(bpf_map__type(in), NULL, bpf_map__key_size(in),
+			     bpf_map__value_size(in), n, &opts);
+	if (*fd < 0)
+		return -errno;
+	return bpf_map__set_inner_map_fd(outer, *fd);
+}
+
+/* The sizes of what a new state creates: slot arrays and device tables. */
+static int size_skel(struct fringe_xdp *skel, const uint32_t *want, int tmpl_fd[2])
+{
+	uint32_t sz[FRINGE_SZ_COUNT];
+	int err = 0;
+
+	for (int i = 0; i < FRINGE_SZ_COUNT; i++)
+		sz[i] = want && want[i] ? want[i] : config_sizes[i].def;
+	err = err ?: size_inner(skel->maps.fringe_slot_bitmaps, sz[FRINGE_SZ_BITMAPS], &tmpl_fd[0]);
+	err = err ?: size_inner(skel->maps.fringe_slot_v4, sz[FRINGE_SZ_V4_BLOCKS], &tmpl_fd[1]);
+	err = err ?: bpf_map__set_max_entries(skel->maps.fringe_device_stats,
+					     2 * sz[FRINGE_SZ_DEVICES]);
+	err = err ?: bpf_map__set_max_entries(skel->maps.fringe_device_names,
+					     2 * sz[FRINGE_SZ_DEVICES]);
+	return err;
+}
+
+static int maps_open_skel(struct maps *m, unsigned int flags, const uint32_t *want)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = m->pin_dir);
+	int err, tmpl_fd[2] = { -1, -1 };
 	struct bpf_map *map;
-	int err;
 
 	m->skel = fringe_xdp__open_opts(flags & MAPS_PRIVATE ? NULL : &opts);
 	if (!m->skel) {
@@ -206,9 +309,14 @@ static int maps_open_skel(struct maps *m, unsigned int flags)
 	if (flags & MAPS_PRIVATE)
 		bpf_object__for_each_map(map, m->skel->obj)
 			bpf_map__set_pin_path(map, NULL);
-	err = maps_prepare_object(m->skel->obj, flags & MAPS_PRIVATE ? NULL : m->pin_dir);
+	err = size_skel(m->skel, want, tmpl_fd);
+	if (!err)
+		err = maps_prepare_object(m->skel->obj, flags & MAPS_PRIVATE ? NULL : m->pin_dir);
 	if (!err)
 		err = fringe_xdp__load(m->skel);
+	for (int i = 0; i < 2; i++)
+		if (tmpl_fd[i] >= 0)
+			close(tmpl_fd[i]);
 	if (!err && !(flags & MAPS_PRIVATE))
 		err = maps_pin_created(m->skel->obj, m->pin_dir);
 	if (err) {
@@ -229,8 +337,25 @@ static int maps_open_skel(struct maps *m, unsigned int flags)
 
 int maps_open(struct maps *m, const char *pin_dir, unsigned int flags)
 {
+	return maps_open_sized(m, pin_dir, flags, NULL);
+}
+
+int maps_open_sized(struct maps *m, const char *pin_dir, unsigned int flags, const uint32_t *want)
+{
 	char path[PATH_MAX];
 	int err, missing = 0;
+	bool created = false;
+	uint32_t most[FRINGE_SZ_COUNT];
+
+	/* A private instance (policy test, BPF tests) takes any policy that compiles. */
+	if ((flags & MAPS_PRIVATE) && !want) {
+		for (int i = 0; i < FRINGE_SZ_COUNT; i++)
+			most[i] = config_sizes[i].def;
+		most[FRINGE_SZ_BITMAPS] = config_sizes[FRINGE_SZ_BITMAPS].max;
+		most[FRINGE_SZ_V4_BLOCKS] = config_sizes[FRINGE_SZ_V4_BLOCKS].max;
+		most[FRINGE_SZ_DEVICES] = config_sizes[FRINGE_SZ_DEVICES].max;
+		want = most;
+	}
 
 	memset(m, 0, sizeof(*m));
 	for (int i = 0; i < M__COUNT; i++)
@@ -242,7 +367,8 @@ int maps_open(struct maps *m, const char *pin_dir, unsigned int flags)
 	snprintf(m->pin_dir, sizeof(m->pin_dir), "%s", pin_dir ? pin_dir : "");
 
 	if (flags & MAPS_PRIVATE) {
-		err = maps_open_skel(m, flags);
+		err = maps_open_skel(m, flags, want);
+		created = true;
 		goto out;
 	}
 	if (flags & MAPS_CREATE) {
@@ -269,12 +395,14 @@ int maps_open(struct maps *m, const char *pin_dir, unsigned int flags)
 			err = -ENOENT;
 			goto out;
 		}
+		/* The meta map among the missing: a new state, made to these sizes. */
+		created = m->fd[M_META] < 0;
 		for (int i = 0; i < M__COUNT; i++) {
 			if (m->fd[i] >= 0)
 				close(m->fd[i]);
 			m->fd[i] = -1;
 		}
-		err = maps_open_skel(m, flags);
+		err = maps_open_skel(m, flags, want);
 		if (err)
 			goto out;
 	}
@@ -282,6 +410,8 @@ int maps_open(struct maps *m, const char *pin_dir, unsigned int flags)
 out:
 	if (!err)
 		err = maps_finish_open(m);
+	if (!err)
+		maps_settle_sizes(m, want, created);
 	if (err)
 		maps_close(m);
 	return err;
@@ -297,6 +427,8 @@ void maps_close(struct maps *m)
 	if (m->lock_fd >= 0)
 		close(m->lock_fd);
 	fringe_xdp__destroy(m->skel);
+	fringe_xdp__destroy(m->tmpl);
+	m->tmpl = NULL;
 	free(m->scratch);
 	m->scratch = NULL;
 	m->skel = NULL;
@@ -342,6 +474,54 @@ int maps_slot_inner_fd(struct maps *m, enum map_id outer, int slot)
 	return bpf_map_get_fd_by_id(id);
 }
 
+int maps_held_fd(struct maps *m, enum map_id holder)
+{
+	int fd = maps_slot_inner_fd(m, holder, 0);
+
+	return fd < 0 ? -ENOENT : fd;
+}
+
+int maps_hold(struct maps *m, enum map_id holder)
+{
+	int id = held_size_id(holder), fd = maps_held_fd(m, holder), err = 0;
+	__u32 zero = 0;
+
+	if (id < 0)
+		return -EINVAL;
+	if (fd >= 0) {
+		uint32_t n = map_max_entries(fd);
+
+		close(fd);
+		/* The ring stays as it is: a consumer may be reading it. */
+		if (n == m->size[id] || holder == M_SAMPLES)
+			return 0;
+	}
+	/* A loaded object has dropped its inner-map templates: read them from a fresh open. */
+	if (!m->tmpl && !(m->tmpl = fringe_xdp__open()))
+		return -errno;
+	fd = slot_inner_create(m->tmpl, holder, m->size[id]);
+	if (fd < 0) {
+		pr_err("cannot create %s of %u entries (size %s): %s", maps_names[holder],
+		       m->size[id], config_sizes[id].name, strerror(-fd));
+		return fd;
+	}
+	if (bpf_map_update_elem(m->fd[holder], &zero, &fd, BPF_ANY)) {
+		err = -errno;
+		pr_err("cannot install %s: %s", maps_names[holder], strerror(errno));
+	}
+	close(fd);
+	return err;
+}
+
+int maps_release(struct maps *m, enum map_id holder)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_delete_elem(m->fd[holder], &zero) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
 int maps_read_actions(struct maps *m, int slot, struct fringe_rule_action *out, uint32_t n)
 {
 	size_t size = sizeof(*out) * FRINGE_MAX_RULES;
@@ -372,9 +552,11 @@ static int forget_src_buckets(struct maps *m, const uint8_t *fresh)
 {
 	struct fringe_src_bucket_key key, next, *dead = NULL;
 	size_t n = 0, cap = 0;
-	int fd = m->fd[M_SRC_BUCKETS], err = 0;
+	int fd = maps_held_fd(m, M_SRC_BUCKETS), err = 0;
 	void *prev = NULL;
 
+	if (fd < 0)
+		return 0;	/* no per-src rule in force: no buckets */
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		if (next.counter_id < FRINGE_MAX_COUNTERS && fresh[next.counter_id]) {
 			if (n == cap) {
@@ -399,6 +581,7 @@ static int forget_src_buckets(struct maps *m, const uint8_t *fresh)
 			break;
 		}
 out:
+	close(fd);
 	free(dead);
 	return err;
 }
@@ -454,9 +637,9 @@ out:
 	return err;
 }
 
-static size_t device_names_size(void)
+static size_t device_names_size(const struct maps *m)
 {
-	return sizeof(struct fringe_device_name) * FRINGE_MAX_DEVICE_IDS;
+	return sizeof(struct fringe_device_name) * m->n_device_ids;
 }
 
 /* Device counter ids follow names like rule counters: a device of the
@@ -466,29 +649,29 @@ static size_t device_names_size(void)
 static int assign_devices(struct maps *m, const struct compiled *c, int target, __u32 *ids)
 {
 	__u32 active_bit = 1u << (m->meta->active & 1), target_bit = 1u << target;
-	struct fringe_device_name *dn = slot_mmap(m->fd[M_DEVICE_NAMES], device_names_size());
-	char (*names)[FRINGE_NAME_LEN] = calloc(FRINGE_MAX_DEVICE_IDS, FRINGE_NAME_LEN);
-	uint8_t *live = calloc(FRINGE_MAX_DEVICE_IDS, 1), *fresh = calloc(FRINGE_MAX_DEVICE_IDS, 1);
-	struct slot_ids s = { .first = 0, .n = FRINGE_MAX_DEVICE_IDS, .names = names, .live = live };
+	struct fringe_device_name *dn = slot_mmap(m->fd[M_DEVICE_NAMES], device_names_size(m));
+	char (*names)[FRINGE_NAME_LEN] = calloc(m->n_device_ids, FRINGE_NAME_LEN);
+	uint8_t *live = calloc(m->n_device_ids, 1), *fresh = calloc(m->n_device_ids, 1);
+	struct slot_ids s = { .first = 0, .n = m->n_device_ids, .names = names, .live = live };
 	int err = 0;
 
 	if (!dn || !names || !live || !fresh) {
 		err = dn ? -ENOMEM : -errno;
 		goto out;
 	}
-	for (__u32 id = 0; id < FRINGE_MAX_DEVICE_IDS; id++) {
+	for (__u32 id = 0; id < m->n_device_ids; id++) {
 		memcpy(names[id], dn[id].name, FRINGE_NAME_LEN);
 		live[id] = !!(dn[id].slots & active_bit);
 	}
 	err = slot_ids_assign(&s, c->device_names, FRINGE_NAME_LEN, c->n_devices, ids, fresh);
-	for (__u32 id = 0; id < FRINGE_MAX_DEVICE_IDS && !err; id++)
+	for (__u32 id = 0; id < m->n_device_ids && !err; id++)
 		if (fresh[id])
 			err = slot_zero_percpu(m->fd[M_DEVICE_STATS], id,
 					       sizeof(struct fringe_counter), m->ncpus);
 	if (err)
 		goto out;
 	/* Only the inactive slot's records change: readers see the slot in force. */
-	for (__u32 id = 0; id < FRINGE_MAX_DEVICE_IDS; id++)
+	for (__u32 id = 0; id < m->n_device_ids; id++)
 		dn[id].slots &= ~target_bit;
 	for (uint32_t i = 0; i < c->n_devices; i++) {
 		if (!(dn[ids[i]].slots & active_bit)) {
@@ -501,7 +684,7 @@ out:
 	free(names);
 	free(live);
 	free(fresh);
-	slot_munmap(dn, device_names_size());
+	slot_munmap(dn, device_names_size(m));
 	return err;
 }
 
@@ -579,6 +762,30 @@ static int policy_fill(struct slot_build *b, const struct compiled *c,
 	return 0;
 }
 
+/* A policy that needs more than the state was sized for is refused whole,
+ * naming the setting: never truncated. */
+static int maps_check_sizes(struct maps *m, const struct compiled *c)
+{
+	static const struct { int id; const char *what; } chk[] = {
+		{ FRINGE_SZ_BITMAPS, "rule bitmaps" },
+		{ FRINGE_SZ_V4_BLOCKS, "IPv4 trie blocks" },
+		{ FRINGE_SZ_DEVICES, "devices" },
+	};
+	size_t need[] = { c->n_bitmaps, c->n_v4blocks, c->n_devices };
+
+	for (size_t i = 0; i < sizeof(chk) / sizeof(*chk); i++) {
+		uint32_t have = m->size[chk[i].id];
+
+		if (need[i] <= have)
+			continue;
+		pr_err("the policy needs %zu %s; this data plane holds %u (size %s): set `size %s %zu` or more in the daemon config (or `attach --size %s=%zu`) and create the state anew (detach every interface, remove the pin dir's maps)",
+		       need[i], chk[i].what, have, config_sizes[chk[i].id].name,
+		       config_sizes[chk[i].id].name, need[i], config_sizes[chk[i].id].name, need[i]);
+		return -ENOSPC;
+	}
+	return 0;
+}
+
 uint64_t maps_next_generation(const struct maps *m)
 {
 	return slot_next_generation(m->meta->slot[0].generation, m->meta->slot[1].generation);
@@ -592,10 +799,29 @@ int maps_load_policy(struct maps *m, const struct compiled *c, uint64_t *generat
 	struct slot_build b;
 	struct timespec now;
 	uint64_t next_gen;
+	__u32 features = 0, entries[FRINGE_SM_COUNT] = {};
+	bool per_src = false, sample = false;
 	int err;
 
-	err = slot_begin(&b, m, policy_outers, sizeof(policy_outers) / sizeof(policy_outers[0]), &m->meta->active,
-			 &m->meta->load_failures);
+	err = maps_check_sizes(m, c);
+	if (err) {
+		maps_note_load_failure(m);
+		return err;
+	}
+	for (uint32_t r = 0; r < c->n_rules; r++) {
+		per_src |= !!(c->actions[r].flags & FRINGE_RF_PER_SRC);
+		sample |= !!(c->actions[r].flags & FRINGE_RF_SAMPLE);
+	}
+	features = (per_src ? FRINGE_SF_PER_SRC : 0) |
+		   (c->dims_used & (1U << FRINGE_DIM_APP | 1U << FRINGE_DIM_APPX) ? FRINGE_SF_APP : 0);
+	/* The slots' arrays have the sizes of the outer maps' templates; the
+	 * hash, room for this policy's entries only: they are all written now
+	 * and never added to. */
+	entries[FRINGE_SM_BITMAPS] = m->size[FRINGE_SZ_BITMAPS];
+	entries[FRINGE_SM_V4] = m->size[FRINGE_SZ_V4_BLOCKS];
+	entries[FRINGE_SM_HASH] = c->n_hash ? c->n_hash : 1;
+	err = slot_begin_sized(&b, m, policy_outers, sizeof(policy_outers) / sizeof(policy_outers[0]),
+			       entries, &m->meta->active, &m->meta->load_failures);
 	if (err)
 		goto out;
 	ids = calloc(c->n_rules + 1, sizeof(*ids));
@@ -620,6 +846,13 @@ int maps_load_policy(struct maps *m, const struct compiled *c, uint64_t *generat
 		goto out;
 	}
 	err = policy_fill(&b, c, actions, dev_ids);
+	/* The state this policy's features need, before it is in force. */
+	if (!err && (features & FRINGE_SF_PER_SRC))
+		err = maps_hold(m, M_SRC_BUCKETS);
+	if (!err && (features & FRINGE_SF_APP))
+		err = maps_hold(m, M_APP_FLOWS);
+	if (!err && sample)
+		err = maps_hold(m, M_SAMPLES);
 	if (!err)
 		err = slot_commit(&b);
 	if (err)
@@ -634,6 +867,7 @@ int maps_load_policy(struct maps *m, const struct compiled *c, uint64_t *generat
 	h->n_rules = c->n_rules;
 	h->dims_used = c->dims_used;
 	h->default_action = c->default_action;
+	h->features = features;
 	memcpy(h->miss_bitmap, c->miss_bitmap, sizeof(h->miss_bitmap));
 	h->entries[FRINGE_SM_BITMAPS] = c->n_bitmaps;
 	h->entries[FRINGE_SM_DIMTAB] = FRINGE_TAB_SIZE;
@@ -644,6 +878,13 @@ int maps_load_policy(struct maps *m, const struct compiled *c, uint64_t *generat
 	slot_flip(&m->meta->active, b.target);
 	if (generation)
 		*generation = h->generation;
+	/* What neither slot needs now (the other may come back through
+	 * commit-confirm) goes: a feature unused costs nothing. */
+	features |= m->meta->slot[!b.target].generation ? m->meta->slot[!b.target].features : 0;
+	if (!(features & FRINGE_SF_PER_SRC))
+		maps_release(m, M_SRC_BUCKETS);
+	if (!(features & FRINGE_SF_APP))
+		maps_release(m, M_APP_FLOWS);
 out:
 	slot_end(&b, err);
 	free(ids);
@@ -798,7 +1039,7 @@ int maps_read_app_stats(struct maps *m, struct fringe_counter *out)
 
 int maps_read_devices(struct maps *m, struct maps_device **out, size_t *n)
 {
-	struct fringe_device_name *dn = slot_mmap(m->fd[M_DEVICE_NAMES], device_names_size());
+	struct fringe_device_name *dn = slot_mmap(m->fd[M_DEVICE_NAMES], device_names_size(m));
 	__u32 bit = 1u << (__atomic_load_n(&m->meta->active, __ATOMIC_ACQUIRE) & 1);
 	struct fringe_counter *v = calloc(m->ncpus, sizeof(*v));
 	struct maps_device *d = calloc(FRINGE_MAX_DEVICES, sizeof(*d));
@@ -810,7 +1051,7 @@ int maps_read_devices(struct maps *m, struct maps_device **out, size_t *n)
 		err = dn ? -ENOMEM : -errno;
 		goto out;
 	}
-	for (__u32 id = 0; id < FRINGE_MAX_DEVICE_IDS && *n < FRINGE_MAX_DEVICES; id++) {
+	for (__u32 id = 0; id < m->n_device_ids && *n < FRINGE_MAX_DEVICES; id++) {
 		struct maps_device *e = &d[*n];
 
 		if (!(dn[id].slots & bit))
@@ -831,10 +1072,113 @@ int maps_read_devices(struct maps *m, struct maps_device **out, size_t *n)
 	*out = d;
 	d = NULL;
 out:
-	slot_munmap(dn, device_names_size());
+	slot_munmap(dn, device_names_size(m));
 	free(v);
 	free(d);
 	if (err)
 		*n = 0;
+	return err;
+}
+
+/* ---- kernel memory ---------------------------------------------------------- */
+
+/* The kernel's own figure for a map (map_mem_usage), from its fdinfo. */
+static uint64_t fdinfo_memlock(int fd)
+{
+	char path[64], line[128];
+	unsigned long long v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %llu", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+/* What one more possible CPU adds to a map, after the kernel's map_mem_usage:
+ * a per-CPU copy of every value, a hash's per-CPU lock counters
+ * (HASHTAB_MAP_LOCK_COUNT ints), a preallocated plain hash's spare element.
+ * scripts/mem_maps.py has the same model. */
+static uint64_t per_cpu_bytes(const struct bpf_map_info *i)
+{
+	uint64_t vs = (i->value_size + 7) & ~7u, ks = (i->key_size + 7) & ~7u, b = 4 * 8;
+	bool prealloc = !(i->map_flags & BPF_F_NO_PREALLOC);
+
+	switch (i->type) {
+	case BPF_MAP_TYPE_PERCPU_ARRAY:
+		return vs * i->max_entries;
+	case BPF_MAP_TYPE_PERCPU_HASH:
+	case BPF_MAP_TYPE_LRU_PERCPU_HASH:
+		return b + (prealloc ? vs * i->max_entries : 0);
+	case BPF_MAP_TYPE_HASH:
+		return b + (prealloc ? 48 + ks + vs + 8 : 0);
+	case BPF_MAP_TYPE_LRU_HASH:
+		return b;
+	default:
+		return 0;
+	}
+}
+
+static void mem_add(struct maps_mem *e, int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return;
+	e->bytes += fdinfo_memlock(fd);
+	e->per_cpu += per_cpu_bytes(&info);
+	e->count++;
+	if (info.type != BPF_MAP_TYPE_ARRAY_OF_MAPS)
+		return;
+	for (__u32 k = 0; k < info.max_entries; k++) {
+		__u32 id;
+		int in;
+
+		if (bpf_map_lookup_elem(fd, &k, &id))
+			continue;
+		in = bpf_map_get_fd_by_id(id);
+		if (in >= 0) {
+			mem_add(e, in);
+			close(in);
+		}
+	}
+}
+
+uint64_t maps_memory(struct maps *m, struct maps_mem *out)
+{
+	uint64_t total = 0;
+
+	for (int i = 0; i < M__COUNT; i++) {
+		memset(&out[i], 0, sizeof(out[i]));
+		out[i].name = maps_names[i];
+		mem_add(&out[i], m->fd[i]);
+		total += out[i].bytes;
+	}
+	return total;
+}
+
+int maps_apply_sizes(struct maps *m, const uint32_t *want)
+{
+	static const enum map_id holders[] = { M_FLOWS, M_SRC_BUCKETS, M_APP_FLOWS };	/* not the ring */
+	int err = maps_lock(m);
+
+	if (err)
+		return err;
+	maps_settle_sizes(m, want, false);
+	/* A map in use of another size is made anew at the new one. */
+	for (size_t i = 0; i < sizeof(holders) / sizeof(*holders) && !err; i++) {
+		int fd = maps_held_fd(m, holders[i]);
+
+		if (fd < 0)
+			continue;
+		close(fd);
+		err = maps_hold(m, holders[i]);
+	}
 	return err;
 }

@@ -8,6 +8,7 @@
 
 #include "fringe/abi.h"
 #include "compile.h"
+#include "config.h"	/* config_sizes */
 
 enum map_id {
 	M_META,
@@ -38,6 +39,7 @@ enum map_id {
 	M_OV_SLOT_UNDERLAY,
 	M_NODE_NAMES,
 	M_NODE_STATS,
+	M_APP_FLOWS,		/* holder of the TCP flows confirmed as an application */
 	M__COUNT,
 };
 #define M_SLOT_FIRST M_SLOT_BITMAPS
@@ -61,6 +63,10 @@ struct maps {
 	void *scratch;			/* maps_read_judged_by's buffer */
 	int ncpus;
 	int lock_fd;
+	/* Sizes in force (enum fringe_size), as the pinned state records them. */
+	uint32_t size[FRINGE_SZ_COUNT];
+	uint32_t n_device_ids;		/* entries of fringe_device_stats and _names */
+	struct fringe_xdp *tmpl;	/* opened, not loaded: the inner maps' templates */
 };
 
 int maps_prepare_pin_dir(const char *dir);
@@ -68,6 +74,12 @@ struct bpf_object;
 /* Before loading an object that shares the pinned maps. */
 int maps_prepare_object(struct bpf_object *obj, const char *pin_dir);
 int maps_open(struct maps *m, const char *pin_dir, unsigned int flags);
+/* As maps_open, with the site's sizes (by enum fringe_size; 0 or a NULL
+ * array: the default).  A new state is created with them; an existing one
+ * keeps the sizes of its policy slots and device tables (a difference is
+ * warned about) and takes the on-demand maps' sizes for their next creation,
+ * or at once for one that exists with another size. */
+int maps_open_sized(struct maps *m, const char *pin_dir, unsigned int flags, const uint32_t *sizes);
 void maps_close(struct maps *m);
 /* Exclusive lock for writers (policy load, attach, detach). */
 int maps_lock(struct maps *m);
@@ -113,5 +125,28 @@ int maps_read_devices(struct maps *m, struct maps_device **out, size_t *n);
 
 /* Inner map of a slot, as a new fd (caller closes). */
 int maps_slot_inner_fd(struct maps *m, enum map_id outer, int slot);
+
+/* The map an on-demand holder (M_FLOWS, M_SRC_BUCKETS, M_APP_FLOWS, M_SAMPLES) holds,
+ * as a new fd (caller closes); -ENOENT when there is none. */
+int maps_held_fd(struct maps *m, enum map_id holder);
+/* Make the holder hold a map of the recorded size (a new, empty one when it
+ * has none or one of another size); 0 or -errno. */
+int maps_hold(struct maps *m, enum map_id holder);
+/* The site's sizes changed (daemon config): as maps_open_sized does for an
+ * existing state; a held map of another size is made anew.  Takes the lock. */
+int maps_apply_sizes(struct maps *m, const uint32_t *want);
+/* Empty the holder: the map goes when its last user (a packet) is done. */
+int maps_release(struct maps *m, enum map_id holder);
+
+/* Kernel memory of the state, by map family (the name of the pinned map;
+ * the inner maps count under their outer map). */
+struct maps_mem {
+	const char *name;	/* maps_names[] */
+	uint64_t bytes;		/* sum of the kernel's memlock figures */
+	uint64_t per_cpu;	/* what one more possible CPU would add */
+	uint32_t count;		/* maps counted */
+};
+/* out has M__COUNT entries; returns the total bytes. */
+uint64_t maps_memory(struct maps *m, struct maps_mem *out);
 
 #endif

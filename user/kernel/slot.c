@@ -33,17 +33,10 @@ void slot_munmap(void *p, size_t size)
 		munmap(p, page_round(size));
 }
 
-/* The template of an outer's inner map, from the BPF object's own definition. */
-static const struct bpf_map *inner_of(const struct slot_build *b, enum map_id outer)
+int slot_inner_create(struct fringe_xdp *tmpl, enum map_id outer, __u32 max_entries)
 {
-	struct bpf_map *o = bpf_object__find_map_by_name(b->tmpl->obj, maps_names[outer]);
-
-	return o ? bpf_map__inner_map(o) : NULL;
-}
-
-static int inner_create(const struct slot_build *b, enum map_id outer)
-{
-	const struct bpf_map *in = inner_of(b, outer);
+	struct bpf_map *o = bpf_object__find_map_by_name(tmpl->obj, maps_names[outer]);
+	const struct bpf_map *in = o ? bpf_map__inner_map(o) : NULL;
 	LIBBPF_OPTS(bpf_map_create_opts, opts);
 	int fd;
 
@@ -51,12 +44,18 @@ static int inner_create(const struct slot_build *b, enum map_id outer)
 		return -ENOENT;
 	opts.map_flags = bpf_map__map_flags(in);
 	fd = bpf_map_create(bpf_map__type(in), NULL, bpf_map__key_size(in), bpf_map__value_size(in),
-			    bpf_map__max_entries(in), &opts);
+			    max_entries ? max_entries : bpf_map__max_entries(in), &opts);
 	return fd < 0 ? -errno : fd;
 }
 
 int slot_begin(struct slot_build *b, struct maps *m, const enum map_id *outers, size_t n,
 	       const __u32 *active, __u64 *load_failures)
+{
+	return slot_begin_sized(b, m, outers, n, NULL, active, load_failures);
+}
+
+int slot_begin_sized(struct slot_build *b, struct maps *m, const enum map_id *outers, size_t n,
+		     const __u32 *entries, const __u32 *active, __u64 *load_failures)
 {
 	int err;
 
@@ -65,6 +64,7 @@ int slot_begin(struct slot_build *b, struct maps *m, const enum map_id *outers, 
 		b->fd[i] = -1;
 	b->m = m;
 	b->outers = outers;
+	b->entries = entries;
 	b->n = n;
 	b->load_failures = load_failures;
 	if (n > SLOT_MAX_OUTERS)
@@ -81,7 +81,7 @@ int slot_begin(struct slot_build *b, struct maps *m, const enum map_id *outers, 
 	}
 	/* Build the whole new state in fresh maps; nothing live changes yet. */
 	for (size_t i = 0; i < n; i++) {
-		b->fd[i] = inner_create(b, outers[i]);
+		b->fd[i] = slot_inner_create(b->tmpl, outers[i], entries ? entries[i] : 0);
 		if (b->fd[i] < 0) {
 			err = b->fd[i];
 			pr_err("cannot create map for %s: %s", maps_names[outers[i]], strerror(-err));
@@ -103,18 +103,21 @@ int slot_fd(const struct slot_build *b, enum map_id outer)
 int slot_fill_array(struct slot_build *b, enum map_id outer, const void *src, size_t elem_size,
 		    size_t n)
 {
-	const struct bpf_map *in = inner_of(b, outer);
 	size_t stride = (elem_size + 7) & ~(size_t)7, size;
 	int fd = slot_fd(b, outer);
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
 	char *p;
 
-	if (!in || fd < 0)
+	if (fd < 0)
 		return -ENOENT;
-	if (bpf_map__value_size(in) != elem_size || n > bpf_map__max_entries(in))
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	if (info.value_size != elem_size || n > info.max_entries)
 		return -EINVAL;
 	if (!n)
 		return 0;
-	size = stride * bpf_map__max_entries(in);
+	size = stride * info.max_entries;
 	p = slot_mmap(fd, size);
 	if (!p)
 		return -errno;

@@ -36,6 +36,7 @@ struct fringe_xdp;
 
 struct slot_build {
 	struct maps *m;
+	const __u32 *entries;		/* max_entries by position in outers; 0 or NULL: the template's */
 	struct fringe_xdp *tmpl;	/* inner-map templates (a loaded object drops them) */
 	const enum map_id *outers;
 	size_t n;
@@ -46,6 +47,14 @@ struct slot_build {
 
 int slot_begin(struct slot_build *b, struct maps *m, const enum map_id *outers, size_t n,
 	       const __u32 *active, __u64 *load_failures);
+/* slot_begin with other sizes than the templates': a hash's may differ from
+ * its outer's template, an array's may not (the data plane's lookups into it
+ * are inlined with the template's size), so arrays take the state's size. */
+int slot_begin_sized(struct slot_build *b, struct maps *m, const enum map_id *outers, size_t n,
+		     const __u32 *entries, const __u32 *active, __u64 *load_failures);
+/* A new inner map of outer (a slot or an on-demand holder) from the object's
+ * template; max_entries 0: the template's.  An fd or -errno. */
+int slot_inner_create(struct fringe_xdp *tmpl, enum map_id outer, __u32 max_entries);
 /* The fresh inner map behind outer (not a new fd), or -ENOENT. */
 int slot_fd(const struct slot_build *b, enum map_id outer);
 /* Copy n values of elem_size into a fresh mmapable array (elem_size must be the map's). */

@@ -30,11 +30,126 @@ int config_parse_mode(const char *s, enum fringe_attach_mode *mode)
 }
 
 static const char *const directives[] = { "interface", "policy", "nodes", "metrics", "sflow",
-					  "pin-dir", "cluster", "announce", NULL };
+					  "pin-dir", "cluster", "announce", "size", NULL };
+
+/* Costs on a 64-bit kernel (map_mem_usage), rounded up; docs/fringe.8 lists them. */
+const struct config_size config_sizes[FRINGE_SZ_COUNT] = {
+	[FRINGE_SZ_BITMAPS] = { "bitmaps", 2048, 16, FRINGE_MAX_BITMAPS,
+		"1040 B (520 B in each of the two policy slots)" },
+	[FRINGE_SZ_V4_BLOCKS] = { "v4-blocks", 1024, FRINGE_V4_ROOTS + 16, FRINGE_V4_BLOCKS,
+		"2 KiB (1 KiB in each of the two policy slots)" },
+	[FRINGE_SZ_DEVICES] = { "devices", 1024, 1, FRINGE_MAX_DEVICES,
+		"144 B + 32 B per possible CPU (names and counters of two policies' devices)" },
+	[FRINGE_SZ_FLOWS] = { "flows", FRINGE_MAX_FLOWS, 64, 1u << 24,
+		"about 140 B + 48 B per possible CPU, only while `flows --enable`" },
+	[FRINGE_SZ_SRC_BUCKETS] = { "src-buckets", FRINGE_SRC_BUCKETS, 64, 1u << 24,
+		"about 110 B, only while a policy has a `per-src` limit" },
+	[FRINGE_SZ_APP_FLOWS] = { "app-flows", FRINGE_APP_FLOWS, 64, 1u << 24,
+		"about 110 B, only while a policy has `app`, `modbus-fc` or `mqtt-type` rules" },
+	[FRINGE_SZ_SAMPLE_RING] = { "sample-ring", FRINGE_SAMPLE_RING, 1u << 14, 1u << 28,
+		"1 B (a power of 2; 296 B a sample), from the first `sample` rule or consumer on" },
+};
+
+int config_size_id(const char *name)
+{
+	for (int i = 0; i < FRINGE_SZ_COUNT; i++)
+		if (!strcmp(name, config_sizes[i].name))
+			return i;
+	return -1;
+}
+
+int config_parse_size_value(int id, const char *s, uint32_t *out, const char **why)
+{
+	static char msg[96];
+	const struct config_size *z = &config_sizes[id];
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (!*s || *s == '-' || *s == '+' || *end || errno) {
+		*why = "expected a number";
+		return -EINVAL;
+	}
+	if (v < z->min || v > z->max) {
+		snprintf(msg, sizeof(msg), "%s is %u to %u", z->name, z->min, z->max);
+		*why = msg;
+		return -ERANGE;
+	}
+	if (id == FRINGE_SZ_SAMPLE_RING && (v & (v - 1))) {
+		*why = "sample-ring is a power of 2 (bytes)";
+		return -ERANGE;
+	}
+	*out = v;
+	return 0;
+}
+
+/* The names, for error messages: "bitmaps, v4-blocks, ...". */
+static const char *size_names(void)
+{
+	static char buf[160];
+	size_t n = 0;
+
+	for (int i = 0; i < FRINGE_SZ_COUNT && n < sizeof(buf); i++)
+		n += snprintf(buf + n, sizeof(buf) - n, "%s%s", i ? ", " : "", config_sizes[i].name);
+	return buf;
+}
+
+int config_parse_size_opt(const char *s, uint32_t sizes[FRINGE_SZ_COUNT], const char **why)
+{
+	static char msg[256];
+	const char *eq = strchr(s, '=');
+	char name[32];
+	int id;
+
+	if (!eq || eq == s || (size_t)(eq - s) >= sizeof(name)) {
+		*why = "expected NAME=N";
+		return -EINVAL;
+	}
+	memcpy(name, s, eq - s);
+	name[eq - s] = '\0';
+	id = config_size_id(name);
+	if (id < 0) {
+		snprintf(msg, sizeof(msg), "unknown size '%s' (%s)", name, size_names());
+		*why = msg;
+		return -EINVAL;
+	}
+	return config_parse_size_value(id, eq + 1, &sizes[id], why) ? -EINVAL : 0;
+}
+
+static int parse_size(const struct lex_stmt *s, struct diags *d, struct config *c,
+		      struct pol_loc *seen)
+{
+	const struct lex_tok *k = &s->tok[0];
+	const char *why;
+	int id;
+
+	if (s->n != 3 || s->tok[1].kind != LEX_WORD || s->tok[2].kind != LEX_WORD) {
+		diags_add(d, s->n > 3 ? s->tok[3].loc : k->loc, "'size' needs NAME N (%s)", size_names());
+		return 1;
+	}
+	id = config_size_id(s->tok[1].s);
+	if (id < 0) {
+		diags_add(d, s->tok[1].loc, "unknown size '%s' (%s)", s->tok[1].s, size_names());
+		return 1;
+	}
+	if (seen[id].line) {
+		diags_add(d, s->tok[1].loc, "duplicate 'size %s' (first given at line %d)",
+			  s->tok[1].s, seen[id].line);
+		return 1;
+	}
+	seen[id] = s->tok[1].loc;
+	if (config_parse_size_value(id, s->tok[2].s, &c->sizes[id], &why)) {
+		diags_add(d, s->tok[2].loc, "bad size '%s': %s", s->tok[2].s, why);
+		return 1;
+	}
+	return 0;
+}
 
 /* Where each single-valued directive was first seen (line 0: not yet). */
 struct seen {
 	struct pol_loc policy, nodes, metrics, sflow, pin_dir, cluster, announce;
+	struct pol_loc size[FRINGE_SZ_COUNT];
 };
 
 static int port_parse(const char *s, unsigned int *port)
@@ -802,6 +917,8 @@ static int parse_stmt(const struct lex_stmt *s, const char *base, struct diags *
 		return parse_cluster(s, base, d, c, &seen->cluster);
 	if (lex_is(kw, "announce"))
 		return parse_announce(s, d, c, &seen->announce);
+	if (lex_is(kw, "size"))
+		return parse_size(s, d, c, seen->size);
 
 	if (lex_is(kw, "policy") || lex_is(kw, "nodes") || lex_is(kw, "pin-dir")) {
 		bool pol = lex_is(kw, "policy"), nodes = lex_is(kw, "nodes");
@@ -841,7 +958,7 @@ static int parse_stmt(const struct lex_stmt *s, const char *base, struct diags *
 			diags_add(d, kw->loc, "unknown directive '%s' (did you mean '%s'?)", kw->s, hint);
 		else
 			diags_add(d, kw->loc,
-				  "unknown directive '%s' (interface, policy, nodes, metrics, sflow, pin-dir, cluster or announce)",
+				  "unknown directive '%s' (interface, policy, nodes, metrics, sflow, pin-dir, cluster, announce or size)",
 				  kw->s);
 	}
 	return 1;

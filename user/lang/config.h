@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <net/if.h>
 #include <sys/socket.h>
 
@@ -19,6 +20,21 @@ int config_parse_mode(const char *s, enum fringe_attach_mode *mode);
 
 #define CONFIG_METRICS_DEFAULT	"127.0.0.1:9650"
 #define CONFIG_MAX_FILE		(1u << 20)
+
+/* A size the site sets (enum fringe_size): its name in `size NAME N` and
+ * `attach --size NAME=N`, default, bounds, and what one unit costs. */
+struct config_size {
+	const char *name;
+	uint32_t def, min, max;
+	const char *cost;	/* kernel memory of one unit, for help and docs */
+};
+extern const struct config_size config_sizes[FRINGE_SZ_COUNT];
+/* NAME (exact) -> enum fringe_size, or -1. */
+int config_size_id(const char *name);
+/* N for size id: 0 or -ERANGE/-EINVAL with why set. */
+int config_parse_size_value(int id, const char *s, uint32_t *out, const char **why);
+/* "NAME=N" (attach --size): 0, or -EINVAL with a message in why (static). */
+int config_parse_size_opt(const char *s, uint32_t sizes[FRINGE_SZ_COUNT], const char **why);
 
 struct config_iface {
 	char name[IF_NAMESIZE];
@@ -72,6 +88,7 @@ struct config_announce {
  *   pin-dir DIR
  *   cluster etcd URL[,URL]... [prefix P] [ttl S] [ca F cert F key F] [insecure]
  *   announce [name N] [underlay ADDR|auto] [mac MAC|auto] prefix CIDR[,CIDR]... [vni N]
+ *   size NAME N                a size of the data plane's tables (config_sizes)
  *
  * Relative paths are taken from the config file's directory (so a config, its
  * policy and its nodes file can travel together, e.g. in one ConfigMap).
@@ -84,6 +101,7 @@ struct config {
 	char *sflow;			/* "HOST:PORT" as written, port checked */
 	char *pin_dir;
 	char metrics[64];		/* as written, or the default */
+	uint32_t sizes[FRINGE_SZ_COUNT];	/* `size NAME N`; 0: not given (the default) */
 	struct sockaddr_storage metrics_addr;
 	socklen_t metrics_addrlen;
 	struct config_cluster cluster;

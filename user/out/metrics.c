@@ -164,6 +164,19 @@ static void sample_flow_families(FILE *out, struct maps *m)
 	fprintf(out, "fringe_flows_active %llu\n", (unsigned long long)flows);
 }
 
+/* Kernel memory by map family (the kernel's memlock figure), as `fringe status` shows it. */
+static void memory_families(FILE *out, struct maps *m)
+{
+	struct maps_mem mem[M__COUNT];
+
+	maps_memory(m, mem);
+	family(out, "fringe_map_bytes", "gauge",
+	       "Kernel memory of each fringe map family (a slot map or holder with its inner maps), bytes.");
+	for (int i = 0; i < M__COUNT; i++)
+		fprintf(out, "fringe_map_bytes{map=\"%s\"} %llu\n", mem[i].name,
+			(unsigned long long)mem[i].bytes);
+}
+
 static void rule_families(FILE *out, struct maps *m, const struct fringe_slot_hdr *h)
 {
 	struct fringe_rule_action *acts = calloc(h->n_rules + 1, sizeof(*acts));
@@ -295,6 +308,7 @@ int metrics_render(struct maps *m, FILE *out)
 	rule_families(out, m, h);
 	app_device_families(out, m);
 	sample_flow_families(out, m);
+	memory_families(out, m);
 	overlay_families(out, m);
 
 	family(out, "fringe_policy_generation", "gauge", "Generation of the policy in force.");

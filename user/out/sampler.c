@@ -46,6 +46,7 @@ struct sampler {
 	struct sampler_opts o;
 	struct ring_buffer *rb;
 	struct file_lock lock;
+	int ring_fd;			/* the ring buffer fringe_samples holds */
 	uint64_t batch;			/* sampler_poll calls: rule_cache generation */
 	struct rule_cache *cache;	/* by counter id */
 	struct fringe_sample_stats *percpu;
@@ -157,7 +158,7 @@ static int sampler_lock(struct sampler *s)
 	long holder;
 	int err;
 
-	if (bpf_obj_get_info_by_fd(s->m->fd[M_SAMPLES], &info, &len)) {
+	if (bpf_obj_get_info_by_fd(s->ring_fd, &info, &len)) {
 		err = -errno;
 		pr_err("cannot read the sample ring buffer's id: %s", strerror(-err));
 		return err;
@@ -612,6 +613,7 @@ static int on_sample(void *ctx, void *data, size_t size)
 int sampler_open(struct sampler **out, struct maps *m, const struct sampler_opts *o)
 {
 	struct sampler *s = calloc(1, sizeof(*s));
+	bool had_lock;
 	int err;
 
 	*out = NULL;
@@ -620,6 +622,7 @@ int sampler_open(struct sampler **out, struct maps *m, const struct sampler_opts
 	s->m = m;
 	s->o = *o;
 	s->lock.fd = -1;
+	s->ring_fd = -1;
 	s->sock = -1;
 	if (!s->o.counter_interval)
 		s->o.counter_interval = SAMPLER_COUNTER_INTERVAL;
@@ -635,6 +638,19 @@ int sampler_open(struct sampler **out, struct maps *m, const struct sampler_opts
 		if (err)
 			goto fail;
 	}
+	/* The ring exists from the first `sample` rule or consumer on. */
+	had_lock = m->lock_fd >= 0;
+	err = maps_lock(m);
+	if (!err)
+		err = maps_hold(m, M_SAMPLES);
+	if (!had_lock)
+		maps_unlock(m);
+	s->ring_fd = err ? err : maps_held_fd(m, M_SAMPLES);
+	if (s->ring_fd < 0) {
+		err = s->ring_fd;
+		pr_err("cannot open the sample ring buffer: %s", strerror(-err));
+		goto fail;
+	}
 	err = sampler_lock(s);
 	if (err)
 		goto fail;
@@ -643,7 +659,7 @@ int sampler_open(struct sampler **out, struct maps *m, const struct sampler_opts
 		if (err)
 			goto fail;
 	}
-	s->rb = ring_buffer__new(m->fd[M_SAMPLES], on_sample, s, NULL);
+	s->rb = ring_buffer__new(s->ring_fd, on_sample, s, NULL);
 	if (!s->rb) {
 		err = -errno;
 		pr_err("cannot open the sample ring buffer: %s", strerror(errno));
@@ -754,6 +770,8 @@ void sampler_close(struct sampler *s)
 	if (s->sock >= 0)
 		close(s->sock);
 	sampler_unlock(s);
+	if (s->ring_fd >= 0)
+		close(s->ring_fd);
 	free(s->flow_seq);
 	free(s->cache);
 	free(s);
