@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Integration: kernel memory follows what is used (bounds at twice the goals), sizes are settings, and a state of other sizes is adopted.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+. "$ROOT/scripts/lib/netns.sh"
+. "$ROOT/scripts/lib/fringe.sh"
+
+require_root
+require_cmd ip bpftool timeout "$PYTHON"
+[ -x "$FRINGE" ] || skip "build/fringe is not built (run make)"
+
+MiB=1048576
+IOT=$ROOT/examples/iot-gateway.policy
+
+harness_tmpdir
+ns_add a
+ns_add b
+veth_add a x0 10.81.0.1/24 - b x1 10.81.0.2/24 -
+ip -n "$(ns a)" link add x2 type veth peer name x3
+ip -n "$(ns a)" link set x2 up
+ip -n "$(ns a)" link set x3 up
+pin_mount
+FR_NS=$(ns a)
+
+# kernel_bytes: the sum of bytes_memlock of the state's maps (scripts/mem_maps.py).
+kernel_bytes() { "$PYTHON" "$ROOT/scripts/mem_maps.py" "$PIN" --json | "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["total"])'; }
+# family BYTES NAME: the bytes of one map family in `status --json`.
+family() { q "$TMPD/status.json" "next(m['memlock_bytes'] for m in d['maps'] if m['name'] == '$1')"; }
+# bound WHAT BYTES MIB: BYTES must stay within MIB (twice the goal; the bench reports the figures).
+bound() {
+	info "$1: $(($2 / 1024)) KiB (bound $3 MiB)"
+	[ "$2" -le $(($3 * MiB)) ] || fail "$1 takes $(($2 / 1024)) KiB, more than $3 MiB"
+}
+
+step "attached, no policy: no policy slot, no flow table, no per-source buckets"
+fr_ok attach x0
+bound "attached" "$(kernel_bytes)" 8
+fr_json "$TMPD/status.json" status --json
+for f in fringe_flows fringe_src_buckets fringe_app_flows fringe_samples fringe_slot_bitmaps; do
+	[ "$(family $f)" -lt 4096 ] || fail "$f holds $(family $f) bytes with nothing using it"
+done
+
+step "the example policy, loaded twice (both slots filled)"
+fr_ok policy load "$IOT"
+fr_ok policy load "$IOT"
+IOT_BYTES=$(kernel_bytes)
+bound "example policy" "$IOT_BYTES" 24
+fr_json "$TMPD/status.json" status --json
+[ "$(family fringe_app_flows)" -gt 100000 ] || fail "the policy has app rules, but no application flow table"
+[ "$(family fringe_src_buckets)" -lt 4096 ] || fail "no per-src rule, yet per-source buckets"
+# status counts the pinned maps and their inner maps; the bench also the programs' own small maps.
+ST=$(q "$TMPD/status.json" 'd["memlock_bytes"]')
+[ $((IOT_BYTES - ST)) -ge 0 ] && [ $((IOT_BYTES - ST)) -lt $((512 * 1024)) ] ||
+	fail "status says $ST bytes, bpftool $IOT_BYTES"
+PER_CPU=$(q "$TMPD/status.json" 'd["per_cpu_bytes"]')
+bound "growth per additional possible CPU" "$PER_CPU" 2
+fr_ok metrics
+grep -q '^fringe_map_bytes{map="fringe_slot_bitmaps"} [1-9]' "$TMPD/out" || fail "no fringe_map_bytes in the metrics"
+
+step "flows --enable makes the flow table; --disable gives it back"
+fr_ok flows --enable
+bound "example policy, flows on" "$(kernel_bytes)" 48
+fr_json "$TMPD/status.json" status --json
+[ "$(family fringe_flows)" -gt $MiB ] || fail "flows are on, but the flow table holds $(family fringe_flows) bytes"
+nsx b ping -c 2 -i 0.2 -W 1 10.81.0.1 >/dev/null 2>&1 || true
+fr_ok flows --disable
+fr_json "$TMPD/status.json" status --json
+[ "$(family fringe_flows)" -lt 4096 ] || fail "the flow table stays after --disable"
+
+step "a per-src rule brings the buckets; a policy without one takes them away"
+printf 'rule lim proto icmp allow limit 5/s per-src\ndefault allow\n' >"$TMPD/persrc.policy"
+fr_ok policy load "$TMPD/persrc.policy"
+fr_json "$TMPD/status.json" status --json
+[ "$(family fringe_src_buckets)" -gt 100000 ] || fail "a per-src rule without buckets"
+fr_ok policy load "$IOT"
+fr_ok policy load "$IOT"	# the per-src policy leaves the other slot too
+fr_json "$TMPD/status.json" status --json
+[ "$(family fringe_src_buckets)" -lt 4096 ] || fail "per-source buckets stay with no per-src rule in either slot"
+fr_ok detach x0
+
+step "sizes: a state made small refuses a policy that needs more, naming the setting"
+umount "$PIN"
+mount -t bpf bpf "$PIN"
+fr_ok attach x0 --size bitmaps=16 --size v4-blocks=600
+fr_json "$TMPD/status.json" status --json
+[ "$(q "$TMPD/status.json" 'd["sizes"]["bitmaps"]')" = 16 ] || fail "the state was not made with 16 bitmaps"
+expect_fail 1 "a policy needing 18 bitmaps in 16" policy load "$IOT"
+grep -q 'size bitmaps' "$TMPD/err" || fail "the refusal does not name the setting: $(cat "$TMPD/err")"
+fr_json "$TMPD/status.json" status --json
+[ "$(q "$TMPD/status.json" 'd["policy"]["generation"]')" = 0 ] || fail "a refused load left a policy"
+expect_fail 2 "an unknown size" attach x2 --size nosuch=3
+
+step "adoption: another attach and a daemon use the state as it was made"
+fr_ok attach x2 --size v4-blocks=1024
+grep -q 'v4-blocks' "$TMPD/err" || fail "no warning that v4-blocks stays 600: $(cat "$TMPD/err")"
+printf 'rule ping proto icmp allow\ndefault allow\n' >"$TMPD/small.policy"
+printf 'interface x0\ninterface x2\npolicy %s\nmetrics 127.0.0.1:19652\npin-dir %s\nsize flows 4096\n' \
+	"$TMPD/small.policy" "$PIN" >"$TMPD/d.conf"
+ns_bg a "$TMPD/daemon.log" timeout 60 "$FRINGE" daemon --config "$TMPD/d.conf"
+DPID=$BG_PID
+wait_until 15 bash -c "ip netns exec $(ns a) $FRINGE --pin-dir $PIN status --json | grep -q '\"generation\": *[1-9]'" ||
+	fail "the daemon did not load its policy: $(tail -n 5 "$TMPD/daemon.log")"
+fr_ok flows --enable
+fr_json "$TMPD/status.json" status --json
+[ "$(q "$TMPD/status.json" 'd["sizes"]["flows"]')" = 4096 ] || fail "the daemon's size flows 4096 is not in force"
+[ "$(q "$TMPD/status.json" 'd["sizes"]["v4-blocks"]')" = 600 ] || fail "v4-blocks changed in a running state"
+[ "$(family fringe_flows)" -lt $MiB ] || fail "a flow table of 4096 entries takes $(family fringe_flows) bytes"
+nsx b ping -c 2 -i 0.2 -W 1 10.81.0.1 >/dev/null 2>&1 || fail "the adopted state does not pass ping"
+bg_stop "$DPID"
+fr_ok detach x2
+fr_ok detach x0
+harness_done
