@@ -241,6 +241,9 @@ memlock=$(nsx dut "${F[@]}" status --json | jnum 'd["memlock_bytes"]') || memloc
 info "memlock at $CP_RULES rules + $ITEMS items: $memlock bytes"
 nsx dut "${F[@]}" detach dut0 >/dev/null || true
 
+step "memory: kernel memory per scenario, controller and daemon RSS (scripts/bench_mem.sh)"
+scripts/bench_mem.sh "$OUT/mem.json" || note "the memory section failed (scripts/bench_mem.sh)"
+
 step "report"
 {
 	printf '{"memlock_bytes": %s, "runtime_s": %d, "loadavg_at_start": ["%s"], "notes": [' \
