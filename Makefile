@@ -21,7 +21,6 @@ endif
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror=implicit-function-declaration \
 	   -Iinclude -I$(BUILD)/skel -DFRINGE_VERSION='"$(VERSION)"' -MMD -MP
-LDLIBS  := -lxdp -lbpf -lelf -lz -lpcap -ljson-c -lm -lmicrohttpd -lgnutls -lcrypt -lmnl
 BPF_CFLAGS := -O2 -g -fstandalone-debug -Wall -Werror -target bpf -mcpu=v3 -D__FRINGE_BPF__ -Iinclude -Ibpf \
 	   -I/usr/include/$(shell uname -m)-linux-gnu -MMD -MP
 
@@ -52,6 +51,15 @@ reverse     = $(if $(1),$(call reverse,$(wordlist 2,$(words $(1)),$(1))) $(first
 libs_upto   = $(foreach l,$(call reverse,$(wordlist 1,$(pos_$(1)),$(LAYERS))),$(call layer_lib,$(l)))
 LIBS        := $(foreach l,$(LAYERS),$(call layer_lib,$(l)))
 BIN         := $(BUILD)/fringe
+# The outside libraries each layer may call, its own and those below it: a
+# language unit test links liblang.a with LDLIBS_lang only, so a call into
+# libbpf, libxdp or anything of a higher layer fails to link there.
+LDLIBS_base   := -ljson-c -lm
+LDLIBS_lang   := -lgnutls -lcrypt $(LDLIBS_base)
+LDLIBS_kernel := -lxdp -lbpf -lelf -lz -lmnl $(LDLIBS_lang)
+LDLIBS_out    := -lpcap $(LDLIBS_kernel)
+LDLIBS_cmd    := -lmicrohttpd $(LDLIBS_out)
+LDLIBS        := $(LDLIBS_cmd)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
 BPFT_SRCS := $(wildcard tests/bpf/test_*.c)
@@ -154,7 +162,7 @@ $(BIN): $(BUILD)/obj/user/cmd/main.o $(LIBS)
 $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $$(call libs_upto,$$(call unit_layer,$$*))
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $< $(call libs_upto,$(call unit_layer,$*)) -o $@ $(LDLIBS) -lcmocka
+	$(Q)$(CC) $(CFLAGS) $< $(call libs_upto,$(call unit_layer,$*)) -o $@ $(LDLIBS_$(call unit_layer,$*)) -lcmocka
 
 $(BUILD)/tests/bpf/%: $(BUILD)/obj/tests/bpf/%.o $(patsubst %.c,$(BUILD)/obj/%.o,$(TEST_HELPERS)) $(LIBS)
 	$(call msg,LD,$@)

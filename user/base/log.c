@@ -7,9 +7,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <bpf/libbpf.h>
-#include <xdp/libxdp.h>
-
 #include "log.h"
 
 enum log_level log_threshold = LOG_WARN;
@@ -19,7 +16,7 @@ void (*log_error_hook)(const char *msg);
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 
-static void log_vmsg(enum log_level lvl, const char *prefix, const char *fmt, va_list ap)
+void log_vmsg(enum log_level lvl, const char *prefix, const char *fmt, va_list ap)
 {
 	char *buf;
 	size_t n;
@@ -60,26 +57,7 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	enum log_level lvl = level == LIBBPF_WARN ? log_lib_level : LOG_DEBUG;
-
-	/* libbpf's warnings are often expected probes; the caller reports real failures. */
-	log_vmsg(lvl, "libbpf: ", fmt, ap);
-	return 0;
-}
-
-static int libxdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
-{
-	enum log_level lvl = level == LIBXDP_WARN ? log_lib_level : LOG_DEBUG;
-
-	log_vmsg(lvl, "libxdp: ", fmt, ap);
-	return 0;
-}
-
 void log_init(enum log_level threshold)
 {
 	log_threshold = threshold;
-	libbpf_set_print(libbpf_print);
-	libxdp_set_print(libxdp_print);
 }

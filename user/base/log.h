@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Logging: levels, one line per message, libbpf's and libxdp's messages routed through it. */
+/* Logging: levels, one line per message (libbpf's and libxdp's too: kernel/log_libs.c). */
 #ifndef FRINGE_LOG_H
 #define FRINGE_LOG_H
+
+#include <stdarg.h>
 
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
@@ -16,6 +18,8 @@ extern void (*log_error_hook)(const char *msg);
 
 void log_init(enum log_level threshold);
 void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* One line, after prefix (a library's name: "libbpf: "). */
+void log_vmsg(enum log_level lvl, const char *prefix, const char *fmt, va_list ap);
 
 #define pr_err(...)   log_msg(LOG_ERROR, __VA_ARGS__)
 #define pr_warn(...)  log_msg(LOG_WARN, __VA_ARGS__)

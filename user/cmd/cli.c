@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "compile.h"
 #include "log.h"
+#include "log_libs.h"
 
 #define JSON_OUT (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE)
 
@@ -612,6 +613,7 @@ int cli_main(struct cli *g, int argc, char **argv)
 	if (!g->pin_dir || !*g->pin_dir)
 		g->pin_dir = FRINGE_PIN_DIR_DEFAULT;
 	log_init(g->verbose >= 2 ? LOG_DEBUG : g->verbose ? LOG_INFO : LOG_WARN);
+	log_libs_init();
 	pos[npos] = NULL;
 	rc = g->cmd->fn(g, npos, pos);
 out:
