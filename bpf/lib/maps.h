@@ -396,10 +396,10 @@ struct ov_scratch {
 	__u32 rx_node;			/* decapsulated from this node, or OV_NO_NODE */
 	__u32 ifindex;			/* the underlay interface of that slot */
 	struct fringe_ov_prefix_key key;	/* of the LPM lookup, off the stack too */
-	__u8 pad[5];			/* the outer IPv4 header 4-byte aligned */
-	/* The outer Ethernet, IPv4, UDP and VXLAN headers, built here before
+	__u8 pad[5];			/* the outer IP header 4-byte aligned */
+	/* The outer Ethernet, IP, UDP and VXLAN headers, built here before
 	 * bpf_xdp_adjust_head so nothing needs to live across it (stack). */
-	__u8 outer[FRINGE_VXLAN_OUTER_V4 + ETH_HLEN];	/* + the inner Ethernet header (TC) */
+	__u8 outer[FRINGE_VXLAN_OUTER_V6 + ETH_HLEN];	/* + the inner Ethernet header (TC) */
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

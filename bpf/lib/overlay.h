@@ -49,21 +49,35 @@ __attribute__((noinline)) int fringe_ov_decap(struct xdp_md *ctx, __u32 slot, __
 	struct ov_scratch *sc;
 	struct vxlanhdr_ *vx;
 	struct udphdr *udp;
-	struct iphdr *ip;
 	__u32 *id, hl, node, zero = 0;
 	void *under;
 
 	slot &= 1;
-	ip = (void *)(eth + 1);
-	if ((void *)(ip + 1) > data_end)
+	if ((void *)(eth + 1) > data_end)
 		return -FRINGE_DROP_MALFORMED;
-	hl = ip->ihl * 4;
-	udp = (void *)ip + hl;
+	if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = (void *)(eth + 1);
+
+		if ((void *)(ip6 + 1) > data_end)
+			return -FRINGE_DROP_MALFORMED;
+		k.family = 6;
+		__builtin_memcpy(k.addr, &ip6->saddr, 16);
+		udp = (void *)(ip6 + 1);
+	} else {
+		struct iphdr *ip = (void *)(eth + 1);
+
+		if ((void *)(ip + 1) > data_end)
+			return -FRINGE_DROP_MALFORMED;
+		hl = ip->ihl * 4;
+		if (hl < sizeof(*ip))
+			return -FRINGE_DROP_MALFORMED;
+		__builtin_memcpy(k.addr, &ip->saddr, 4);
+		udp = (void *)ip + hl;
+	}
 	vx = (void *)(udp + 1);
 	inner = (void *)(vx + 1);
-	if (hl < sizeof(*ip) || (void *)(inner + 1) > data_end)
+	if ((void *)(inner + 1) > data_end)
 		return -FRINGE_DROP_MALFORMED;
-	__builtin_memcpy(k.addr, &ip->saddr, 4);
 	under = bpf_map_lookup_elem(&fringe_ov_slot_underlay, &slot);
 	id = under ? bpf_map_lookup_elem(under, &k) : NULL;
 	if (!id)
@@ -85,8 +99,11 @@ __attribute__((noinline)) int fringe_ov_decap(struct xdp_md *ctx, __u32 slot, __
 	return 0;
 }
 
-/* VXLAN to this node's underlay address (UDP 4789, not a fragment): hand it
- * to fringe_ov_decap, so the rest of the program judges the inner frame.
+/* VXLAN to one of this node's underlay addresses (UDP 4789, not a
+ * fragment; over IPv6, UDP right after the fixed header, as every VXLAN
+ * sender puts it; the outer UDP checksum is not verified: the inner packet
+ * carries its own): hand it to fringe_ov_decap, so the rest of the program
+ * judges the inner frame.
  * Returns 0 (decapsulated, or not ours: the frame stays as it is) or
  * -reason; the scratch says which nodes file the packet uses, and p->ov
  * whether there is one: without a nodes file the overlay scratch is never
@@ -102,6 +119,7 @@ static __always_inline int overlay_rx(struct xdp_md *ctx, struct pkt *p)
 	struct udphdr *udp;
 	struct iphdr *ip;
 	__u32 hl, slot, zero = 0;
+	int r;
 
 	o = bpf_map_lookup_elem(&fringe_overlay, &zero);
 	if (!o)
@@ -109,7 +127,7 @@ static __always_inline int overlay_rx(struct xdp_md *ctx, struct pkt *p)
 	/* One read of the switch, like the policy's: a packet sees one nodes file. */
 	slot = READ_ONCE(o->active) & 1;
 	s = &o->slot[slot];
-	if (s->family != 4)
+	if (!s->family)
 		return 0;
 	sc = bpf_map_lookup_elem(&fringe_ov_scratch, &zero);
 	if (!sc)
@@ -119,24 +137,40 @@ static __always_inline int overlay_rx(struct xdp_md *ctx, struct pkt *p)
 	sc->ifindex = s->ifindex;
 	p->ov = 1;
 
-	if ((void *)(eth + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IP))
+	if ((void *)(eth + 1) > data_end)
 		return 0;
-	ip = (void *)(eth + 1);
-	if ((void *)(ip + 1) > data_end || ip->protocol != IPPROTO_UDP ||
-	    ip->daddr != *(const __u32 *)s->local_addr)
+	if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = (void *)(eth + 1);
+		const __u32 *a = (const void *)s->local_addr6, *d;
+
+		if ((void *)(ip6 + 1) > data_end || ip6->nexthdr != IPPROTO_UDP ||
+		    !(s->families & FRINGE_OV_FAMILY(6)))
+			return 0;
+		d = (const __u32 *)&ip6->daddr;
+		if ((d[0] ^ a[0]) | (d[1] ^ a[1]) | (d[2] ^ a[2]) | (d[3] ^ a[3]))
+			return 0;
+		udp = (void *)(ip6 + 1);
+	} else if (eth->h_proto == bpf_htons(ETH_P_IP)) {
+		ip = (void *)(eth + 1);
+		if ((void *)(ip + 1) > data_end || ip->protocol != IPPROTO_UDP ||
+		    !(s->families & FRINGE_OV_FAMILY(4)) ||
+		    ip->daddr != *(const __u32 *)s->local_addr4)
+			return 0;
+		if (ip->frag_off & bpf_htons(0x3fff))
+			return 0;	/* a fragment: the kernel reassembles it */
+		hl = ip->ihl * 4;
+		if (hl < sizeof(*ip))
+			return 0;
+		udp = (void *)ip + hl;
+	} else {
 		return 0;
-	if (ip->frag_off & bpf_htons(0x3fff))
-		return 0;	/* a fragment: the kernel reassembles it */
-	hl = ip->ihl * 4;
-	if (hl < sizeof(*ip))
-		return 0;
-	udp = (void *)ip + hl;
+	}
 	if ((void *)(udp + 1) > data_end || udp->dest != bpf_htons(FRINGE_VXLAN_PORT))
 		return 0;
 	FRINGE_CALL_SITE();
-	hl = fringe_ov_decap(ctx, slot, s->self_vni);
-	verifier_barrier(hl);	/* clang knows which reasons the callee returns */
-	return hl;
+	r = fringe_ov_decap(ctx, slot, s->self_vni);
+	verifier_barrier(r);	/* clang knows which reasons the callee returns */
+	return r;
 }
 
 /* RFC 1624 incremental update, as the kernel's ip_decrease_ttl. */
@@ -173,13 +207,26 @@ static __always_inline __u16 ov_csum(void *p, __u32 size)
 	return ~sum;
 }
 
+/* The answer to an oversized packet leaves by the interface it came in by
+ * (a redirect, not XDP_TX, which a veth delivers only to a peer that runs
+ * XDP itself).  The packet is dropped all the same: the exit counts reason
+ * mtu, and the redirect. */
+static __always_inline int ov_answer(struct xdp_md *ctx)
+{
+	if (bpf_redirect(ctx->ingress_ifindex, 0) != XDP_REDIRECT)
+		return -FRINGE_DROP_MTU;
+	return stats_answered(FRINGE_DROP_MTU);
+}
+
 /* An IPv4 packet with DF set that the tunnel cannot carry: answer as a
- * router does, ICMP "fragmentation needed" with the tunnel's MTU, back out
- * of the interface it came in by (the packet itself is dropped, and counted
- * as such: reason mtu).  stats_answered(mtu), or -FRINGE_DROP_MTU when no answer is due
- * (no DF, a later fragment, an ICMP error, not IPv4). */
+ * router does, ICMP "fragmentation needed" with the tunnel's MTU (what an
+ * inner IP packet may be), from this node's IPv4 underlay address, back out
+ * of the interface it came in by (reason mtu).  stats_answered(mtu), or
+ * -FRINGE_DROP_MTU when no answer is due (no DF, a later fragment, an ICMP
+ * error, no IPv4 underlay address).  Never rate-limited: Linux exempts path
+ * MTU discovery from its ICMP rate limits too. */
 static __always_inline int ov_frag_needed(struct xdp_md *ctx, const struct pkt *p,
-					  const struct fringe_ov_slot *s)
+					  const struct fringe_ov_slot *s, __u32 mtu)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -189,7 +236,8 @@ static __always_inline int ov_frag_needed(struct xdp_md *ctx, const struct pkt *
 	__u64 len;
 	__u32 keep;
 
-	if (p->family != 4 || p->vlan != FRINGE_NO_VLAN || (void *)ip + OV_ICMP_QUOTE > data_end)
+	if (p->vlan != FRINGE_NO_VLAN || !(s->families & FRINGE_OV_FAMILY(4)) ||
+	    (void *)ip + OV_ICMP_QUOTE > data_end)
 		return -FRINGE_DROP_MTU;
 	if ((ip->frag_off & bpf_htons(0x5fff)) != bpf_htons(0x4000))
 		return -FRINGE_DROP_MTU;	/* no DF, or not a first fragment */
@@ -226,28 +274,116 @@ static __always_inline int ov_frag_needed(struct xdp_md *ctx, const struct pkt *
 	ip->protocol = IPPROTO_ICMP;
 	ip->check = 0;
 	ip->daddr = orig->saddr;
-	__builtin_memcpy(&ip->saddr, s->local_addr, 4);
+	__builtin_memcpy(&ip->saddr, s->local_addr4, 4);
 	ic->type = 3;
 	ic->code = 4;
 	ic->checksum = 0;
 	ic->unused = 0;
-	ic->mtu = bpf_htons(s->mtu - FRINGE_VXLAN_OUTER_V4);	/* what an inner IP packet may be */
+	ic->mtu = bpf_htons(mtu);
 	ip->check = ov_csum(ip, sizeof(*ip));
 	ic->checksum = ov_csum(ic, sizeof(*ic) + keep);
 	len = data_end - data;
 	verifier_barrier(len);	/* a length, not pointer arithmetic in 32 bits */
 	if (bpf_xdp_adjust_tail(ctx, (int)(ETH_HLEN + OV_ICMP_HDRS + keep) - (int)len))
 		return -FRINGE_DROP_MTU;
-	/* Back out of the interface it came in by: a redirect, not XDP_TX, which
-	 * a veth delivers only to a peer that runs XDP itself.  The packet is
-	 * dropped all the same: the exit counts reason mtu. */
-	if (bpf_redirect(ctx->ingress_ifindex, 0) != XDP_REDIRECT)
-		return -FRINGE_DROP_MTU;
-	return stats_answered(FRINGE_DROP_MTU);
+	return ov_answer(ctx);
 }
 
-/* Wrap the frame in outer Ethernet, IPv4, UDP (checksum 0) and VXLAN with the
- * node's VNI, and send it out of the underlay interface. */
+/* ICMPv6 Packet Too Big (RFC 4443 3.2) */
+struct icmp6_ptb_ {
+	__u8 type;		/* 2 */
+	__u8 code;		/* 0 */
+	__sum16 checksum;
+	__be32 mtu;
+};
+#define OV_PTB_HDRS	(40 + 8)	/* the reply's IPv6 and ICMPv6 headers */
+#define OV_PTB_QUOTE	(FRINGE_IPV6_MIN_MTU - OV_PTB_HDRS)	/* the reply fits any IPv6 link */
+
+/* An IPv6 packet the tunnel cannot carry: the IPv4 path's rules in IPv6's
+ * words, ICMPv6 Packet Too Big with the tunnel's MTU, quoting as much of the
+ * packet as a 1280-byte reply holds, from this node's IPv6 underlay address
+ * (or, with none, the underlay interface's), back out of the interface it
+ * came in by (reason mtu).  stats_answered(mtu), or -FRINGE_DROP_MTU when
+ * no answer is due (an ICMPv6 error, a source that is not unicast, no IPv6
+ * address to answer from). */
+static __always_inline int ov_pkt_too_big(struct xdp_md *ctx, const struct pkt *p,
+					  const struct fringe_ov_slot *s, __u32 mtu)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data, *old;
+	struct ipv6hdr *ip6 = (void *)(eth + 1), *orig;
+	const __u32 *a = (const void *)s->local_addr6;
+	struct icmp6_ptb_ *ic;
+	__u32 keep, sum, len;
+
+	if (p->vlan != FRINGE_NO_VLAN || !(a[0] | a[1] | a[2] | a[3]) ||
+	    (void *)(ip6 + 1) > data_end)
+		return -FRINGE_DROP_MTU;
+	if (ip6->saddr.in6_u.u6_addr8[0] == 0xff ||
+	    !(ip6->saddr.in6_u.u6_addr32[0] | ip6->saddr.in6_u.u6_addr32[1] |
+	      ip6->saddr.in6_u.u6_addr32[2] | ip6->saddr.in6_u.u6_addr32[3]))
+		return -FRINGE_DROP_MTU;	/* multicast or unspecified: nobody to tell */
+	if (ip6->nexthdr == IPPROTO_ICMPV6) {
+		__u8 type = 0;
+
+		bpf_xdp_load_bytes(ctx, ETH_HLEN + sizeof(*ip6), &type, 1);
+		if (type < 128)
+			return -FRINGE_DROP_MTU;	/* never an error about an error */
+	}
+	len = data_end - data - ETH_HLEN;
+	keep = len < OV_PTB_QUOTE ? len : OV_PTB_QUOTE;
+	if (bpf_xdp_adjust_head(ctx, -OV_PTB_HDRS))
+		return -FRINGE_DROP_MTU;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	if (data + OV_PTB_HDRS + ETH_HLEN + sizeof(*ip6) > data_end)
+		return -FRINGE_DROP_MTU;
+	eth = data;
+	ip6 = (void *)(eth + 1);
+	ic = (void *)(ip6 + 1);
+	orig = (void *)(ic + 1);	/* the packet's IPv6 header: the quote starts there */
+	old = data + OV_PTB_HDRS;	/* its Ethernet header, under the new headers */
+	ov_mac_copy(eth->h_dest, old->h_source);
+	ov_mac_copy(eth->h_source, old->h_dest);
+	eth->h_proto = bpf_htons(ETH_P_IPV6);
+	*(__be32 *)ip6 = bpf_htonl(0x60000000);
+	ip6->payload_len = bpf_htons(sizeof(*ic) + keep);
+	ip6->nexthdr = IPPROTO_ICMPV6;
+	ip6->hop_limit = 64;
+	__builtin_memcpy(&ip6->daddr, &orig->saddr, 16);
+	__builtin_memcpy(&ip6->saddr, s->local_addr6, 16);
+	ic->type = 2;
+	ic->code = 0;
+	/* The pseudo-header (RFC 8200 8.1) but for the addresses, which the sum below takes. */
+	ic->checksum = bpf_htons(ov_fold(IPPROTO_ICMPV6 + sizeof(*ic) + keep));
+	ic->mtu = bpf_htonl(mtu);
+	len = data_end - data;
+	verifier_barrier(len);	/* a length, not pointer arithmetic in 32 bits */
+	if (bpf_xdp_adjust_tail(ctx, (int)(ETH_HLEN + OV_PTB_HDRS + keep) - (int)len))
+		return -FRINGE_DROP_MTU;
+	FRINGE_CALL_SITE();
+	sum = fringe_ov_sum(ctx, ETH_HLEN + 8, 32);	/* source and destination */
+	FRINGE_CALL_SITE();
+	sum = ov_fold(sum) + ov_fold(fringe_ov_sum(ctx, ETH_HLEN + sizeof(*ip6), sizeof(*ic) + keep));
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	ic = data + ETH_HLEN + sizeof(*ip6);
+	if ((void *)(ic + 1) > data_end)
+		return -FRINGE_DROP_MTU;
+	ic->checksum = ~ov_fold(sum) & 0xffff;
+	return ov_answer(ctx);
+}
+
+/* The answer to a packet too big for the tunnel, by its family. */
+static __always_inline int ov_too_big(struct xdp_md *ctx, const struct pkt *p,
+				      const struct fringe_ov_slot *s, __u32 mtu)
+{
+	return p->family == 4 ? ov_frag_needed(ctx, p, s, mtu) : ov_pkt_too_big(ctx, p, s, mtu);
+}
+
+/* Wrap the frame in outer Ethernet, IP (the node's family), UDP and VXLAN
+ * with the node's VNI, and send it out of the underlay interface. */
 static __always_inline int ov_encap(struct xdp_md *ctx, const struct pkt *p, struct ov_scratch *sc,
 				    const struct fringe_ov_slot *s, __u32 slot, __u32 id)
 {
@@ -255,18 +391,19 @@ static __always_inline int ov_encap(struct xdp_md *ctx, const struct pkt *p, str
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = data;
-	__u32 len = data_end - data;
+	__u32 len = data_end - data, outer;
 	const __u8 *dmac;
 
 	if (!n || (n->flags & FRINGE_NODE_SELF) || p->vlan != FRINGE_NO_VLAN)
 		return -FRINGE_DROP_REDIRECT;
-	if (len + FRINGE_VXLAN_OUTER_V4 - ETH_HLEN > s->mtu)
-		return ov_frag_needed(ctx, p, s);
+	outer = FRINGE_VXLAN_OUTER(n->family);
+	if (len + outer - ETH_HLEN > s->mtu)
+		return ov_too_big(ctx, p, s, s->mtu - outer);
 	if ((void *)(eth + 1) > data_end)
 		return -FRINGE_DROP_MALFORMED;
 	dmac = n->outer_mac;
 	if (n->flags & FRINGE_NODE_FIB) {
-		dmac = ov_fib_mac(ctx, &sc->fib, s, n, len + FRINGE_VXLAN_OUTER_V4 - ETH_HLEN);
+		dmac = ov_fib_mac(ctx, &sc->fib, s, n, len + outer - ETH_HLEN);
 		if (!dmac)
 			return -FRINGE_DROP_REDIRECT;
 	}
@@ -295,13 +432,36 @@ static __always_inline int ov_encap(struct xdp_md *ctx, const struct pkt *p, str
 	ov_outer(sc->outer, s, n, dmac, len, ov_src_port(p));
 	ov_count(id, 0, len);
 
-	if (bpf_xdp_adjust_head(ctx, -FRINGE_VXLAN_OUTER_V4))
-		return -FRINGE_DROP_REDIRECT;
-	data = (void *)(long)ctx->data;
-	data_end = (void *)(long)ctx->data_end;
-	if (data + FRINGE_VXLAN_OUTER_V4 > data_end)
-		return -FRINGE_DROP_REDIRECT;
-	__builtin_memcpy(data, sc->outer, FRINGE_VXLAN_OUTER_V4);
+	if (n->family == 6) {
+		struct udphdr *udp;
+		__u32 sum;
+
+		if (bpf_xdp_adjust_head(ctx, -FRINGE_VXLAN_OUTER_V6))
+			return -FRINGE_DROP_REDIRECT;
+		data = (void *)(long)ctx->data;
+		data_end = (void *)(long)ctx->data_end;
+		if (data + FRINGE_VXLAN_OUTER_V6 > data_end)
+			return -FRINGE_DROP_REDIRECT;
+		__builtin_memcpy(data, sc->outer, FRINGE_VXLAN_OUTER_V6);
+		/* The UDP checksum: the staged pseudo-header sum, the datagram after it. */
+		FRINGE_CALL_SITE();
+		sum = fringe_ov_sum(ctx, ETH_HLEN + sizeof(struct ipv6hdr),
+				    len + sizeof(*udp) + sizeof(struct vxlanhdr_));
+		data = (void *)(long)ctx->data;
+		data_end = (void *)(long)ctx->data_end;
+		udp = data + ETH_HLEN + sizeof(struct ipv6hdr);
+		if ((void *)(udp + 1) > data_end)
+			return -FRINGE_DROP_REDIRECT;
+		udp->check = ov_csum_final(sum);
+	} else {
+		if (bpf_xdp_adjust_head(ctx, -FRINGE_VXLAN_OUTER_V4))
+			return -FRINGE_DROP_REDIRECT;
+		data = (void *)(long)ctx->data;
+		data_end = (void *)(long)ctx->data_end;
+		if (data + FRINGE_VXLAN_OUTER_V4 > data_end)
+			return -FRINGE_DROP_REDIRECT;
+		__builtin_memcpy(data, sc->outer, FRINGE_VXLAN_OUTER_V4);
+	}
 	return bpf_redirect_map(&fringe_devmap, sc->ifindex, 0) == XDP_REDIRECT ?
 		       XDP_REDIRECT : -FRINGE_DROP_REDIRECT;
 }

@@ -9,9 +9,8 @@
 #include "vxlan.h"
 
 /* BPF_F_ADJ_ROOM_ENCAP_L2 is a macro of the uapi header; spelled out for older ones. */
-#define OV_TC_ENCAP_FLAGS                                                              \
-	(BPF_F_ADJ_ROOM_ENCAP_L3_IPV4 | BPF_F_ADJ_ROOM_ENCAP_L4_UDP |                  \
-	 BPF_F_ADJ_ROOM_ENCAP_L2_ETH |                                                 \
+#define OV_TC_ENCAP_FLAGS(l3)                                                          \
+	((l3) | BPF_F_ADJ_ROOM_ENCAP_L4_UDP | BPF_F_ADJ_ROOM_ENCAP_L2_ETH |             \
 	 ((__u64)(ETH_HLEN & BPF_ADJ_ROOM_ENCAP_L2_MASK) << BPF_ADJ_ROOM_ENCAP_L2_SHIFT))
 
 /* IP and L4 header bytes of a parsed packet: what GSO repeats in every segment. */
@@ -29,6 +28,72 @@ static __always_inline __u32 ov_tc_hdrs(const struct pkt *p, void *data, void *d
 	return p->proto == IPPROTO_UDP ? hdrs + sizeof(struct udphdr) : hdrs;
 }
 
+/* The outer UDP checksum of a VXLAN-over-IPv6 packet just built (its check
+ * field holds the pseudo-header's sum), for an inner frame of len bytes
+ * parsed into p.  The host's packets may still wait for their own L4
+ * checksum (checksum offload), so the inner L4 segment is not summed: once
+ * its checksum is filled in, it sums to the complement of its
+ * pseudo-header's sum, whatever it holds now (Linux's local checksum
+ * offload, LCO).  Where no such checksum covers the rest (fragments, other
+ * protocols, UDP without one over IPv4, a routing header), the packet is
+ * complete and summed as it is.  GSO packets get 0: the kernel's
+ * segmentation cannot be told from here to checksum each segment (README,
+ * Overlay). */
+static __always_inline __u16 ov_tc_udp6_check(struct __sk_buff *skb, const struct pkt *p, __u32 len)
+{
+	__u32 ulen = len + sizeof(struct udphdr) + sizeof(struct vxlanhdr_), sum, pseudo;
+	__u32 off = ETH_HLEN + sizeof(struct ipv6hdr), hdrs, l4 = p->l4_off & 0xff;
+	int lco = p->frag == PKT_FRAG_NONE &&
+		   (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP ||
+		    p->proto == (p->family == 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6)) &&
+		   (p->family == 4 || l4 == ETH_HLEN + sizeof(struct ipv6hdr));
+
+	if (skb->gso_size)
+		return 0;
+	if (lco && p->family == 4 && p->proto == IPPROTO_UDP) {
+		__u16 c = 0;
+
+		/* Over IPv4 a zero UDP checksum is none at all (the inner
+		 * frame lies behind the outer headers now). */
+		bpf_skb_load_bytes(skb, FRINGE_VXLAN_OUTER_V6 + l4 + offsetof(struct udphdr, check), &c, 2);
+		lco = c != 0;
+	}
+	if (!lco) {
+		if (bpf_skb_pull_data(skb, skb->len))
+			return 0;
+		FRINGE_CALL_SITE();
+		return ov_csum_final(fringe_ov_sum(skb, off, ulen));
+	}
+	/* UDP, VXLAN, the inner Ethernet and IP headers. */
+	hdrs = sizeof(struct udphdr) + sizeof(struct vxlanhdr_) + l4;
+	if (bpf_skb_pull_data(skb, off + hdrs))
+		return 0;
+	FRINGE_CALL_SITE();
+	sum = ov_fold(fringe_ov_sum(skb, off, hdrs));
+	if (p->proto == IPPROTO_ICMP)
+		return ov_csum_final(sum);	/* sums to zero, and has no pseudo-header */
+	pseudo = bpf_csum_diff(NULL, 0, (void *)p->saddr, 16, 0);
+	pseudo = bpf_csum_diff(NULL, 0, (void *)p->daddr, 16, pseudo);
+	pseudo = ov_fold(ov_fold(pseudo) + bpf_htons(ov_fold(p->proto + len - l4)));
+	return ov_csum_final(sum + (~pseudo & 0xffff));
+}
+
+/* Make room for the outer headers staged in sc (outer bytes) and the inner
+ * Ethernet header, and write both; 0 or a negative error. */
+static __always_inline int ov_tc_push(struct __sk_buff *skb, struct ov_scratch *sc,
+				      const struct fringe_ov_slot *s, const struct fringe_node *n,
+				      __u8 family, __u32 outer, __u64 flags)
+{
+	struct ethhdr *inner = (void *)(sc->outer + outer);
+
+	ov_mac_copy(inner->h_dest, n->inner_mac);
+	ov_mac_copy(inner->h_source, s->local_mac);
+	inner->h_proto = family == 4 ? bpf_htons(ETH_P_IP) : bpf_htons(ETH_P_IPV6);
+	if (bpf_skb_adjust_room(skb, outer, BPF_ADJ_ROOM_MAC, flags))
+		return -1;
+	return bpf_skb_store_bytes(skb, 0, sc->outer, outer + ETH_HLEN, 0);
+}
+
 /* A packet of this host for another node's prefix leaves in VXLAN: room for
  * the outer headers and the inner Ethernet header is made after the MAC
  * header (the kernel marks the skb as UDP-tunnelled, so GSO segments it as
@@ -43,11 +108,12 @@ static __always_inline int overlay_tc_egress(struct __sk_buff *skb)
 	const struct fringe_node *n;
 	struct fringe_overlay *o;
 	struct ov_scratch *sc;
-	struct ethhdr *inner;
-	__u32 zero = 0, slot, id, *idp, len = skb->len, seg;
+	__u32 zero = 0, slot, id, *idp, len = skb->len, seg, outer;
 	const __u8 *dmac;
 	struct pkt *p;
+	__u16 check;
 	void *lpm;
+	int err;
 
 	o = bpf_map_lookup_elem(&fringe_overlay, &zero);
 	sc = bpf_map_lookup_elem(&fringe_ov_scratch, &zero);
@@ -56,7 +122,7 @@ static __always_inline int overlay_tc_egress(struct __sk_buff *skb)
 		return TC_ACT_OK;
 	slot = READ_ONCE(o->active) & 1;
 	s = &o->slot[slot];
-	if (s->family != 4)
+	if (!s->family)
 		return TC_ACT_OK;
 	__builtin_memset(p, 0, sizeof(*p));
 	/* Not IP, malformed, or VLAN-tagged (the tunnel carries untagged frames): as it is. */
@@ -72,23 +138,31 @@ static __always_inline int overlay_tc_egress(struct __sk_buff *skb)
 	n = ov_node(slot, id);
 	if (!n || (n->flags & FRINGE_NODE_SELF))
 		return TC_ACT_OK;
+	outer = FRINGE_VXLAN_OUTER(n->family);
 	seg = skb->gso_segs > 1 ?
 		ETH_HLEN + ov_tc_hdrs(p, ctx_data(skb), ctx_data_end(skb)) + skb->gso_size : len;
-	if (seg + FRINGE_VXLAN_OUTER_V4 - ETH_HLEN > s->mtu)
+	if (seg + outer - ETH_HLEN > s->mtu)
 		return -FRINGE_DROP_MTU;
 	dmac = n->outer_mac;
 	if (n->flags & FRINGE_NODE_FIB) {
-		dmac = ov_fib_mac(skb, &sc->fib, s, n, seg + FRINGE_VXLAN_OUTER_V4 - ETH_HLEN);
+		dmac = ov_fib_mac(skb, &sc->fib, s, n, seg + outer - ETH_HLEN);
 		if (!dmac)
 			return -FRINGE_DROP_REDIRECT;
 	}
 	ov_outer(sc->outer, s, n, dmac, len, ov_src_port(p));
-	inner = (void *)(sc->outer + FRINGE_VXLAN_OUTER_V4);
-	ov_mac_copy(inner->h_dest, n->inner_mac);
-	ov_mac_copy(inner->h_source, s->local_mac);
-	inner->h_proto = p->family == 4 ? bpf_htons(ETH_P_IP) : bpf_htons(ETH_P_IPV6);
-	if (bpf_skb_adjust_room(skb, FRINGE_VXLAN_OUTER_V4, BPF_ADJ_ROOM_MAC, OV_TC_ENCAP_FLAGS) ||
-	    bpf_skb_store_bytes(skb, 0, sc->outer, FRINGE_VXLAN_OUTER_V4 + ETH_HLEN, 0))
+	if (n->family == 6) {
+		err = ov_tc_push(skb, sc, s, n, p->family, FRINGE_VXLAN_OUTER_V6,
+				 OV_TC_ENCAP_FLAGS(BPF_F_ADJ_ROOM_ENCAP_L3_IPV6));
+		if (!err) {
+			check = ov_tc_udp6_check(skb, p, len);
+			err = bpf_skb_store_bytes(skb, ETH_HLEN + sizeof(struct ipv6hdr) +
+						  offsetof(struct udphdr, check), &check, 2, 0);
+		}
+	} else {
+		err = ov_tc_push(skb, sc, s, n, p->family, FRINGE_VXLAN_OUTER_V4,
+				 OV_TC_ENCAP_FLAGS(BPF_F_ADJ_ROOM_ENCAP_L3_IPV4));
+	}
+	if (err)
 		return -FRINGE_DROP_REDIRECT;
 	ov_count(id, 0, len);
 	if (skb->ifindex != s->ifindex)

@@ -44,7 +44,7 @@ static __always_inline const struct fringe_ov_slot *ov_slot(__u32 slot)
 	if (slot > 1)
 		return NULL;
 	o = bpf_map_lookup_elem(&fringe_overlay, &zero);
-	if (!o || o->slot[slot].family != 4)
+	if (!o || !o->slot[slot].family)
 		return NULL;
 	return &o->slot[slot];
 }
@@ -119,53 +119,142 @@ static __always_inline const __u8 *ov_fib_mac(void *ctx, struct bpf_fib_lookup *
 					      const struct fringe_node *n, __u32 len)
 {
 	__builtin_memset(f, 0, sizeof(*f));
-	f->family = AF_INET;
 	f->l4_protocol = IPPROTO_UDP;
 	f->tot_len = len;
 	f->ifindex = s->ifindex;
-	__builtin_memcpy(&f->ipv4_src, s->local_addr, 4);
-	__builtin_memcpy(&f->ipv4_dst, n->underlay, 4);
+	if (n->family == 6) {
+		f->family = AF_INET6;
+		__builtin_memcpy(f->ipv6_src, s->local_addr6, 16);
+		__builtin_memcpy(f->ipv6_dst, n->underlay, 16);
+	} else {
+		f->family = AF_INET;
+		__builtin_memcpy(&f->ipv4_src, s->local_addr4, 4);
+		__builtin_memcpy(&f->ipv4_dst, n->underlay, 4);
+	}
 	if (bpf_fib_lookup(ctx, f, sizeof(*f), BPF_FIB_LOOKUP_OUTPUT) != BPF_FIB_LKUP_RET_SUCCESS)
 		return NULL;
 	return f->dmac;
 }
 
-/* Write the outer Ethernet, IPv4 (DF, TTL 64), UDP (checksum 0) and VXLAN
- * headers toward node n into out (FRINGE_VXLAN_OUTER_V4 bytes, the IPv4
- * header 4-byte aligned) for an inner frame of len bytes. */
-static __always_inline void ov_outer(__u8 *out, const struct fringe_ov_slot *s,
-				     const struct fringe_node *n, const __u8 *dmac, __u32 len,
-				     __u16 sport)
+static __always_inline __u32 ov_fold(__u32 sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (sum & 0xffff) + (sum >> 16);
+}
+
+/* Write the outer Ethernet, IP, UDP and VXLAN headers toward node n into
+ * out (the IP header 4-byte aligned) for an inner frame of len bytes;
+ * returns their length, FRINGE_VXLAN_OUTER(n->family).  IPv4: DF, TTL 64,
+ * UDP checksum 0 (RFC 7348).  IPv6: hop limit 64, and the UDP checksum
+ * holds the pseudo-header's sum, folded, in network order: the caller adds
+ * the rest and complements it (IPv6 allows no zero checksum unless the
+ * receiver is configured for it, which a default Linux vxlan device is not). */
+static __always_inline __u32 ov_outer(__u8 *out, const struct fringe_ov_slot *s,
+				      const struct fringe_node *n, const __u8 *dmac, __u32 len,
+				      __u16 sport)
 {
 	struct ethhdr *eth = (void *)out;
 	struct iphdr *ip = (void *)(eth + 1);
-	struct udphdr *udp = (void *)(ip + 1);
-	struct vxlanhdr_ *vx = (void *)(udp + 1);
-	__u32 sum;
+	struct ipv6hdr *ip6 = (void *)(eth + 1);
+	struct udphdr *udp;
+	struct vxlanhdr_ *vx;
+	__u32 sum, ulen = len + sizeof(*udp) + sizeof(*vx);
 
 	ov_mac_copy(eth->h_dest, dmac);
 	ov_mac_copy(eth->h_source, s->local_mac);
-	eth->h_proto = bpf_htons(ETH_P_IP);
-	*(__u8 *)ip = 0x45;
-	ip->tos = 0;
-	ip->tot_len = bpf_htons(len + FRINGE_VXLAN_OUTER_V4 - ETH_HLEN);
-	ip->id = 0;
-	ip->frag_off = bpf_htons(0x4000);	/* DF: fringe enforces the MTU itself */
-	ip->ttl = 64;
-	ip->protocol = IPPROTO_UDP;
-	/* The load summed the header's fixed words; add tot_len and fold. */
-	sum = n->ip_csum + len + FRINGE_VXLAN_OUTER_V4 - ETH_HLEN;
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	ip->check = bpf_htons(~sum & 0xffff);
-	__builtin_memcpy(&ip->saddr, s->local_addr, 4);
-	__builtin_memcpy(&ip->daddr, n->underlay, 4);
+	if (n->family == 6) {
+		eth->h_proto = bpf_htons(ETH_P_IPV6);
+		*(__be32 *)ip6 = bpf_htonl(0x60000000);	/* version 6, no class, no flow label */
+		ip6->payload_len = bpf_htons(ulen);
+		ip6->nexthdr = IPPROTO_UDP;
+		ip6->hop_limit = 64;
+		__builtin_memcpy(&ip6->saddr, s->local_addr6, 16);
+		__builtin_memcpy(&ip6->daddr, n->underlay, 16);
+		udp = (void *)(ip6 + 1);
+		/* The load summed the addresses and next header; add the length. */
+		udp->check = bpf_htons(ov_fold(n->ip_csum + ulen));
+	} else {
+		eth->h_proto = bpf_htons(ETH_P_IP);
+		*(__u8 *)ip = 0x45;
+		ip->tos = 0;
+		ip->tot_len = bpf_htons(len + FRINGE_VXLAN_OUTER_V4 - ETH_HLEN);
+		ip->id = 0;
+		ip->frag_off = bpf_htons(0x4000);	/* DF: fringe enforces the MTU itself */
+		ip->ttl = 64;
+		ip->protocol = IPPROTO_UDP;
+		/* The load summed the header's fixed words; add tot_len and fold. */
+		sum = ov_fold(n->ip_csum + len + FRINGE_VXLAN_OUTER_V4 - ETH_HLEN);
+		ip->check = bpf_htons(~sum & 0xffff);
+		__builtin_memcpy(&ip->saddr, s->local_addr4, 4);
+		__builtin_memcpy(&ip->daddr, n->underlay, 4);
+		udp = (void *)(ip + 1);
+		udp->check = 0;
+	}
+	vx = (void *)(udp + 1);
 	udp->source = bpf_htons(sport);
 	udp->dest = bpf_htons(FRINGE_VXLAN_PORT);
-	udp->len = bpf_htons(len + sizeof(*udp) + sizeof(*vx));
-	udp->check = 0;
+	udp->len = bpf_htons(ulen);
 	vx->flags = bpf_htonl(OV_VXLAN_I);
 	vx->vni = bpf_htonl(n->vni << 8);
+	return FRINGE_VXLAN_OUTER(n->family);
+}
+
+/* Bytes summed by ov_sum_pkt at most (past that, the rest is left out). */
+#define OV_SUM_CHUNK	256
+#define OV_SUM_MAX	(16 * OV_SUM_CHUNK)
+
+/* The ones' complement sum (32 bits, memory order, unfolded) of len bytes of
+ * the packet from off. */
+static __always_inline __u32 ov_sum_pkt(void *data, void *data_end, __u32 off, __u32 len, __u32 seed)
+{
+	__u8 *p = data + (off & 0xff);
+	__u8 tail[4] = {};
+	__u32 sum = seed;
+
+	for (int i = 0; i < OV_SUM_MAX / OV_SUM_CHUNK && len >= OV_SUM_CHUNK; i++) {
+		if ((void *)(p + OV_SUM_CHUNK) > data_end)
+			return sum;
+		sum = bpf_csum_diff(NULL, 0, (void *)p, OV_SUM_CHUNK, sum);
+		p += OV_SUM_CHUNK;
+		len -= OV_SUM_CHUNK;
+	}
+#define OV_SUM_STEP(n)                                                          \
+	if (len & (n)) {                                                        \
+		if ((void *)(p + (n)) > data_end)                               \
+			return sum;                                             \
+		sum = bpf_csum_diff(NULL, 0, (void *)p, (n), sum);              \
+		p += (n);                                                       \
+	}
+	OV_SUM_STEP(128)
+	OV_SUM_STEP(64)
+	OV_SUM_STEP(32)
+	OV_SUM_STEP(16)
+	OV_SUM_STEP(8)
+	OV_SUM_STEP(4)
+#undef OV_SUM_STEP
+	/* The last 1-3 bytes, zero-padded: they start 4-aligned from off. */
+	if ((len & 3) >= 1 && (void *)(p + 1) <= data_end)
+		tail[0] = p[0];
+	if ((len & 3) >= 2 && (void *)(p + 2) <= data_end)
+		tail[1] = p[1];
+	if ((len & 3) >= 3 && (void *)(p + 3) <= data_end)
+		tail[2] = p[2];
+	return bpf_csum_diff(NULL, 0, (void *)tail, sizeof(tail), sum);
+}
+
+/* ov_sum_pkt over the packet (the linear part of an skb); a global
+ * function, so its loop is verified once per program. */
+__attribute__((noinline)) __u32 fringe_ov_sum(struct __ctx_buff *ctx, __u32 off, __u32 len)
+{
+	return ov_sum_pkt(ctx_data(ctx), ctx_data_end(ctx), off, len, 0);
+}
+
+/* A UDP checksum from its sum: 0 is sent as 0xffff (RFC 768). */
+static __always_inline __u16 ov_csum_final(__u32 sum)
+{
+	__u16 c = ~ov_fold(sum) & 0xffff;
+
+	return c ? c : 0xffff;
 }
 
 #endif

@@ -470,8 +470,12 @@ struct fringe_app_flow_key {
 #define FRINGE_VNI_MAX		16777215
 #define FRINGE_VNI_DEFAULT	1
 /* Outer Ethernet + IPv4 + UDP + VXLAN: an inner IP packet of at most
- * underlay MTU - 50 bytes fits (1450 on a 1500-byte underlay). */
+ * underlay MTU - 50 bytes fits (1450 on a 1500-byte underlay); over an
+ * IPv6 underlay the outer IPv6 header is 20 bytes longer (1430). */
 #define FRINGE_VXLAN_OUTER_V4	50
+#define FRINGE_VXLAN_OUTER_V6	70
+#define FRINGE_VXLAN_OUTER(family) ((family) == 6 ? FRINGE_VXLAN_OUTER_V6 : FRINGE_VXLAN_OUTER_V4)
+#define FRINGE_IPV6_MIN_MTU	1280	/* RFC 8200: every IPv6 link carries this */
 /* UDP source ports of the tunnel: Linux's udp_flow_src_port() over the
  * default ip_local_port_range, from a hash of the inner flow. */
 #define FRINGE_OV_SPORT_MIN	32768
@@ -489,15 +493,21 @@ enum fringe_node_flags {
  * node's VNI, and accepts VXLAN from a node with the sender's VNI (what a
  * Linux vxlan device, which has one VNI for everything, sends) or its own. */
 
-/* Inner array of a slot, by node id. */
+/* A node may have an underlay address of each family; fringe sends to the
+ * one whose family this node has too (the first listed when both are), and
+ * accepts VXLAN from either.
+ * Inner array of a slot, by node id. */
 struct fringe_node {
-	__u8 underlay[16];	/* IPv4 in the first 4 bytes */
+	__u8 underlay[16];	/* the address sent to; IPv4 in the first 4 bytes */
 	__u8 outer_mac[6];	/* outer destination: the node, or the next hop toward it */
 	__u8 inner_mac[6];	/* inner destination: the node's MAC (a Linux vxlan peer's device) */
 	__u32 vni;		/* host order */
 	__u32 flags;		/* enum fringe_node_flags */
-	__u32 ip_csum;		/* sum of the outer IPv4 header's 16-bit words except tot_len */
-	__u8 family;		/* of the underlay: 4 or 6 */
+	/* Sum of 16-bit words, host order, that the load can add up: IPv4, the
+	 * outer header's except tot_len; IPv6, the UDP pseudo-header's
+	 * addresses and next header (the UDP checksum is not optional there). */
+	__u32 ip_csum;
+	__u8 family;		/* of underlay: 4 or 6 */
 	__u8 pad[7];
 };
 FRINGE_STATIC_ASSERT(sizeof(struct fringe_node) == 48, "node");
@@ -518,22 +528,29 @@ struct fringe_ov_underlay_key {
 };
 FRINGE_STATIC_ASSERT(sizeof(struct fringe_ov_underlay_key) == 20, "underlay key");
 
+/* fringe_ov_slot.families: the underlay families this node tunnels over. */
+#define FRINGE_OV_FAMILY(f)	(1u << (f))	/* f: 4 or 6 */
+
 /* One loaded nodes file: the local end of the tunnels. */
 struct fringe_ov_slot {
 	__u64 generation;	/* 0: no nodes file in this slot */
 	__u64 load_time_ns;	/* CLOCK_REALTIME */
 	__u32 self_id;		/* this node's id */
-	__u32 ifindex;		/* the underlay interface (holds self's underlay address) */
+	__u32 ifindex;		/* the underlay interface (holds self's underlay addresses) */
 	__u32 mtu;		/* its MTU: the outer IP packet's limit */
 	__u32 n_nodes;
 	__u32 n_prefixes;
-	__u8 family;		/* underlay family, 4 or 6; 0 when the slot is empty */
-	__u8 pad;
+	__u8 family;		/* self's first underlay family, 4 or 6; 0 when the slot is empty */
+	__u8 families;		/* FRINGE_OV_FAMILY() of each of self's underlay addresses */
 	__u8 local_mac[6];	/* the underlay interface's MAC (2-byte aligned) */
-	__u8 local_addr[16];	/* self's underlay address */
+	__u8 local_addr6[16];	/* self's IPv6 underlay address; else one of the interface's
+				 * (the source of Packet Too Big only); else zero */
+	__u8 local_addr4[4];	/* self's IPv4 underlay address (when families says so) */
 	__u32 self_vni;		/* this node's VNI, host order */
+	__u32 pad;
 };
-FRINGE_STATIC_ASSERT(sizeof(struct fringe_ov_slot) == 64, "overlay slot");
+FRINGE_STATIC_ASSERT(sizeof(struct fringe_ov_slot) == 72, "overlay slot");
+FRINGE_STATIC_ASSERT(__builtin_offsetof(struct fringe_ov_slot, local_addr6) % 4 == 0, "addr6 aligned");
 
 struct fringe_overlay {
 	__u32 active;		/* 0 or 1 */

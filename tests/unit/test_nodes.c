@@ -118,6 +118,29 @@ static void test_ipv6_underlay(void **state)
 		 "self b\n", &n);
 	assert_int_equal(n.v[0].family, 6);
 	assert_int_equal(n.self_idx, 1);
+	assert_int_equal(nodes_tunnel_family(&n, &n.v[0]), 6);
+	nodes_free(&n);
+	/* Mixed: a dual-stack self reaches IPv4 and IPv6 nodes, each over its own
+	 * family; a dual-stack node over its first listed one. */
+	parse_ok("self a\n"
+		 "node a underlay 192.0.2.1,fd99::1 prefix 10.0.1.0/24\n"
+		 "node b underlay fd99::2 prefix 10.0.2.0/24\n"
+		 "node c underlay 192.0.2.3 prefix 10.0.3.0/24\n"
+		 "node d underlay fd99::4,192.0.2.4 prefix 10.0.4.0/24\n", &n);
+	assert_int_equal(n.v[0].family, 4);
+	assert_int_equal(n.v[0].alt_family, 6);
+	assert_int_equal(n.v[0].alt_loc.col, 27);
+	assert_int_equal(nodes_tunnel_family(&n, &n.v[1]), 6);
+	assert_int_equal(nodes_tunnel_family(&n, &n.v[2]), 4);
+	assert_int_equal(nodes_tunnel_family(&n, &n.v[3]), 6);
+	assert_memory_equal(nodes_underlay(&n.v[3], 4), "\xc0\x00\x02\x04", 4);
+	assert_null(nodes_underlay(&n.v[1], 4));
+	nodes_free(&n);
+	/* An IPv4-only self reaches a dual-stack node over IPv4. */
+	parse_ok("self a\n"
+		 "node a underlay 192.0.2.1 prefix 10.0.1.0/24\n"
+		 "node d underlay fd99::4,192.0.2.4 prefix 10.0.4.0/24\n", &n);
+	assert_int_equal(nodes_tunnel_family(&n, &n.v[1]), 4);
 	nodes_free(&n);
 }
 
@@ -280,7 +303,16 @@ static void test_underlay(void **state)
 	     "2:17: not a unicast address");
 	ERRS("self a\nnode a underlay 10.0.0.1 prefix 10.1.0.0/16\n"
 	     "node b underlay fd00::2 prefix 10.2.0.0/16\n",
-	     "3:17: node 'b' has an IPv6 underlay, this node's is IPv4");
+	     "3:17: node 'b' has only an IPv6 underlay, and this node 'a' has no IPv6 underlay address to reach it");
+	ERRS("self a\nnode a underlay 10.0.0.1,10.0.0.9 prefix 10.1.0.0/16\n",
+	     "2:26: node 'a' has two IPv4 underlay addresses (at most one of each family)");
+	ERRS("self a\nnode a underlay 10.0.0.1,fd00::1,fd00::2 prefix 10.1.0.0/16\n",
+	     "2:33: at most two underlay addresses, one IPv4 and one IPv6");
+	ERRS("self a\nnode a underlay 10.0.0.1, prefix 10.1.0.0/16\n",
+	     "2:27: expected an underlay address after ',', found 'prefix'");
+	ERRS("self a\nnode a underlay 10.0.0.1,fd00::1 prefix 10.1.0.0/16\n"
+	     "node b underlay 10.0.0.2,fd00::1 prefix 10.2.0.0/16\n",
+	     "3:26: node 'b' has the underlay address of node 'a' (2:17)");
 	ERRS("self a\nnode a underlay 10.0.0.1 prefix 10.1.0.0/16\n"
 	     "node b underlay 10.0.0.1 prefix 10.2.0.0/16\n",
 	     "3:17: node 'b' has the underlay address of node 'a' (2:17)");

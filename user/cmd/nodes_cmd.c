@@ -117,7 +117,7 @@ int cmd_nodes_load(struct cli *g, int argc, char **argv)
 		json_object_object_add(doc, "generation", ju64(gen));
 		json_object_object_add(u, "interface", jstr(b.local.ifname));
 		json_object_object_add(u, "mtu", ju64(b.local.mtu));
-		json_object_object_add(u, "inner_mtu", ju64(b.local.mtu - FRINGE_VXLAN_OUTER_V4));
+		json_object_object_add(u, "inner_mtu", ju64(b.inner_mtu));
 		json_object_object_add(doc, "underlay", u);
 		cli_print(g, doc, nodes_load_text);
 		json_object_put(doc);
@@ -132,26 +132,36 @@ static void nodes_show_text(json_object *doc)
 {
 	json_object *nodes = json_object_object_get(doc, "nodes");
 	json_object *u = json_object_object_get(doc, "underlay");
+	json_object *al = json_object_object_get(u, "addresses");
 	size_t n = json_object_array_length(nodes);
+	int w = 15;
 
 	if (!jget_u64(doc, "generation")) {
 		printf("no nodes file loaded: no overlay\n");
 		return;
 	}
-	printf("nodes generation %llu, loaded %s; self %s on %s %s (mtu %llu; workloads %llu)\n",
-	       jget_u64(doc, "generation"), jget_str(doc, "loaded_at"), jget_str(doc, "self"),
-	       jget_str(u, "interface"), jget_str(u, "address"), jget_u64(u, "mtu"),
-	       jget_u64(u, "inner_mtu"));
-	printf("%-16s %-15s %8s %-17s %-9s %12s %12s  %s\n", "NODE", "UNDERLAY", "VNI", "MAC",
+	printf("nodes generation %llu, loaded %s; self %s on %s", jget_u64(doc, "generation"),
+	       jget_str(doc, "loaded_at"), jget_str(doc, "self"), jget_str(u, "interface"));
+	for (size_t k = 0; k < json_object_array_length(al); k++)
+		printf(" %s", json_object_get_string(json_object_array_get_idx(al, k)));
+	printf(" (mtu %llu; workloads %llu)\n", jget_u64(u, "mtu"), jget_u64(u, "inner_mtu"));
+	/* IPv6 underlays are wider than the column IPv4 needs. */
+	for (size_t i = 0; i < n; i++) {
+		int l = strlen(jget_str(json_object_array_get_idx(nodes, i), "underlay"));
+
+		if (l > w)
+			w = l;
+	}
+	printf("%-16s %-*s %8s %-17s %-9s %12s %12s  %s\n", "NODE", w, "UNDERLAY", "VNI", "MAC",
 	       "FROM", "TX_PACKETS", "RX_PACKETS", "PREFIXES");
 	for (size_t i = 0; i < n; i++) {
 		json_object *o = json_object_array_get_idx(nodes, i);
 		json_object *p = json_object_object_get(o, "prefixes");
 		json_object *mac = json_object_object_get(o, "mac");
 
-		printf("%-16s %-15s %8llu %-17s %-9s %12llu %12llu ",
+		printf("%-16s %-*s %8llu %-17s %-9s %12llu %12llu ",
 		       jget_str(o, "name"),
-		       jget_str(o, "underlay"), jget_u64(o, "vni"),
+		       w, jget_str(o, "underlay"), jget_u64(o, "vni"),
 		       mac ? json_object_get_string(mac) : "-", jget_str(o, "mac_source"),
 		       jget_u64(o, "tx_packets"), jget_u64(o, "rx_packets"));
 		for (size_t k = 0; k < json_object_array_length(p); k++)

@@ -50,6 +50,17 @@ static int live_local_iface(int family, const uint8_t *addr, struct ov_local *ou
 		err = 0;
 		break;
 	}
+	for (i = err ? NULL : ifs; i; i = i->ifa_next) {
+		const struct sockaddr_in6 *s6 = (const void *)i->ifa_addr;
+
+		if (!s6 || s6->sin6_family != AF_INET6 || strcmp(i->ifa_name, out->ifname) ||
+		    IN6_IS_ADDR_LINKLOCAL(&s6->sin6_addr) || IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr))
+			continue;
+		memcpy(out->addr6, &s6->sin6_addr, 16);
+		out->has_addr6 = true;
+		if (family == 6 && !memcmp(out->addr6, addr, 16))
+			break;	/* the very address, when it is IPv6 */
+	}
 	freeifaddrs(ifs);
 	if (err)
 		return err;
@@ -75,17 +86,23 @@ static int live_local_iface(int family, const uint8_t *addr, struct ov_local *ou
 }
 
 /* Make the kernel resolve a neighbour: an empty datagram to the discard port. */
-static void neigh_provoke(const uint8_t *addr)
+static void neigh_provoke(int family, const uint8_t *addr)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(9) };
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = htons(9) };
+	char a[INET6_ADDRSTRLEN];
+	int fd = socket(family == 4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int r;
 
 	if (fd < 0)
 		return;
 	memcpy(&sin.sin_addr, addr, 4);
-	if (sendto(fd, "", 0, MSG_DONTWAIT, (struct sockaddr *)&sin, sizeof(sin)) < 0)
-		pr_info("overlay: cannot send to %s to resolve it: %s", inet_ntoa(sin.sin_addr),
-			strerror(errno));
+	memcpy(&sin6.sin6_addr, addr, 16);
+	r = family == 4 ? sendto(fd, "", 0, MSG_DONTWAIT, (struct sockaddr *)&sin, sizeof(sin))
+			: sendto(fd, "", 0, MSG_DONTWAIT, (struct sockaddr *)&sin6, sizeof(sin6));
+	if (r < 0)
+		pr_info("overlay: cannot send to %s to resolve it: %s",
+			inet_ntop(family == 4 ? AF_INET : AF_INET6, addr, a, sizeof(a)), strerror(errno));
 	close(fd);
 }
 
@@ -93,24 +110,23 @@ static int live_next_hop(const struct ov_local *l, int family, const uint8_t *ad
 			 bool *onlink, bool ask)
 {
 	uint8_t gw[16], none[16] = {};
+	char a[INET6_ADDRSTRLEN];
 	const uint8_t *hop;
 	unsigned int oif;
 	int err;
 
-	if (family != 4)
-		return -EAFNOSUPPORT;
 	err = nl_route_get(family, addr, &oif, gw);
 	if (err)
 		return err;
-	*onlink = !memcmp(gw, none, 4);
+	*onlink = !memcmp(gw, none, family == 4 ? 4 : 16);
 	if (ask && oif != l->ifindex)
-		pr_warn("overlay: the route to %u.%u.%u.%u leaves by ifindex %u, not the underlay %s",
-			addr[0], addr[1], addr[2], addr[3], oif, l->ifname);
+		pr_warn("overlay: the route to %s leaves by ifindex %u, not the underlay %s",
+			inet_ntop(family == 4 ? AF_INET : AF_INET6, addr, a, sizeof(a)), oif, l->ifname);
 	hop = *onlink ? addr : gw;
 	if (!nl_neigh_get(family, hop, l->ifindex, mac))
 		return 0;
 	if (ask)
-		neigh_provoke(hop);
+		neigh_provoke(family, hop);
 	return -ENOENT;
 }
 
@@ -143,9 +159,9 @@ static int resolve_one(const struct nodes *n, size_t i, const struct ov_env *env
 	uint8_t mac[6];
 	int err;
 
-	err = env->next_hop(&out->local, 4, nd->underlay, mac, &onlink, ask);
+	err = env->next_hop(&out->local, fn->family, fn->underlay, mac, &onlink, ask);
 	if (err == -ENETUNREACH || err == -EHOSTUNREACH) {
-		inet_ntop(AF_INET, nd->underlay, a, sizeof(a));
+		inet_ntop(fn->family == 4 ? AF_INET : AF_INET6, fn->underlay, a, sizeof(a));
 		diags_add(d, nd->underlay_loc, "no route to %s, the underlay address of node '%s'", a,
 			  nd->name);
 		return 1;
@@ -201,7 +217,8 @@ static void resolve_macs(const struct nodes *n, const struct ov_env *env, struct
 			continue;
 		out->node[i].flags |= FRINGE_NODE_FIB;
 		out->mac_source[i] = OV_MAC_FIB;
-		inet_ntop(AF_INET, n->v[i].underlay, a, sizeof(a));
+		inet_ntop(out->node[i].family == 4 ? AF_INET : AF_INET6, out->node[i].underlay, a,
+			  sizeof(a));
 		pr_warn("overlay: no MAC known for node '%s' (%s) yet; the data plane will look it up per packet",
 			n->v[i].name, a);
 	}
@@ -226,7 +243,9 @@ int overlay_resolve_self(struct nodes *n, const struct ov_env *env, struct diags
 	if (!n->self_auto || n->self[0])
 		return 0;
 	for (size_t i = 0; i < n->n; i++)
-		if (!env->local_iface(n->v[i].family, n->v[i].underlay, &l)) {
+		if (!env->local_iface(n->v[i].family, n->v[i].underlay, &l) ||
+		    (n->v[i].alt_family &&
+		     !env->local_iface(n->v[i].alt_family, n->v[i].alt_underlay, &l))) {
 			if (hits++)
 				diags_add(d, n->v[i].underlay_loc,
 					  "self auto: this host holds the underlay addresses of both '%s' and '%s'",
@@ -245,19 +264,59 @@ int overlay_resolve_self(struct nodes *n, const struct ov_env *env, struct diags
 	return 0;
 }
 
+/* The interface holding self's underlay addresses, and its MTU checked
+ * against the tunnels' overhead; 0 or -errno (errors in d). */
+static int build_local(const struct nodes *n, const struct ov_env *env, struct diags *d,
+		       struct ov_built *out, unsigned int outer)
+{
+	const struct node_def *self = &n->v[n->self_idx];
+	char a[INET6_ADDRSTRLEN];
+	struct ov_local alt;
+	int err;
+
+	inet_ntop(self->family == 4 ? AF_INET : AF_INET6, self->underlay, a, sizeof(a));
+	err = env->local_iface(self->family, self->underlay, &out->local);
+	if (err) {
+		diags_add(d, self->underlay_loc,
+			  "no interface here has %s, the underlay address of self '%s' (%s)", a,
+			  self->name, strerror(-err));
+		return err == -ENOMEM ? err : -EINVAL;
+	}
+	if (self->alt_family) {
+		inet_ntop(self->alt_family == 4 ? AF_INET : AF_INET6, self->alt_underlay, a, sizeof(a));
+		err = env->local_iface(self->alt_family, self->alt_underlay, &alt);
+		if (err || alt.ifindex != out->local.ifindex) {
+			diags_add(d, self->alt_loc, err ?
+				  "no interface here has %s, the underlay address of self '%s' (%s)" :
+				  "%s, an underlay address of self '%s', is on %s, not on %s with the other",
+				  a, self->name, err ? strerror(-err) : alt.ifname, out->local.ifname);
+			return err == -ENOMEM ? err : -EINVAL;
+		}
+		if (self->alt_family == 6) {
+			memcpy(out->local.addr6, self->alt_underlay, 16);
+			out->local.has_addr6 = true;
+		}
+	}
+	if (self->family == 6) {
+		memcpy(out->local.addr6, self->underlay, 16);
+		out->local.has_addr6 = true;
+	}
+	if (out->local.mtu < 68 + outer) {
+		diags_add(d, self->underlay_loc, "the underlay %s has an MTU of %u: too small for VXLAN",
+			  out->local.ifname, out->local.mtu);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int overlay_build(const struct nodes *n, const struct ov_env *env, struct diags *d,
 		  struct ov_built *out)
 {
 	const struct node_def *self = &n->v[n->self_idx];
-	char a[INET6_ADDRSTRLEN];
+	unsigned int outer = FRINGE_VXLAN_OUTER_V4;
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	if (self->family != 4) {
-		diags_add(d, self->underlay_loc,
-			  "the underlay is IPv6; this build's data plane tunnels over IPv4 only");
-		return -EINVAL;
-	}
 	out->node = calloc(n->n + 1, sizeof(*out->node));
 	out->mac_source = calloc(n->n + 1, sizeof(*out->mac_source));
 	if (!out->node || !out->mac_source) {
@@ -265,45 +324,50 @@ int overlay_build(const struct nodes *n, const struct ov_env *env, struct diags 
 		return -ENOMEM;
 	}
 	out->n = n->n;
-	if (env) {
-		inet_ntop(AF_INET, self->underlay, a, sizeof(a));
-		err = env->local_iface(4, self->underlay, &out->local);
-		if (err) {
-			diags_add(d, self->underlay_loc,
-				  "no interface here has %s, the underlay address of self '%s' (%s)", a,
-				  self->name, strerror(-err));
-			overlay_built_free(out);
-			return err == -ENOMEM ? err : -EINVAL;
-		}
-		if (out->local.mtu < 68 + FRINGE_VXLAN_OUTER_V4) {
-			diags_add(d, self->underlay_loc, "the underlay %s has an MTU of %u: too small for VXLAN",
-				  out->local.ifname, out->local.mtu);
-			overlay_built_free(out);
-			return -EINVAL;
-		}
-	}
 	for (size_t i = 0; i < n->n; i++) {
 		const struct node_def *nd = &n->v[i];
 		struct fringe_node *fn = &out->node[i];
+		int f = i == n->self_idx ? self->family : nodes_tunnel_family(n, nd);
+		const uint8_t *src = nodes_underlay(self, f), *dst = nodes_underlay(nd, f);
 
-		memcpy(fn->underlay, nd->underlay, 16);
-		fn->family = nd->family;
+		if (!src || !dst) {
+			/* The parser reports it, unless self was `auto`. */
+			nodes_check_reachable(n, nd, d);
+			continue;
+		}
+		memcpy(fn->underlay, dst, 16);
+		fn->family = f;
 		fn->vni = nd->vni;
 		fn->flags = FRINGE_NODE_IN_USE | (nd->has_mac ? FRINGE_NODE_MAC_GIVEN : 0);
-		fn->ip_csum = 0x4500 + 0x4000 + (64 << 8 | IPPROTO_UDP) + csum_words(self->underlay, 4) +
-			      csum_words(nd->underlay, 4);
+		if (f == 4)
+			fn->ip_csum = 0x4500 + 0x4000 + (64 << 8 | IPPROTO_UDP) + csum_words(src, 4) +
+				      csum_words(dst, 4);
+		else
+			fn->ip_csum = IPPROTO_UDP + csum_words(src, 16) + csum_words(dst, 16);
+		if (i != n->self_idx && FRINGE_VXLAN_OUTER(f) > outer)
+			outer = FRINGE_VXLAN_OUTER(f);
 		out->mac_source[i] = OV_MAC_FILE;
 		if (i == n->self_idx) {
 			fn->flags |= FRINGE_NODE_SELF;
-			memcpy(fn->outer_mac, out->local.mac, 6);
-			memcpy(fn->inner_mac, out->local.mac, 6);
 		} else if (nd->has_mac) {
 			memcpy(fn->outer_mac, nd->mac, 6);
 			memcpy(fn->inner_mac, nd->mac, 6);
 		}
 	}
-	if (env)
+	if (env) {
+		err = build_local(n, env, d, out, outer);
+		if (err) {
+			overlay_built_free(out);
+			return err;
+		}
+		memcpy(out->node[n->self_idx].outer_mac, out->local.mac, 6);
+		memcpy(out->node[n->self_idx].inner_mac, out->local.mac, 6);
+		out->inner_mtu = out->local.mtu - outer;
+		if (out->inner_mtu < FRINGE_IPV6_MIN_MTU && outer == FRINGE_VXLAN_OUTER_V6)
+			pr_warn("overlay: the tunnels carry inner packets of %u bytes at most, less than IPv6's minimum of %u",
+				out->inner_mtu, FRINGE_IPV6_MIN_MTU);
 		resolve_macs(n, env, d, out);
+	}
 	if (d && d->n) {
 		overlay_built_free(out);
 		return -EINVAL;
@@ -379,13 +443,19 @@ static int overlay_fill(struct slot_build *sb, const struct nodes *n, const stru
 	*n_prefixes = 0;
 	for (size_t i = 0; i < n->n && !err; i++) {
 		const struct node_def *nd = &n->v[i];
-		struct fringe_ov_underlay_key uk = { .family = nd->family };
 
 		if (bpf_map_update_elem(nodes_fd, &ids[i], &b->node[i], BPF_ANY))
 			err = -errno;
-		memcpy(uk.addr, nd->underlay, 16);
-		if (!err && i != n->self_idx && bpf_map_update_elem(underlay_fd, &uk, &ids[i], BPF_ANY))
-			err = -errno;
+		/* VXLAN is accepted from each of a node's addresses. */
+		for (int f = 4; f <= 6 && !err && i != n->self_idx; f += 2) {
+			struct fringe_ov_underlay_key uk = { .family = f };
+
+			if (!nodes_underlay(nd, f))
+				continue;
+			memcpy(uk.addr, nodes_underlay(nd, f), 16);
+			if (bpf_map_update_elem(underlay_fd, &uk, &ids[i], BPF_ANY))
+				err = -errno;
+		}
 		for (size_t k = 0; k < nd->n_prefixes && !err; k++) {
 			struct fringe_ov_prefix_key pk = {
 				.prefixlen = 8 + nd->prefixes[k].len,
@@ -462,7 +532,13 @@ int overlay_load(struct maps *m, const struct nodes *n, const struct ov_built *b
 	h->n_prefixes = n_prefixes;
 	h->self_vni = self->vni;
 	memcpy(h->local_mac, b->local.mac, 6);
-	memcpy(h->local_addr, self->underlay, 16);
+	for (int f = 4; f <= 6; f += 2)
+		if (nodes_underlay(self, f))
+			h->families |= FRINGE_OV_FAMILY(f);
+	if (nodes_underlay(self, 4))
+		memcpy(h->local_addr4, nodes_underlay(self, 4), 4);
+	if (b->local.has_addr6)
+		memcpy(h->local_addr6, b->local.addr6, 16);
 	/* family last: the data plane treats the slot as loaded once it is set. */
 	__atomic_store_n(&h->family, self->family, __ATOMIC_RELEASE);
 	slot_flip(&ov->active, sb.target);
@@ -586,6 +662,43 @@ static int read_prefixes(struct maps *m, int slot, const uint8_t *listed, struct
 	return 0;
 }
 
+/* Every node's underlay addresses, from the slot's hash of senders (self's from the header). */
+static void read_underlays(struct maps *m, int slot, struct ov_state *out)
+{
+	int fd = maps_slot_inner_fd(m, M_OV_SLOT_UNDERLAY, slot);
+	struct fringe_ov_underlay_key k, last;
+	struct ov_node *by_id[FRINGE_MAX_NODES] = { NULL };
+	void *prev = NULL;
+	__u32 id;
+
+	for (size_t i = 0; i < out->n_nodes; i++) {
+		struct ov_node *o = &out->nodes[i];
+
+		by_id[o->id] = o;
+		if (!(o->node.flags & FRINGE_NODE_SELF))
+			continue;
+		for (int f = 4; f <= 6; f += 2)
+			if (out->slot.families & FRINGE_OV_FAMILY(f)) {
+				o->underlays[o->n_underlays].family = f;
+				memcpy(o->underlays[o->n_underlays++].addr,
+				       f == 4 ? out->slot.local_addr4 : out->slot.local_addr6,
+				       f == 4 ? 4 : 16);
+			}
+	}
+	if (fd < 0)
+		return;
+	while (!bpf_map_get_next_key(fd, prev, &k)) {
+		last = k;
+		prev = &last;
+		if (bpf_map_lookup_elem(fd, &k, &id) || id >= FRINGE_MAX_NODES || !by_id[id] ||
+		    by_id[id]->n_underlays >= 2)
+			continue;
+		by_id[id]->underlays[by_id[id]->n_underlays].family = k.family;
+		memcpy(by_id[id]->underlays[by_id[id]->n_underlays++].addr, k.addr, 16);
+	}
+	close(fd);
+}
+
 int overlay_read(struct maps *m, struct ov_state *out)
 {
 	struct fringe_node_stats *st = calloc(m->ncpus, sizeof(*st));
@@ -631,6 +744,7 @@ int overlay_read(struct maps *m, struct ov_state *out)
 		listed[id] = 1;
 		out->n_nodes++;
 	}
+	read_underlays(m, slot, out);
 	err = read_prefixes(m, slot, listed, &out->prefixes, &out->n_prefixes);
 out:
 	if (err)

@@ -17,11 +17,15 @@ struct ov_local {
 	char ifname[IF_NAMESIZE];
 	uint8_t mac[6];
 	unsigned int mtu;
+	bool has_addr6;		/* addr6: a global IPv6 address of the interface */
+	uint8_t addr6[16];
 };
 
 /* How a nodes file meets this host (tests substitute their own). */
 struct ov_env {
-	/* The interface holding addr; 0 or -errno. */
+	/* The interface holding addr (and a global IPv6 address of it, if
+	 * any: the source of Packet Too Big when self has no IPv6 underlay);
+	 * 0 or -errno. */
 	int (*local_iface)(int family, const uint8_t *addr, struct ov_local *out);
 	/* The MAC of the next hop toward addr out of the underlay (the node
 	 * itself when on-link; *onlink says which); 0, or -ENOENT when the
@@ -39,6 +43,7 @@ enum ov_mac_source { OV_MAC_FILE, OV_MAC_NEIGH, OV_MAC_FIB };
 struct ov_built {
 	struct ov_local local;
 	struct fringe_node *node;		/* n entries, ip_csum filled */
+	unsigned int inner_mtu;			/* the largest inner IP packet to every node */
 	enum ov_mac_source *mac_source;		/* where each outer MAC came from */
 	size_t n;
 };
@@ -74,6 +79,11 @@ struct ov_node {
 	char name[FRINGE_NAME_LEN + 1];
 	struct fringe_node node;
 	struct fringe_counter tx, rx;	/* summed over CPUs */
+	struct {
+		uint8_t family;
+		uint8_t addr[16];
+	} underlays[2];			/* every address it has (node.underlay is the one used) */
+	size_t n_underlays;
 };
 struct ov_prefix {
 	uint32_t node_id;

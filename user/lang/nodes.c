@@ -202,6 +202,69 @@ static int parse_prefixes(const struct lex_stmt *s, size_t *i, struct diags *d, 
 	}
 }
 
+/* One underlay address at token t into (*family, addr); 0 or 1 (an error reported). */
+static int underlay_one(const struct lex_tok *t, struct diags *d, uint8_t *family, uint8_t addr[16])
+{
+	if (t->kind != LEX_WORD) {
+		diags_add(d, t->loc, "expected an underlay address, found '%s'", t->s);
+		return 1;
+	}
+	*family = addr_parse(t->s, addr);
+	if (!*family) {
+		diags_add(d, t->loc, strchr(t->s, '/') ?
+			  "underlay '%s' is a prefix; give the node's address" :
+			  "underlay '%s' is not an IP address (a numeric IPv4 or IPv6 address)",
+			  t->s);
+		return 1;
+	}
+	if (!addr_unicast(*family, addr)) {
+		diags_add(d, t->loc, "underlay '%s' is not a unicast address", t->s);
+		*family = 0;
+		return 1;
+	}
+	return 0;
+}
+
+/* `underlay ADDR[,ADDR]` from token *i: at most one address of each family. */
+static int parse_underlay(const struct lex_stmt *s, size_t *i, struct diags *d, struct node_def *n)
+{
+	const struct lex_tok *t = &s->tok[*i];
+	int errs;
+
+	n->underlay_loc = t->loc;
+	errs = underlay_one(t, d, &n->family, n->underlay);
+	(*i)++;
+	if (*i >= s->n || s->tok[*i].kind != LEX_COMMA)
+		return errs;
+	if (++(*i) >= s->n) {
+		diags_add(d, after(&s->tok[*i - 1]), "expected an underlay address after ','");
+		return errs + 1;
+	}
+	t = &s->tok[*i];
+	for (int o = 0; node_opts[o]; o++)
+		if (lex_is(t, node_opts[o])) {
+			diags_add(d, t->loc, "expected an underlay address after ',', found '%s'", t->s);
+			return errs + 1;	/* the option is parsed as such */
+		}
+	(*i)++;
+	n->alt_loc = t->loc;
+	if (underlay_one(t, d, &n->alt_family, n->alt_underlay))
+		return errs + 1;
+	if (n->family && n->alt_family == n->family) {
+		diags_add(d, t->loc, "node '%s' has two IPv%d underlay addresses (at most one of each family)",
+			  n->name, n->family);
+		n->alt_family = 0;
+		return errs + 1;
+	}
+	if (*i < s->n && s->tok[*i].kind == LEX_COMMA) {
+		diags_add(d, s->tok[*i].loc, "at most two underlay addresses, one IPv4 and one IPv6");
+		while (*i < s->n && s->tok[*i].kind == LEX_COMMA)
+			*i += 2;	/* past the rest of the list */
+		return errs + 1;
+	}
+	return errs;
+}
+
 static int parse_node(const struct lex_stmt *s, struct diags *d, struct nodes *out)
 {
 	const struct lex_tok *kw = &s->tok[0], *name;
@@ -264,6 +327,10 @@ static int parse_node(const struct lex_stmt *s, struct diags *d, struct nodes *o
 			break;
 		}
 		val = &s->tok[i];
+		if (opt == 0) {		/* underlay */
+			errs += parse_underlay(s, &i, d, &n);
+			continue;
+		}
 		if (opt == 2) {		/* prefix */
 			r = parse_prefixes(s, &i, d, &n);
 			if (r < 0) {
@@ -280,23 +347,6 @@ static int parse_node(const struct lex_stmt *s, struct diags *d, struct nodes *o
 			continue;
 		}
 		switch (opt) {
-		case 0: {	/* underlay */
-			const char *slash = strchr(val->s, '/');
-
-			n.family = addr_parse(val->s, n.underlay);
-			n.underlay_loc = val->loc;
-			if (!n.family) {
-				diags_add(d, val->loc, slash ?
-					  "underlay '%s' is a prefix; give the node's address" :
-					  "underlay '%s' is not an IP address (a numeric IPv4 or IPv6 address)",
-					  val->s);
-				errs++;
-			} else if (!addr_unicast(n.family, n.underlay)) {
-				diags_add(d, val->loc, "underlay '%s' is not a unicast address", val->s);
-				errs++;
-			}
-			break;
-		}
 		case 1:		/* mac */
 			if (!lex_mac_parse(val->s, strlen(val->s), n.mac)) {
 				diags_add(d, val->loc, "invalid MAC address '%s' (expected aa:bb:cc:dd:ee:ff)",
@@ -463,7 +513,6 @@ static int check_file(struct nodes *out, struct diags *d)
 {
 	int errs = 0, r;
 	const struct node_def *self = NULL;
-	int family;
 
 	if (!out->self_loc.line) {
 		diags_add(d, (struct pol_loc){ 1, 1 },
@@ -480,32 +529,28 @@ static int check_file(struct nodes *out, struct diags *d)
 			errs++;
 		}
 	}
-	family = self && self->family ? self->family : 0;
-	for (size_t i = 0; !family && i < out->n; i++)
-		family = out->v[i].family;
 	for (size_t i = 0; i < out->n; i++) {
 		const struct node_def *n = &out->v[i];
 
 		if (!n->family)
 			continue;	/* its underlay was reported */
-		if (n->family != family) {
-			diags_add(d, n->underlay_loc,
-				  "node '%s' has an IPv%d underlay, %s IPv%d (one underlay family)",
-				  n->name, n->family, self ? "this node's is" : "the first node's is",
-				  family);
-			errs++;
-			continue;
-		}
-		for (size_t j = 0; j < i; j++)
-			if (out->v[j].family == n->family &&
-			    !memcmp(out->v[j].underlay, n->underlay, 16)) {
-				diags_add(d, n->underlay_loc,
-					  "node '%s' has the underlay address of node '%s' (%d:%d)",
-					  n->name, out->v[j].name, out->v[j].underlay_loc.line,
-					  out->v[j].underlay_loc.col);
+		if (self && self->family && n != self)
+			errs += nodes_check_reachable(out, n, d);
+		for (size_t j = 0; j < i; j++) {
+			const struct node_def *o = &out->v[j];
+			const struct pol_loc *at = NULL;
+
+			for (int f = 4; f <= 6 && !at; f += 2)
+				if (nodes_underlay(n, f) && nodes_underlay(o, f) &&
+				    !memcmp(nodes_underlay(n, f), nodes_underlay(o, f), 16))
+					at = n->family == f ? &n->underlay_loc : &n->alt_loc;
+			if (at) {
+				diags_add(d, *at, "node '%s' has the underlay address of node '%s' (%d:%d)",
+					  n->name, o->name, o->underlay_loc.line, o->underlay_loc.col);
 				errs++;
 				break;
 			}
+		}
 	}
 	r = check_overlaps(out, d);
 	if (r < 0)
@@ -571,6 +616,36 @@ void nodes_free(struct nodes *n)
 		node_def_free(&n->v[i]);
 	free(n->v);
 	memset(n, 0, sizeof(*n));
+}
+
+const uint8_t *nodes_underlay(const struct node_def *nd, int f)
+{
+	if (nd->family == f)
+		return nd->underlay;
+	if (nd->alt_family == f)
+		return nd->alt_underlay;
+	return NULL;
+}
+
+int nodes_tunnel_family(const struct nodes *n, const struct node_def *nd)
+{
+	const struct node_def *self = &n->v[n->self_idx];
+
+	if (nd->family && nodes_underlay(self, nd->family))
+		return nd->family;
+	if (nd->alt_family && nodes_underlay(self, nd->alt_family))
+		return nd->alt_family;
+	return 0;
+}
+
+int nodes_check_reachable(const struct nodes *n, const struct node_def *nd, struct diags *d)
+{
+	if (nodes_tunnel_family(n, nd))
+		return 0;
+	diags_add(d, nd->underlay_loc,
+		  "node '%s' has only an IPv%d underlay, and this node '%s' has no IPv%d underlay address to reach it",
+		  nd->name, nd->family, n->v[n->self_idx].name, nd->family);
+	return 1;
 }
 
 const struct node_def *nodes_find(const struct nodes *n, const char *name)

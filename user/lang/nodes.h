@@ -16,11 +16,13 @@
  * Statements, one per line, with the policy language's lexical rules:
  *
  *   self NAME | self auto
- *   node NAME underlay ADDR [mac MAC] prefix CIDR[,CIDR]... [vni N]
+ *   node NAME underlay ADDR[,ADDR] [mac MAC] prefix CIDR[,CIDR]... [vni N]
  *
  * The options after NAME may come in any order, each once; `underlay` and
- * `prefix` are required.  ADDR is an IPv4 or IPv6 unicast address, every
- * node's of the same family; a prefix without /LEN is a host.  No two
+ * `prefix` are required.  ADDR is an IPv4 or IPv6 unicast address; a node
+ * may give one of each family (a dual-stack underlay).  Families may mix
+ * across nodes as long as every node shares one with `self`: that is the
+ * family fringe tunnels to it over.  A prefix without /LEN is a host.  No two
  * prefixes may overlap (one containing the other), in one node or across
  * nodes.  VNI is 1-16777215, FRINGE_VNI_DEFAULT when absent.  `self` names
  * one of the nodes: this machine; `self auto` leaves it to the load, which
@@ -32,6 +34,9 @@ struct node_def {
 	uint8_t family;			/* underlay: 4 or 6 */
 	uint8_t underlay[16];		/* network order; IPv4 in the first 4 bytes */
 	struct pol_loc underlay_loc;
+	uint8_t alt_family;		/* a second underlay address, of the other family; 0: none */
+	uint8_t alt_underlay[16];
+	struct pol_loc alt_loc;
 	bool has_mac;
 	uint8_t mac[6];
 	struct pol_prefix *prefixes;
@@ -56,6 +61,13 @@ int nodes_parse(const char *text, size_t len, struct diags *d, struct nodes *out
  * file adds "cannot read PATH: REASON" at 0:0 and returns -errno. */
 int nodes_parse_file(const char *path, struct diags *d, struct nodes *out);
 void nodes_free(struct nodes *n);
+
+/* Node nd's underlay address of family f (4 or 6), or NULL. */
+const uint8_t *nodes_underlay(const struct node_def *nd, int f);
+/* The family fringe tunnels to nd over: nd's first that self has too; 0: none. */
+int nodes_tunnel_family(const struct nodes *n, const struct node_def *nd);
+/* 0 when self can reach nd (nodes_tunnel_family), else 1 with the error in d. */
+int nodes_check_reachable(const struct nodes *n, const struct node_def *nd, struct diags *d);
 
 /* The node called name, or NULL. */
 const struct node_def *nodes_find(const struct nodes *n, const char *name);

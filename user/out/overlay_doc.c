@@ -28,31 +28,58 @@ static json_object *jmac(const uint8_t *m)
 	return jstr(buf);
 }
 
-static json_object *underlay_doc(const struct fringe_ov_slot *h)
+/* The inner IP packet a tunnel of this family carries at most. */
+static unsigned int inner_mtu(const struct fringe_ov_slot *h, int family)
 {
-	json_object *u = json_object_new_object();
+	unsigned int outer = FRINGE_VXLAN_OUTER(family);
+
+	return h->mtu > outer ? h->mtu - outer : 0;
+}
+
+/* The local end; inner_mtu is the tunnels' to the farthest node (IPv6
+ * costs 20 bytes more): what the workloads' links may carry. */
+static json_object *underlay_doc(const struct ov_state *s)
+{
+	const struct fringe_ov_slot *h = &s->slot;
+	json_object *u = json_object_new_object(), *al = json_object_new_array();
 	char ifname[IF_NAMESIZE] = "";
+	unsigned int mtu = inner_mtu(h, 4);
 
 	if (!if_indextoname(h->ifindex, ifname))
 		snprintf(ifname, sizeof(ifname), "#%u", h->ifindex);
 	json_object_object_add(u, "interface", jstr(ifname));
-	json_object_object_add(u, "address", jaddr(h->family, h->local_addr));
+	json_object_object_add(u, "address", h->family == 4 ? jaddr(4, h->local_addr4)
+							    : jaddr(6, h->local_addr6));
+	if (h->families & FRINGE_OV_FAMILY(4))
+		json_object_array_add(al, jaddr(4, h->local_addr4));
+	if (h->families & FRINGE_OV_FAMILY(6))
+		json_object_array_add(al, jaddr(6, h->local_addr6));
+	json_object_object_add(u, "addresses", al);
 	json_object_object_add(u, "mac", jmac(h->local_mac));
 	json_object_object_add(u, "mtu", ju64(h->mtu));
-	json_object_object_add(u, "inner_mtu", ju64(h->mtu > FRINGE_VXLAN_OUTER_V4 ?
-						    h->mtu - FRINGE_VXLAN_OUTER_V4 : 0));
+	for (size_t i = 0; i < s->n_nodes; i++)
+		if (!(s->nodes[i].node.flags & FRINGE_NODE_SELF) &&
+		    inner_mtu(h, s->nodes[i].node.family) < mtu)
+			mtu = inner_mtu(h, s->nodes[i].node.family);
+	json_object_object_add(u, "inner_mtu", ju64(mtu));
 	return u;
 }
 
-static json_object *node_doc(const struct ov_node *n)
+static json_object *node_doc(const struct ov_node *n, const struct fringe_ov_slot *h)
 {
 	const struct fringe_node *fn = &n->node;
-	json_object *o = json_object_new_object();
+	json_object *o = json_object_new_object(), *ul = json_object_new_array();
 
 	json_object_object_add(o, "name", jstr(n->name));
 	json_object_object_add(o, "id", ju64(n->id));
 	json_object_object_add(o, "self", json_object_new_boolean(fn->flags & FRINGE_NODE_SELF));
 	json_object_object_add(o, "underlay", jaddr(fn->family, fn->underlay));
+	for (size_t i = 0; i < n->n_underlays; i++)
+		json_object_array_add(ul, jaddr(n->underlays[i].family, n->underlays[i].addr));
+	json_object_object_add(o, "underlays", ul);
+	json_object_object_add(o, "family", ju64(fn->family));
+	if (!(fn->flags & FRINGE_NODE_SELF))
+		json_object_object_add(o, "inner_mtu", ju64(inner_mtu(h, fn->family)));
 	json_object_object_add(o, "vni", ju64(fn->vni));
 	json_object_object_add(o, "mac", fn->flags & FRINGE_NODE_FIB ? NULL : jmac(fn->outer_mac));
 	json_object_object_add(o, "mac_source",
@@ -91,10 +118,10 @@ json_object *overlay_show_doc(struct maps *m)
 		gmtime_r(&t, &tm);
 		strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
 		json_object_object_add(doc, "loaded_at", jstr(buf));
-		json_object_object_add(doc, "underlay", underlay_doc(&s.slot));
+		json_object_object_add(doc, "underlay", underlay_doc(&s));
 	}
 	for (size_t i = 0; i < s.n_nodes; i++) {
-		json_object *o = node_doc(&s.nodes[i]);
+		json_object *o = node_doc(&s.nodes[i], &s.slot);
 
 		json_object_array_add(arr, o);
 		by_id[s.nodes[i].id] = o;
