@@ -193,7 +193,7 @@ static void test_union(void **state)
 	assert_non_null(strstr(u.why[3], "name 'linux' is already held (by the nodes file)"));
 	assert_non_null(strstr(u.why[4], "underlay 10.99.0.1 is"));
 	assert_non_null(strstr(u.why[5], "underlay 10.99.0.3 is already node 'n3''s"));
-	assert_non_null(strstr(u.why[6], "is IPv6; this overlay's is IPv4"));
+	assert_non_null(strstr(u.why[6], "is IPv6; this node has no IPv6 underlay address"));
 	assert_non_null(strstr(u.why[7], "not a unicast address"));
 	assert_non_null(strstr(u.why[8], "already claimed by node 'linux'"));
 	records_union_free(&u);

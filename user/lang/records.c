@@ -229,7 +229,7 @@ static size_t union_prefixes(const struct nodes *u)
 
 /* Why def cannot join the union (in why), or 0. */
 static int check_joiner(const struct records_union_in *in, const struct records_union *out,
-			int family, const struct node_def *def, char *why, size_t whylen)
+			unsigned int families, const struct node_def *def, char *why, size_t whylen)
 {
 	const struct nodes *u = &out->nodes;
 	char a[48], b[48];
@@ -245,13 +245,16 @@ static int check_joiner(const struct records_union_in *in, const struct records_
 			return snprintf(why, whylen, "name '%s' is already held (%s)", def->name,
 					out->source[i] == NODE_SRC_FILE ? "by the nodes file"
 									: "by this node"), 1;
-		if (!memcmp(u->v[i].underlay, def->underlay, 16) && u->v[i].family == def->family)
+		const uint8_t *held = nodes_underlay(&u->v[i], def->family);
+
+		if (held && !memcmp(held, def->underlay, 16))
 			return snprintf(why, whylen, "underlay %s is already node '%s''s", a,
 					u->v[i].name), 1;
 	}
-	if (family && def->family != family)
-		return snprintf(why, whylen, "underlay %s is IPv%d; this overlay's is IPv%d", a,
-				def->family, family), 1;
+	/* This node must have an underlay address of the record's family to reach it. */
+	if (families && !(families & FRINGE_OV_FAMILY(def->family)))
+		return snprintf(why, whylen, "underlay %s is IPv%d; this node has no IPv%d underlay address",
+				a, def->family, def->family), 1;
 	if (in->is_local && in->is_local(in->ctx, def->family, def->underlay))
 		return snprintf(why, whylen, "underlay %s is an address of this host", a), 1;
 	for (size_t j = 0; j < def->n_prefixes; j++) {
@@ -336,7 +339,9 @@ int records_union(const struct records_union_in *in, struct records_union *out)
 	size_t *order = calloc(in->n_recs + 1, sizeof(*order));
 	char note[RECORD_WHY_LEN];
 	bool self_done = !in->self;
-	int family = 0, err = -ENOMEM;
+	const struct node_def *self = NULL;
+	unsigned int families = 0;
+	int err = -ENOMEM;
 
 	memset(out, 0, sizeof(*out));
 	out->accepted = calloc(in->n_recs + 1, sizeof(*out->accepted));
@@ -344,9 +349,12 @@ int records_union(const struct records_union_in *in, struct records_union *out)
 	if (!order || !out->accepted || !out->why)
 		goto out;
 	if (in->self)
-		family = in->self->family;
+		self = in->self;
 	else if (in->file && in->file->self[0] && in->file->n)
-		family = in->file->v[in->file->self_idx].family;
+		self = &in->file->v[in->file->self_idx];
+	for (int f = 4; self && f <= 6; f += 2)
+		if (nodes_underlay(self, f))
+			families |= FRINGE_OV_FAMILY(f);
 	for (size_t i = 0; in->file && i < in->file->n; i++) {
 		const struct node_def *f = &in->file->v[i];
 
@@ -384,7 +392,7 @@ int records_union(const struct records_union_in *in, struct records_union *out)
 			snprintf(out->why[idx], RECORD_WHY_LEN, "%s", r->why);
 			continue;
 		}
-		if (check_joiner(in, out, family, &r->def, out->why[idx], RECORD_WHY_LEN))
+		if (check_joiner(in, out, families, &r->def, out->why[idx], RECORD_WHY_LEN))
 			continue;
 		if (push(out, &r->def, NULL, NODE_SRC_STORE, r->since))
 			goto out;
