@@ -395,7 +395,7 @@ def write_markdown(path, doc, table_lines, head):
     md = ["# fringe bench: the last full run", "",
           "Written by `make bench` (scripts/bench.sh, scripts/bench_report.py); the same figures,",
           "with every row, are in `build/bench/results.json`. How the data plane is built and",
-          "where its time goes: docs/design.md.", "",
+          "where its time goes: design.md (`make bench-stages` profiles it).", "",
           "## Machine", "",
           "| | |", "|---|---|",
           "| CPU | %s, %s CPUs |" % (m["cpu"], m["nproc"]),

@@ -401,7 +401,7 @@ static int prog_id(int fd)
 static int xlated_calls(int id, uint32_t cs_map_id, struct call_site *out, int cap, int *unattributed)
 {
 	char cmd[96], line[512], where[48];
-	long last_imm = -1, key = -1, regs[11];
+	long last_imm = -1, key = -1, lock_key = -1, regs[11];
 	int n = 0;
 	FILE *f;
 
@@ -457,16 +457,19 @@ static int xlated_calls(int id, uint32_t cs_map_id, struct call_site *out, int c
 			t[strcspn(t, "#\n")] = '\0';
 			if (!strncmp(t, "pc", 2))
 				snprintf(t, 20, "bpf-to-bpf");
+			/* bpf_spin_unlock has no site of its own (no call may be made
+			 * inside a lock): it runs as often as the last lock's site. */
+			if (!strcmp(t, "bpf_spin_lock"))
+				lock_key = key;
+			else if (!strcmp(t, "bpf_spin_unlock"))
+				key = lock_key;
 			snprintf(out[n].target, sizeof(out[n].target), "%s", t);
 			snprintf(out[n].where, sizeof(out[n].where), "%s", where);
 			out[n].key = cs_map_id ? (uint32_t)key : UINT32_MAX;
 			if (cs_map_id && key < 0)
 				(*unattributed)++;
 			n++;
-			/* A site's bump precedes its one call; bpf_spin_unlock
-			 * goes with its lock's (no call inside a lock). */
-			if (strcmp(t, "bpf_spin_lock"))
-				key = -1;
+			key = -1;	/* a site's bump precedes its one call */
 		}
 	}
 	pclose(f);
