@@ -70,14 +70,16 @@ function num(k, v) {
 	return el('td', { class: 'num', 'data-k': k, 'data-v': String(v) }, grouped(v));
 }
 
-function rate(k, r) {
-	return el('td', { class: 'num rate', 'data-k': k }, rateText(r));
+function rate(k, r, opt) {
+	return el('td', { class: 'num rate' + (opt ? ' opt' : ''), 'data-k': k }, rateText(r));
 }
 
 function table(id, head, rows, empty) {
 	const t = $(id);
 	t.replaceChildren();
-	t.append(el('thead', null, el('tr', null, ...head.map(h => el('th', { scope: 'col' }, h)))));
+	// A heading '~name' marks a column a phone may leave out (class "opt").
+	t.append(el('thead', null, el('tr', null, ...head.map(h => h[0] === '~'
+		? el('th', { scope: 'col', class: 'opt' }, h.slice(1)) : el('th', { scope: 'col' }, h)))));
 	const b = el('tbody');
 	for (const r of rows) b.append(r);
 	if (!rows.length && empty)
@@ -156,15 +158,16 @@ function drawInterfaces(stats, cur, now) {
 			el('th', { scope: 'row' }, n),
 			rate('iface:' + n + ':pass:rate', r.pass),
 			rate('iface:' + n + ':drop:rate', r.drop),
-			rate('iface:' + n + ':redirect:rate', r.redirect),
-			rate('iface:' + n + ':tx:rate', r.tx),
+			rate('iface:' + n + ':redirect:rate', r.redirect, true),
+			rate('iface:' + n + ':tx:rate', r.tx, true),
 			num('iface:' + n + ':pass:packets', (v.pass || {}).packets || 0),
-			num('iface:' + n + ':drop:packets', (v.drop || {}).packets || 0),
-			num('iface:' + n + ':packets', total),
-			el('td', { class: 'num' }, bytesText(['pass', 'drop', 'redirect', 'tx'].reduce((a, k) => a + ((v[k] || {}).bytes || 0), 0))),
+			el('td', { class: 'num opt', 'data-k': 'iface:' + n + ':drop:packets', 'data-v': String((v.drop || {}).packets || 0) },
+			   grouped((v.drop || {}).packets || 0)),
+			el('td', { class: 'num opt', 'data-k': 'iface:' + n + ':packets', 'data-v': String(total) }, grouped(total)),
+			el('td', { class: 'num opt' }, bytesText(['pass', 'drop', 'redirect', 'tx'].reduce((a, k) => a + ((v[k] || {}).bytes || 0), 0))),
 			num('iface:' + n + ':spoofed', i.spoofed || 0)));
 	}
-	table('iface-table', ['interface', 'pass/s', 'drop/s', 'redirect/s', 'tx/s', 'passed', 'dropped', 'packets', 'bytes', 'spoofed'],
+	table('iface-table', ['interface', 'pass/s', 'drop/s', '~redirect/s', '~tx/s', 'passed', '~dropped', '~packets', '~bytes', 'spoofed'],
 	      rows, 'no interface attached');
 	return known ? { pps, dps } : null;
 }
@@ -232,13 +235,13 @@ function drawRules(policy, cur, now) {
 		   bytes: policy.default.bytes, rate: rateOf('rule:default', cur, now) });
 	all.sort((a, b) => (b.rate || 0) - (a.rate || 0) || b.packets - a.packets);
 	const top = all.slice(0, TOP_RULES);
-	table('rule-table', ['rule', 'verdict', 'packets/s', 'packets', 'bytes'],
+	table('rule-table', ['rule', '~verdict', 'packets/s', 'packets', '~bytes'],
 	      top.map(r => el('tr', { 'data-rule': r.name },
 		      el('th', { scope: 'row' }, r.name),
-		      el('td', { class: 'verdict ' + r.verdict.split(' ')[0] }, r.verdict + (r.limited ? ' (limited)' : '')),
+		      el('td', { class: 'opt verdict ' + r.verdict.split(' ')[0] }, r.verdict + (r.limited ? ' (limited)' : '')),
 		      rate('rule:' + r.name + ':rate', r.rate),
 		      num('rule:' + r.name + ':packets', r.packets),
-		      el('td', { class: 'num', 'data-k': 'rule:' + r.name + ':bytes', 'data-v': String(r.bytes) }, bytesText(r.bytes)))),
+		      el('td', { class: 'num opt', 'data-k': 'rule:' + r.name + ':bytes', 'data-v': String(r.bytes) }, bytesText(r.bytes)))),
 	      'no rules');
 	if (all.length > TOP_RULES)
 		$('rule-table').append(el('caption', null, 'top ' + TOP_RULES + ' of ' + all.length + ' by packets/s'));
@@ -294,14 +297,14 @@ function drawOverlay(stats, cur, now) {
 		const src = n.source ? ' · ' + n.source + (n.age_seconds != null ? ' ' + n.age_seconds + ' s' : '') : '';
 		return el('tr', { 'data-node': n.name },
 			el('th', { scope: 'row' }, n.name),
-			el('td', null, n.underlay || ''),
+			el('td', { class: 'opt' }, n.underlay || ''),
 			el('td', { class: 'state ' + st }, st + src + (n.mac_source && !n.self ? ' · mac ' + n.mac_source : '')),
 			rate('node:' + n.name + ':tx:rate', tx),
 			rate('node:' + n.name + ':rx:rate', rx),
-			num('node:' + n.name + ':tx_packets', n.tx_packets),
-			num('node:' + n.name + ':rx_packets', n.rx_packets));
+			el('td', { class: 'num opt', 'data-k': 'node:' + n.name + ':tx_packets', 'data-v': String(n.tx_packets) }, grouped(n.tx_packets)),
+			el('td', { class: 'num opt', 'data-k': 'node:' + n.name + ':rx_packets', 'data-v': String(n.rx_packets) }, grouped(n.rx_packets)));
 	});
-	table('node-table', ['node', 'underlay', 'state', 'tx/s', 'rx/s', 'tx packets', 'rx packets'], rows,
+	table('node-table', ['node', '~underlay', 'state', 'tx/s', 'rx/s', '~tx packets', '~rx packets'], rows,
 	      ov.generation ? 'no nodes' : null);
 	$('node-table').hidden = !ov.generation;
 }
@@ -336,12 +339,12 @@ function drawSampling(stats, flows, cur, now) {
 	const list = (flows && flows.flows) || [];
 	$('flows-note').textContent = flows && !flows.enabled ? 'the flow table is off: “fringe flows --enable” turns it on' : '';
 	const ep = (a, p) => p === null || p === undefined ? a : (a.includes(':') ? '[' + a + ']:' + p : a + ':' + p);
-	table('flow-table', ['interface', 'proto', 'source', 'destination', 'packets', 'bytes', 'verdict', 'rule'],
+	table('flow-table', ['~interface', 'proto', 'source', 'destination', 'packets', '~bytes', '~verdict', '~rule'],
 	      list.slice(0, TOP_FLOWS).map(f => el('tr', null,
-		      el('td', null, f.ifname), el('td', null, f.proto + (f.app ? ' · ' + f.app : '')),
+		      el('td', { class: 'opt' }, f.ifname), el('td', null, f.proto + (f.app ? ' · ' + f.app : '')),
 		      el('td', { class: 'addr' }, ep(f.src, f.sport)), el('td', { class: 'addr' }, ep(f.dst, f.dport)),
-		      el('td', { class: 'num' }, grouped(f.packets)), el('td', { class: 'num' }, bytesText(f.bytes)),
-		      el('td', { class: 'verdict ' + f.verdict }, f.verdict), el('td', null, f.rule || '?'))),
+		      el('td', { class: 'num' }, grouped(f.packets)), el('td', { class: 'num opt' }, bytesText(f.bytes)),
+		      el('td', { class: 'opt verdict ' + f.verdict }, f.verdict), el('td', { class: 'opt' }, f.rule || '?'))),
 	      flows && flows.enabled ? 'no flows' : null);
 	$('flow-table').hidden = !(flows && flows.enabled);
 }
