@@ -231,6 +231,30 @@ info "ok: $(tail -n 1 "$TMPD/grafana.out")"
 
 step "another fringe command works while the daemon runs (the pin-dir lock is free)"
 fr_ok policy load "$POL"
+grep -q "a fringe daemon (pid $DPID) manages $PIN" "$TMPD/err" ||
+	fail "policy load under a running daemon did not say the daemon manages the pin dir: $(cat "$TMPD/err")"
+GEN=$(metric fringe_policy_generation)
+
+step "a second daemon on the same pin dir refuses to start, naming the first"
+sed "s/^metrics .*/metrics 127.0.0.1:$((PORT + 1))/" "$CONF" >"$ETC/second.conf"
+RC=0
+ip netns exec "$GW_NS" timeout 20 "$FRINGE" daemon --config "$ETC/second.conf" >"$TMPD/second.log" 2>&1 || RC=$?
+[ "$RC" -eq 1 ] || fail "a second daemon on $PIN exited $RC, want 1: $(tail -n 5 "$TMPD/second.log")"
+grep -q "another fringe daemon (pid $DPID) holds pin dir $PIN" "$TMPD/second.log" ||
+	fail "the second daemon did not name the first: $(tail -n 5 "$TMPD/second.log")"
+scrape >/dev/null || fail "the first daemon stopped serving"
+
+step "a FIFO at the policy path: refused and logged, the daemon keeps serving"
+FAIL0=$(metric fringe_policy_load_failures_total)
+mkfifo "$POL.new"
+replace "$POL"
+wait_metric 10 fringe_policy_load_failures_total -gt "$FAIL0" || fail "a FIFO policy was not refused (the daemon hangs?)"
+wait_until 5 grep -q "cannot read policy $POL: not a regular file" "$TMPD/daemon1.log" ||
+	fail "no clear error for a FIFO: $(tail -n 3 "$TMPD/daemon1.log")"
+[ "$(metric fringe_policy_generation)" -eq "$GEN" ] || fail "a FIFO changed the generation"
+write_policy "$POL.new" ""
+replace "$POL"
+wait_metric 10 fringe_policy_generation -gt "$GEN" || fail "the policy was not loaded after the FIFO"
 GEN=$(metric fringe_policy_generation)
 
 step "edit: replace the policy by rename -> the generation rises"

@@ -273,6 +273,7 @@ static void test_pidlock(void **state)
 	pid_t pid;
 	char c;
 
+	assert_int_equal(file_lock_holder(path("daemon.lock")), 0);	/* absent */
 	assert_int_equal(file_lock_take(&a, path("daemon.lock"), &holder), 0);
 	assert_int_equal(pipe(p), 0);
 	pid = fork();
@@ -281,7 +282,8 @@ static void test_pidlock(void **state)
 		long h = 0;
 		int rc = file_lock_take(&b, path("daemon.lock"), &h);
 
-		_exit(rc == -EBUSY && h == (long)getppid() ? 0 : 1);
+		_exit(rc == -EBUSY && h == (long)getppid() &&
+		      file_lock_holder(path("daemon.lock")) == (long)getppid() ? 0 : 1);
 	}
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	assert_int_equal(WEXITSTATUS(st), 0);
@@ -296,6 +298,8 @@ static void test_pidlock(void **state)
 	assert_int_equal(holder, pid);
 	waitpid(pid, &st, 0);
 	assert_int_equal(WEXITSTATUS(st), 0);
+	/* the holder died without releasing: the file stays, free */
+	assert_int_equal(file_lock_holder(path("daemon.lock")), 0);
 	close(p[0]);
 	close(p[1]);
 }

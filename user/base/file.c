@@ -294,3 +294,24 @@ void file_lock_release(struct file_lock *l)
 	close(l->fd);
 	l->fd = -1;
 }
+
+long file_lock_holder(const char *path)
+{
+	char pid[32];
+	long holder = 0;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	/* A shared lock is refused only while the holder has its exclusive one. */
+	if (flock(fd, LOCK_SH | LOCK_NB) && errno == EWOULDBLOCK) {
+		n = pread(fd, pid, sizeof(pid) - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		holder = strtol(pid, NULL, 10);
+		if (holder <= 0)
+			holder = -1;	/* held, by whom unknown */
+	}
+	close(fd);
+	return holder;
+}

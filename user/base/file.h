@@ -60,5 +60,10 @@ struct file_lock {
 };
 int file_lock_take(struct file_lock *l, const char *path, long *holder);
 void file_lock_release(struct file_lock *l);
+/* The pid holding the lock file at path, without taking it; 0 when free or absent. */
+long file_lock_holder(const char *path);
+
+/* Where fringe keeps its lock files. */
+#define FILE_RUN_DIR "/run/fringe"
 
 #endif

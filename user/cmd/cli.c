@@ -723,7 +723,16 @@ int cmd_help(struct cli *g, int argc, char **argv)
 
 int cli_open(struct cli *g, struct maps *m, unsigned int flags)
 {
-	return maps_open_sized(m, g->pin_dir, flags, g->sizes);
+	int err = maps_open_sized(m, g->pin_dir, flags, g->sizes);
+	long daemon;
+
+	/* A writer while a daemon runs: serialised with it by the pin dir's
+	 * lock (maps_lock), but the daemon puts its own files back in force. */
+	if (!err && (flags & MAPS_CREATE) && (daemon = maps_daemon_holder(g->pin_dir)) &&
+	    daemon != (long)getpid())
+		pr_warn("a fringe daemon (pid %ld) manages %s: this change lasts until it reloads its own files (on their next change or SIGHUP)",
+			daemon, g->pin_dir);
+	return err;
 }
 
 static unsigned int live_ifindex(const char *name)

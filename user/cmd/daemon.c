@@ -23,6 +23,7 @@
 #include "daemon_http.h"
 #include "daemon_serve.h"
 #include "daemon_watch.h"
+#include "file.h"
 #include "log.h"
 #include "maps.h"
 #include "nodes.h"
@@ -57,6 +58,7 @@ struct daemon {
 	struct config cfg;
 	struct maps m;
 	bool maps_opened;
+	struct file_lock claim;		/* one daemon per pin dir */
 	enum iface_state *iface;	/* per cfg.ifaces */
 	struct watched_file files[W__COUNT];
 	struct watcher watch;
@@ -500,8 +502,8 @@ static void config_reload(struct daemon *dd, bool force)
 
 	if (watch_read(w, force, &buf, &len) <= 0)
 		return;
+	err = config_parse_text(w->path, buf, len, &d, &nc);	/* what was hashed, not a second read */
 	free(buf);
-	err = config_parse_file(w->path, &d, &nc);
 	if (err) {
 		log_diags(&d);
 		pr_err("config %s has %zu error%s; the running config stays", w->path, d.n,
@@ -723,6 +725,23 @@ static int daemon_check(struct cli *g, struct config *cfg, const char *config_pa
 	return 0;
 }
 
+/* The config, read once: parsed, and its hash kept for the watcher. */
+static int config_read(struct daemon *dd, struct diags *d)
+{
+	char *buf;
+	size_t len;
+	int err;
+
+	err = diags_read_file(d, dd->config_path, CONFIG_MAX_FILE, &buf, &len);
+	if (err)
+		return err;
+	err = config_parse_text(dd->config_path, buf, len, d, &dd->cfg);
+	if (!err)
+		watch_adopt(&dd->files[W_CONFIG], buf, len);
+	free(buf);
+	return err;
+}
+
 static int daemon_setup_fds(struct daemon *dd)
 {
 	sigset_t set;
@@ -758,15 +777,27 @@ int cmd_daemon(struct cli *g, int argc, char **argv)
 
 	check = cli_flag(g, "--check");
 	dd.config_path = cli_opt(g, "--config");
+	dd.claim.fd = -1;
 
-	d.file = dd.config_path;
-	err = config_parse_file(dd.config_path, &d, &dd.cfg);
+	/* The config's directory is watched before the config is read, and what
+	 * is parsed is what is hashed: an edit from now on is never lost. */
+	if (!check) {
+		err = daemon_setup_fds(&dd);
+		if (!err)
+			err = watch_set_path(&dd.watch, W_CONFIG, dd.config_path);
+		if (err) {
+			cli_err("cannot set up signals and inotify: %s", strerror(-err));
+			goto out;
+		}
+		watch_refresh(&dd.watch);
+	}
+	err = config_read(&dd, &d);
 	cli_diags(&d);
 	if (err) {
 		cli_err("config '%s' has %zu error%s; not starting", dd.config_path, d.n,
 			d.n == 1 ? "" : "s");
 		diags_free(&d);
-		return 1;
+		goto out;
 	}
 	diags_free(&d);
 	if (check) {
@@ -785,17 +816,27 @@ int cmd_daemon(struct cli *g, int argc, char **argv)
 	pin = dd.cfg.pin_dir ? dd.cfg.pin_dir : g->pin_dir;
 	pr_info("fringe %s starting: config %s, pin dir %s", FRINGE_VERSION, dd.config_path, pin);
 
-	err = daemon_setup_fds(&dd);
-	if (err) {
-		pr_err("cannot set up signals and inotify: %s", strerror(-err));
-		goto out;
-	}
 	dd.iface = calloc(dd.cfg.n_ifaces + 1, sizeof(*dd.iface));
-	if (!dd.iface || watch_set_path(&dd.watch, W_CONFIG, dd.config_path) ||
-	    watch_set_path(&dd.watch, W_POLICY, dd.cfg.policy) ||
+	if (!dd.iface || watch_set_path(&dd.watch, W_POLICY, dd.cfg.policy) ||
 	    watch_set_path(&dd.watch, W_NODES, dd.cfg.nodes) ||
 	    watch_set_path(&dd.watch, W_USERS, dd.cfg.auth)) {
 		pr_err("out of memory");
+		goto out;
+	}
+	watch_refresh(&dd.watch);	/* the policy's, nodes and users files' too, before they are read */
+	err = maps_prepare_pin_dir(pin);
+	if (!err) {
+		long holder;
+
+		err = maps_daemon_claim(pin, &dd.claim, &holder);
+		if (err == -EBUSY) {
+			pr_err("another fringe daemon (pid %ld) holds pin dir %s; not starting",
+			       holder, pin);
+			goto out;
+		}
+	}
+	if (err) {
+		pr_err("cannot claim pin dir %s: %s", pin, strerror(-err));
 		goto out;
 	}
 	/* The listener's certificate, key and users: a broken one stops the start. */
@@ -807,8 +848,6 @@ int cmd_daemon(struct cli *g, int argc, char **argv)
 	if (maps_open_sized(&dd.m, pin, MAPS_CREATE, dd.cfg.sizes))
 		goto out;
 	dd.maps_opened = true;
-	watch_note(&dd.files[W_CONFIG]);
-	watch_refresh(&dd.watch);
 
 	/* BPF_ENABLE_STATS: the kernel times fringe's programs while this fd is open. */
 	dd.stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
@@ -852,6 +891,7 @@ out:
 	watch_close(&dd.watch);
 	if (dd.maps_opened)
 		maps_close(&dd.m);
+	file_lock_release(&dd.claim);
 	free(dd.iface);
 	config_free(&dd.cfg);
 	return rc;

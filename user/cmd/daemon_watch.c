@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "daemon_watch.h"
+#include "file.h"
 #include "log.h"
 
 #define RELOAD_QUIET_MS		250	/* reload once the directory has been quiet this long */
@@ -32,64 +33,6 @@ static uint64_t fnv1a(const void *p, size_t n)
 	for (size_t i = 0; i < n; i++)
 		h = (h ^ s[i]) * 0x100000001b3ULL;
 	return h;
-}
-
-/* The whole file (following symlinks), up to max bytes; 0 or -errno. */
-static int read_file(const char *path, size_t max, char **out, size_t *len)
-{
-	size_t n = 0, cap = 4096;
-	char *buf = malloc(cap);
-	int fd, err = 0;
-
-	*out = NULL;
-	*len = 0;
-	if (!buf)
-		return -ENOMEM;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		free(buf);
-		return err;
-	}
-	for (;;) {
-		ssize_t got;
-
-		if (n == cap) {
-			char *nb;
-
-			if (cap > max) {
-				err = -EFBIG;
-				break;
-			}
-			nb = realloc(buf, cap * 2);
-			if (!nb) {
-				err = -ENOMEM;
-				break;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		got = read(fd, buf + n, cap - n);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			err = -errno;
-			break;
-		}
-		if (!got)
-			break;
-		n += got;
-	}
-	close(fd);
-	if (!err && n > max)
-		err = -EFBIG;
-	if (err) {
-		free(buf);
-		return err;
-	}
-	*out = buf;
-	*len = n;
-	return 0;
 }
 
 int watch_init(struct watcher *w, struct watched_file *files, size_t n_files)
@@ -211,35 +154,25 @@ bool watch_due(struct watcher *w, uint64_t now)
 	return true;
 }
 
-void watch_note(struct watched_file *f)
+void watch_adopt(struct watched_file *f, const char *buf, size_t len)
 {
-	char *buf;
-	size_t len;
-
-	f->seen = true;
-	f->exists = !read_file(f->path, f->max, &buf, &len);
-	if (f->exists) {
-		f->hash = fnv1a(buf, len);
-		free(buf);
-	}
+	f->seen = f->exists = true;
+	f->hash = fnv1a(buf, len);
 }
 
 int watch_read(struct watched_file *f, bool force, char **buf, size_t *len)
 {
+	char why[64];
 	uint64_t h;
-	int err = read_file(f->path, f->max, buf, len);
+	int err = file_read(f->path, f->max, buf, len);
 
 	if (err) {
 		if (!force && f->seen && !f->exists)
 			return 0;	/* still missing: said so already */
 		f->seen = true;
 		f->exists = false;
-		if (err == -EFBIG)
-			pr_err("cannot read %s %s: larger than %zu MiB; the %s in force stays", f->what,
-			       f->path, f->max >> 20, f->stays);
-		else
-			pr_err("cannot read %s %s: %s; the %s in force stays", f->what, f->path,
-			       strerror(-err), f->stays);
+		pr_err("cannot read %s %s: %s; the %s in force stays", f->what, f->path,
+		       file_strerror(err, f->max, why, sizeof(why)), f->stays);
 		return -1;
 	}
 	h = fnv1a(*buf, *len);

@@ -40,8 +40,8 @@ void watch_drain(struct watcher *w);
 /* The ms until a pending reload is due (UINT64_MAX: none); true when due now. */
 uint64_t watch_wait_ms(const struct watcher *w, uint64_t now);
 bool watch_due(struct watcher *w, uint64_t now);
-/* Remember a file's content as acted upon (the config as read at start). */
-void watch_note(struct watched_file *f);
+/* Remember content as acted upon (the config as read and parsed at start). */
+void watch_adopt(struct watched_file *f, const char *buf, size_t len);
 /*
  * Read a watched file when its content changed (or always when forced):
  * 1 with the new content in *buf (the caller frees it), 0 when there is

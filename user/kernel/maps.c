@@ -18,6 +18,7 @@
 #include <bpf/libbpf.h>
 
 #include "fringe_xdp.skel.h"
+#include "file.h"
 #include "log.h"
 #include "maps.h"
 #include "slot.h"
@@ -458,6 +459,40 @@ void maps_unlock(struct maps *m)
 	if (m->lock_fd >= 0)
 		close(m->lock_fd);	/* drops the flock */
 	m->lock_fd = -1;
+}
+
+static int maps_daemon_lock_path(const char *pin_dir, char *path, size_t n)
+{
+	struct stat st;
+
+	if (!pin_dir || !pin_dir[0])
+		return -ENOENT;
+	if (stat(pin_dir, &st))
+		return -errno;
+	snprintf(path, n, FILE_RUN_DIR "/daemon-%llx-%llx.lock", (unsigned long long)st.st_dev,
+		 (unsigned long long)st.st_ino);
+	return 0;
+}
+
+int maps_daemon_claim(const char *pin_dir, struct file_lock *l, long *holder)
+{
+	char path[128];
+	int err = maps_daemon_lock_path(pin_dir, path, sizeof(path));
+
+	*holder = 0;
+	l->fd = -1;
+	if (err)
+		return err;
+	if (mkdir(FILE_RUN_DIR, 0755) && errno != EEXIST)
+		return -errno;
+	return file_lock_take(l, path, holder);
+}
+
+long maps_daemon_holder(const char *pin_dir)
+{
+	char path[128];
+
+	return maps_daemon_lock_path(pin_dir, path, sizeof(path)) ? 0 : file_lock_holder(path);
 }
 
 const struct fringe_slot_hdr *maps_active_hdr(const struct maps *m)

@@ -85,6 +85,17 @@ void maps_close(struct maps *m);
 int maps_lock(struct maps *m);
 /* Release it early (long-lived holders of struct maps, such as the daemon). */
 void maps_unlock(struct maps *m);
+/*
+ * One daemon per pin dir: a lock file in /run/fringe named after the pin
+ * dir's device and inode (every path to it, from every mount namespace,
+ * names the same lock), holding the daemon's pid. The claim is -EBUSY with
+ * the holder's pid when another daemon has it; it lasts until the process
+ * ends or file_lock_release. maps_daemon_holder peeks: the pid of the
+ * daemon managing pin_dir, 0 when none (-1: one, pid unknown).
+ */
+struct file_lock;
+int maps_daemon_claim(const char *pin_dir, struct file_lock *l, long *holder);
+long maps_daemon_holder(const char *pin_dir);
 
 /* Put a compiled policy in force atomically; returns 0 or -errno and changes
  * nothing then but fringe_policy_load_failures_total. */

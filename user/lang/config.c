@@ -1028,9 +1028,26 @@ static char *config_base_dir(const char *path)
 	return out;
 }
 
+int config_parse_text(const char *path, const char *text, size_t len, struct diags *d,
+		      struct config *out)
+{
+	char *base = config_base_dir(path);
+	int err;
+
+	if (d && !d->file)
+		d->file = path;
+	if (!base) {
+		memset(out, 0, sizeof(*out));
+		return -ENOMEM;
+	}
+	err = config_parse(text, len, base, d, out);
+	free(base);
+	return err;
+}
+
 int config_parse_file(const char *path, struct diags *d, struct config *out)
 {
-	char *buf, *base;
+	char *buf;
 	size_t n;
 	int err;
 
@@ -1038,13 +1055,7 @@ int config_parse_file(const char *path, struct diags *d, struct config *out)
 	err = diags_read_file(d, path, CONFIG_MAX_FILE, &buf, &n);
 	if (err)
 		return err;
-	base = config_base_dir(path);
-	if (!base) {
-		free(buf);
-		return -ENOMEM;
-	}
-	err = config_parse(buf, n, base, d, out);
-	free(base);
+	err = config_parse_text(path, buf, n, d, out);
 	free(buf);
 	return err;
 }

@@ -118,6 +118,9 @@ int config_parse(const char *text, size_t len, const char *base_dir, struct diag
 /* As config_parse on a file; sets d->file to path when NULL.  An unreadable
  * file adds "cannot read PATH: REASON" at 0:0 and returns -errno. */
 int config_parse_file(const char *path, struct diags *d, struct config *out);
+/* The config at path whose content was read as text (relative paths resolve next to path). */
+int config_parse_text(const char *path, const char *text, size_t len, struct diags *d,
+		      struct config *out);
 void config_free(struct config *c);
 
 /* "ADDR:PORT" with a numeric IPv4 or bracketed IPv6 address; 0 or -EINVAL with why set. */
