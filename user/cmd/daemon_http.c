@@ -49,6 +49,10 @@ struct http_server {
 	struct http_opts opts;
 	struct http_conn conns;	/* list head */
 	unsigned int n_conns;
+	/* Every connection's record, allocated with the server: a connection
+	 * never goes untracked (and past the header deadline) for want of memory. */
+	struct http_conn pool[HTTP_MAX_CONNECTIONS];
+	struct http_conn *free_conns;	/* chained through next */
 };
 
 /* The connection whose request a handler is answering (one thread). */
@@ -81,9 +85,14 @@ static void http_notify(void *cls, struct MHD_Connection *c, void **socket_conte
 		const union MHD_ConnectionInfo *ci =
 			MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 
-		hc = calloc(1, sizeof(*hc));
-		if (!hc)
+		hc = hs->free_conns;
+		if (!hc) {	/* more than the server's limit: cannot be, but never untracked */
+			if (ci)
+				shutdown(ci->connect_fd, SHUT_RDWR);
 			return;
+		}
+		hs->free_conns = hc->next;
+		memset(hc, 0, sizeof(*hc));
 		hc->fd = ci ? ci->connect_fd : -1;
 		clock_gettime(CLOCK_MONOTONIC, &hc->since);
 		hc->next = hs->conns.next;
@@ -96,7 +105,8 @@ static void http_notify(void *cls, struct MHD_Connection *c, void **socket_conte
 		hc->prev->next = hc->next;
 		hc->next->prev = hc->prev;
 		hs->n_conns--;
-		free(hc);
+		hc->next = hs->free_conns;
+		hs->free_conns = hc;
 		*socket_context = NULL;
 	}
 }
@@ -291,6 +301,10 @@ int http_listen(struct http_server **out, const struct sockaddr *sa, socklen_t s
 		return -ENOMEM;
 	}
 	hs->conns.next = hs->conns.prev = &hs->conns;
+	for (size_t i = 0; i < HTTP_MAX_CONNECTIONS; i++) {
+		hs->pool[i].next = hs->free_conns;
+		hs->free_conns = &hs->pool[i];
+	}
 	hs->listen_fd = -1;
 	hs->family = sa->sa_family;
 	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -401,12 +415,6 @@ void http_free(struct http_server *hs)
 		return;
 	if (hs->mhd)
 		MHD_stop_daemon(hs->mhd);
-	while (hs->conns.next != &hs->conns) {	/* normally freed by the server's close notices */
-		struct http_conn *hc = hs->conns.next;
-
-		hs->conns.next = hc->next;
-		free(hc);
-	}
 	if (hs->listen_fd >= 0)
 		close(hs->listen_fd);
 	free(hs->not_found);
