@@ -73,7 +73,7 @@ TEST_HELPERS := $(filter-out tests/bpf/test_%.c,$(wildcard tests/bpf/*.c))
 PYTHON3 ?= /usr/bin/python3
 
 .PHONY: bench-stages
-.PHONY: all demo test bench install clean help deps unit bpf-test integration tests-build man
+.PHONY: all demo test bench install clean help deps unit bpf-test integration tests-build man fuzz fuzz-build
 
 all: $(BIN) ## build the controller and BPF objects (default)
 
@@ -174,7 +174,36 @@ $(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(patsubst %.c,$(BUILD)/obj
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(filter %.o,$^) $(call libs_upto,cmd) -o $@ $(LDLIBS)
 
-tests-build: $(BIN) $(UNIT_BINS) $(BPFT_BINS) $(TOOL_BINS) $(BENCH_BPF)
+# libFuzzer targets of the languages (tests/fuzz/), built by clang under ASan
+# and UBSan from the sources of the layers they test (the static libraries
+# are gcc's, uninstrumented). Only where clang has the fuzzer runtime
+# (libclang-rt-19-dev): elsewhere the fuzz tests are skipped with that reason.
+FUZZ_CC      ?= $(CLANG)
+FUZZ_SECONDS ?= 180
+FUZZ_CFLAGS  := -std=gnu11 -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+		-fno-sanitize-recover=undefined -Iinclude $(INC_lang) -Itests/fuzz -MMD -MP
+FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_OBJS    := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(wildcard user/base/*.c user/lang/*.c))
+FUZZ_OK      := $(shell printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }' | \
+		$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -x c - -o /dev/null 2>/dev/null && echo yes)
+
+$(BUILD)/fuzz/obj/%.o: %.c
+	$(call msg,FUZZCC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(BUILD)/fuzz/%: $(BUILD)/fuzz/obj/tests/fuzz/%.o $(FUZZ_OBJS)
+	$(call msg,FUZZLD,$@)
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer,address,undefined $^ -o $@ $(LDLIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: ## fuzz each language parser for FUZZ_SECONDS (default 180) under ASan+UBSan
+	$(if $(FUZZ_OK),,$(error fuzzing needs $(FUZZ_CC) with libFuzzer: install libclang-rt-19-dev (make deps)))
+	$(Q)$(MAKE) --no-print-directory fuzz-build
+	$(Q)for t in $(notdir $(FUZZ_BINS)); do tests/fuzz/run-fuzz.sh $$t $(FUZZ_SECONDS) || exit 1; done
+
+tests-build: $(BIN) $(UNIT_BINS) $(BPFT_BINS) $(TOOL_BINS) $(BENCH_BPF) $(if $(FUZZ_OK),$(FUZZ_BINS))
 
 test: deps ## install what is missing, build, run every test
 	$(Q)$(MAKE) --no-print-directory tests-build

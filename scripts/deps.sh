@@ -15,6 +15,7 @@ PKGS=(
 	python3 python3-scapy       # JSON checks and packet crafting in tests (/usr/bin/python3)
 	tshark pmacct               # sFlow decoders for the sampling test (tshark, sfacctd)
 	libmicrohttpd-dev libgnutls28-dev # the daemon's HTTP server, its TLS (GnuTLS)
+	libclang-rt-19-dev          # fuzzing: libFuzzer, ASan and UBSan runtimes for clang-19 (tests/fuzz)
 	libcrypt-dev                # crypt(3) hashes of the listener's users (libxcrypt)
 	libmnl-dev                  # rtnetlink (routes, neighbours) through libmnl
 	chromium                    # dashboard test and demo: a headless browser

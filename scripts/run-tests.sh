@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Run fringe's tests: scripts/run-tests.sh [unit|bpf|integration|all] [NAME-FILTER...]
+# Run fringe's tests: scripts/run-tests.sh [unit|bpf|integration|fuzz|all] [NAME-FILTER...]
 #
 # One line per test (PASS name (Ns) / FAIL name / SKIP name: reason), logs in
 # build/test-logs/, then "N passed, N failed, N skipped". Exit status 77 from a
@@ -20,9 +20,9 @@ LAYER=${1:-all}
 [ $# -gt 0 ] && shift
 FILTERS=("$@")
 case $LAYER in
-unit | bpf | integration | all) ;;
+unit | bpf | integration | fuzz | all) ;;
 *)
-	echo "usage: scripts/run-tests.sh [unit|bpf|integration|all] [NAME-FILTER...]" >&2
+	echo "usage: scripts/run-tests.sh [unit|bpf|integration|fuzz|all] [NAME-FILTER...]" >&2
 	exit 2
 	;;
 esac
@@ -31,6 +31,7 @@ esac
 export CMOCKA_MESSAGE_OUTPUT=STDOUT
 BIN_TIMEOUT=${FRINGE_BIN_TIMEOUT:-120}
 SCRIPT_TIMEOUT=${FRINGE_SCRIPT_TIMEOUT:-300}
+FUZZ_SMOKE_SECONDS=${FUZZ_SMOKE_SECONDS:-15}	# per target: a regression shows, `make fuzz` digs
 LOGDIR=build/test-logs
 N_PASS=0 N_FAIL=0 N_SKIP=0 N_RUN=0
 LEAK_PREFIX=
@@ -136,6 +137,7 @@ run_layer() {
 	unit) run_unit ;;
 	bpf) run_bpf ;;
 	integration) run_integration ;;
+	fuzz) run_fuzz ;;
 	esac
 	if [ "$can" = yes ] && [ ${#FILTERS[@]} -eq 0 ] && [ "$N_PASS" -eq "$before" ]; then
 		EMPTY_LAYERS+=("$layer")
@@ -192,6 +194,18 @@ run_integration() {
 	LEAK_PREFIX=
 }
 
+# A short libFuzzer run of each language parser (tests/fuzz/run-fuzz.sh).
+run_fuzz() {
+	local s name
+	KIND=script
+	for s in tests/fuzz/fuzz_*.c; do
+		[ -f "$s" ] || continue
+		name=$(basename "$s" .c)
+		selected "fuzz/$name" || continue
+		run_one "fuzz/$name" $((FUZZ_SMOKE_SECONDS + 60)) tests/fuzz/run-fuzz.sh "$name" "$FUZZ_SMOKE_SECONDS"
+	done
+}
+
 # check_leaks PREFIX: namespaces or bpffs mounts of that harness prefix still
 # there are reported (fails) and removed.
 check_leaks() {
@@ -214,14 +228,18 @@ check_leaks() {
 mkdir -p "$LOGDIR"
 ROOTED=no
 is_root && ROOTED=yes
+FUZZ_BUILT=no	# the targets need clang's libFuzzer runtime; without it they skip
+compgen -G "build/fuzz/fuzz_*" >/dev/null && FUZZ_BUILT=yes
 case $LAYER in
 unit) run_layer unit yes ;;
 bpf) run_layer bpf "$ROOTED" ;;
 integration) run_layer integration "$ROOTED" ;;
+fuzz) run_layer fuzz "$FUZZ_BUILT" ;;
 all)
 	run_layer unit yes
 	run_layer bpf "$ROOTED"
 	run_layer integration "$ROOTED"
+	run_layer fuzz "$FUZZ_BUILT"
 	;;
 esac
 
