@@ -53,9 +53,10 @@ static __always_inline void sample_maybe(struct xdp_md *ctx, const struct fringe
 	if (bpf_xdp_load_bytes(ctx, 0, s->data, cap) == 0)
 		s->cap_len = cap;
 	/* Wake the consumer only when the ring is a quarter full: a wake-up
-	 * costs far more than a sample, and the consumer also polls on a timer. */
+	 * costs far more than a sample, and the consumer also polls on a timer.
+	 * The ring's size is the one recorded (it keeps it while it exists). */
 	flags = bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA) >
-				bpf_ringbuf_query(ring, BPF_RB_RING_SIZE) / 4 ?
+				meta->sizes[FRINGE_SZ_SAMPLE_RING] / 4 ?
 		BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 	bpf_ringbuf_submit(s, flags);
 	st->taken++;

@@ -153,6 +153,16 @@ static uint32_t map_max_entries(int fd)
 	return fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) ? info.max_entries : 0;
 }
 
+static bool ring_made(struct maps *m)
+{
+	int fd = maps_held_fd(m, M_SAMPLES);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
 /* The sizes in force: recorded in the meta map when the state was created;
  * the site's wishes (want, may be NULL) apply to what is made on demand. */
 static void maps_settle_sizes(struct maps *m, const uint32_t *want, bool created)
@@ -165,7 +175,7 @@ static void maps_settle_sizes(struct maps *m, const uint32_t *want, bool created
 		if (created || !m->meta->sizes[i])
 			m->meta->sizes[i] = w;
 		else if (want && want[i] && want[i] != m->meta->sizes[i]) {
-			if (on_demand)
+			if (on_demand && !(i == FRINGE_SZ_SAMPLE_RING && ring_made(m)))
 				m->meta->sizes[i] = w;
 			else
 				pr_warn("size %s %u: the state in '%s' was created with %u, which stays until it is created anew (detach every interface, then remove the pin dir's maps)",
