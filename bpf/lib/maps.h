@@ -231,9 +231,10 @@ struct {
 	__array(values, struct fringe_inner_samples);
 } fringe_samples SEC(".maps");
 
-/* Samples taken and lost, per CPU, by counter id. */
+/* Samples taken and lost, by counter id: shared, not per CPU (a sampled
+ * packet already takes the ring's lock; an atomic add is nothing beside it). */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, FRINGE_MAX_COUNTERS);
 	__type(key, __u32);
 	__type(value, struct fringe_sample_stats);

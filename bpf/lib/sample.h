@@ -25,12 +25,12 @@ static __always_inline void sample_maybe(struct xdp_md *ctx, const struct fringe
 		return;
 	ring = held_map(&fringe_samples);	/* held since the policy's load */
 	if (!ring) {
-		st->lost++;
+		__sync_fetch_and_add(&st->lost, 1);
 		return;
 	}
 	s = bpf_ringbuf_reserve(ring, sizeof(*s), 0);
 	if (!s) {
-		st->lost++;
+		__sync_fetch_and_add(&st->lost, 1);
 		return;
 	}
 	cap = meta->sample_bytes ? meta->sample_bytes : FRINGE_SAMPLE_BYTES;
@@ -59,7 +59,7 @@ static __always_inline void sample_maybe(struct xdp_md *ctx, const struct fringe
 				meta->sizes[FRINGE_SZ_SAMPLE_RING] / 4 ?
 		BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 	bpf_ringbuf_submit(s, flags);
-	st->taken++;
+	__sync_fetch_and_add(&st->taken, 1);
 }
 
 #endif

@@ -379,7 +379,7 @@ struct fringe_sample {
 };
 FRINGE_STATIC_ASSERT(sizeof(struct fringe_sample) == 32 + FRINGE_SAMPLE_MAX, "sample");
 
-/* Per CPU, by counter id: taken + lost = selected; the rule's packet
+/* By counter id (shared by the CPUs): taken + lost = selected; the rule's packet
  * counter is the sample pool (the packets that could have been chosen). */
 struct fringe_sample_stats {
 	__u64 taken;		/* delivered to the ring buffer */

@@ -91,26 +91,20 @@ static void wall_offset_update(struct sampler *s)
 
 int sampler_stats_read(struct maps *m, uint32_t id, uint64_t *taken, uint64_t *lost)
 {
-	struct fringe_sample_stats *v = calloc(m->ncpus, sizeof(*v));
-	int err = 0;
+	struct fringe_sample_stats v;
 
 	*taken = *lost = 0;
-	if (!v)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(m->fd[M_SAMPLE_STATS], &id, v))
-		err = -errno;
-	for (int c = 0; !err && c < m->ncpus; c++) {
-		*taken += v[c].taken;
-		*lost += v[c].lost;
-	}
-	free(v);
-	return err;
+	if (bpf_map_lookup_elem(m->fd[M_SAMPLE_STATS], &id, &v))
+		return -errno;
+	*taken = v.taken;
+	*lost = v.lost;
+	return 0;
 }
 
 int sampler_stats_sum(struct maps *m, uint64_t *taken, uint64_t *lost)
 {
 	__u32 n = FRINGE_MAX_COUNTERS, out_batch = 0;
-	struct fringe_sample_stats *v = calloc((size_t)n * m->ncpus, sizeof(*v));
+	struct fringe_sample_stats *v = calloc(n, sizeof(*v));
 	__u32 *keys = calloc(n, sizeof(*keys));
 	int err = 0;
 
@@ -119,7 +113,7 @@ int sampler_stats_sum(struct maps *m, uint64_t *taken, uint64_t *lost)
 		err = -ENOMEM;
 		goto out;
 	}
-	/* One batch read of the whole per-CPU array; one lookup per id otherwise. */
+	/* One batch read of the whole array; one lookup per id otherwise. */
 	if (bpf_map_lookup_batch(m->fd[M_SAMPLE_STATS], NULL, &out_batch, keys, v, &n, NULL) &&
 	    errno != ENOENT) {
 		for (__u32 id = 0; id < FRINGE_MAX_COUNTERS && !err; id++) {
@@ -131,7 +125,7 @@ int sampler_stats_sum(struct maps *m, uint64_t *taken, uint64_t *lost)
 		}
 		goto out;
 	}
-	for (size_t i = 0; i < (size_t)n * m->ncpus; i++) {
+	for (size_t i = 0; i < n; i++) {
 		*taken += v[i].taken;
 		*lost += v[i].lost;
 	}
