@@ -56,7 +56,7 @@ BIN         := $(BUILD)/fringe
 # libbpf, libxdp or anything of a higher layer fails to link there.
 LDLIBS_base   := -ljson-c -lm
 LDLIBS_lang   := -lgnutls -lcrypt $(LDLIBS_base)
-LDLIBS_kernel := -lxdp -lbpf -lelf -lz -lmnl $(LDLIBS_lang)
+LDLIBS_kernel := -lxdp -lbpf -lelf -lz -lmnl -lcurl $(LDLIBS_lang)
 LDLIBS_out    := -lpcap $(LDLIBS_kernel)
 LDLIBS_cmd    := -lmicrohttpd $(LDLIBS_out)
 LDLIBS        := $(LDLIBS_cmd)

@@ -18,6 +18,8 @@ PKGS=(
 	libclang-rt-19-dev          # fuzzing: libFuzzer, ASan and UBSan runtimes for clang-19 (tests/fuzz)
 	libcrypt-dev                # crypt(3) hashes of the listener's users (libxcrypt)
 	libmnl-dev                  # rtnetlink (routes, neighbours) through libmnl
+	libcurl4-openssl-dev        # the daemon's etcd client (the v3 JSON gateway over HTTP/2 and TLS)
+	etcd-server etcd-client     # cluster tests: a real etcd cluster (certificates made with openssl)
 	chromium                    # dashboard test and demo: a headless browser
 	prometheus curl openssl     # daemon test: promtool, a real Prometheus server, an HTTP client, test certificates
 	xxd                         # build: the dashboard's files embedded in the binary
@@ -50,3 +52,5 @@ systemctl disable --now mosquitto >/dev/null 2>&1 || true
 systemctl disable --now prometheus >/dev/null 2>&1 || true
 # iperf3 can run as a system daemon; the overlay test starts its own inside namespaces.
 systemctl disable --now iperf3 >/dev/null 2>&1 || true
+# etcd-server starts a system member; the cluster tests run their own inside namespaces.
+systemctl disable --now etcd >/dev/null 2>&1 || true
