@@ -189,9 +189,11 @@ static const struct err_case err_cases[] = {
 	{ "cluster etcd https://a ca\n", 1, 26, "'ca' needs a file path" },
 	{ "cluster etcd http://127.0.0.1 ca ca.pem\n", 1, 14, "ca, cert and key are for https://" },
 	{ "cluster etcd https://a\ncluster etcd https://b\n", 2, 1, "duplicate 'cluster'" },
+	{ "cluster etcd https://a\n", 1, 1, "a node that does not announce itself needs a nodes file" },
 	/* announce */
 	{ "announce prefix 10.0.0.0/24\n", 1, 1, "needs a 'cluster etcd URL...' line" },
 	{ "cluster etcd https://a\nannounce name n1\n", 2, 17, "needs 'prefix CIDR" },
+	{ "cluster etcd https://a\nannounce prefix auto\n", 2, 1, "'announce prefix auto' takes the networks of the 'interface' lines" },
 	{ "cluster etcd https://a\nannounce name bad/name prefix 10.0.0.0/24\n", 2, 15, "invalid node name" },
 	{ "cluster etcd https://a\nannounce underlay 224.0.0.1 prefix 10.0.0.0/24\n", 2, 19, "not a unicast address" },
 	{ "cluster etcd https://a\nannounce underlay eth0 prefix 10.0.0.0/24\n", 2, 19, "not an IP address (or 'auto')" },
@@ -286,6 +288,13 @@ static void test_cluster(void **state)
 	assert_true(c.cluster.insecure);
 	assert_string_equal(c.cluster.prefix, "");
 	assert_int_equal(c.cluster.n_urls, 2);
+	config_free(&c);
+
+	/* One config for every node: prefix auto takes the networks of the interfaces. */
+	parse_ok("interface ul\ninterface wl\ncluster etcd https://e1\nannounce prefix auto vni 3\n", &c);
+	assert_true(c.announce.prefix_auto);
+	assert_int_equal(c.announce.n_prefixes, 0);
+	assert_int_equal(c.announce.vni, 3);
 	config_free(&c);
 
 	/* A watcher only (no announce): a node listed in the nodes file. */

@@ -746,3 +746,15 @@ struct compile_env cli_live_env(void)
 
 	return (struct compile_env){ .resolve_ifname = live_ifindex, .ncpus = n > 0 ? n : 0 };
 }
+
+void cli_duration(unsigned long long s, char *buf, size_t len)
+{
+	if (s < 60)
+		snprintf(buf, len, "%llus", s);
+	else if (s < 3600)
+		snprintf(buf, len, "%llum%llus", s / 60, s % 60);
+	else if (s < 86400)
+		snprintf(buf, len, "%lluh%llum", s / 3600, s % 3600 / 60);
+	else
+		snprintf(buf, len, "%llud%lluh", s / 86400, s % 86400 / 3600);
+}

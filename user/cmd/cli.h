@@ -120,8 +120,12 @@ int cmd_sample(struct cli *g, int argc, char **argv);
 int cmd_metrics(struct cli *g, int argc, char **argv);
 int cmd_daemon(struct cli *g, int argc, char **argv);
 int cmd_status(struct cli *g, int argc, char **argv);
+int cmd_cluster_status(struct cli *g, int argc, char **argv);
 int cmd_version(struct cli *g, int argc, char **argv);
 int cmd_help(struct cli *g, int argc, char **argv);
+
+/* "42s", "5m3s", "2h10m", "3d4h": a short age. */
+void cli_duration(unsigned long long s, char *buf, size_t len);
 
 /* Compile env for the running system: interface names and CPUs resolved. */
 struct compile_env cli_live_env(void);

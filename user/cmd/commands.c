@@ -50,6 +50,8 @@ const struct cli_cmd cli_commands[] = {
 	  "parse a nodes file; report every error; change nothing" },
 	{ "nodes load", cmd_nodes_load, "FILE", NULL, "put the overlay's nodes in force" },
 	{ "nodes show", cmd_nodes_show, "", NULL, "the overlay's nodes with their counters" },
+	{ "cluster status", cmd_cluster_status, "", NULL,
+	  "the etcd members and their health, the revision, this node's lease, the nodes seen" },
 	{ "stats", cmd_stats, "", (const struct cli_opt[]){
 		{ "--interval", "SECONDS", 0, 0, "print again every SECONDS until Ctrl-C" },
 		END }, "verdicts and drops per interface, apps, devices, overlay" },

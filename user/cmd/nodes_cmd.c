@@ -152,17 +152,21 @@ static void nodes_show_text(json_object *doc)
 		if (l > w)
 			w = l;
 	}
-	printf("%-16s %-*s %8s %-17s %-9s %12s %12s  %s\n", "NODE", w, "UNDERLAY", "VNI", "MAC",
-	       "FROM", "TX_PACKETS", "RX_PACKETS", "PREFIXES");
+	printf("%-16s %-*s %8s %-17s %-9s %-6s %8s %12s %12s  %s\n", "NODE", w, "UNDERLAY", "VNI",
+	       "MAC", "FROM", "SOURCE", "AGE", "TX_PACKETS", "RX_PACKETS", "PREFIXES");
 	for (size_t i = 0; i < n; i++) {
 		json_object *o = json_object_array_get_idx(nodes, i);
 		json_object *p = json_object_object_get(o, "prefixes");
 		json_object *mac = json_object_object_get(o, "mac");
 
-		printf("%-16s %-*s %8llu %-17s %-9s %12llu %12llu ",
+		char age[24];
+
+		cli_duration(jget_u64(o, "age_seconds"), age, sizeof(age));
+		printf("%-16s %-*s %8llu %-17s %-9s %-6s %8s %12llu %12llu ",
 		       jget_str(o, "name"),
 		       w, jget_str(o, "underlay"), jget_u64(o, "vni"),
 		       mac ? json_object_get_string(mac) : "-", jget_str(o, "mac_source"),
+		       jget_str(o, "source"), age,
 		       jget_u64(o, "tx_packets"), jget_u64(o, "rx_packets"));
 		for (size_t k = 0; k < json_object_array_length(p); k++)
 			printf("%s%s", k ? "," : " ",

@@ -704,6 +704,12 @@ static int parse_announce(const struct lex_stmt *s, struct diags *d, struct conf
 			return errs + 1;
 		if (!opt_once(&seen[opt], k, d))
 			errs++;
+		if (opt == 3 && i + 1 < s->n && lex_is(&s->tok[i + 1], "auto")) {
+			/* The networks on the other interfaces, found at announce time. */
+			a->prefix_auto = true;
+			i += 2;
+			continue;
+		}
 		if (opt == 3) {		/* prefix CIDR[,CIDR]... */
 			a->n_prefixes = 0;
 			for (i++;;) {
@@ -804,7 +810,7 @@ static int parse_announce(const struct lex_stmt *s, struct diags *d, struct conf
 	}
 	if (!seen[3].line) {
 		diags_add(d, loc_after(&s->tok[s->n - 1]),
-			  "'announce' needs 'prefix CIDR[,CIDR]...' (the workloads' prefixes on this node)");
+			  "'announce' needs 'prefix CIDR[,CIDR]...' or 'prefix auto' (the workloads' prefixes on this node)");
 		errs++;
 	}
 	return errs;
@@ -891,7 +897,7 @@ static int parse_metrics(const struct lex_stmt *s, const char *base, struct diag
 
 bool config_announce_equal(const struct config_announce *a, const struct config_announce *b)
 {
-	return !strcmp(a->name, b->name) && a->family == b->family &&
+	return !strcmp(a->name, b->name) && a->family == b->family && a->prefix_auto == b->prefix_auto &&
 	       !memcmp(a->underlay, b->underlay, 16) && a->has_mac == b->has_mac &&
 	       (!a->has_mac || !memcmp(a->mac, b->mac, 6)) && a->vni == b->vni &&
 	       a->n_prefixes == b->n_prefixes &&
@@ -991,6 +997,16 @@ int config_parse(const char *text, size_t len, const char *base_dir, struct diag
 		errs += r;
 	}
 	lex_free(&f);
+	if (out->announce.prefix_auto && !out->n_ifaces) {
+		diags_add(d, out->announce.loc,
+			  "'announce prefix auto' takes the networks of the 'interface' lines, and there are none");
+		errs++;
+	}
+	if (!errs && out->cluster.loc.line && !out->announce.loc.line && !out->nodes) {
+		diags_add(d, out->cluster.loc,
+			  "a node that does not announce itself needs a nodes file naming it ('nodes PATH' with 'self')");
+		errs++;
+	}
 	if (out->announce.loc.line && !out->cluster.loc.line) {
 		diags_add(d, out->announce.loc,
 			  "'announce' needs a 'cluster etcd URL...' line (where to announce this node)");

@@ -71,6 +71,8 @@ struct config_announce {
 	uint8_t mac[6];
 	struct pol_prefix *prefixes;
 	size_t n_prefixes;
+	bool prefix_auto;		/* `prefix auto`: the networks of the addresses on the
+					 * `interface` lines other than the underlay's */
 	uint32_t vni;
 };
 
@@ -87,7 +89,7 @@ struct config_announce {
  *   sflow HOST:PORT
  *   pin-dir DIR
  *   cluster etcd URL[,URL]... [prefix P] [ttl S] [ca F cert F key F] [insecure]
- *   announce [name N] [underlay ADDR|auto] [mac MAC|auto] prefix CIDR[,CIDR]... [vni N]
+ *   announce [name N] [underlay ADDR|auto] [mac MAC|auto] prefix CIDR[,CIDR]...|auto [vni N]
  *   size NAME N                a size of the data plane's tables (config_sizes)
  *
  * Relative paths are taken from the config file's directory (so a config, its

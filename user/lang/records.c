@@ -240,6 +240,8 @@ static int check_joiner(const struct records_union_in *in, const struct records_
 		return snprintf(why, whylen, "too many nodes (at most %d)", FRINGE_MAX_NODES), 1;
 	if (union_prefixes(u) + def->n_prefixes > FRINGE_MAX_OV_PREFIXES)
 		return snprintf(why, whylen, "too many prefixes (at most %d)", FRINGE_MAX_OV_PREFIXES), 1;
+	if (in->is_local && in->is_local(in->ctx, def->family, def->underlay))
+		return snprintf(why, whylen, "underlay %s is an address of this host", a), 1;
 	for (size_t i = 0; i < u->n; i++) {
 		if (!strcmp(u->v[i].name, def->name))
 			return snprintf(why, whylen, "name '%s' is already held (%s)", def->name,
@@ -255,8 +257,6 @@ static int check_joiner(const struct records_union_in *in, const struct records_
 	if (families && !(families & FRINGE_OV_FAMILY(def->family)))
 		return snprintf(why, whylen, "underlay %s is IPv%d; this node has no IPv%d underlay address",
 				a, def->family, def->family), 1;
-	if (in->is_local && in->is_local(in->ctx, def->family, def->underlay))
-		return snprintf(why, whylen, "underlay %s is an address of this host", a), 1;
 	for (size_t j = 0; j < def->n_prefixes; j++) {
 		const struct node_def *h = prefix_holder(u, &def->prefixes[j], &k);
 

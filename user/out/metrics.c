@@ -8,6 +8,7 @@
 
 #include <bpf/bpf.h>
 
+#include "cluster.h"
 #include "flows.h"
 #include "metrics.h"
 #include "overlay.h"
@@ -286,6 +287,30 @@ static void overlay_families(FILE *out, struct maps *m)
 		overlay_state_free(&s);
 }
 
+/* The cluster member's health and counters (SPEC §14), when one keeps this pin dir. */
+static void cluster_families(FILE *out, struct maps *m)
+{
+	static const char *const types[FRINGE_CEV_MAX] = { "put", "delete", "rejected" };
+	struct fringe_cluster_state *st = cluster_state_map(m->pin_dir, false);
+
+	if (!st)
+		return;
+	family(out, "fringe_cluster_up", "gauge",
+	       "1 while the daemon is in touch with an etcd cluster that has quorum.");
+	fprintf(out, "fringe_cluster_up %d\n", st->up && cluster_state_live(st) ? 1 : 0);
+	family(out, "fringe_cluster_nodes", "gauge", "Nodes in the overlay table, this one included.");
+	fprintf(out, "fringe_cluster_nodes %u\n", st->n_nodes);
+	family(out, "fringe_cluster_events_total", "counter",
+	       "Node records seen in etcd: put, deleted, and rejected (not loaded).");
+	for (int i = 0; i < FRINGE_CEV_MAX; i++)
+		fprintf(out, "fringe_cluster_events_total{type=\"%s\"} %llu\n", types[i],
+			(unsigned long long)st->events[i]);
+	family(out, "fringe_cluster_last_sync_timestamp_seconds", "gauge",
+	       "When the table was last known to match etcd (Unix time; 0: never).");
+	fprintf(out, "fringe_cluster_last_sync_timestamp_seconds %.3f\n", st->last_sync_ns / 1e9);
+	cluster_state_unmap(st);
+}
+
 int metrics_render(struct maps *m, FILE *out)
 {
 	static const char *const slot_maps[FRINGE_SM_COUNT] = {
@@ -310,6 +335,7 @@ int metrics_render(struct maps *m, FILE *out)
 	sample_flow_families(out, m);
 	memory_families(out, m);
 	overlay_families(out, m);
+	cluster_families(out, m);
 
 	family(out, "fringe_policy_generation", "gauge", "Generation of the policy in force.");
 	fprintf(out, "fringe_policy_generation %llu\n", (unsigned long long)h->generation);

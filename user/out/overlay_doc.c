@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "cluster.h"
 #include "json.h"
 #include "nodes.h"
 #include "overlay.h"
@@ -96,6 +97,35 @@ static json_object *node_doc(const struct ov_node *n, const struct fringe_ov_slo
 	return o;
 }
 
+/* Each node's source (`file`, `etcd`) and age: from the cluster member's
+ * notes when they describe the table in force, else the nodes file's load. */
+static void show_sources(struct maps *m, const struct fringe_ov_slot *h, json_object *doc)
+{
+	struct fringe_cluster_state *st = cluster_state_map(m->pin_dir, false);
+	json_object *arr = json_object_object_get(doc, "nodes");
+	bool ours = st && st->overlay_generation == h->generation;
+	uint64_t now = time(NULL), loaded = h->load_time_ns / 1000000000ULL;
+
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		json_object *o = json_object_array_get_idx(arr, i);
+		const char *name = jget_str(o, "name");
+		const struct fringe_cluster_node *cn = NULL;
+		uint64_t since;
+
+		for (__u32 k = 0; ours && k < st->n_nodes && k < FRINGE_MAX_NODES; k++)
+			if (!strncmp(st->node[k].name, name, FRINGE_NAME_LEN))
+				cn = &st->node[k];
+		/* this node's own record is in etcd when it announces itself */
+		json_object_object_add(o, "source", jstr(cn && cn->source != 0 ? "etcd" : "file"));
+		since = cn && cn->since_s ? cn->since_s : loaded;
+		json_object_object_add(o, "since", ju64(since));
+		json_object_object_add(o, "age_seconds", ju64(now > since ? now - since : 0));
+		if (cn && cn->create_rev)
+			json_object_object_add(o, "create_revision", ju64(cn->create_rev));
+	}
+	cluster_state_unmap(st);
+}
+
 json_object *overlay_show_doc(struct maps *m)
 {
 	json_object *doc = json_object_new_object(), *arr = json_object_new_array(), *self = NULL;
@@ -134,6 +164,8 @@ json_object *overlay_show_doc(struct maps *m)
 				      jstr(buf));
 	}
 	json_object_object_add(doc, "self", self);
+	if (s.loaded)
+		show_sources(m, &s.slot, doc);
 	overlay_state_free(&s);
 	return doc;
 }

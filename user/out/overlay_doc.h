@@ -9,7 +9,8 @@
 
 /* {"self", "generation", "load_failures", "loaded_at", "underlay": {...},
  * "nodes": [{"name", "id", "self", "underlay", "vni", "mac", "mac_source",
- * "prefixes", "tx_packets", "tx_bytes", "rx_packets", "rx_bytes"}]}. */
+ * "prefixes", "tx_packets", "tx_bytes", "rx_packets", "rx_bytes", "source" (file,
+ * etcd), "since", "age_seconds"}]}. */
 json_object *overlay_show_doc(struct maps *m);
 
 #endif
