@@ -17,6 +17,7 @@
 
 #include "attach.h"
 #include "cli.h"
+#include "cluster.h"
 #include "compile.h"
 #include "config.h"
 #include "confirm.h"
@@ -66,6 +67,8 @@ struct daemon {
 	struct serve serve;		/* what the listener serves, and to whom */
 
 	int sig_fd, stats_fd;
+
+	struct cluster *cluster;	/* node membership on etcd, when configured */
 
 	struct sampler *sampler;	/* sFlow export, when configured */
 	char *sampler_target;		/* the collector it sends to */
@@ -322,7 +325,13 @@ static int nodes_build_buf(struct daemon *dd, const char *buf, size_t len, struc
 	struct nodes_built *nb = out;
 	int err = nodes_parse(buf, len, d, &nb->n);
 
-	if (!err) {
+	if (!err && dd->cluster) {
+		/* Loaded with the cluster's records; with announce, `self` is announce's. */
+		if (!dd->cfg.announce.loc.line)
+			err = overlay_resolve_self(&nb->n, &overlay_live_env, d);
+		if (err)
+			nodes_free(&nb->n);
+	} else if (!err) {
 		err = overlay_resolve_self(&nb->n, &overlay_live_env, d);
 		if (!err)
 			err = overlay_build(&nb->n, &overlay_live_env, d, &nb->b);
@@ -335,14 +344,28 @@ static int nodes_build_buf(struct daemon *dd, const char *buf, size_t len, struc
 static int nodes_load_built(struct daemon *dd, void *built, uint64_t *gen)
 {
 	struct nodes_built *nb = built;
+	struct nodes *keep;
 
-	return overlay_load(&dd->m, &nb->n, &nb->b, gen);	/* counts its failures */
+	if (!dd->cluster)
+		return overlay_load(&dd->m, &nb->n, &nb->b, gen);	/* counts its failures */
+	keep = malloc(sizeof(*keep));
+	if (!keep)
+		return -ENOMEM;
+	*keep = nb->n;		/* the cluster member takes it */
+	memset(&nb->n, 0, sizeof(nb->n));
+	cluster_set_nodes_file(dd->cluster, keep);
+	*gen = 0;
+	return 0;
 }
 
 static void nodes_loaded(struct daemon *dd, const char *path, const void *built, uint64_t gen)
 {
 	const struct nodes_built *nb = built;
 
+	if (dd->cluster) {
+		pr_info("read nodes file %s: loaded with the cluster's records", path);
+		return;
+	}
 	pr_info("loaded nodes file %s: generation %llu, %zu nodes, self %s on %s", path,
 		(unsigned long long)gen, nb->n.n, nb->n.self, nb->b.local.ifname);
 }
@@ -426,6 +449,18 @@ static void extras_note(struct daemon *dd)
 
 /* ---- config ------------------------------------------------------------------- */
 
+static bool cluster_line_changed(const struct config_cluster *a, const struct config_cluster *b)
+{
+	if (a->n_urls != b->n_urls || strcmp(a->prefix, b->prefix) || a->ttl != b->ttl ||
+	    a->insecure != b->insecure || !same_str(a->ca, b->ca) || !same_str(a->cert, b->cert) ||
+	    !same_str(a->key, b->key) || !a->loc.line != !b->loc.line)
+		return true;
+	for (size_t i = 0; i < a->n_urls; i++)
+		if (strcmp(a->urls[i], b->urls[i]))
+			return true;
+	return false;
+}
+
 /* Apply a re-read config: new interfaces attach, a new policy path loads;
  * what needs a restart (pin dir, metrics address) is said so and kept. */
 static void config_apply(struct daemon *dd, struct config *nc)
@@ -466,6 +501,10 @@ static void config_apply(struct daemon *dd, struct config *nc)
 			pr_warn("cannot apply the new sizes; the tables in use keep theirs");
 		maps_unlock(&dd->m);
 	}
+	if (cluster_line_changed(&dd->cfg.cluster, &nc->cluster))
+		pr_warn("the cluster line changed: takes effect on restart");
+	if (dd->cluster)
+		cluster_set_announce(dd->cluster, nc);	/* published again when it changed */
 	/* Keep what needs a restart as it is running. */
 	snprintf(nc->metrics, sizeof(nc->metrics), "%s", dd->cfg.metrics);
 	free(nc->tls_cert);
@@ -573,11 +612,12 @@ static int daemon_loop(struct daemon *dd)
 		return -EINVAL;
 	}
 	for (;;) {
-		struct pollfd p[4] = {
+		struct pollfd p[5] = {
 			{ .fd = dd->sig_fd, .events = POLLIN },
 			{ .fd = dd->watch.fd, .events = POLLIN },
 			{ .fd = http_fd, .events = POLLIN },
 			{ .fd = dd->sampler ? sampler_epoll_fd(dd->sampler) : -1, .events = POLLIN },
+			{ .fd = dd->cluster ? cluster_fd(dd->cluster) : -1, .events = POLLIN },
 		};
 		uint64_t now = watch_now_ms(), wait = next_tick > now ? next_tick - now : 0, mt;
 
@@ -589,7 +629,13 @@ static int daemon_loop(struct daemon *dd)
 		mt = watch_wait_ms(&dd->watch, now);
 		if (mt < wait)
 			wait = mt;
-		if (poll(p, 4, (int)wait) < 0 && errno != EINTR) {
+		if (dd->cluster) {
+			long ct = cluster_timeout_ms(dd->cluster);
+
+			if (ct >= 0 && (uint64_t)ct < wait)
+				wait = ct;
+		}
+		if (poll(p, 5, (int)wait) < 0 && errno != EINTR) {
 			pr_err("poll: %s", strerror(errno));
 			return -errno;
 		}
@@ -611,6 +657,8 @@ static int daemon_loop(struct daemon *dd)
 		if (p[1].revents & POLLIN)
 			watch_drain(&dd->watch);
 		http_run(dd->http);
+		if (dd->cluster)
+			cluster_run(dd->cluster);
 		if (dd->sampler) {
 			int r = sampler_poll(dd->sampler, 0);
 
@@ -647,12 +695,21 @@ static int daemon_loop(struct daemon *dd)
 
 static void daemon_check_text(json_object *doc)
 {
+	json_object *cl = json_object_object_get(doc, "cluster");
+
 	printf("%s: ok, %llu interface%s, policy %s, metrics on %s%s%s%s\n", jget_str(doc, "config"),
 	       jget_u64(doc, "interfaces"), jget_u64(doc, "interfaces") == 1 ? "" : "s",
 	       *jget_str(doc, "policy") ? jget_str(doc, "policy") : "(none)",
 	       jget_str(doc, "metrics"),
 	       json_object_get_boolean(json_object_object_get(doc, "tls")) ? " with TLS" : "",
 	       *jget_str(doc, "auth") ? ", users from " : "", jget_str(doc, "auth"));
+	if (cl)
+		printf("cluster: etcd %s%s, records under %s/nodes/, lease ttl %llus; %s\n",
+		       json_object_get_string(json_object_array_get_idx(json_object_object_get(cl, "etcd"), 0)),
+		       json_object_array_length(json_object_object_get(cl, "etcd")) > 1 ? " and more" : "",
+		       jget_str(cl, "prefix"), jget_u64(cl, "ttl"),
+		       json_object_get_boolean(json_object_object_get(cl, "announce"))
+			       ? "announcing this node" : "not announcing (watching only)");
 }
 
 /* `--check`: the config and the files it names, nothing touched. */
@@ -678,7 +735,18 @@ static int daemon_check(struct cli *g, struct config *cfg, const char *config_pa
 			cli_err("policy '%s' has %zu error%s", cfg->policy, d.n, d.n == 1 ? "" : "s");
 		diags_free(&d);
 	}
-	if (cfg->nodes) {
+	if (cfg->nodes && cfg->cluster.loc.line) {
+		/* Its self is announce's or found at load: parsed here, resolved then. */
+		struct diags nd = { .file = cfg->nodes };
+		struct nodes n;
+		int e = nodes_parse_file(cfg->nodes, &nd, &n);
+
+		cli_diags(&nd);
+		diags_free(&nd);
+		if (!e)
+			nodes_free(&n);
+		err = err ? err : e;
+	} else if (cfg->nodes) {
 		struct ov_built b;
 		struct nodes n;
 		int e = overlay_build_file(cfg->nodes, NULL, &n, &b);
@@ -720,6 +788,17 @@ static int daemon_check(struct cli *g, struct config *cfg, const char *config_pa
 	json_object_object_add(doc, "metrics", jstr(cfg->metrics));
 	json_object_object_add(doc, "tls", json_object_new_boolean(cfg->tls_cert != NULL));
 	json_object_object_add(doc, "auth", jstr(cfg->auth));
+	if (cfg->cluster.loc.line) {
+		json_object *cl = json_object_new_object(), *urls = json_object_new_array();
+
+		for (size_t i = 0; i < cfg->cluster.n_urls; i++)
+			json_object_array_add(urls, jstr(cfg->cluster.urls[i]));
+		json_object_object_add(cl, "etcd", urls);
+		json_object_object_add(cl, "prefix", jstr(cfg->cluster.prefix));
+		json_object_object_add(cl, "ttl", ju64(cfg->cluster.ttl));
+		json_object_object_add(cl, "announce", json_object_new_boolean(cfg->announce.loc.line));
+		json_object_object_add(doc, "cluster", cl);
+	}
 	cli_print(g, doc, daemon_check_text);
 	json_object_put(doc);
 	return 0;
@@ -858,6 +937,10 @@ int cmd_daemon(struct cli *g, int argc, char **argv)
 		metrics_bpf_stats = true;
 
 	ifaces_ensure(&dd, false);
+	if (dd.cfg.cluster.loc.line && cluster_open(&dd.cluster, &dd.m, &dd.cfg)) {
+		pr_err("cannot start the cluster member");
+		goto out;
+	}
 	nodes_reload(&dd, true);
 	policy_reload(&dd, true);
 	extras_note(&dd);
@@ -879,6 +962,7 @@ int cmd_daemon(struct cli *g, int argc, char **argv)
 		json_object_put(doc);
 	}
 out:
+	cluster_close(dd.cluster);
 	sflow_stop(&dd);
 	free(dd.sflow_failed);
 	http_free(dd.http);
