@@ -29,14 +29,27 @@
 # cl_ip I                   the workload address of node I
 #
 # CL_N, CL_LINUX[I] (1: Linux node), CL_PIN[I] are set by cluster_up.
+#
+# Set before cluster_up: CL_UL6=1 puts the underlay on IPv6 (fd99::I/64, the
+# Linux peers' vxlan devices over IPv6, workload links 1430: IPv6's outer
+# header is 20 bytes longer); CL_INNER6=1 gives every workload an IPv6
+# address too (fd00:200:I::10, cl_ip6) and every node the prefix
+# fd00:200:I::/64.
 
 CL_N=0
+CL_UL6=${CL_UL6:-0}
+CL_INNER6=${CL_INNER6:-0}
 declare -a CL_LINUX=() CL_PIN=() CL_VNI=() CL_EXTRA_PREFIX=()
 
 cl_hex() { printf '%02x' "$1"; }
 cl_ip() { printf '10.200.%d.10' "$1"; }
-cl_ul_ip() { printf '10.99.0.%d' "$1"; }
+cl_ip6() { printf 'fd00:200:%x::10' "$1"; }
+cl_ul_ip() {
+	if [ "$CL_UL6" = 1 ]; then printf 'fd99::%x' "$1"; else printf '10.99.0.%d' "$1"; fi
+}
 cl_ul_mac() { printf '02:99:00:00:00:%s' "$(cl_hex "$1")"; }
+# The workloads' MTU: the underlay's 1500 less VXLAN's outer headers.
+cl_wl_mtu() { if [ "$CL_UL6" = 1 ]; then echo 1430; else echo 1450; fi; }
 
 frn() {
 	local i=$1; shift
@@ -54,15 +67,21 @@ _cl_node() {
 	h=$(cl_hex "$i")
 	ns_add "n$i"
 	ns_add "w$i"
-	veth_add "n$i" ul "$(cl_ul_ip "$i")/24" "$(cl_ul_mac "$i")" fabric "f$i" - -
+	veth_add "n$i" ul "$(cl_ul_ip "$i")/$([ "$CL_UL6" = 1 ] && echo 64 || echo 24)" \
+		"$(cl_ul_mac "$i")" fabric "f$i" - -
 	ip -n "$(ns fabric)" link set "f$i" master br0
 	veth_add "n$i" wl "10.200.$i.1/24" "02:c8:$h:00:00:01" "w$i" eth0 "$(cl_ip "$i")/24" "02:c8:$h:00:00:0a"
-	ip -n "$(ns "n$i")" link set wl mtu 1450
-	ip -n "$(ns "w$i")" link set eth0 mtu 1450
+	ip -n "$(ns "n$i")" link set wl mtu "$(cl_wl_mtu)"
+	ip -n "$(ns "w$i")" link set eth0 mtu "$(cl_wl_mtu)"
 	ip -n "$(ns "w$i")" route add default via "10.200.$i.1"
+	if [ "$CL_INNER6" = 1 ]; then
+		ip -n "$(ns "n$i")" addr add "fd00:200:$(printf %x "$i")::1/64" dev wl nodad
+		ip -n "$(ns "w$i")" addr add "$(cl_ip6 "$i")/64" dev eth0 nodad
+		ip -n "$(ns "w$i")" -6 route add default via "fd00:200:$(printf %x "$i")::1"
+	fi
 	# Routing inside the node (fringe's FIB lookups need forwarding on), never outside it.
 	nsx "n$i" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 \
-		net.ipv4.conf.default.rp_filter=0 >/dev/null
+		net.ipv4.conf.default.rp_filter=0 net.ipv6.conf.all.forwarding=1 >/dev/null
 	# XDP_REDIRECT hands frames over without the kernel's checksum offload
 	# state, so the senders compute checksums themselves (a NIC would).
 	nsx "w$i" ethtool -K eth0 tx off >/dev/null 2>&1 || true
@@ -75,13 +94,19 @@ _cl_linux() {
 	mac=$(cl_ul_mac "$i")
 	ip -n "$n" link add vxlan0 address "$mac" type vxlan id 1 local "$(cl_ul_ip "$i")" dev ul \
 		dstport 4789 nolearning || fail "cannot create vxlan0 in n$i"
-	ip -n "$n" link set vxlan0 mtu 1450 up
+	ip -n "$n" link set vxlan0 mtu "$(cl_wl_mtu)" up
 	nsx "n$i" ethtool -K ul tx off >/dev/null 2>&1 || true
 	for ((j = 1; j <= CL_N; j++)); do
 		[ "$j" -eq "$i" ] && continue
 		bridge -n "$n" fdb append "$(cl_ul_mac "$j")" dev vxlan0 dst "$(cl_ul_ip "$j")"
 		ip -n "$n" neigh add "10.200.$j.0" lladdr "$(cl_ul_mac "$j")" dev vxlan0 nud permanent
 		ip -n "$n" route add "10.200.$j.0/24" via "10.200.$j.0" dev vxlan0 onlink
+		if [ "$CL_INNER6" = 1 ]; then
+			ip -n "$n" -6 neigh add "fd00:200:$(printf %x "$j")::" lladdr "$(cl_ul_mac "$j")" \
+				dev vxlan0 nud permanent
+			ip -n "$n" -6 route add "fd00:200:$(printf %x "$j")::/64" \
+				via "fd00:200:$(printf %x "$j")::" dev vxlan0 onlink
+		fi
 	done
 }
 
@@ -143,6 +168,7 @@ cluster_nodes_file() {
 				printf ' mac %s' "$(cl_ul_mac "$j")"
 			fi
 			printf ' prefix 10.200.%d.0/24%s' "$j" "${CL_EXTRA_PREFIX[$j]:-}"
+			[ "$CL_INNER6" = 1 ] && printf ',fd00:200:%x::/64' "$j"
 			[ -n "${CL_VNI[$j]:-}" ] && printf ' vni %s' "${CL_VNI[$j]}"
 			echo
 		done
