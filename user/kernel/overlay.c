@@ -486,6 +486,7 @@ int overlay_load(struct maps *m, const struct nodes *n, const struct ov_built *b
 	struct slot_build sb;
 	size_t n_prefixes = 0;
 	struct timespec now;
+	__u32 entries[3] = {};
 	int err;
 
 	memset(&sb, 0, sizeof(sb));
@@ -496,8 +497,12 @@ int overlay_load(struct maps *m, const struct nodes *n, const struct ov_built *b
 		ov_unmap(ov);
 		return err;
 	}
-	err = slot_begin(&sb, m, overlay_outers, sizeof(overlay_outers) / sizeof(overlay_outers[0]),
-			 &ov->active, &ov->load_failures);
+	/* The node array keeps its template's size (its lookups are inlined);
+	 * the underlay hash takes this file's nodes only (written now, never
+	 * added to). */
+	entries[2] = n->n ? n->n : 1;
+	err = slot_begin_sized(&sb, m, overlay_outers, sizeof(overlay_outers) / sizeof(overlay_outers[0]),
+			       entries, &ov->active, &ov->load_failures);
 	if (err)
 		goto out;
 	err = assign_ids(m, n, ids);
