@@ -116,7 +116,7 @@ if iot:
                                    "ok" if per_cpu <= 1 else "MISSED"))
     print("\nlargest maps, example policy (KiB):")
     for name, e in sorted(iot["maps"].items(), key=lambda kv: -kv[1]["bytes"])[:8]:
-        print("  %-40s %9.1f%s" % (name, e["bytes"] / 1024, "  (%.1f per CPU)" % (e["per_cpu"] / 1024) if e["per_cpu"] else ""))
+        print("  %-40s %9.1f%s" % (name, e["bytes"] / 1024, "  (%.1f per CPU)" % (e["per_cpu"] / 1024) if e["per_cpu"] >= 512 else ""))
 print("\nRSS (KiB): " + ", ".join("%s %s" % (k, v) for k, v in rss.items()))
 json.dump(doc, open(sys.argv[2], "w"), indent=1)
 EOF

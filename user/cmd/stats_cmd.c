@@ -317,7 +317,7 @@ static void status_mem_text(json_object *doc)
 		printf("  %-26s %9.1f KiB", jget_str(v[i], "name"), b / 1024.0);
 		if (jget_u64(v[i], "maps") > 1)
 			printf("  %llu maps", jget_u64(v[i], "maps"));
-		if (pc)
+		if (pc >= 512)
 			printf("  (%.1f KiB per CPU)", pc / 1024.0);
 		printf("\n");
 	}
