@@ -223,8 +223,10 @@ static __always_inline int ov_answer(struct xdp_md *ctx)
  * inner IP packet may be), from this node's IPv4 underlay address, back out
  * of the interface it came in by (reason mtu).  stats_answered(mtu), or
  * -FRINGE_DROP_MTU when no answer is due (no DF, a later fragment, an ICMP
- * error, no IPv4 underlay address).  Never rate-limited: Linux exempts path
- * MTU discovery from its ICMP rate limits too. */
+ * error).  Never rate-limited: Linux exempts path MTU discovery from its
+ * ICMP rate limits too.  A node without an IPv4 underlay address answers
+ * from the packet's destination, as Linux's own tunnels do for the packets
+ * they bridge (iptunnel_pmtud_build_icmp). */
 static __always_inline int ov_frag_needed(struct xdp_md *ctx, const struct pkt *p,
 					  const struct fringe_ov_slot *s, __u32 mtu)
 {
@@ -236,11 +238,12 @@ static __always_inline int ov_frag_needed(struct xdp_md *ctx, const struct pkt *
 	__u64 len;
 	__u32 keep;
 
-	if (p->vlan != FRINGE_NO_VLAN || !(s->families & FRINGE_OV_FAMILY(4)) ||
-	    (void *)ip + OV_ICMP_QUOTE > data_end)
+	if (p->vlan != FRINGE_NO_VLAN || (void *)ip + OV_ICMP_QUOTE > data_end)
 		return -FRINGE_DROP_MTU;
 	if ((ip->frag_off & bpf_htons(0x5fff)) != bpf_htons(0x4000))
 		return -FRINGE_DROP_MTU;	/* no DF, or not a first fragment */
+	if ((ip->daddr & bpf_htonl(0xf0000000)) == bpf_htonl(0xe0000000) || ip->daddr == 0xffffffff)
+		return -FRINGE_DROP_MTU;	/* to a group: no address to answer from */
 	keep = ip->ihl * 4;
 	if (ip->protocol == IPPROTO_ICMP) {
 		__u8 type = 0xff;
@@ -274,7 +277,10 @@ static __always_inline int ov_frag_needed(struct xdp_md *ctx, const struct pkt *
 	ip->protocol = IPPROTO_ICMP;
 	ip->check = 0;
 	ip->daddr = orig->saddr;
-	__builtin_memcpy(&ip->saddr, s->local_addr4, 4);
+	if (s->families & FRINGE_OV_FAMILY(4))
+		__builtin_memcpy(&ip->saddr, s->local_addr4, 4);
+	else
+		ip->saddr = orig->daddr;
 	ic->type = 3;
 	ic->code = 4;
 	ic->checksum = 0;
@@ -302,10 +308,10 @@ struct icmp6_ptb_ {
 /* An IPv6 packet the tunnel cannot carry: the IPv4 path's rules in IPv6's
  * words, ICMPv6 Packet Too Big with the tunnel's MTU, quoting as much of the
  * packet as a 1280-byte reply holds, from this node's IPv6 underlay address
- * (or, with none, the underlay interface's), back out of the interface it
- * came in by (reason mtu).  stats_answered(mtu), or -FRINGE_DROP_MTU when
- * no answer is due (an ICMPv6 error, a source that is not unicast, no IPv6
- * address to answer from). */
+ * (or, with none, the underlay interface's; with neither, the packet's
+ * destination, as ov_frag_needed), back out of the interface it came in by
+ * (reason mtu).  stats_answered(mtu), or -FRINGE_DROP_MTU when no answer is
+ * due (an ICMPv6 error, a source that is not unicast). */
 static __always_inline int ov_pkt_too_big(struct xdp_md *ctx, const struct pkt *p,
 					  const struct fringe_ov_slot *s, __u32 mtu)
 {
@@ -315,11 +321,13 @@ static __always_inline int ov_pkt_too_big(struct xdp_md *ctx, const struct pkt *
 	struct ipv6hdr *ip6 = (void *)(eth + 1), *orig;
 	const __u32 *a = (const void *)s->local_addr6;
 	struct icmp6_ptb_ *ic;
-	__u32 keep, sum, len;
+	__u32 keep, sum, len, own;
 
-	if (p->vlan != FRINGE_NO_VLAN || !(a[0] | a[1] | a[2] | a[3]) ||
-	    (void *)(ip6 + 1) > data_end)
+	if (p->vlan != FRINGE_NO_VLAN || (void *)(ip6 + 1) > data_end)
 		return -FRINGE_DROP_MTU;
+	own = a[0] | a[1] | a[2] | a[3];
+	if (!own && ip6->daddr.in6_u.u6_addr8[0] == 0xff)
+		return -FRINGE_DROP_MTU;	/* to a group: no address to answer from */
 	if (ip6->saddr.in6_u.u6_addr8[0] == 0xff ||
 	    !(ip6->saddr.in6_u.u6_addr32[0] | ip6->saddr.in6_u.u6_addr32[1] |
 	      ip6->saddr.in6_u.u6_addr32[2] | ip6->saddr.in6_u.u6_addr32[3]))
@@ -352,7 +360,10 @@ static __always_inline int ov_pkt_too_big(struct xdp_md *ctx, const struct pkt *
 	ip6->nexthdr = IPPROTO_ICMPV6;
 	ip6->hop_limit = 64;
 	__builtin_memcpy(&ip6->daddr, &orig->saddr, 16);
-	__builtin_memcpy(&ip6->saddr, s->local_addr6, 16);
+	if (own)
+		__builtin_memcpy(&ip6->saddr, s->local_addr6, 16);
+	else
+		__builtin_memcpy(&ip6->saddr, &orig->daddr, 16);
 	ic->type = 2;
 	ic->code = 0;
 	/* The pseudo-header (RFC 8200 8.1) but for the addresses, which the sum below takes. */

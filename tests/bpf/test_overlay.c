@@ -36,6 +36,7 @@ static const uint8_t MAC_B[6] = { 0x02, 0, 0, 0, 0x02, 0x02 };
 static const uint8_t MAC_NEIGH[6] = { 0x02, 0, 0, 0, 0x04, 0x04 };	/* d's, "from the neighbour table" */
 static unsigned int test_ifindex;
 static unsigned int underlay_mtu = 1500;
+static bool iface_addr6 = true;		/* fx1 has a global IPv6 address */
 
 /* fx1 holds 192.0.2.1 and 2001:db8::1 (A6): whichever the nodes file gives self. */
 static const uint8_t A6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
@@ -52,7 +53,7 @@ static int test_local_iface(int family, const uint8_t *addr, struct ov_local *ou
 	memcpy(out->mac, MAC_A, 6);
 	out->mtu = underlay_mtu;
 	memcpy(out->addr6, A6, 16);
-	out->has_addr6 = true;
+	out->has_addr6 = iface_addr6 || family == 6;
 	return 0;
 }
 
@@ -1016,9 +1017,17 @@ static void test_v6_packet_too_big(void **state)
 	/* From a multicast source: nobody to tell. */
 	len = udp_frame(in, "ff02::1", "fd00:2::9", 1431 - 48);
 	run(f, in, len, f->ifindex, XDP_DROP, out, &olen);
-	/* An inner IPv4 packet with DF toward an IPv6-only self: no IPv4 address to answer from. */
+	assert_int_equal(drops(f, f->ifindex, FRINGE_DROP_MTU), 4);
+	/* An inner IPv4 packet with DF, and self has no IPv4 address: answered
+	 * from the packet's destination, as Linux's own tunnels do. */
 	len = udp_frame(in, "10.1.0.5", "10.2.0.7", 1431 - 28);
-	run(f, in, len, f->ifindex, XDP_DROP, out, &olen);
+	run(f, in, len, f->ifindex, XDP_REDIRECT, out, &olen);
+	assert_int_equal(olen, 14 + 20 + 8 + 28);
+	assert_memory_equal(out + 14 + 12, in + 14 + 16, 4);	/* from 10.2.0.7 */
+	assert_memory_equal(out + 14 + 16, in + 14 + 12, 4);	/* to 10.1.0.5 */
+	assert_int_equal(out[14 + 20 + 6] << 8 | out[14 + 20 + 7], 1430);
+	assert_int_equal(csum(out + 14, 20), 0);
+	assert_int_equal(csum(out + 14 + 20, 8 + 28), 0);
 	assert_int_equal(drops(f, f->ifindex, FRINGE_DROP_MTU), 5);
 
 	/* Over an IPv4 underlay, IPv6 gets Packet Too Big too (MTU 1450), from
@@ -1035,6 +1044,13 @@ static void test_v6_packet_too_big(void **state)
 	wlen = ref_ptb(want, in, len, A6, 1220);
 	assert_int_equal(wlen, 14 + 48 + 1221);
 	expect_bytes(out, olen, want, wlen);
+	/* No IPv6 address on this node at all: from the packet's destination. */
+	iface_addr6 = false;
+	nodes_ok(f, nodes_abcd);
+	iface_addr6 = true;
+	len = udp_frame(in, "fd00:1::5", "fd00:2::9", 1451 - 48);
+	run(f, in, len, f->ifindex, XDP_REDIRECT, out, &olen);
+	expect_bytes(out, olen, want, ref_ptb(want, in, len, in + 14 + 24, 1450));
 }
 
 /* Mixed families: each node over the family it shares with self. */

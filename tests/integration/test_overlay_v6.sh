@@ -129,6 +129,13 @@ info "ok: $(grep -Ei -m 1 'packet too big' "$TMPD/ptb.txt")"
 ip -n "$(ns w1)" -6 route get "$(cl_ip6 3)" >"$TMPD/route.txt"
 grep -q 'mtu 1430' "$TMPD/route.txt" || fail "w1 did not learn the path MTU: $(cat "$TMPD/route.txt")"
 info "ok: w1's route cache: $(tr -s ' ' <"$TMPD/route.txt" | head -1)"
+# IPv4 inside: ICMP "fragmentation needed"; with no IPv4 underlay address n1
+# answers from the packet's destination, as Linux's own tunnels do.
+timeout 10 ip netns exec "$(ns w1)" ping -c 1 -W 2 -s $((1431 - 28)) -M "do" "$(cl_ip 3)" \
+	>"$TMPD/fragneeded.txt" 2>&1 && fail "a 1431-byte IPv4 packet with DF got through"
+grep -Eq "From $(cl_ip 3).*Frag needed.*mtu = 1430" "$TMPD/fragneeded.txt" ||
+	fail "no fragmentation needed (mtu 1430) came back: $(cat "$TMPD/fragneeded.txt")"
+info "ok: $(grep -m 1 'Frag needed' "$TMPD/fragneeded.txt")"
 # TCP to the Linux peer's workload with 1500-byte links at both ends (so the
 # MSS they agree on does not fit the tunnel): Packet Too Big, then the transfer.
 ip -n "$(ns w4)" link set eth0 mtu 1500
@@ -144,7 +151,7 @@ for i in 1 4; do
 	ip -n "$(ns "n$i")" link set wl mtu 1430
 done
 stats_json 1 "$TMPD/stats1.json"
-[ "$(q "$TMPD/stats1.json" 'iface("wl")["drops"]["mtu"]')" -ge 2 ] ||
+[ "$(q "$TMPD/stats1.json" 'iface("wl")["drops"]["mtu"]')" -ge 3 ] ||
 	fail "mtu drops not counted on n1 wl: $(q "$TMPD/stats1.json" 'iface("wl")')"
 
 step "VXLAN over IPv6 from an address not in the nodes file is dropped (overlay_unknown_node)"
