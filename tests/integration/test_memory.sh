@@ -108,6 +108,17 @@ fr_json "$TMPD/status.json" status --json
 [ "$(q "$TMPD/status.json" 'd["sizes"]["v4-blocks"]')" = 600 ] || fail "v4-blocks changed in a running state"
 [ "$(family fringe_flows)" -lt $MiB ] || fail "a flow table of 4096 entries takes $(family fringe_flows) bytes"
 nsx b ping -c 2 -i 0.2 -W 1 10.81.0.1 >/dev/null 2>&1 || fail "the adopted state does not pass ping"
+
+step "the daemon's config changes 'size flows': the table in use is made anew at the new size"
+sed -i 's/^size flows 4096$/size flows 16384/' "$TMPD/d.conf"
+wait_until 15 bash -c "[ \"\$(ip netns exec $(ns a) $FRINGE --pin-dir $PIN status --json | $PYTHON -c 'import json,sys; print(json.load(sys.stdin)[\"sizes\"][\"flows\"])')\" = 16384 ]" ||
+	fail "the daemon did not take size flows 16384: $(tail -n 5 "$TMPD/daemon.log")"
+fr_json "$TMPD/status.json" status --json
+[ "$(family fringe_flows)" -gt $((2 * MiB)) ] || fail "the flow table was not made anew at 16384 entries ($(family fringe_flows) bytes)"
+fr_ok flows
+nsx b ping -c 2 -i 0.2 -W 1 10.81.0.1 >/dev/null 2>&1 || fail "no ping after the flow table was made anew"
+fr_json "$TMPD/flows.json" flows --json
+[ "$(q "$TMPD/flows.json" 'len(d["flows"])')" -ge 1 ] || fail "the new flow table holds no flow"
 bg_stop "$DPID"
 fr_ok detach x2
 fr_ok detach x0
