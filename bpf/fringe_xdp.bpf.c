@@ -106,6 +106,10 @@ static __always_inline int judge(struct xdp_md *ctx, struct pkt *p, struct fring
 		}
 	}
 
+	/* DNS answers teach the addresses of the names in the policy's sets. */
+	if (hdr->flags & FRINGE_SLOT_DNS)
+		fringe_dns_observe(ctx, slot);
+
 	PROFILE_STOP(2, hdr);
 	/* A flow's cached rule holds only when no rule looks past the ports:
 	 * `mqtt-type` and `modbus-fc` differ from one packet to the next. */

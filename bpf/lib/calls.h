@@ -41,6 +41,8 @@ static __always_inline void fringe_call_site(__u32 site)
 
 #define bpf_map_lookup_elem(...)	FRINGE_COUNTED(bpf_map_lookup_elem, __VA_ARGS__)
 #define bpf_map_update_elem(...)	FRINGE_COUNTED(bpf_map_update_elem, __VA_ARGS__)
+#define bpf_map_delete_elem(...)	FRINGE_COUNTED(bpf_map_delete_elem, __VA_ARGS__)
+#define bpf_loop(...)			FRINGE_COUNTED(bpf_loop, __VA_ARGS__)
 #define bpf_redirect_map(...)		FRINGE_COUNTED(bpf_redirect_map, __VA_ARGS__)
 #define bpf_redirect(...)		FRINGE_COUNTED(bpf_redirect, __VA_ARGS__)
 #define bpf_ktime_get_ns(...)		FRINGE_COUNTED(bpf_ktime_get_ns, __VA_ARGS__)

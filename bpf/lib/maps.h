@@ -294,6 +294,38 @@ struct {
 	__type(value, struct pkt);
 } fringe_scratch SEC(".maps");
 
+/* ---- DNS names in sets (dns.h) ---- */
+
+/* Queries seen, waiting for their answer (one answer each). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, FRINGE_DNS_QUERIES_MAX);
+	__type(key, struct fringe_dns_query_key);
+	__type(value, struct fringe_dns_query);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fringe_dns_queries SEC(".maps");
+
+/* Addresses learned from answers, with their sets and expiry.  Not
+ * preallocated: its memory follows what is learned.  Full, it takes no new
+ * address; the daemon evicts the soonest to expire before that happens. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FRINGE_DNS_LEARNED_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct fringe_dns_addr_key);
+	__type(value, struct fringe_dns_learned);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fringe_dns_learned SEC(".maps");
+
+/* enum fringe_dns_result -> answers (and queries, insertions), per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FRINGE_DNS__COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fringe_dns_stats SEC(".maps");
+
 /* `steer iface`: ifindex -> egress device. */
 struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);

@@ -6,6 +6,7 @@
 #include "common.h"
 #include "maps.h"
 #include "parse.h"
+#include "dns.h"
 
 #define POLICY_NO_MATCH ((__u32)-1)
 
@@ -90,6 +91,20 @@ static __always_inline struct fringe_bitmap *policy_addr_bitmap(__u32 slot, cons
 	__builtin_memcpy(hk.data, addr, 16);
 	idx = bpf_map_lookup_elem(pc->hash, &hk);
 	return policy_bitmap(pc, idx ? *idx : v & FRINGE_LPM_BITMAP_MASK);
+}
+
+/* A learned address (dns.h) adds the rules naming its sets to the trie's:
+ * their union, in per-CPU scratch.  Policies without names skip it. */
+static __always_inline struct fringe_bitmap *policy_addr_dns(struct fringe_bitmap *b, __u8 field,
+							      __u32 slot, struct policy_ctx *pc)
+{
+	struct dns_scratch *s;
+	__u32 zero = 0;
+
+	if (!b || !(pc->hdr->flags & FRINGE_SLOT_DNS) || !fringe_dns_union(b, field, slot))
+		return b;
+	s = bpf_map_lookup_elem(&fringe_dns_scratch, &zero);
+	return s ? &s->bm[field == FRINGE_DIM_SRC ? 0 : 1] : b;
 }
 
 static __always_inline __u32 policy_l4_index(const struct pkt *p)
@@ -203,8 +218,10 @@ static __always_inline __u32 policy_classify(struct xdp_md *ctx, struct pkt *p, 
 		bm[d] = b_;                                      \
 	} while (0)
 
-	DIM(FRINGE_DIM_SRC, policy_addr_bitmap(slot, p, FRINGE_DIM_SRC, p->saddr, &pc));
-	DIM(FRINGE_DIM_DST, policy_addr_bitmap(slot, p, FRINGE_DIM_DST, p->daddr, &pc));
+	DIM(FRINGE_DIM_SRC, policy_addr_dns(policy_addr_bitmap(slot, p, FRINGE_DIM_SRC, p->saddr, &pc),
+					    FRINGE_DIM_SRC, slot, &pc));
+	DIM(FRINGE_DIM_DST, policy_addr_dns(policy_addr_bitmap(slot, p, FRINGE_DIM_DST, p->daddr, &pc),
+					    FRINGE_DIM_DST, slot, &pc));
 	/* Protocol and destination port in one read (FRINGE_TAB_L4). */
 	DIM(FRINGE_DIM_PROTO, policy_tab_bitmap(&pc, FRINGE_TAB_L4 + policy_l4_index(p)));
 	if (!(used & ~POLICY_DIMS_COMMON))

@@ -14,6 +14,7 @@
 
 /* ---- limits ---------------------------------------------------------- */
 #define FRINGE_MAX_RULES	4096			/* rules in one policy */
+#define FRINGE_DNS_MAX_SETS	32	/* sets listing DNS names in one policy: bits of a mask */
 #define FRINGE_BITMAP_WORDS	(FRINGE_MAX_RULES / 64)	/* 64-bit words per rule bitmap */
 #define FRINGE_MAX_BITMAPS	16384			/* distinct rule bitmaps in one policy */
 #define FRINGE_MAX_SET_ITEMS	(1 << 20)		/* LPM/hash entries in one policy */
@@ -67,7 +68,10 @@ enum fringe_dim {
 #define FRINGE_L4_UDP		65536
 #define FRINGE_L4_SCTP		(2 * 65536)
 #define FRINGE_L4_NOPORT	(3 * 65536)
-#define FRINGE_TAB_SIZE		(FRINGE_TAB_L4 + FRINGE_L4_NOPORT + 256)
+/* Per set of DNS names (its index among such sets), the rules whose `src`
+ * (then `dst`) names it: what a learned address adds to the trie's bitmap. */
+#define FRINGE_TAB_DNS		(FRINGE_TAB_L4 + FRINGE_L4_NOPORT + 256)
+#define FRINGE_TAB_SIZE		(FRINGE_TAB_DNS + 2 * FRINGE_DNS_MAX_SETS)
 #define FRINGE_TAB_DPORT	FRINGE_TAB_SIZE
 #define FRINGE_TAB_PROTO	(FRINGE_TAB_DPORT + FRINGE_NO_PORT + 1)
 #define FRINGE_TAB_COMPILE_SIZE	(FRINGE_TAB_PROTO + 256)
@@ -125,6 +129,8 @@ enum fringe_hkey_kind {
 	FRINGE_HK_DEV_IP6,	/* data: IPv6 address -> device id */
 	FRINGE_HK_SRC6,		/* data: IPv6 host address -> bitmap index (FRINGE_LPM_HOSTS) */
 	FRINGE_HK_DST6,
+	FRINGE_HK_DNS_NAME,	/* data: __u64 fringe_dns_hash of a name -> mask of its sets */
+	FRINGE_HK_DNS_WILD,	/* data: __u64 hash of W, for `*.W` -> mask of its sets */
 };
 /* Values of the FRINGE_HK_DEV_* entries: the device's index in its policy
  * (the FRINGE_TAB_DEVICE offset) in the low bits, and its counter id + 1
@@ -252,11 +258,16 @@ struct fringe_slot_hdr {
 	__u32 dims_used;	/* 1 << FRINGE_DIM_* */
 	__u8 default_action;	/* FRINGE_ACT_ALLOW or FRINGE_ACT_DROP */
 	__u8 features;		/* enum fringe_slot_features: on-demand maps it needs */
-	__u8 pad[2];
+	__u8 flags;		/* FRINGE_SLOT_* */
+	__u8 pad;
 	__u32 miss_bitmap[FRINGE_DIM_MAX]; /* bitmap of a hashed/LPM miss (wildcard rules) */
 	/* Entries of the slot's inner maps (fringe_map_entries), by enum fringe_slot_map. */
 	__u32 entries[8];
 	__u32 pad2;
+};
+
+enum fringe_slot_flags {
+	FRINGE_SLOT_DNS = 1 << 0,	/* sets list DNS names: watch DNS, consult learned addresses */
 };
 
 /* The per-policy inner maps, in fringe_slot_hdr.entries order. */
@@ -571,5 +582,85 @@ struct fringe_node_name {
 
 /* ---- pin names ------------------------------------------------------- */
 #define FRINGE_PIN_DIR_DEFAULT	"/sys/fs/bpf/fringe"
+
+/* ---- DNS names in sets (docs/policy.md, "DNS names") ------------------- */
+
+#define FRINGE_DNS_LEARNED_MAX	65536	/* learned addresses (fringe_dns_learned) */
+#define FRINGE_DNS_QUERIES_MAX	4096	/* queries awaiting their answer */
+#define FRINGE_DNS_QUERY_NS	(5ULL * 1000000000)	/* how long a query waits */
+#define FRINGE_DNS_TTL_MIN	30	/* seconds a learned address is held at least */
+#define FRINGE_DNS_TTL_MAX	86400	/* and at most */
+#define FRINGE_DNS_KEYS		4	/* names remembered per learned address */
+
+/* A query seen going out: the answer must come back the same way. */
+struct fringe_dns_query_key {
+	__u8 family;
+	__u8 pad;
+	__u16 txid;		/* network order, as on the wire */
+	__u16 client_port;	/* host order */
+	__u16 pad2;
+	__u8 client[16];
+	__u8 server[16];
+};
+FRINGE_STATIC_ASSERT(sizeof(struct fringe_dns_query_key) == 40, "dns query key");
+
+struct fringe_dns_query {
+	__u64 qname;		/* fringe_dns_hash of the question */
+	__u64 expires_ns;	/* bpf_ktime_get_ns */
+};
+
+struct fringe_dns_addr_key {
+	__u8 family;
+	__u8 pad[3];
+	__u8 addr[16];
+};
+FRINGE_STATIC_ASSERT(sizeof(struct fringe_dns_addr_key) == 20, "dns addr key");
+
+/* A learned address.  `sets` is a mask of the policy of `generation`; after
+ * a reload the data plane finds the sets again from `keys` (the names and
+ * wildcards that matched, as FRINGE_HK_DNS_* keys: hash << 1 | wildcard). */
+struct fringe_dns_learned {
+	__u64 expires_ns;	/* bpf_ktime_get_ns */
+	__u64 generation;
+	__u64 keys[FRINGE_DNS_KEYS];
+	__u64 qname;		/* the question that taught it */
+	__u32 sets;
+	__u32 ttl;		/* seconds, as held */
+};
+
+/* Per-CPU counters of DNS answers (fringe_dns_stats). */
+enum fringe_dns_result {
+	FRINGE_DNS_LEARNED,	/* an answer taught at least one address */
+	FRINGE_DNS_NO_MATCH,	/* a solicited answer with no address for a listed name */
+	FRINGE_DNS_UNSOLICITED,	/* no query seen for it: teaches nothing */
+	FRINGE_DNS_MALFORMED,	/* truncated, looping, or otherwise broken */
+	FRINGE_DNS_QUERIES,	/* queries seen */
+	FRINGE_DNS_INSERTED,	/* addresses newly learned (evictions = inserted - deleted - present) */
+	FRINGE_DNS__COUNT,
+};
+
+/*
+ * The hash of a DNS name, shared by the compiler and the data plane: FNV-1a
+ * over the labels from the last to the first, each as its length and then
+ * its bytes in little-endian 64-bit chunks (zero-padded), letters folded to
+ * lower case by or-ing 0x20 into each byte of a label.  Hashing from the
+ * right gives every suffix's hash on the way: `*.example.com` is looked up
+ * as the hash of `example.com`.
+ */
+#define FRINGE_DNS_FNV_BASIS	0xcbf29ce484222325ULL
+#define FRINGE_DNS_FNV_PRIME	0x100000001b3ULL
+
+static inline __u64 fringe_dns_hash_label(__u64 h, const __u8 *label, __u32 len)
+{
+	h = (h ^ len) * FRINGE_DNS_FNV_PRIME;
+	for (__u32 k = 0; k < len; k += 8) {
+		__u64 chunk = 0;
+
+		for (__u32 b = 0; b < 8 && k + b < len; b++)
+			chunk |= (__u64)(label[k + b] | 0x20) << (8 * b);
+		h = (h ^ chunk) * FRINGE_DNS_FNV_PRIME;
+	}
+	return h;
+}
 
 #endif /* FRINGE_ABI_H */

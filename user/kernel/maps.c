@@ -913,6 +913,7 @@ int maps_load_policy(struct maps *m, const struct compiled *c, uint64_t *generat
 	h->dims_used = c->dims_used;
 	h->default_action = c->default_action;
 	h->features = features;
+	h->flags = c->slot_flags;
 	memcpy(h->miss_bitmap, c->miss_bitmap, sizeof(h->miss_bitmap));
 	h->entries[FRINGE_SM_BITMAPS] = c->n_bitmaps;
 	h->entries[FRINGE_SM_DIMTAB] = FRINGE_TAB_SIZE;

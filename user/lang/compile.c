@@ -853,20 +853,103 @@ static void compile_keyed_dims(struct compiler *C)
 		C->err = -ENOMEM;
 }
 
-/* Sets of DNS names parse and check; until the data plane learns their
- * addresses from DNS answers, a live policy may not use them. */
+/* The hash of a DNS name in canonical form (policy_dns_name), as the data plane computes it. */
+static uint64_t dns_hash(const char *name)
+{
+	const char *end = name + strlen(name), *dot;
+	uint64_t h = FRINGE_DNS_FNV_BASIS;
+
+	/* labels from the last to the first */
+	while (end > name) {
+		for (dot = end; dot > name && dot[-1] != '.'; dot--)
+			;
+		h = fringe_dns_hash_label(h, (const uint8_t *)dot, (uint32_t)(end - dot));
+		end = dot > name ? dot - 1 : name;
+	}
+	return h & ~1ULL;
+}
+
+struct dns_key {
+	uint8_t kind;
+	uint64_t hash;
+	uint32_t sets;
+};
+
+static int dns_key_cmp(const void *a, const void *b)
+{
+	const struct dns_key *x = a, *y = b;
+
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	return (x->hash > y->hash) - (x->hash < y->hash);
+}
+
+/*
+ * Sets that list DNS names (docs/policy.md, "DNS names"): each gets a bit
+ * of the mask the data plane keeps per learned address.  The slot's hash
+ * maps each name (and, for `*.W`, W) to the mask of the sets listing it;
+ * FRINGE_TAB_DNS holds, per set, the rules whose src (then dst) names it.
+ */
 static void compile_dns_names(struct compiler *C)
 {
+	struct dns_key *keys = NULL;
+	size_t n = 0, cap = 0;
+	uint32_t bit = 0;
+
 	for (size_t i = 0; i < C->p->n_sets; i++) {
 		const struct pol_set *s = &C->p->sets[i];
+		struct work src, dst;
 
 		if (!s->n_names)
 			continue;
+		if (bit == FRINGE_DNS_MAX_SETS) {
+			diags_add(C->d, s->loc, "set '%s': more than %d sets list DNS names", s->name,
+				  FRINGE_DNS_MAX_SETS);
+			C->err = -E2BIG;
+			break;
+		}
 		C->c->n_dns_names += s->n_names;
-		if (C->env->resolve_ifname)
-			diags_add(C->d, s->loc, "set '%s' lists DNS names, whose addresses this build "
-				  "does not learn yet: it can be checked, not loaded", s->name);
+		for (size_t j = 0; j < s->n_names; j++) {
+			const char *nm = s->names[j];
+			bool wild = nm[0] == '*';
+			struct dns_key k = { .kind = wild ? FRINGE_HK_DNS_WILD : FRINGE_HK_DNS_NAME,
+					     .hash = dns_hash(wild ? nm + 2 : nm), .sets = 1U << bit };
+
+			if (!PUSH(keys, n, cap, k)) {
+				C->err = -ENOMEM;
+				goto out;
+			}
+		}
+		memset(&src, 0, sizeof(src));
+		memset(&dst, 0, sizeof(dst));
+		for (uint32_t r = 0; r < C->p->n_rules; r++) {
+			const struct pol_rule *R = &C->p->rules[r];
+
+			if ((R->matches & POL_M_SRC) && R->src_set == (int)i)
+				work_set(&C->P, &src, r);
+			if ((R->matches & POL_M_DST) && R->dst_set == (int)i)
+				work_set(&C->P, &dst, r);
+		}
+		/* An empty bitmap too: entry 0 would be every rule. */
+		C->c->dimtab[FRINGE_TAB_DNS + bit] = intern(C, &src);
+		C->c->dimtab[FRINGE_TAB_DNS + FRINGE_DNS_MAX_SETS + bit] = intern(C, &dst);
+		bit++;
 	}
+	if (!n)
+		goto out;
+	C->c->slot_flags |= FRINGE_SLOT_DNS;
+	qsort(keys, n, sizeof(*keys), dns_key_cmp);
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		uint32_t sets = 0;
+
+		for (; j < n && !dns_key_cmp(&keys[i], &keys[j]); j++)
+			sets |= keys[j].sets;
+		emit_hash(C, keys[i].kind, (const uint8_t *)&keys[i].hash, sizeof(keys[i].hash), sets);
+		i = j;
+	}
+out:
+	free(keys);
 }
 
 int compile_policy(const struct policy *p, const struct compile_env *env, struct diags *d,

@@ -47,6 +47,7 @@ struct compiled {
 	size_t n_steer_ifindex;
 	bool uses_cpumap;
 	uint32_t n_dns_names;			/* DNS names in the policy's sets */
+	uint8_t slot_flags;			/* FRINGE_SLOT_* */
 };
 
 /* Returns 0, or -EINVAL with every error in d, or -ENOMEM / -E2BIG (capacity, also in d). */

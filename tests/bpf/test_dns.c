@@ -1,0 +1,511 @@
+// SPDX-License-Identifier: GPL-2.0
+/* DNS names in sets: queries remembered, answers learned (CNAME chains, wildcards, TTLs), forged and broken answers refused. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+#include <netinet/in.h>
+
+#include <cmocka.h>
+
+#include "fixture.h"
+#include "fixture_cmocka.h"
+#include "fringe_xdp.skel.h"
+#include "pkt.h"
+
+#define CLIENT "10.1.0.2"
+#define CLIENT6 "fd01::2"
+#define SERVER "10.9.0.53"
+#define SERVER6 "fd09::53"
+#define FRAME_CAP 4096
+
+#define POLICY_HEAD								\
+	"rule dns-out proto udp dport 53 allow\n"				\
+	"rule dns-in proto udp sport 53 allow\n"
+
+/* ---- a DNS message builder ------------------------------------------------ */
+
+struct msg {
+	uint8_t b[2048];
+	size_t n;
+};
+
+static void put8(struct msg *m, uint8_t v) { m->b[m->n++] = v; }
+static void put16(struct msg *m, uint16_t v) { put8(m, v >> 8); put8(m, v & 0xff); }
+static void put32(struct msg *m, uint32_t v) { put16(m, v >> 16); put16(m, v & 0xffff); }
+
+static void put_name(struct msg *m, const char *name)
+{
+	while (*name) {
+		const char *dot = strchr(name, '.');
+		size_t len = dot ? (size_t)(dot - name) : strlen(name);
+
+		put8(m, len);
+		memcpy(m->b + m->n, name, len);
+		m->n += len;
+		name += len + (dot ? 1 : 0);
+	}
+	put8(m, 0);
+}
+
+/* Header and one question (A); id, QR and the answer count given. */
+static void msg_start(struct msg *m, uint16_t id, bool answer, uint16_t ancount, const char *qname,
+		      uint16_t qtype)
+{
+	m->n = 0;
+	put16(m, id);
+	put16(m, answer ? 0x8180 : 0x0100);
+	put16(m, 1);
+	put16(m, ancount);
+	put16(m, 0);
+	put16(m, 0);
+	put_name(m, qname);
+	put16(m, qtype);
+	put16(m, 1);
+}
+
+/* A record whose owner is a compression pointer to offset 12 (the question) or a name. */
+static void rr_head(struct msg *m, const char *owner, uint16_t type, uint32_t ttl, uint16_t rdlen)
+{
+	if (owner)
+		put_name(m, owner);
+	else
+		put16(m, 0xc00c);
+	put16(m, type);
+	put16(m, 1);
+	put32(m, ttl);
+	put16(m, rdlen);
+}
+
+static void rr_a(struct msg *m, const char *owner, const char *addr, uint32_t ttl)
+{
+	uint8_t a[4];
+
+	inet_pton(AF_INET, addr, a);
+	rr_head(m, owner, 1, ttl, 4);
+	memcpy(m->b + m->n, a, 4);
+	m->n += 4;
+}
+
+static void rr_aaaa(struct msg *m, const char *owner, const char *addr, uint32_t ttl)
+{
+	uint8_t a[16];
+
+	inet_pton(AF_INET6, addr, a);
+	rr_head(m, owner, 28, ttl, 16);
+	memcpy(m->b + m->n, a, 16);
+	m->n += 16;
+}
+
+static void rr_cname(struct msg *m, const char *owner, const char *target, uint32_t ttl)
+{
+	size_t at;
+
+	rr_head(m, owner, 5, ttl, 0);
+	at = m->n;
+	put_name(m, target);
+	m->b[at - 2] = (m->n - at) >> 8;
+	m->b[at - 1] = (m->n - at) & 0xff;
+}
+
+/* ---- running packets ------------------------------------------------------- */
+
+static uint32_t run_udp(struct fx *f, const char *src, const char *dst, uint16_t sport, uint16_t dport,
+			const struct msg *m)
+{
+	struct pkt_opts o = { .src = src, .dst = dst, .proto = IPPROTO_UDP, .sport = sport,
+			      .dport = dport, .payload = m->b, .payload_len = m->n };
+	uint8_t frame[FRAME_CAP];
+	uint32_t action;
+	size_t len = pkt_build(frame, sizeof(frame), &o);
+
+	assert_true(len > 0);
+	assert_int_equal(fx_run(f, frame, len, 0, &action), 0);
+	return action;
+}
+
+static void query(struct fx *f, uint16_t id, const char *qname)
+{
+	struct msg m;
+
+	msg_start(&m, id, false, 0, qname, 1);
+	assert_int_equal(run_udp(f, CLIENT, SERVER, 40000, 53, &m), XDP_PASS);
+}
+
+static void answer(struct fx *f, const struct msg *m)
+{
+	assert_int_equal(run_udp(f, SERVER, CLIENT, 53, 40000, m), XDP_PASS);
+}
+
+/* The verdict for a TCP SYN from the client to addr:port. */
+static uint32_t connect_to(struct fx *f, const char *addr, uint16_t port)
+{
+	struct pkt_opts o = { .src = strchr(addr, ':') ? CLIENT6 : CLIENT, .dst = addr,
+			      .proto = IPPROTO_TCP, .sport = 50000, .dport = port, .tcp_flags = 0x02 };
+	uint8_t frame[FRAME_CAP];
+	uint32_t action;
+	size_t len = pkt_build(frame, sizeof(frame), &o);
+
+	assert_int_equal(fx_run(f, frame, len, 0, &action), 0);
+	return action;
+}
+
+static uint64_t dns_stat(struct fx *f, enum fringe_dns_result what)
+{
+	int fd = bpf_map__fd(f->m.skel->maps.fringe_dns_stats), n = libbpf_num_possible_cpus();
+	uint64_t v[n > 0 ? n : 1], sum = 0;
+	uint32_t k = what;
+
+	assert_int_equal(bpf_map_lookup_elem(fd, &k, v), 0);
+	for (int i = 0; i < n; i++)
+		sum += v[i];
+	return sum;
+}
+
+/* The learned entry for addr, or -ENOENT. */
+static int learned(struct fx *f, const char *addr, struct fringe_dns_learned *l)
+{
+	struct fringe_dns_addr_key k = { .family = strchr(addr, ':') ? 6 : 4 };
+
+	inet_pton(k.family == 4 ? AF_INET : AF_INET6, addr, k.addr);
+	return bpf_map_lookup_elem(bpf_map__fd(f->m.skel->maps.fringe_dns_learned), &k, l) ? -errno : 0;
+}
+
+static const char cloud_policy[] = POLICY_HEAD
+	"set cloud { broker.example.com, *.iot.example.net, 198.51.100.7 }\n"
+	"rule to-cloud dst @cloud proto tcp dport 8883 allow\n"
+	"default drop\n";
+
+/* ---- tests ------------------------------------------------------------------ */
+
+static void test_learn_then_connect(void **state)
+{
+	struct fx *f = get_fx(state);
+	struct fringe_dns_learned l;
+	struct msg m;
+	uint64_t learned0;
+
+	load_ok(f, cloud_policy);
+	/* The listed address always; the name's address only once learned. */
+	assert_int_equal(connect_to(f, "198.51.100.7", 8883), XDP_PASS);
+	assert_int_equal(connect_to(f, "203.0.113.10", 8883), XDP_DROP);
+
+	learned0 = dns_stat(f, FRINGE_DNS_LEARNED);
+	query(f, 0x1234, "broker.example.com");
+	msg_start(&m, 0x1234, true, 1, "broker.example.com", 1);
+	rr_a(&m, NULL, "203.0.113.10", 300);
+	answer(f, &m);
+	assert_int_equal(dns_stat(f, FRINGE_DNS_LEARNED), learned0 + 1);
+	assert_int_equal(learned(f, "203.0.113.10", &l), 0);
+	assert_int_equal(l.ttl, 300);
+	assert_int_equal(l.sets, 1);
+
+	/* The connection right after the lookup: allowed, by the rule. */
+	assert_int_equal(connect_to(f, "203.0.113.10", 8883), XDP_PASS);
+	assert_int_equal(fx_rule_packets(f, "to-cloud"), 2);
+	/* Other ports of that address stay dropped: the rule says 8883. */
+	assert_int_equal(connect_to(f, "203.0.113.10", 80), XDP_DROP);
+}
+
+static void test_wildcard_and_case(void **state)
+{
+	struct fx *f = get_fx(state);
+	struct msg m;
+
+	load_ok(f, cloud_policy);
+	/* Below the wildcard, in any case. */
+	query(f, 7, "Dev1.IoT.example.NET");
+	msg_start(&m, 7, true, 1, "Dev1.IoT.example.NET", 1);
+	rr_a(&m, NULL, "203.0.113.21", 60);
+	answer(f, &m);
+	assert_int_equal(connect_to(f, "203.0.113.21", 8883), XDP_PASS);
+	/* `*.iot.example.net` does not cover iot.example.net itself. */
+	query(f, 8, "iot.example.net");
+	msg_start(&m, 8, true, 1, "iot.example.net", 1);
+	rr_a(&m, NULL, "203.0.113.22", 60);
+	answer(f, &m);
+	assert_int_equal(connect_to(f, "203.0.113.22", 8883), XDP_DROP);
+	/* An unlisted name teaches nothing either. */
+	query(f, 9, "www.example.org");
+	msg_start(&m, 9, true, 1, "www.example.org", 1);
+	rr_a(&m, NULL, "203.0.113.23", 60);
+	answer(f, &m);
+	assert_int_equal(connect_to(f, "203.0.113.23", 8883), XDP_DROP);
+}
+
+static void test_cname_chain(void **state)
+{
+	struct fx *f = get_fx(state);
+	struct msg m;
+
+	load_ok(f, cloud_policy);
+	/* alias -> cdn -> broker.example.com (listed): the address is the broker's. */
+	query(f, 0x2222, "alias.example.org");
+	msg_start(&m, 0x2222, true, 3, "alias.example.org", 1);
+	rr_cname(&m, NULL, "edge.cdn.example.org", 60);
+	rr_cname(&m, "edge.cdn.example.org", "broker.example.com", 60);
+	rr_a(&m, "broker.example.com", "203.0.113.30", 60);
+	answer(f, &m);
+	assert_int_equal(connect_to(f, "203.0.113.30", 8883), XDP_PASS);
+
+	/* A record of a name outside the chain is not learned. */
+	query(f, 0x2223, "broker.example.com");
+	msg_start(&m, 0x2223, true, 2, "broker.example.com", 1);
+	rr_a(&m, NULL, "203.0.113.31", 60);
+	rr_a(&m, "evil.example.org", "203.0.113.32", 60);
+	answer(f, &m);
+	assert_int_equal(connect_to(f, "203.0.113.31", 8883), XDP_PASS);
+	assert_int_equal(connect_to(f, "203.0.113.32", 8883), XDP_DROP);
+}
+
+static void test_aaaa(void **state)
+{
+	struct fx *f = get_fx(state);
+	struct msg m;
+	struct pkt_opts o;
+	uint8_t frame[FRAME_CAP];
+	uint32_t action;
+	size_t len;
+
+	load_ok(f, cloud_policy);
+	/* The query over IPv6, the answer an AAAA. */
+	msg_start(&m, 0x3333, false, 0, "broker.example.com", 28);
+	assert_int_equal(run_udp(f, CLIENT6, SERVER6, 40001, 53, &m), XDP_PASS);
+	msg_start(&m, 0x3333, true, 1, "broker.example.com", 28);
+	rr_aaaa(&m, NULL, "2001:db8::77", 60);
+	assert_int_equal(run_udp(f, SERVER6, CLIENT6, 53, 40001, &m), XDP_PASS);
+	o = (struct pkt_opts){ .src = CLIENT6, .dst = "2001:db8::77", .proto = IPPROTO_TCP,
+			       .sport = 50000, .dport = 8883, .tcp_flags = 0x02 };
+	len = pkt_build(frame, sizeof(frame), &o);
+	assert_int_equal(fx_run(f, frame, len, 0, &action), 0);
+	assert_int_equal(action, XDP_PASS);
+	assert_int_equal(connect_to(f, "2001:db8::78", 8883), XDP_DROP);
+}
+
+/* Answers nobody asked for teach nothing and are counted. */
+static void test_unsolicited(void **state)
+{
+	struct fx *f = get_fx(state);
+	uint64_t u0;
+	struct msg m;
+
+	load_ok(f, cloud_policy);
+	u0 = dns_stat(f, FRINGE_DNS_UNSOLICITED);
+	/* no query at all */
+	msg_start(&m, 0x4444, true, 1, "broker.example.com", 1);
+	rr_a(&m, NULL, "203.0.113.40", 60);
+	answer(f, &m);
+	/* a query, but the answer's id differs */
+	query(f, 0x4445, "broker.example.com");
+	msg_start(&m, 0x4446, true, 1, "broker.example.com", 1);
+	rr_a(&m, NULL, "203.0.113.41", 60);
+	answer(f, &m);
+	/* the right id, another question */
+	msg_start(&m, 0x4445, true, 1, "mail.example.com", 1);
+	rr_a(&m, NULL, "203.0.113.42", 60);
+	answer(f, &m);
+	/* from another server than the one asked */
+	query(f, 0x4447, "broker.example.com");
+	msg_start(&m, 0x4447, true, 1, "broker.example.com", 1);
+	rr_a(&m, NULL, "203.0.113.43", 60);
+	assert_int_equal(run_udp(f, "10.9.0.99", CLIENT, 53, 40000, &m), XDP_PASS);
+	assert_int_equal(dns_stat(f, FRINGE_DNS_UNSOLICITED), u0 + 4);
+	for (int i = 40; i <= 43; i++) {
+		char a[32];
+
+		snprintf(a, sizeof(a), "203.0.113.%d", i);
+		assert_int_equal(connect_to(f, a, 8883), XDP_DROP);
+	}
+	/* One answer per query: a second copy of a good answer teaches nothing. */
+	query(f, 0x4448, "broker.example.com");
+	msg_start(&m, 0x4448, true, 1, "broker.example.com", 1);
+	rr_a(&m, NULL, "203.0.113.44", 60);
+	answer(f, &m);
+	msg_start(&m, 0x4448, true, 1, "broker.example.com", 1);
+	rr_a(&m, NULL, "203.0.113.45", 60);
+	answer(f, &m);
+	assert_int_equal(connect_to(f, "203.0.113.44", 8883), XDP_PASS);
+	assert_int_equal(connect_to(f, "203.0.113.45", 8883), XDP_DROP);
+	assert_int_equal(dns_stat(f, FRINGE_DNS_UNSOLICITED), u0 + 5);
+}
+
+/* Broken answers: counted malformed, nothing learned, the packet still judged. */
+static void test_malformed_answers(void **state)
+{
+	struct fx *f = get_fx(state);
+	struct msg m;
+	uint64_t bad0, nomatch0;
+	uint16_t id = 0x5000;
+
+	load_ok(f, cloud_policy);
+	bad0 = dns_stat(f, FRINGE_DNS_MALFORMED);
+	nomatch0 = dns_stat(f, FRINGE_DNS_NO_MATCH);
+
+	/* 1. a compression pointer to itself in the answer's owner */
+	query(f, ++id, "broker.example.com");
+	msg_start(&m, id, true, 1, "broker.example.com", 1);
+	put16(&m, 0xc000 | (uint16_t)m.n);	/* points at itself */
+	put16(&m, 1), put16(&m, 1), put32(&m, 60), put16(&m, 4), put32(&m, 0xcb007164);
+	answer(f, &m);
+	/* 2. a pointer forward (a loop could be built from these) */
+	query(f, ++id, "broker.example.com");
+	msg_start(&m, id, true, 1, "broker.example.com", 1);
+	put16(&m, 0xc000 | (uint16_t)(m.n + 2));
+	put_name(&m, "broker.example.com");
+	put16(&m, 1), put16(&m, 1), put32(&m, 60), put16(&m, 4), put32(&m, 0xcb007165);
+	answer(f, &m);
+	/* 3. rdlength past the end */
+	query(f, ++id, "broker.example.com");
+	msg_start(&m, id, true, 1, "broker.example.com", 1);
+	rr_head(&m, NULL, 1, 60, 40);
+	put32(&m, 0xcb007166);
+	answer(f, &m);
+	/* 4. a huge answer count with one record: the good record teaches nothing either */
+	query(f, ++id, "broker.example.com");
+	msg_start(&m, id, true, 0xffff, "broker.example.com", 1);
+	rr_a(&m, NULL, "203.0.113.103", 60);
+	answer(f, &m);
+	/* 5. truncated inside the question */
+	query(f, ++id, "broker.example.com");
+	msg_start(&m, id, true, 1, "broker.example.com", 1);
+	m.n = 20;
+	answer(f, &m);
+	/* 6. a label type fringe refuses (0x40) */
+	query(f, ++id, "broker.example.com");
+	msg_start(&m, id, true, 1, "broker.example.com", 1);
+	put8(&m, 0x41), put8(&m, 'x'), put8(&m, 0);
+	put16(&m, 1), put16(&m, 1), put32(&m, 60), put16(&m, 4), put32(&m, 0xcb007168);
+	answer(f, &m);
+	/* 7. a name of more than 255 bytes */
+	query(f, ++id, "broker.example.com");
+	msg_start(&m, id, true, 1, "broker.example.com", 1);
+	for (int i = 0; i < 5; i++) {
+		put8(&m, 60);
+		memset(m.b + m.n, 'a', 60);
+		m.n += 60;
+	}
+	put8(&m, 0);
+	put16(&m, 1), put16(&m, 1), put32(&m, 60), put16(&m, 4), put32(&m, 0xcb007169);
+	answer(f, &m);
+	assert_int_equal(dns_stat(f, FRINGE_DNS_MALFORMED), bad0 + 7);
+	for (int i = 100; i <= 105; i++) {
+		char a[32];
+
+		snprintf(a, sizeof(a), "203.0.113.%d", i);
+		assert_int_equal(connect_to(f, a, 8883), XDP_DROP);
+	}
+	/* 8. no answer records, and NXDOMAIN: no_match, not malformed */
+	query(f, ++id, "broker.example.com");
+	msg_start(&m, id, true, 0, "broker.example.com", 1);
+	answer(f, &m);
+	query(f, ++id, "broker.example.com");
+	msg_start(&m, id, true, 0, "broker.example.com", 1);
+	m.b[3] = 0x83;		/* RCODE 3 */
+	answer(f, &m);
+	assert_int_equal(dns_stat(f, FRINGE_DNS_NO_MATCH), nomatch0 + 2);
+	assert_int_equal(dns_stat(f, FRINGE_DNS_MALFORMED), bad0 + 7);
+}
+
+/* TTLs are held to 30 s .. 1 day; an expired address matches no more. */
+static void test_ttl(void **state)
+{
+	struct fx *f = get_fx(state);
+	struct fringe_dns_learned l;
+	struct fringe_dns_addr_key k = { .family = 4 };
+	struct msg m;
+	int fd = bpf_map__fd(f->m.skel->maps.fringe_dns_learned);
+
+	load_ok(f, cloud_policy);
+	query(f, 0x6001, "broker.example.com");
+	msg_start(&m, 0x6001, true, 2, "broker.example.com", 1);
+	rr_a(&m, NULL, "203.0.113.60", 5);
+	rr_a(&m, NULL, "203.0.113.61", 30 * 86400);
+	answer(f, &m);
+	assert_int_equal(learned(f, "203.0.113.60", &l), 0);
+	assert_int_equal(l.ttl, FRINGE_DNS_TTL_MIN);
+	assert_int_equal(learned(f, "203.0.113.61", &l), 0);
+	assert_int_equal(l.ttl, FRINGE_DNS_TTL_MAX);
+	assert_int_equal(connect_to(f, "203.0.113.60", 8883), XDP_PASS);
+	/* Time passes: the entry's expiry is now. */
+	inet_pton(AF_INET, "203.0.113.60", k.addr);
+	assert_int_equal(learned(f, "203.0.113.60", &l), 0);
+	l.expires_ns = 1;
+	assert_int_equal(bpf_map_update_elem(fd, &k, &l, BPF_EXIST), 0);
+	assert_int_equal(connect_to(f, "203.0.113.60", 8883), XDP_DROP);
+	assert_int_equal(connect_to(f, "203.0.113.61", 8883), XDP_PASS);
+}
+
+/* A reload keeps what was learned for names the new policy still lists. */
+static void test_reload(void **state)
+{
+	struct fx *f = get_fx(state);
+	struct msg m;
+
+	load_ok(f, cloud_policy);
+	query(f, 0x7001, "broker.example.com");
+	msg_start(&m, 0x7001, true, 1, "broker.example.com", 1);
+	rr_a(&m, NULL, "203.0.113.70", 60);
+	answer(f, &m);
+	assert_int_equal(connect_to(f, "203.0.113.70", 8883), XDP_PASS);
+	/* Another order of sets: the name's bit changes; still allowed. */
+	load_ok(f, POLICY_HEAD
+		"set other { printer.example.com }\n"
+		"set cloud2 { broker.example.com }\n"
+		"rule printers dst @other proto tcp dport 631 allow\n"
+		"rule to-cloud dst @cloud2 proto tcp dport 8883 allow\n"
+		"default drop\n");
+	assert_int_equal(connect_to(f, "203.0.113.70", 8883), XDP_PASS);
+	assert_int_equal(connect_to(f, "203.0.113.70", 631), XDP_DROP);
+	/* A policy that no longer lists the name: dropped. */
+	load_ok(f, POLICY_HEAD
+		"set cloud3 { other.example.com }\n"
+		"rule to-cloud dst @cloud3 proto tcp dport 8883 allow\n"
+		"default drop\n");
+	assert_int_equal(connect_to(f, "203.0.113.70", 8883), XDP_DROP);
+}
+
+/* A policy without names never looks at DNS. */
+static void test_no_names_no_learning(void **state)
+{
+	struct fx *f = get_fx(state);
+	struct msg m;
+	uint64_t q0;
+
+	load_ok(f, POLICY_HEAD "rule to-cloud dst 198.51.100.7 proto tcp dport 8883 allow\ndefault drop\n");
+	q0 = dns_stat(f, FRINGE_DNS_QUERIES);
+	query(f, 0x8001, "broker.example.com");
+	msg_start(&m, 0x8001, true, 1, "broker.example.com", 1);
+	rr_a(&m, NULL, "203.0.113.80", 60);
+	answer(f, &m);
+	assert_int_equal(dns_stat(f, FRINGE_DNS_QUERIES), q0);
+	assert_int_equal(learned(f, "203.0.113.80", &(struct fringe_dns_learned){ 0 }), -ENOENT);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_learn_then_connect),
+		T(test_wildcard_and_case),
+		T(test_cname_chain),
+		T(test_aaaa),
+		T(test_unsolicited),
+		T(test_malformed_answers),
+		T(test_ttl),
+		T(test_reload),
+		T(test_no_names_no_learning),
+	};
+#undef T
+
+	return cmocka_run_group_tests_name("dns", tests, NULL, NULL);
+}
