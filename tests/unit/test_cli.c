@@ -270,6 +270,12 @@ static void test_options_checked_against_table(void **state)
 	assert_non_null(strstr(r.err, "Usage: fringe policy check FILE"));
 	run_free(&r);
 
+	/* a short option is one too, not a file name */
+	r = run("policy", "check", "-x", NULL);
+	assert_int_equal(r.rc, EXIT_USAGE);
+	assert_non_null(strstr(r.err, "unknown option '-x'"));
+	run_free(&r);
+
 	r = run("--json", "learn", "--duration", "5", NULL);	/* --output is required */
 	assert_int_equal(r.rc, EXIT_USAGE);
 	d = one_doc(r.out);
