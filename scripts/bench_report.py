@@ -294,6 +294,9 @@ def report(d, out_path, md_path=None):
         goal_row(label, "-", (cpf.get(what) or {}).get("median_ms"), "<=", 250, "%.0f")
     if "scrape" in cpf:
         goal_row("daemon GET /metrics (ms)", "-", cpf["scrape"]["median_ms"], "<=", 50, "%.0f")
+    if "policy_test_verbose" in cpf:
+        goal_row("policy test --verbose, 100,000 packets (ms)", "-",
+                 cpf["policy_test_verbose"]["median_ms"], "<=", 10000, "%.0f")
     if "metrics" in cpf:
         goal_row("CLI metrics (ms)", "-", cpf["metrics"]["median_ms"], "<=", 50, "%.0f")
     else:
