@@ -81,7 +81,7 @@ step "--check: a certificate with the wrong key and a broken users file are refu
 fr_ok daemon --config "$CONF" --check
 sed 's/server.key/other.key/' "$CONF" >"$ETC/wrongkey.conf"
 expect_fail 1 "certificate with another key" daemon --config "$ETC/wrongkey.conf" --check
-grep -q "cannot use TLS certificate $ETC/server.pem with its key" "$TMPD/err" || fail "no key mismatch message: $(cat "$TMPD/err")"
+grep -q "cannot use TLS certificate $ETC/server.pem with key $ETC/other.key: The certificate and the given key do not match" "$TMPD/err" || fail "no key mismatch message: $(cat "$TMPD/err")"
 printf 'operator:$apr1$ahmn2t7H$kDA5yZ5RIm4cciFIDTbbV0\nviewer\n' >"$ETC/badusers"
 sed 's/auth users/auth badusers/' "$CONF" >"$ETC/badusers.conf"
 expect_fail 1 "broken users file" daemon --config "$ETC/badusers.conf" --check
@@ -313,6 +313,35 @@ EOF
 [ -s "$OUT/dashboard.png" ] && [ -s "$OUT/dashboard-phone.png" ] || fail "no screenshots in $OUT"
 info "ok: screenshots $OUT/dashboard.png, $OUT/dashboard-phone.png"
 
+step "a renewed certificate is served without a restart; a broken renewal keeps the one in force"
+# served_fp: the SHA-256 fingerprint of the certificate the listener presents now.
+served_fp() {
+	echo | nsx gw timeout 5 openssl s_client -connect "127.0.0.1:$PORT" 2>/dev/null |
+		openssl x509 -noout -fingerprint -sha256 2>/dev/null
+}
+cert_fp() { openssl x509 -in "$1" -noout -fingerprint -sha256; }
+OLD_FP=$(cert_fp "$ETC/server.pem")
+[ "$(served_fp)" = "$OLD_FP" ] || fail "the listener does not present server.pem"
+mkdir "$ETC/renew"
+test_certs "$ETC/renew"
+# The renewal a tool writes: a new key and certificate, signed by the same CA, renamed in.
+openssl x509 -req -in "$ETC/renew/server.csr" -CA "$ETC/ca.pem" -CAkey "$ETC/ca.key" -CAcreateserial \
+	-days 2 -extfile "$ETC/renew/ext.cnf" -out "$ETC/renew/server.pem" 2>/dev/null || fail "cannot sign the renewal"
+NEW_FP=$(cert_fp "$ETC/renew/server.pem")
+cp "$ETC/renew/server.key" "$ETC/server.key.new" && mv "$ETC/server.key.new" "$ETC/server.key"
+cp "$ETC/renew/server.pem" "$ETC/server.pem.new" && mv "$ETC/server.pem.new" "$ETC/server.pem"
+_renewed() { [ "$(served_fp)" = "$NEW_FP" ]; }
+wait_until 10 _renewed || fail "the renewed certificate is not served: $(served_fp); $(tail -n 5 "$TMPD/daemon.log")"
+[ "$(code /metrics -u "$USER1:$PASS1")" = 200 ] || fail "no answer with the renewed certificate"
+grep -q "level=info loaded TLS certificate $ETC/server.pem" "$TMPD/daemon.log" || fail "no reload line in the log"
+# A broken renewal: a key that does not belong to the certificate.
+cp "$ETC/other.key" "$ETC/server.key.new" && mv "$ETC/server.key.new" "$ETC/server.key"
+wait_until 10 grep -q "level=error TLS certificate $ETC/server.pem not reloaded" "$TMPD/daemon.log" ||
+	fail "the mismatched key was not refused: $(tail -n 5 "$TMPD/daemon.log")"
+[ "$(served_fp)" = "$NEW_FP" ] || fail "a broken renewal changed the served certificate"
+[ "$(code /metrics -u "$USER1:$PASS1")" = 200 ] || fail "a broken renewal broke the listener"
+info "ok: $OLD_FP -> $NEW_FP without a restart; a mismatched key left it in force"
+
 step "a listener beyond loopback without auth: a warning at start"
 kill -TERM "$DPID"
 wait "$DPID" || fail "the daemon did not stop cleanly"
@@ -325,7 +354,7 @@ grep -q "level=warn the listener on 0.0.0.0:$PORT is reachable beyond this host 
 grep -q 'level=warn the listener' "$TMPD/daemon.log" && fail "the loopback listener with auth warned"
 kill -TERM "$DPID"
 wait "$DPID" || fail "the second daemon did not stop cleanly"
-# The one error expected: the broken users file.
-ERRS=$(grep 'level=error' "$TMPD/daemon.log" | grep -v "$ETC/users" || true)
+# The errors expected: the broken users file, the broken renewal.
+ERRS=$(grep 'level=error' "$TMPD/daemon.log" | grep -v "$ETC/users\|$ETC/server.pem\|certificate .* with key" || true)
 [ -z "$ERRS" ] || fail "errors in the daemon's log: $ERRS"
 harness_done

@@ -44,7 +44,7 @@
 #define TICK_MS			1000
 #define POLICY_MAX_FILE		(256u << 20)
 
-enum { W_CONFIG, W_POLICY, W_NODES, W_USERS, W__COUNT };
+enum { W_CONFIG, W_POLICY, W_NODES, W_USERS, W_CERT, W_KEY, W__COUNT };
 
 enum iface_state {
 	IF_TODO,	/* not tried yet */
@@ -495,7 +495,7 @@ static void config_apply(struct daemon *dd, struct config *nc)
 		pr_warn("pin-dir changed: takes effect on restart; still using %s", dd->m.pin_dir);
 	if (!same_str(nc->tls_cert, dd->cfg.tls_cert) || !same_str(nc->tls_key, dd->cfg.tls_key) ||
 	    !same_str(nc->auth, dd->cfg.auth))
-		pr_warn("the listener's 'tls' or 'auth' changed: takes effect on restart (the users file's content is followed)");
+		pr_warn("the listener's 'tls' or 'auth' changed: takes effect on restart (the files' contents are followed)");
 	if (memcmp(nc->sizes, dd->cfg.sizes, sizeof(nc->sizes))) {
 		if (maps_apply_sizes(&dd->m, nc->sizes))
 			pr_warn("cannot apply the new sizes; the tables in use keep theirs");
@@ -588,12 +588,45 @@ static int users_reload(struct daemon *dd, bool force, bool first)
 	return 0;
 }
 
+/* The listener's certificate or key changed (a renewal), or SIGHUP: the next
+ * handshakes present the new pair; a broken or mismatched one is logged and
+ * the pair in force stays (a renewal that writes the key after the
+ * certificate is taken when the second file lands). */
+static bool tls_files_changed(struct daemon *dd, bool force)
+{
+	bool changed = false;
+
+	for (int i = W_CERT; i <= W_KEY; i++) {
+		char *buf;
+		size_t len;
+
+		if (dd->files[i].path && watch_read(&dd->files[i], force, &buf, &len) > 0) {
+			explicit_bzero(buf, len);
+			free(buf);
+			changed = true;
+		}
+	}
+	return changed;
+}
+
+static void tls_reload(struct daemon *dd, bool force)
+{
+	if (!tls_files_changed(dd, force))
+		return;
+	if (serve_tls_reload(&dd->serve))
+		pr_err("TLS certificate %s not reloaded; the certificate in force stays",
+		       dd->files[W_CERT].path);
+	else
+		pr_info("loaded TLS certificate %s: new connections get it", dd->files[W_CERT].path);
+}
+
 /* A file event (after the quiet period) or SIGHUP (forced). */
 static void reload_all(struct daemon *dd, bool force)
 {
 	watch_refresh(&dd->watch);
 	config_reload(dd, force);
 	users_reload(dd, force, false);
+	tls_reload(dd, force);
 	ifaces_ensure(dd, false);
 	nodes_reload(dd, force);	/* first: the policy's `steer node` names need them */
 	policy_reload(dd, force);
@@ -847,6 +880,8 @@ int cmd_daemon(struct cli *g, int argc, char **argv)
 			[W_POLICY] = { "policy", "policy", POLICY_MAX_FILE },
 			[W_NODES] = { "nodes file", "overlay", NODES_MAX_FILE },
 			[W_USERS] = { "users file", "users", AUTHFILE_MAX_FILE },
+			[W_CERT] = { "TLS certificate", "certificate", SERVE_MAX_PEM },
+			[W_KEY] = { "TLS key", "certificate", SERVE_MAX_PEM },
 		},
 	};
 	struct diags d = { 0 };
@@ -898,11 +933,13 @@ int cmd_daemon(struct cli *g, int argc, char **argv)
 	dd.iface = calloc(dd.cfg.n_ifaces + 1, sizeof(*dd.iface));
 	if (!dd.iface || watch_set_path(&dd.watch, W_POLICY, dd.cfg.policy) ||
 	    watch_set_path(&dd.watch, W_NODES, dd.cfg.nodes) ||
-	    watch_set_path(&dd.watch, W_USERS, dd.cfg.auth)) {
+	    watch_set_path(&dd.watch, W_USERS, dd.cfg.auth) ||
+	    watch_set_path(&dd.watch, W_CERT, dd.cfg.tls_cert) ||
+	    watch_set_path(&dd.watch, W_KEY, dd.cfg.tls_key)) {
 		pr_err("out of memory");
 		goto out;
 	}
-	watch_refresh(&dd.watch);	/* the policy's, nodes and users files' too, before they are read */
+	watch_refresh(&dd.watch);	/* every followed file's directory, before it is read */
 	err = maps_prepare_pin_dir(pin);
 	if (!err) {
 		long holder;
@@ -918,7 +955,10 @@ int cmd_daemon(struct cli *g, int argc, char **argv)
 		pr_err("cannot claim pin dir %s: %s", pin, strerror(-err));
 		goto out;
 	}
-	/* The listener's certificate, key and users: a broken one stops the start. */
+	/* The listener's certificate, key and users: a broken one stops the start.
+	 * The pair is hashed (watched) before serve_init reads it, so a change
+	 * from here on is seen as a renewal. */
+	tls_files_changed(&dd, true);
 	if (serve_init(&dd.serve, &dd.cfg, &dd.m) || users_reload(&dd, true, true))
 		goto out;
 	if (http_listen(&dd.http, (const struct sockaddr *)&dd.cfg.metrics_addr,

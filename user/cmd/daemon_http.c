@@ -331,7 +331,7 @@ fail:
 int http_start(struct http_server *hs, const struct http_route *routes, size_t n_routes, void *ctx,
 	       const struct http_opts *opts)
 {
-	bool tls = opts && opts->cert_pem && opts->key_pem;
+	bool tls = opts && opts->tls_cert_callback;
 	struct MHD_OptionItem tls_opts[4] = { { MHD_OPTION_END, 0, NULL } };	/* the rest: END too */
 	char *text = NULL;
 	size_t len = 0;
@@ -360,9 +360,9 @@ int http_start(struct http_server *hs, const struct http_route *routes, size_t n
 		return -EOPNOTSUPP;
 	}
 	if (tls) {
-		tls_opts[0] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)opts->cert_pem };
-		tls_opts[1] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)opts->key_pem };
-		tls_opts[2] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_PRIORITIES, 0,
+		tls_opts[0] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_CERT_CALLBACK, 0,
+						       opts->tls_cert_callback };
+		tls_opts[1] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_PRIORITIES, 0,
 						       (void *)HTTP_TLS_PRIORITIES };
 	}
 	hs->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG |

@@ -31,8 +31,9 @@ enum http_auth { HTTP_AUTH_OK, HTTP_AUTH_DENIED, HTTP_AUTH_BUSY };
 
 /* How the server is set up beyond its routes (all optional). */
 struct http_opts {
-	/* TLS: a PEM certificate (chain) and its key, as text. */
-	const char *cert_pem, *key_pem;
+	/* TLS: GnuTLS's gnutls_certificate_retrieve_function2, called for every
+	 * handshake (so a renewed certificate needs no restart); NULL: plain HTTP. */
+	void *tls_cert_callback;
 	/* Basic authentication on every path: called with the credentials of
 	 * each request (NULL user: none given); DENIED answers 401, BUSY 429. */
 	enum http_auth (*auth)(void *ctx, const char *user, const char *password);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
 
 #include "daemon_serve.h"
@@ -160,43 +161,136 @@ static void file_error(const char *path, const char *what, int err)
 	pr_err("cannot read %s %s: %s", what, path, file_strerror(err, SERVE_MAX_PEM, why, sizeof(why)));
 }
 
-/* GnuTLS parses the pair as the server will: a clear error now, not a failed start. */
-static int tls_check(const char *cert_path, const char *cert, const char *key)
-{
-	gnutls_certificate_credentials_t cred;
-	gnutls_datum_t c = { (unsigned char *)cert, strlen(cert) };
-	gnutls_datum_t k = { (unsigned char *)key, strlen(key) };
-	int r;
+/* A certificate chain and its key, parsed for the handshakes. */
+struct serve_tls {
+	gnutls_pcert_st pcert[SERVE_MAX_CHAIN];
+	unsigned int n;
+	gnutls_privkey_t key;
+};
 
-	if (gnutls_certificate_allocate_credentials(&cred))
+/* What the handshakes present now, and the pair before it: a handshake that
+ * began before a reload may still point at it (the daemon has one thread, so
+ * two reloads cannot both fall inside one handshake's few calls). */
+static struct serve_tls *tls_live, *tls_prev;
+
+static void tls_free(struct serve_tls *t)
+{
+	if (!t)
+		return;
+	for (unsigned int i = 0; i < t->n; i++)
+		gnutls_pcert_deinit(&t->pcert[i]);
+	if (t->key)
+		gnutls_privkey_deinit(t->key);
+	free(t);
+}
+
+/* gnutls_certificate_retrieve_function2: every handshake gets the live pair. */
+static int tls_retrieve(gnutls_session_t session, const gnutls_datum_t *req_ca_rdn, int nreqs,
+			const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length,
+			gnutls_pcert_st **pcert, unsigned int *pcert_length, gnutls_privkey_t *pkey)
+{
+	if (!tls_live)
+		return -1;
+	*pcert = tls_live->pcert;
+	*pcert_length = tls_live->n;
+	*pkey = tls_live->key;
+	return 0;
+}
+
+/*
+ * Read and parse the pair.  GnuTLS first checks it as a server credential
+ * would (so a key that does not match its certificate is a clear error), then
+ * it is imported for tls_retrieve().  Errors are logged; 0 or -errno.
+ */
+static int tls_load(const char *cert_path, const char *key_path, struct serve_tls **out)
+{
+	gnutls_certificate_credentials_t cred = NULL;
+	struct serve_tls *t = calloc(1, sizeof(*t));
+	char *cert = NULL, *key = NULL;
+	gnutls_datum_t c, k;
+	size_t n;
+	int err, r = GNUTLS_E_MEMORY_ERROR;
+
+	*out = NULL;
+	if (!t)
 		return -ENOMEM;
-	r = gnutls_certificate_set_x509_key_mem2(cred, &c, &k, GNUTLS_X509_FMT_PEM, NULL, 0);
-	gnutls_certificate_free_credentials(cred);
-	if (r < 0) {
-		pr_err("cannot use TLS certificate %s with its key: %s", cert_path, gnutls_strerror(r));
-		return -EINVAL;
+	err = file_read(cert_path, SERVE_MAX_PEM, &cert, &n);
+	if (err) {
+		file_error(cert_path, "TLS certificate", err);
+		goto out;
 	}
+	c = (gnutls_datum_t){ (unsigned char *)cert, n };
+	err = file_read(key_path, SERVE_MAX_PEM, &key, &n);
+	if (err) {
+		file_error(key_path, "TLS key", err);
+		goto out;
+	}
+	k = (gnutls_datum_t){ (unsigned char *)key, n };
+	err = -EINVAL;
+	if (gnutls_certificate_allocate_credentials(&cred)) {
+		err = -ENOMEM;
+		goto out;
+	}
+	r = gnutls_certificate_set_x509_key_mem2(cred, &c, &k, GNUTLS_X509_FMT_PEM, NULL, 0);
+	if (r < 0) {
+		pr_err("cannot use TLS certificate %s with key %s: %s", cert_path, key_path,
+		       gnutls_strerror(r));
+		goto out;
+	}
+	t->n = SERVE_MAX_CHAIN;
+	r = gnutls_pcert_list_import_x509_raw(t->pcert, &t->n, &c, GNUTLS_X509_FMT_PEM, 0);
+	if (r < 0) {
+		t->n = 0;
+		pr_err("cannot use TLS certificate %s: %s (at most %d certificates in the chain)",
+		       cert_path, gnutls_strerror(r), SERVE_MAX_CHAIN);
+		goto out;
+	}
+	if (gnutls_privkey_init(&t->key) ||
+	    (r = gnutls_privkey_import_x509_raw(t->key, &k, GNUTLS_X509_FMT_PEM, NULL, 0)) < 0) {
+		pr_err("cannot use TLS key %s: %s", key_path, gnutls_strerror(r));
+		goto out;
+	}
+	*out = t;
+	t = NULL;
+	err = 0;
+out:
+	if (cred)
+		gnutls_certificate_free_credentials(cred);
+	if (key)
+		explicit_bzero(key, strlen(key));
+	free(key);
+	free(cert);
+	tls_free(t);
+	return err;
+}
+
+int serve_tls_reload(struct serve *s)
+{
+	struct serve_tls *t;
+	int err;
+
+	if (!s->cert_path)
+		return 0;
+	err = tls_load(s->cert_path, s->key_path, &t);
+	if (err)
+		return err;
+	tls_free(tls_prev);
+	tls_prev = tls_live;
+	tls_live = t;
 	return 0;
 }
 
 int serve_init(struct serve *s, const struct config *cfg, struct maps *m)
 {
-	int err = 0, e;
+	int err = 0;
 
 	memset(s, 0, sizeof(*s));
 	s->m = m;
 	routes_build(s);
 	if (cfg->tls_cert) {
-		size_t n;
-
-		e = file_read(cfg->tls_cert, SERVE_MAX_PEM, &s->cert_pem, &n);
-		if (e)
-			file_error(cfg->tls_cert, "TLS certificate", err = e);
-		e = file_read(cfg->tls_key, SERVE_MAX_PEM, &s->key_pem, &n);
-		if (e)
-			file_error(cfg->tls_key, "TLS key", err = e);
-		if (!err)
-			err = tls_check(cfg->tls_cert, s->cert_pem, s->key_pem);
+		s->cert_path = strdup(cfg->tls_cert);
+		s->key_path = strdup(cfg->tls_key);
+		err = s->cert_path && s->key_path ? serve_tls_reload(s) : -ENOMEM;
 	}
 	s->auth_on = cfg->auth != NULL;	/* its users come through serve_users_reload() */
 	if (err)
@@ -235,8 +329,7 @@ static enum http_auth serve_auth(void *ctx, const char *user, const char *passwo
 void serve_opts(struct serve *s, struct http_opts *o)
 {
 	*o = (struct http_opts){
-		.cert_pem = s->cert_pem,
-		.key_pem = s->key_pem,
+		.tls_cert_callback = s->cert_path ? (void *)tls_retrieve : NULL,
 		.auth = s->auth_on ? serve_auth : NULL,
 		.realm = "fringe",
 	};
@@ -251,7 +344,7 @@ static bool is_loopback(const struct sockaddr_storage *ss)
 
 void serve_log_start(const struct serve *s, const struct config *cfg)
 {
-	const char *scheme = s->cert_pem ? "https" : "http";
+	const char *scheme = s->cert_path ? "https" : "http";
 
 	pr_info("serving on %s://%s/: the dashboard, /metrics and the JSON API under %s%s%s", scheme,
 		cfg->metrics, API_PREFIX, s->auth_on ? "; basic authentication against " : "",
@@ -260,15 +353,16 @@ void serve_log_start(const struct serve *s, const struct config *cfg)
 		pr_warn("the users file %s lists no user: every request is refused (401)", cfg->auth);
 	if (!is_loopback(&cfg->metrics_addr) && !s->auth_on)
 		pr_warn("the listener on %s is reachable beyond this host and has no 'auth FILE': anyone who reaches it reads the site's traffic%s",
-			cfg->metrics, s->cert_pem ? "" : " (and in clear text: add 'tls CERT KEY')");
+			cfg->metrics, s->cert_path ? "" : " (and in clear text: add 'tls CERT KEY')");
 }
 
 void serve_free(struct serve *s)
 {
 	authfile_free(&s->users);
-	if (s->key_pem)
-		explicit_bzero(s->key_pem, strlen(s->key_pem));
-	free(s->key_pem);
-	free(s->cert_pem);
-	s->key_pem = s->cert_pem = NULL;
+	free(s->cert_path);
+	free(s->key_path);
+	s->cert_path = s->key_path = NULL;
+	tls_free(tls_live);
+	tls_free(tls_prev);
+	tls_live = tls_prev = NULL;
 }

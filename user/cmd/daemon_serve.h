@@ -16,12 +16,13 @@
 #define API_FLOWS_TOP_MAX	1000
 #define SERVE_MAX_PEM		(1u << 20)
 #define SERVE_MAX_ROUTES	24
+#define SERVE_MAX_CHAIN		8	/* certificates in a chain */
 
 struct serve {
 	struct maps *m;
 	bool auth_on;			/* `auth FILE` configured */
 	struct auth_file users;		/* its users (none while it cannot be read: all refused) */
-	char *cert_pem, *key_pem;	/* `tls CERT KEY`, read at start */
+	char *cert_path, *key_path;	/* `tls CERT KEY`; NULL: plain HTTP */
 	struct http_route routes[SERVE_MAX_ROUTES];
 	size_t n_routes;
 };
@@ -30,8 +31,12 @@ struct serve {
  * Read the certificate and key that the `metrics` line names (checked to
  * belong together) and build the routes; errors are logged.  0 or -errno.
  * With `auth FILE`, every request is refused until serve_users_reload().
+ * One struct serve per process: the handshakes read its pair.
  */
 int serve_init(struct serve *s, const struct config *cfg, struct maps *m);
+/* Read the certificate and key again (a renewal): the next handshakes
+ * present them; on any error (logged) the pair in force stays.  0 or -errno. */
+int serve_tls_reload(struct serve *s);
 /* For http_start(); ctx is s. */
 void serve_opts(struct serve *s, struct http_opts *o);
 /* A new users file's content: replaces the users when it parses (errors to d). */
