@@ -42,7 +42,7 @@ alive() { kill -0 "$DPID" 2>/dev/null || fail "the daemon died: $(tail -n 20 "$T
 # abuse MODE ARGS...: the client side, in Python, inside the namespace, bounded in time.
 abuse() {
 	ABUSE_CA=$([ "$SCHEME" = https ] && echo "$TMPD/ca.pem") \
-		timeout 90 ip netns exec "$(ns h)" "$PYTHON" - "$PORT" "$@" <<'EOF'
+		timeout 120 ip netns exec "$(ns h)" "$PYTHON" - "$PORT" "$@" <<'EOF'
 import errno, os, resource, selectors, socket, ssl, sys, time
 
 port = int(sys.argv[1])
@@ -65,7 +65,9 @@ def status_of(data):
     except (IndexError, ValueError):
         return None
 
-def flood(n, deadline_s=40.0):
+# Hanging is "never answered nor closed"; 75 s leaves room for a machine
+# whose load puts the daemon far behind (the idle timeout is 10 s).
+def flood(n, deadline_s=75.0):
     """n connections at once from 127.0.0.2-51, each one GET; count the outcomes."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, n + 256), hard))
@@ -77,7 +79,7 @@ def flood(n, deadline_s=40.0):
         s.setblocking(False)
         s.bind(("127.0.0.%d" % (2 + i % 50), 0))
         err = s.connect_ex(("127.0.0.1", port))
-        conns[s] = {"buf": b"", "sent": False, "hs": CTX is not None}
+        conns[s] = {"buf": b"", "sent": False, "hs": CTX is not None, "up": False}
         sel.register(s, selectors.EVENT_WRITE)
     ok = closed = other = 0
     end = time.monotonic() + deadline_s
@@ -85,6 +87,7 @@ def flood(n, deadline_s=40.0):
         for key, ev in sel.select(timeout=0.5):
             s = key.fileobj
             st = conns[s]
+            st["up"] = True   # the kernel completed (or refused) the connection
             try:
                 if st["hs"]:
                     # TLS: wrap once connected, then drive the handshake without blocking.
@@ -127,10 +130,14 @@ def flood(n, deadline_s=40.0):
             sel.unregister(s)
             s.close()
             del conns[s]
-    left = len(conns)
+    # Hanging: connected, and then neither answered nor closed.  A SYN still
+    # waiting in the client's retries (the listen backlog was full while the
+    # machine was busy) is the kernel's queue, not the server: counted apart.
+    left = sum(1 for st in conns.values() if st["up"])
+    unconnected = len(conns) - left
     for s in conns:
         s.close()
-    print("ok=%d closed=%d other=%d unfinished=%d" % (ok, closed, other, left))
+    print("ok=%d closed=%d other=%d unfinished=%d never_connected=%d" % (ok, closed, other, left, unconnected))
 
 def slow(n, src, hold_s):
     """n clients that send headers a line every 2 s and never finish; when does the server hang up?"""
@@ -296,7 +303,7 @@ for r in $(seq 1 "$rounds"); do
 	info "$(cat "$TMPD/flood.out")"
 	OK=$(sed -n 's/.*ok=\([0-9]*\).*/\1/p' "$TMPD/flood.out")
 	[ "$OK" -ge 100 ] || fail "only $OK of $FLOOD connections were served"
-	grep -q 'unfinished=0' "$TMPD/flood.out" || fail "connections left hanging after 40 s"
+	grep -q 'unfinished=0' "$TMPD/flood.out" || fail "connections left hanging after 75 s"
 	alive
 	scrape || fail "no scrape after the flood"
 
