@@ -271,8 +271,8 @@ json_object *policy_show_doc(struct maps *m)
 	time_text(h->load_time_ns, buf, sizeof(buf));
 	json_object_object_add(doc, "loaded_at", jstr(h->generation ? buf : ""));
 	json_object_object_add(doc, "load_failures", ju64(m->meta->load_failures));
-	maps_read_rule_counters(m, &all);	/* one read for 4096 rules, not 4096 */
-	if (acts && all && maps_read_actions(m, m->meta->active & 1, acts, h->n_rules) == 0) {
+	if (acts && maps_read_actions(m, m->meta->active & 1, acts, h->n_rules) == 0 &&
+	    !maps_read_rule_counters(m, maps_rule_ids_upto(acts, h->n_rules), &all)) {
 		for (uint32_t r = 0; r < h->n_rules; r++) {
 			json_object *o = json_object_new_object();
 			uint32_t id = acts[r].counter_id % FRINGE_MAX_COUNTERS;

@@ -977,9 +977,19 @@ int maps_read_rule_counter(struct maps *m, uint32_t id, struct fringe_counter *o
 	return 0;
 }
 
-int maps_read_rule_counters(struct maps *m, struct fringe_counter **out)
+uint32_t maps_rule_ids_upto(const struct fringe_rule_action *acts, uint32_t n)
 {
-	__u32 n = FRINGE_MAX_COUNTERS, batch = 0;
+	uint32_t upto = 1;
+
+	for (uint32_t r = 0; r < n; r++)
+		if (acts[r].counter_id % FRINGE_MAX_COUNTERS >= upto)
+			upto = acts[r].counter_id % FRINGE_MAX_COUNTERS + 1;
+	return upto;
+}
+
+int maps_read_rule_counters(struct maps *m, uint32_t upto, struct fringe_counter **out)
+{
+	__u32 n = upto < FRINGE_MAX_COUNTERS ? upto : FRINGE_MAX_COUNTERS, batch = 0;
 	struct fringe_counter *all = calloc(FRINGE_MAX_COUNTERS, sizeof(*all));
 	struct fringe_counter *v = calloc((size_t)n * m->ncpus, sizeof(*v));
 	__u32 *keys = calloc(n, sizeof(*keys));
@@ -993,7 +1003,7 @@ int maps_read_rule_counters(struct maps *m, struct fringe_counter **out)
 	if (bpf_map_lookup_batch(m->fd[M_RULE_STATS], NULL, &batch, keys, v, &n, NULL) &&
 	    errno != ENOENT) {
 		/* No batch reads here: one lookup per id. */
-		for (__u32 id = 0; id < FRINGE_MAX_COUNTERS && !err; id++)
+		for (__u32 id = 0; id < upto && id < FRINGE_MAX_COUNTERS && !err; id++)
 			err = maps_read_rule_counter(m, id, &all[id]);
 		goto out;
 	}

@@ -113,10 +113,13 @@ int maps_read_actions(struct maps *m, int slot, struct fringe_rule_action *out, 
 
 /* Counters summed over CPUs. */
 int maps_read_rule_counter(struct maps *m, uint32_t id, struct fringe_counter *out);
-/* Every rule counter at once (FRINGE_MAX_COUNTERS of them, by counter id, in
- * one batch read where the kernel has it): a caller that reads many rules
- * pays one system call, not one per rule.  The caller frees *out. */
-int maps_read_rule_counters(struct maps *m, struct fringe_counter **out);
+/* The rule counters of ids [0, upto) at once (one batch read where the
+ * kernel has it): a caller that reads many rules pays one system call, not
+ * one per rule, and a small policy reads no more than its ids.  *out has
+ * FRINGE_MAX_COUNTERS entries, zero past upto; the caller frees it. */
+int maps_read_rule_counters(struct maps *m, uint32_t upto, struct fringe_counter **out);
+/* One past the highest counter id of these rules (0 included: `default`). */
+uint32_t maps_rule_ids_upto(const struct fringe_rule_action *acts, uint32_t n);
 /* Of a private instance (MAPS_PRIVATE): the rule that judged the last packet
  * run on cpu (struct fringe_scratch_head: counter id + 1, 0 none). */
 int maps_read_judged_by(struct maps *m, int cpu, uint32_t *judged_by);

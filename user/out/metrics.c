@@ -184,8 +184,8 @@ static void rule_families(FILE *out, struct maps *m, const struct fringe_slot_hd
 	struct fringe_counter *cnt = calloc(h->n_rules + 1, sizeof(*cnt)), *all = NULL;
 	uint32_t n = h->n_rules;
 
-	if (!acts || !cnt || maps_read_rule_counters(m, &all) ||
-	    maps_read_actions(m, m->meta->active & 1, acts, n))
+	if (!acts || !cnt || maps_read_actions(m, m->meta->active & 1, acts, n) ||
+	    maps_read_rule_counters(m, maps_rule_ids_upto(acts, n), &all))
 		n = 0;
 	for (uint32_t r = 0; r < n; r++)
 		cnt[r] = all[acts[r].counter_id % FRINGE_MAX_COUNTERS];
