@@ -340,7 +340,8 @@ def report(d, out_path, md_path=None):
         w("  (not measured)")
     if head:
         w("")
-        w("side by side (ns, median of %d rounds, each contender back to back in every round):" % head["rounds"])
+        w("side by side (ns, median of %s of %d rounds, each contender back to back in every round; "
+          "rounds slowed by other load are left out):" % (head.get("rounds_used", head["rounds"]), head["rounds"]))
         names = list(head.get("contenders", {}))
         w("  " + "  ".join("%s=%s" % (n, head.get(n + "_ns")) for n in names))
     if calls:
@@ -417,12 +418,16 @@ def write_markdown(path, doc, table_lines, head):
         names = list(head["contenders"])
         md += ["", "## Side-by-side rounds (ns per packet)", "",
                "Every round runs each contender on its packet (%s) one after the other; "
-               "a goal ratio is the median of the rounds' ratios." % ", ".join(
+               "a goal ratio is the median of the rounds' ratios. A round whose floor is more "
+               "than 30%% above the lowest was slowed by other load on the machine, which adds "
+               "the same tens of nanoseconds to every contender and dilutes every ratio toward 1: "
+               "it is shown but not used (unless fewer than three rounds are quiet)." % ", ".join(
                    "%s: %s" % (n, head["contenders"][n]["packet"]) for n in names), "",
-               "| round | " + " | ".join(names) + " |", "|---:|" + "---:|" * len(names)]
+               "| round | used | " + " | ".join(names) + " |", "|---:|---|" + "---:|" * len(names)]
         for i, r in enumerate(head["per_round_ns"]):
-            md.append("| %d | %s |" % (i + 1, " | ".join(str(r.get(n, "-")) for n in names)))
-        md.append("| **median** | %s |" % " | ".join(str(head.get(n + "_ns", "-")) for n in names))
+            md.append("| %d | %s | %s |" % (i + 1, "yes" if r.get("used", True) else "no",
+                                            " | ".join(str(r.get(n, "-")) for n in names)))
+        md.append("| **median** | | %s |" % " | ".join(str(head.get(n + "_ns", "-")) for n in names))
     md += ["", "## The full report", "", "```"] + table_lines + ["```", ""]
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
@@ -434,7 +439,7 @@ def stages(path):
     """What each stage adds, per round (stage N minus the stage before), then the median."""
     with open(path) as f:
         head = json.load(f).get("headline") or {}
-    rounds = head.get("per_round_ns") or []
+    rounds = [r for r in head.get("per_round_ns") or [] if r.get("used", True)]
     if not rounds:
         sys.exit("bench_report: no side-by-side rounds in %s" % path)
     steps = (("floor", None, "the floor (test run, count, pass)"),

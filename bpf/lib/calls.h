@@ -19,7 +19,8 @@
 
 #define FRINGE_CALL_SITES 65536
 
-/* Runs per call site, by FRINGE_CALL_SITE's key (line * 64 + length of the file name). */
+/* Runs per call site, by FRINGE_CALL_SITE's key: __COUNTER__, unique per
+ * site in the source (an inline helper's one site counts all its uses). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, FRINGE_CALL_SITES);
@@ -35,8 +36,7 @@ static __always_inline void fringe_call_site(__u32 site)
 		(*c)++;
 }
 
-#define FRINGE_CALL_SITE() \
-	fringe_call_site((__LINE__ * 64 + (sizeof(__FILE_NAME__) - 1) % 64) % FRINGE_CALL_SITES)
+#define FRINGE_CALL_SITE() fringe_call_site(__COUNTER__ % FRINGE_CALL_SITES)
 #define FRINGE_COUNTED(helper, ...) ({ FRINGE_CALL_SITE(); (helper)(__VA_ARGS__); })
 
 #define bpf_map_lookup_elem(...)	FRINGE_COUNTED(bpf_map_lookup_elem, __VA_ARGS__)
