@@ -166,14 +166,15 @@ def terminals(gp):
 
 
 # The goals of the per-packet cost (side-by-side medians), in the order of the report.
+# (key, label, goal, numerator, denominator): the contenders of bench_cost's rounds.
 HEADLINE_GOALS = (
-    ("ratio_floor", "cost fringe@4096/65536 last-rule ÷ floor", 2.5),
-    ("ratio_pass", "cost fringe@4096 ÷ XDP_PASS-only program", 2.5),
-    ("ratio_iot_floor", "cost fringe IoT policy, MQTT PUBLISH ÷ floor", 3.0),
-    ("ratio_16", "cost fringe@4096 ÷ fringe@16 (65536 items)", 1.10),
-    ("ratio_xdp_filter", "cost fringe@4096 ÷ xdp-filter (1 port, 1 addr)", 0.60),
-    ("ratio_v6_floor", "cost fringe@4096 IPv6 hop-by-hop+routing ÷ floor", 3.0),
-    ("ratio_vlan_floor", "cost fringe@4096 VLAN-tagged IPv4 ÷ floor", 3.0),
+    ("ratio_floor", "cost fringe@4096/65536 last-rule ÷ floor", 2.5, "fringe_4096", "floor"),
+    ("ratio_pass", "cost fringe@4096 ÷ XDP_PASS-only program", 2.5, "fringe_4096", "pass"),
+    ("ratio_iot_floor", "cost fringe IoT policy, MQTT PUBLISH ÷ floor", 3.0, "fringe_iot", "floor"),
+    ("ratio_16", "cost fringe@4096 ÷ fringe@16 (65536 items)", 1.10, "fringe_4096", "fringe_16"),
+    ("ratio_xdp_filter", "cost fringe@4096 ÷ xdp-filter (1 port, 1 addr)", 0.60, "fringe_4096", "xdp_filter"),
+    ("ratio_v6_floor", "cost fringe@4096 IPv6 hop-by-hop+routing ÷ floor", 3.0, "fringe_4096_v6", "floor"),
+    ("ratio_vlan_floor", "cost fringe@4096 VLAN-tagged IPv4 ÷ floor", 3.0, "fringe_4096_vlan", "floor"),
 )
 
 
@@ -217,9 +218,23 @@ def report(d, out_path, md_path=None):
     # of the rounds' ratios, so a slow spell of the machine hits both sides alike.
     head = costdoc.get("headline") or {}
     figures["cost"]["side-by-side"] = head
-    for key, label, goal in HEADLINE_GOALS:
+    # When fewer than three rounds were quiet, the medians carry the load's
+    # extra tens of ns on both sides; the ratio of each contender's fastest
+    # round (noise here only adds) is the figure to judge by, and says so.
+    rounds = head.get("per_round_ns") or []
+    lowest = min((r["floor"] for r in rounds), default=0)
+    few_quiet = bool(rounds) and sum(1 for r in rounds if r["floor"] * 10 <= lowest * 13) < 3
+    if few_quiet:
+        notes.append("fewer than three side-by-side rounds were free of other load: the goal ratios "
+                     "are those of each contender's fastest round (min of rounds), the medians are "
+                     "shown as side-by-side")
+    for key, label, goal, num, den in HEADLINE_GOALS:
+        if few_quiet:
+            a = [r[num] for r in rounds if num in r]
+            b = [r[den] for r in rounds if den in r]
+            goal_row(label, "min-of-rounds", div(min(a), min(b)) if a and b else None, "<=", goal)
         goal_row(label, "side-by-side", head.get(key), "<=", goal)
-        if key in ("ratio_floor", "ratio_16", "ratio_xdp_filter"):
+        if key in ("ratio_floor", "ratio_16", "ratio_xdp_filter") and not few_quiet:
             for mode in ("classify", "flow-cache"):
                 goal_row(label, mode, figures["cost"][mode][key], "<=", goal)
 
@@ -232,8 +247,8 @@ def report(d, out_path, md_path=None):
         c = calls.get(key)
         goal_row(label, "call-count", c and c.get("calls_per_packet"), "<=", 0, "%.2f", "info")
         if c and c.get("unattributed_calls"):
-            notes.append("%s: %d calls of the counting build could not be paired with a site"
-                         % (key, c["unattributed_calls"]))
+            notes.append("%s: %d call(s) of the counting build could not be paired with a site "
+                         "and are not counted (bench_cost names them on stderr)" % (key, c["unattributed_calls"]))
 
     # Throughput on veth: packets the system counted per second of sending.
     tput = {}
