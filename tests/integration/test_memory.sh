@@ -88,6 +88,8 @@ fr_json "$TMPD/status.json" status --json
 [ "$(q "$TMPD/status.json" 'd["sizes"]["bitmaps"]')" = 16 ] || fail "the state was not made with 16 bitmaps"
 expect_fail 1 "a policy needing 18 bitmaps in 16" policy load "$IOT"
 grep -q 'size bitmaps' "$TMPD/err" || fail "the refusal does not name the setting: $(cat "$TMPD/err")"
+expect_fail 1 "policy check against a state too small" policy check "$IOT"
+grep -q 'size bitmaps' "$TMPD/err" || fail "policy check does not name the setting: $(cat "$TMPD/err")"
 fr_json "$TMPD/status.json" status --json
 [ "$(q "$TMPD/status.json" 'd["policy"]["generation"]')" = 0 ] || fail "a refused load left a policy"
 expect_fail 2 "an unknown size" attach x2 --size nosuch=3

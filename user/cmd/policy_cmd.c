@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /* `fringe policy ...`: check, load, confirm, show. */
 #include <errno.h>
+#include <limits.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "compile.h"
@@ -50,12 +52,26 @@ static void policy_check_text(json_object *doc)
 int cmd_policy_check(struct cli *g, int argc, char **argv)
 {
 	struct compile_env env = { .ncpus = 0 };
+	char meta[PATH_MAX];
+	struct maps m;
 	struct policy pol;
 	struct compiled c;
 	json_object *doc;
 
 	if (policy_build(argv[1], &env, &pol, &c))
 		return 1;
+	/* A pinned state holds what its sizes allow: say now what a load would refuse. */
+	snprintf(meta, sizeof(meta), "%s/%s", g->pin_dir, maps_names[M_META]);
+	if (!access(meta, F_OK) && !cli_open(g, &m, 0)) {
+		int err = maps_check_sizes(&m, &c);
+
+		maps_close(&m);
+		if (err) {
+			compiled_free(&c);
+			policy_free(&pol);
+			return 1;
+		}
+	}
 	doc = json_object_new_object();
 	json_object_object_add(doc, "file", jstr(argv[1]));
 	json_object_object_add(doc, "ok", json_object_new_boolean(1));

@@ -809,7 +809,7 @@ static int policy_fill(struct slot_build *b, const struct compiled *c,
 
 /* A policy that needs more than the state was sized for is refused whole,
  * naming the setting: never truncated. */
-static int maps_check_sizes(struct maps *m, const struct compiled *c)
+int maps_check_sizes(struct maps *m, const struct compiled *c)
 {
 	static const struct { int id; const char *what; } chk[] = {
 		{ FRINGE_SZ_BITMAPS, "rule bitmaps" },

@@ -97,6 +97,9 @@ struct file_lock;
 int maps_daemon_claim(const char *pin_dir, struct file_lock *l, long *holder);
 long maps_daemon_holder(const char *pin_dir);
 
+/* 0 when the state's sizes hold the policy; else -ENOSPC, reported naming
+ * the size to raise (maps_load_policy checks it first). */
+int maps_check_sizes(struct maps *m, const struct compiled *c);
 /* Put a compiled policy in force atomically; returns 0 or -errno and changes
  * nothing then but fringe_policy_load_failures_total. */
 int maps_load_policy(struct maps *m, const struct compiled *c, uint64_t *generation);
