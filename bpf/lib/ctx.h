@@ -27,6 +27,18 @@ static __always_inline __u32 ctx_ifindex(const struct __sk_buff *ctx)
 	return ctx->ifindex;
 }
 
+/* Make the first len bytes linear (direct access reaches them); 0 or -errno. */
+static __always_inline int ctx_pull(struct __sk_buff *ctx, __u32 len)
+{
+	return bpf_skb_pull_data(ctx, len < ctx->len ? len : ctx->len);
+}
+
+/* A GSO packet: the kernel segments it after the program. */
+static __always_inline int ctx_is_gso(const struct __sk_buff *ctx)
+{
+	return ctx->gso_size != 0;
+}
+
 /* The per-interface verdict a TC action counts as: none.  The verdict
  * counters belong to XDP ingress; TC counts only what it drops, by reason. */
 static __always_inline int ctx_verdict(int action)
@@ -43,6 +55,17 @@ static __always_inline int ctx_verdict(int action)
 static __always_inline __u32 ctx_ifindex(const struct xdp_md *ctx)
 {
 	return ctx->ingress_ifindex;
+}
+
+/* An XDP frame is linear and never GSO. */
+static __always_inline int ctx_pull(struct xdp_md *ctx, __u32 len)
+{
+	return 0;
+}
+
+static __always_inline int ctx_is_gso(const struct xdp_md *ctx)
+{
+	return 0;
 }
 
 static __always_inline int ctx_verdict(int action)

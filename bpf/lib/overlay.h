@@ -445,7 +445,7 @@ static __always_inline int ov_encap(struct xdp_md *ctx, const struct pkt *p, str
 
 	if (n->family == 6) {
 		struct udphdr *udp;
-		__u32 sum;
+		__u16 check;
 
 		if (bpf_xdp_adjust_head(ctx, -FRINGE_VXLAN_OUTER_V6))
 			return -FRINGE_DROP_REDIRECT;
@@ -454,16 +454,13 @@ static __always_inline int ov_encap(struct xdp_md *ctx, const struct pkt *p, str
 		if (data + FRINGE_VXLAN_OUTER_V6 > data_end)
 			return -FRINGE_DROP_REDIRECT;
 		__builtin_memcpy(data, sc->outer, FRINGE_VXLAN_OUTER_V6);
-		/* The UDP checksum: the staged pseudo-header sum, the datagram after it. */
-		FRINGE_CALL_SITE();
-		sum = fringe_ov_sum(ctx, ETH_HLEN + sizeof(struct ipv6hdr),
-				    len + sizeof(*udp) + sizeof(struct vxlanhdr_));
+		check = ov_udp6_check(ctx, p, len);
 		data = (void *)(long)ctx->data;
 		data_end = (void *)(long)ctx->data_end;
 		udp = data + ETH_HLEN + sizeof(struct ipv6hdr);
 		if ((void *)(udp + 1) > data_end)
 			return -FRINGE_DROP_REDIRECT;
-		udp->check = ov_csum_final(sum);
+		udp->check = check;
 	} else {
 		if (bpf_xdp_adjust_head(ctx, -FRINGE_VXLAN_OUTER_V4))
 			return -FRINGE_DROP_REDIRECT;

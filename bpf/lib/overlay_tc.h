@@ -28,56 +28,6 @@ static __always_inline __u32 ov_tc_hdrs(const struct pkt *p, void *data, void *d
 	return p->proto == IPPROTO_UDP ? hdrs + sizeof(struct udphdr) : hdrs;
 }
 
-/* The outer UDP checksum of a VXLAN-over-IPv6 packet just built (its check
- * field holds the pseudo-header's sum), for an inner frame of len bytes
- * parsed into p.  The host's packets may still wait for their own L4
- * checksum (checksum offload), so the inner L4 segment is not summed: once
- * its checksum is filled in, it sums to the complement of its
- * pseudo-header's sum, whatever it holds now (Linux's local checksum
- * offload, LCO).  Where no such checksum covers the rest (fragments, other
- * protocols, UDP without one over IPv4, a routing header), the packet is
- * complete and summed as it is.  GSO packets get 0: the kernel's
- * segmentation cannot be told from here to checksum each segment (README,
- * Overlay). */
-static __always_inline __u16 ov_tc_udp6_check(struct __sk_buff *skb, const struct pkt *p, __u32 len)
-{
-	__u32 ulen = len + sizeof(struct udphdr) + sizeof(struct vxlanhdr_), sum, pseudo;
-	__u32 off = ETH_HLEN + sizeof(struct ipv6hdr), hdrs, l4 = p->l4_off & 0xff;
-	int lco = p->frag == PKT_FRAG_NONE &&
-		   (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP ||
-		    p->proto == (p->family == 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6)) &&
-		   (p->family == 4 || l4 == ETH_HLEN + sizeof(struct ipv6hdr));
-
-	if (skb->gso_size)
-		return 0;
-	if (lco && p->family == 4 && p->proto == IPPROTO_UDP) {
-		__u16 c = 0;
-
-		/* Over IPv4 a zero UDP checksum is none at all (the inner
-		 * frame lies behind the outer headers now). */
-		bpf_skb_load_bytes(skb, FRINGE_VXLAN_OUTER_V6 + l4 + offsetof(struct udphdr, check), &c, 2);
-		lco = c != 0;
-	}
-	if (!lco) {
-		if (bpf_skb_pull_data(skb, skb->len))
-			return 0;
-		FRINGE_CALL_SITE();
-		return ov_csum_final(fringe_ov_sum(skb, off, ulen));
-	}
-	/* UDP, VXLAN, the inner Ethernet and IP headers. */
-	hdrs = sizeof(struct udphdr) + sizeof(struct vxlanhdr_) + l4;
-	if (bpf_skb_pull_data(skb, off + hdrs))
-		return 0;
-	FRINGE_CALL_SITE();
-	sum = ov_fold(fringe_ov_sum(skb, off, hdrs));
-	if (p->proto == IPPROTO_ICMP)
-		return ov_csum_final(sum);	/* sums to zero, and has no pseudo-header */
-	pseudo = bpf_csum_diff(NULL, 0, (void *)p->saddr, 16, 0);
-	pseudo = bpf_csum_diff(NULL, 0, (void *)p->daddr, 16, pseudo);
-	pseudo = ov_fold(ov_fold(pseudo) + bpf_htons(ov_fold(p->proto + len - l4)));
-	return ov_csum_final(sum + (~pseudo & 0xffff));
-}
-
 /* Make room for the outer headers staged in sc (outer bytes) and the inner
  * Ethernet header, and write both; 0 or a negative error. */
 static __always_inline int ov_tc_push(struct __sk_buff *skb, struct ov_scratch *sc,
@@ -154,7 +104,7 @@ static __always_inline int overlay_tc_egress(struct __sk_buff *skb)
 		err = ov_tc_push(skb, sc, s, n, p->family, FRINGE_VXLAN_OUTER_V6,
 				 OV_TC_ENCAP_FLAGS(BPF_F_ADJ_ROOM_ENCAP_L3_IPV6));
 		if (!err) {
-			check = ov_tc_udp6_check(skb, p, len);
+			check = ov_udp6_check(skb, p, len);
 			err = bpf_skb_store_bytes(skb, ETH_HLEN + sizeof(struct ipv6hdr) +
 						  offsetof(struct udphdr, check), &check, 2, 0);
 		}

@@ -837,6 +837,35 @@ static uint16_t csum6(const uint8_t *ip6, const uint8_t *l4, size_t n, uint8_t p
 	return c;
 }
 
+/* Fill in the L4 checksum of an IP frame built by pkt_build (TCP, UDP,
+ * ICMPv6); with partial, only the pseudo-header's sum, as a host's stack
+ * leaves it for checksum offload. */
+static void l4_csum(uint8_t *frame, size_t len, bool partial)
+{
+	uint8_t *ip = frame + 14, *l4, proto;
+	size_t at, n;
+	uint32_t s;
+
+	if ((ip[0] >> 4) == 4) {
+		l4 = ip + (ip[0] & 0xf) * 4;
+		proto = ip[9];
+		s = sum16(0, ip + 12, 8);
+	} else {
+		l4 = ip + 40;
+		proto = ip[6];
+		s = sum16(0, ip + 8, 32);
+	}
+	n = frame + len - l4;
+	at = proto == IPPROTO_TCP ? 16 : proto == IPPROTO_UDP ? 6 : 2;
+	s += proto + n;
+	l4[at] = l4[at + 1] = 0;
+	if (partial) {
+		put16(l4 + at, fold(s));
+		return;
+	}
+	put16(l4 + at, ~fold(sum16(s, l4, n)) & 0xffff);
+}
+
 /* Outer Ethernet, IPv6, UDP and VXLAN headers for an inner frame of len
  * bytes (the UDP checksum is the caller's, once the inner frame is there). */
 static void put_outer6(uint8_t *out, const uint8_t dmac[6], const uint8_t smac[6],
@@ -889,8 +918,9 @@ static size_t vxlan6_wrap(uint8_t *out, const uint8_t *in, size_t len, const uin
 
 
 /* Over an IPv6 underlay: outer IPv6 and a UDP checksum a Linux vxlan device
- * accepts, byte for byte, for IPv4 and IPv6 inside and lengths that end in
- * every way the checksum loop can (chunks, halves, odd tails). */
+ * accepts, byte for byte, for IPv4 and IPv6 inside, from the inner headers
+ * (every length) or, for UDP over IPv4 without a checksum, summed whole
+ * (lengths that end in every way the checksum loop can). */
 static void test_v6_encap_bytes(void **state)
 {
 	static const size_t payloads[] = { 0, 1, 2, 3, 5, 255, 256, 257, 1001, 1430 - 48 };
@@ -901,16 +931,31 @@ static void test_v6_encap_bytes(void **state)
 	nodes_ok(f, nodes_v6);
 	for (size_t i = 0; i < sizeof(payloads) / sizeof(payloads[0]); i++) {
 		len = udp_frame(in, "fd00:1::5", "fd00:2::9", payloads[i]);
+		l4_csum(in, len, false);	/* UDP over IPv6 always has one */
 		run(f, in, len, f->ifindex, XDP_REDIRECT, out, &olen);
 		wlen = ref_encap6(want, in, len, MAC_B, MAC_B, B6, 42, sport_of(in), true);
 		expect_bytes(out, olen, want, wlen);
 	}
 	assert_int_equal(olen, 14 + 1500);	/* the last: exactly the MTU */
-	len = udp_frame(in, "10.1.0.5", "10.2.0.7", 17);
-	run(f, in, len, f->ifindex, XDP_REDIRECT, out, &olen);
-	wlen = ref_encap6(want, in, len, MAC_B, MAC_B, B6, 42, sport_of(in), true);
-	expect_bytes(out, olen, want, wlen);
-	assert_int_equal(node_counter(f, "b", false).packets, 11);
+	for (size_t i = 0; i < sizeof(payloads) / sizeof(payloads[0]); i++) {
+		len = udp_frame(in, "10.1.0.5", "10.2.0.7", payloads[i] + 20);
+		run(f, in, len, f->ifindex, XDP_REDIRECT, out, &olen);
+		wlen = ref_encap6(want, in, len, MAC_B, MAC_B, B6, 42, sport_of(in), true);
+		expect_bytes(out, olen, want, wlen);
+	}
+	/* TCP inside, its checksum complete: the outer one from the headers. */
+	{
+		struct pkt_opts o = { .src = "10.1.0.5", .dst = "10.2.0.7", .proto = IPPROTO_TCP,
+				      .sport = 40000, .dport = 443, .payload = in + 100, .payload_len = 777 };
+		uint8_t tcp[FRAME_CAP];
+
+		len = pkt_build(tcp, sizeof(tcp), &o);
+		l4_csum(tcp, len, false);
+		run(f, tcp, len, f->ifindex, XDP_REDIRECT, out, &olen);
+		wlen = ref_encap6(want, tcp, len, MAC_B, MAC_B, B6, 42, sport_of(tcp), true);
+		expect_bytes(out, olen, want, wlen);
+	}
+	assert_int_equal(node_counter(f, "b", false).packets, 21);
 	/* e has no MAC: the FIB per packet, and the fixture's namespace has no route. */
 	len = udp_frame(in, "10.1.0.5", "10.5.0.7", 17);
 	run(f, in, len, f->ifindex, XDP_DROP, out, &olen);
@@ -1196,35 +1241,6 @@ static void test_tc_egress(void **state)
 	assert_int_equal(tc_run(tc, in, len, f->ifindex2, out, &olen), TC_ACT_SHOT);
 	assert_int_equal(drops(f, f->ifindex2, FRINGE_DROP_MTU), 1);
 	fringe_tc__destroy(tc);
-}
-
-/* Fill in the L4 checksum of an IP frame built by pkt_build (TCP, UDP,
- * ICMPv6); with partial, only the pseudo-header's sum, as a host's stack
- * leaves it for checksum offload. */
-static void l4_csum(uint8_t *frame, size_t len, bool partial)
-{
-	uint8_t *ip = frame + 14, *l4, proto;
-	size_t at, n;
-	uint32_t s;
-
-	if ((ip[0] >> 4) == 4) {
-		l4 = ip + (ip[0] & 0xf) * 4;
-		proto = ip[9];
-		s = sum16(0, ip + 12, 8);
-	} else {
-		l4 = ip + 40;
-		proto = ip[6];
-		s = sum16(0, ip + 8, 32);
-	}
-	n = frame + len - l4;
-	at = proto == IPPROTO_TCP ? 16 : proto == IPPROTO_UDP ? 6 : 2;
-	s += proto + n;
-	l4[at] = l4[at + 1] = 0;
-	if (partial) {
-		put16(l4 + at, fold(s));
-		return;
-	}
-	put16(l4 + at, ~fold(sum16(s, l4, n)) & 0xffff);
 }
 
 /* TC egress over an IPv6 underlay: the outer UDP checksum is right whether
