@@ -57,6 +57,12 @@ static void fuzz_check(const uint8_t *data, size_t size, int rc, const struct di
 			;
 		if (e->loc.col < 1 || (size_t)e->loc.col > len + 1)
 			fuzz_fail("an error at a column the line does not have", d);
+		/* One error per fault: the same message twice at one place is one
+		 * fault reported twice (a copy against each earlier copy). */
+		for (size_t j = 0; j < k; j++)
+			if (d->v[j].loc.line == e->loc.line && d->v[j].loc.col == e->loc.col &&
+			    !strcmp(d->v[j].msg, e->msg))
+				fuzz_fail("one error reported twice at one place", d);
 	}
 }
 

@@ -317,6 +317,28 @@ static void test_announce_equal(void **state)
 	config_free(&b);
 }
 
+/* A name listed three times: one error for each later copy, not one per earlier copy. */
+static void test_listed_thrice(void **state)
+{
+	static const char *const texts[] = {
+		"interface eth0\ninterface eth0\ninterface eth0\n",
+		"cluster etcd https://a,https://a,https://a\n",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(texts); i++) {
+		struct diags d = { 0 };
+		struct config c;
+
+		assert_int_equal(config_parse(texts[i], strlen(texts[i]), NULL, &d, &c), -EINVAL);
+		if (d.n != 2) {
+			diags_print(&d, stderr);
+			fail_msg("%zu errors for '%s', want 2", d.n, texts[i]);
+		}
+		assert_true(d.v[0].loc.line != d.v[1].loc.line || d.v[0].loc.col != d.v[1].loc.col);
+		diags_free(&d);
+	}
+}
+
 /* A 5,000-character sFlow host is refused (a DNS name is at most 253). */
 static void test_long_host(void **state)
 {
@@ -485,6 +507,7 @@ int main(void)
 		cmocka_unit_test(test_all_errors),
 		cmocka_unit_test(test_encoding),
 		cmocka_unit_test(test_long_host),
+		cmocka_unit_test(test_listed_thrice),
 		cmocka_unit_test(test_file),
 		cmocka_unit_test(test_file_not_regular),
 	};

@@ -365,6 +365,7 @@ static int parse_interface(const struct lex_stmt *s, struct diags *d, struct con
 			diags_add(d, name->loc, "interface '%s' is listed twice (first at line %d)",
 				  name->s, c->ifaces[i].loc.line);
 			errs++;
+			break;	/* against the first copy only */
 		}
 	if (c->n_ifaces >= FRINGE_MAX_IFACES - 1) {
 		diags_add(d, name->loc, "too many interfaces (at most %d)", FRINGE_MAX_IFACES - 1);
@@ -595,6 +596,7 @@ static int parse_cluster(const struct lex_stmt *s, const char *base, struct diag
 				if (!strcmp(cl->urls[k], u)) {
 					diags_add(d, t->loc, "etcd URL '%s' is listed twice", t->s);
 					errs++;
+					break;	/* against the first copy only */
 				}
 			cl->urls[cl->n_urls++] = u;
 		}
