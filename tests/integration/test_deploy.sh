@@ -73,6 +73,8 @@ VOLUME = {"name": STR,
           "hostPath": {"path": STR, "type": enum("", "Directory", "DirectoryOrCreate", "File")},
           "configMap": {"name": STR, "defaultMode": INT, "optional": BOOL,
                         "items": [{"key": STR, "path": STR}]},
+          "secret": {"secretName": STR, "defaultMode": INT, "optional": BOOL,
+                     "items": [{"key": STR, "path": STR}]},
           "emptyDir": {"medium": enum("", "Memory"), "sizeLimit": STR}}
 POD = {"hostNetwork": BOOL,
        "dnsPolicy": enum("ClusterFirst", "ClusterFirstWithHostNet", "Default", "None"),
@@ -224,6 +226,21 @@ else:
         for args in words.get("pin-dir", []):
             if args and not args[0].startswith("/sys/fs/bpf/"):
                 err("fringe.conf", "pin-dir %s is not on the host's bpffs mount" % args[0])
+        # One ConfigMap for every node: the overlay's members announce themselves,
+        # the static nodes file says `self auto`, the etcd credentials are mounted.
+        if "cluster" not in words or "announce" not in words:
+            err("fringe.conf", "the overlay needs 'cluster etcd ...' and 'announce' (one config for every node)")
+        for args in words.get("cluster", []):
+            for kw in ("ca", "cert", "key"):
+                if kw in args:
+                    f = args[args.index(kw) + 1]
+                    d = os.path.dirname(f)
+                    if d not in mounts or not (vols.get(mounts[d]["name"], {}).get("secret") or
+                                               vols.get(mounts[d]["name"], {}).get("configMap")):
+                        err("fringe.conf", "cluster %s %s is in no Secret or ConfigMap mount" % (kw, f))
+        for args in words.get("nodes", []):
+            if args and args[0] in files and not re.search(r"^\s*self\s+auto\b", files[args[0]], re.M):
+                err(args[0], "a nodes file shared by every node must say 'self auto'")
 # Hand the files to fringe itself (they are checked next).
 for path, content in files.items():
     dst = os.path.join(out, path.lstrip("/"))
