@@ -28,6 +28,14 @@
 # cl_ping I J [ARGS]        ping w_J from w_I (3 packets), quietly
 # cl_ip I                   the workload address of node I
 #
+# cl_daemon_start I CONF    node I's `fringe daemon --config CONF` with host name nI (its
+#                           own UTS namespace, as a machine has); log $TMPD/dI.log,
+#                           PID in CL_DPID[I]
+# cl_daemon_kill I          kill -9 it (a crash)
+# cl_names I                the names in node I's overlay table, sorted, on one line
+# cl_log_ms LOG REGEX [MS]  the time (Unix ms, the daemon's own timestamp) of LOG's
+#                           first line matching REGEX at or after MS; empty if none
+#
 # CL_N, CL_LINUX[I] (1: Linux node), CL_PIN[I] are set by cluster_up.
 #
 # Set before cluster_up: CL_UL6=1 puts the underlay on IPv6 (fd99::I/64, the
@@ -39,7 +47,7 @@
 CL_N=0
 CL_UL6=${CL_UL6:-0}
 CL_INNER6=${CL_INNER6:-0}
-declare -a CL_LINUX=() CL_PIN=() CL_VNI=() CL_EXTRA_PREFIX=()
+declare -a CL_LINUX=() CL_PIN=() CL_VNI=() CL_EXTRA_PREFIX=() CL_DPID=()
 
 cl_hex() { printf '%02x' "$1"; }
 cl_ip() { printf '10.200.%d.10' "$1"; }
@@ -173,4 +181,37 @@ cluster_nodes_file() {
 			echo
 		done
 	} >"$file"
+}
+
+cl_daemon_start() {
+	local i=$1 conf=$2
+	ns_bg "n$i" "$TMPD/d$i.log" unshare --uts sh -c \
+		"hostname n$i && exec $FRINGE --pin-dir ${CL_PIN[$i]} daemon --config $conf"
+	CL_DPID[i]=$BG_PID
+}
+
+cl_daemon_kill() {
+	kill -KILL "${CL_DPID[$1]}" 2>/dev/null || true
+	wait "${CL_DPID[$1]}" 2>/dev/null || true
+}
+
+cl_names() {
+	frn "$1" nodes show --json 2>/dev/null |
+		"$PYTHON" -c 'import json,sys; print(" ".join(sorted(n["name"] for n in json.load(sys.stdin)["nodes"])))'
+}
+
+cl_log_ms() {
+	"$PYTHON" - "$1" "$2" "${3:-0}" <<'EOF'
+import datetime, re, sys
+pat, since = re.compile(sys.argv[2]), int(sys.argv[3])
+for line in open(sys.argv[1], errors="replace"):
+    m = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3})Z ", line)
+    if not m or not pat.search(line):
+        continue
+    t = datetime.datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=datetime.timezone.utc)
+    ms = int(t.timestamp() * 1000)
+    if ms >= since:
+        print(ms)
+        break
+EOF
 }

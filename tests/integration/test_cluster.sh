@@ -47,24 +47,9 @@ node n$LINUX underlay $(cl_ul_ip $LINUX) mac $(cl_ul_mac $LINUX) prefix 10.200.$
 EOF
 }
 
-# daemon_start I: node I's daemon, with its own host name (UTS namespace).
-daemon_start() {
-	local i=$1
-	ns_bg "n$i" "$TMPD/d$i.log" unshare --uts sh -c \
-		"hostname n$i && exec $FRINGE --pin-dir ${CL_PIN[$i]} daemon --config $TMPD/conf/fringe.conf"
-	DPID[i]=$BG_PID
-}
-
-daemon_kill() {
-	kill -KILL "${DPID[$1]}" 2>/dev/null || true
-	wait "${DPID[$1]}" 2>/dev/null || true
-}
-
-# node_names I: the names in node I's table, sorted, space-separated.
-node_names() {
-	frn "$1" nodes show --json 2>/dev/null |
-		"$PYTHON" -c 'import json,sys; print(" ".join(sorted(n["name"] for n in json.load(sys.stdin)["nodes"])))'
-}
+daemon_start() { cl_daemon_start "$1" "$TMPD/conf/fringe.conf"; DPID[$1]=${CL_DPID[$1]}; }
+daemon_kill() { cl_daemon_kill "$1"; }
+node_names() { cl_names "$1"; }
 has_nodes() { [ "$(node_names "$1")" = "$2" ]; }
 
 # all_have "LIST" NODES...: every listed fringe node's table is exactly LIST.
