@@ -266,6 +266,9 @@ nsx dut "${F[@]}" detach dut0 >/dev/null || true
 step "memory: kernel memory per scenario, controller and daemon RSS (scripts/bench_mem.sh)"
 scripts/bench_mem.sh "$OUT/mem.json" || note "the memory section failed (scripts/bench_mem.sh)"
 
+step "cluster: N daemons converging on etcd, a lease-lapsed node leaving (scripts/bench_cluster.sh)"
+scripts/bench_cluster.sh "$OUT/cluster.json" || note "the cluster section failed (scripts/bench_cluster.sh)"
+
 step "report"
 {
 	printf '{"memlock_bytes": %s, "runtime_s": %d, "loadavg_at_start": ["%s"], "notes": [' \
