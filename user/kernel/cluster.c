@@ -820,6 +820,12 @@ static void go_down(struct cluster *c, const char *why)
 		c->retry_at = now;
 		return;
 	}
+	if (c->failover_since) {
+		/* The next member may still be electing a leader: keep trying
+		 * until the grace runs out (cluster_run calls the outage then). */
+		c->retry_at = now + BACKOFF_MIN_MS;
+		return;
+	}
 	outage(c, why);
 	c->retry_at = now + c->backoff;
 	c->backoff = c->backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : c->backoff * 2;
