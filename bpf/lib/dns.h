@@ -317,6 +317,8 @@ static __noinline void dns_learn(struct dns_scratch *s, __u32 family, __u32 off,
 	__builtin_memcpy(v->keys, s->keys, sizeof(v->keys));
 	if (bpf_map_update_elem(&fringe_dns_learned, k, v, BPF_NOEXIST) == 0)
 		dns_count(FRINGE_DNS_INSERTED);
+	else
+		dns_count(FRINGE_DNS_FULL);
 }
 
 

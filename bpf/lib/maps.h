@@ -317,6 +317,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } fringe_dns_learned SEC(".maps");
 
+/* The names of the policy in force, for `fringe dns show` (user space only). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FRINGE_DNS_NAMES_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct fringe_dns_name);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fringe_dns_names SEC(".maps");
+
 /* enum fringe_dns_result -> answers (and queries, insertions), per CPU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

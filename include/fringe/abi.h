@@ -592,6 +592,15 @@ struct fringe_node_name {
 #define FRINGE_DNS_TTL_MAX	86400	/* and at most */
 #define FRINGE_DNS_KEYS		4	/* names remembered per learned address */
 
+#define FRINGE_DNS_NAMES_MAX	65536	/* fringe_dns_names: the policy's names, for display */
+
+/* A name of the policy in force, by its key in fringe_dns_learned.keys:
+ * what `fringe dns show` prints (user space writes and reads it). */
+struct fringe_dns_name {
+	char name[256];		/* "broker.example.com" or "*.example.net" */
+	char sets[128];		/* the sets listing it, comma-separated */
+};
+
 /* A query seen going out: the answer must come back the same way. */
 struct fringe_dns_query_key {
 	__u8 family;
@@ -635,7 +644,10 @@ enum fringe_dns_result {
 	FRINGE_DNS_UNSOLICITED,	/* no query seen for it: teaches nothing */
 	FRINGE_DNS_MALFORMED,	/* truncated, looping, or otherwise broken */
 	FRINGE_DNS_QUERIES,	/* queries seen */
-	FRINGE_DNS_INSERTED,	/* addresses newly learned (evictions = inserted - deleted - present) */
+	FRINGE_DNS_INSERTED,	/* addresses newly learned */
+	FRINGE_DNS_FULL,	/* addresses not learned: the table was full */
+	FRINGE_DNS_EXPIRED,	/* removed after their TTL (user space counts, on CPU 0) */
+	FRINGE_DNS_EVICTED,	/* removed before it, the soonest to expire (user space) */
 	FRINGE_DNS__COUNT,
 };
 

@@ -110,6 +110,7 @@ int cmd_policy_confirm(struct cli *g, int argc, char **argv);
 int cmd_policy_show(struct cli *g, int argc, char **argv);
 int cmd_policy_test(struct cli *g, int argc, char **argv);
 int cmd_learn(struct cli *g, int argc, char **argv);
+int cmd_dns_show(struct cli *g, int argc, char **argv);
 int cmd_mud_import(struct cli *g, int argc, char **argv);
 int cmd_nodes_check(struct cli *g, int argc, char **argv);
 int cmd_nodes_load(struct cli *g, int argc, char **argv);

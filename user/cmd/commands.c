@@ -40,6 +40,8 @@ const struct cli_cmd cli_commands[] = {
 		{ "--duration", "SECONDS", CLI_OPT_REQUIRED, 0, "how long to watch" },
 		{ "--output", "FILE", CLI_OPT_REQUIRED, 0, "where to write the policy ('-': stdout)" },
 		END }, "watch the traffic and write a least-privilege policy" },
+	{ "dns show", cmd_dns_show, "", NULL,
+	  "addresses learned for the policy's DNS names, with their sets and expiry" },
 	{ "mud import", cmd_mud_import, "FILE", (const struct cli_opt[]){
 		{ "--device", "NAME", 0, 0, "the device the profile is for (rules say 'device NAME')" },
 		{ "--mac", "MAC", 0, 0, "its MAC (with --device: a device line)" },

@@ -24,6 +24,7 @@
 #include "daemon_http.h"
 #include "daemon_serve.h"
 #include "daemon_watch.h"
+#include "dns.h"
 #include "file.h"
 #include "log.h"
 #include "maps.h"
@@ -718,6 +719,9 @@ static int daemon_loop(struct daemon *dd)
 			if (dd->policy_deferred && !confirm_pending(&dd->m, NULL, NULL))
 				policy_reload(dd, true);
 			next_tick = now + TICK_MS;
+			/* Expired DNS addresses go; above 95% full, the soonest to expire
+			 * go down to 90%, so the data plane seldom meets a full table. */
+			dns_sweep(&dd->m, FRINGE_DNS_LEARNED_MAX / 20 * 19, FRINGE_DNS_LEARNED_MAX / 10 * 9);
 			http_sweep(dd->http);
 			ifaces_ensure(dd, true);	/* interfaces that appear later */
 		}

@@ -57,6 +57,10 @@ const char *const maps_names[M__COUNT] = {
 	[M_NODE_NAMES] = "fringe_node_names",
 	[M_NODE_STATS] = "fringe_node_stats",
 	[M_APP_FLOWS] = "fringe_app_flows",
+	[M_DNS_LEARNED] = "fringe_dns_learned",
+	[M_DNS_NAMES] = "fringe_dns_names",
+	[M_DNS_STATS] = "fringe_dns_stats",
+	[M_DNS_QUERIES] = "fringe_dns_queries",
 };
 
 /* The holders of maps made on demand, and the size each one's map takes. */
@@ -836,6 +840,24 @@ uint64_t maps_next_generation(const struct maps *m)
 	return slot_next_generation(m->meta->slot[0].generation, m->meta->slot[1].generation);
 }
 
+/* The names of the policy now in force, for `fringe dns show`: display
+ * only, so a failure here fails nothing. */
+static void maps_dns_names(struct maps *m, const struct compiled *c)
+{
+	int fd = m->fd[M_DNS_NAMES];
+	__u64 key, next;
+	bool more;
+
+	if (fd < 0)
+		return;
+	for (more = !bpf_map_get_next_key(fd, NULL, &key); more; key = next) {
+		more = !bpf_map_get_next_key(fd, &key, &next);
+		bpf_map_delete_elem(fd, &key);
+	}
+	for (size_t i = 0; i < c->n_dns_names_v; i++)
+		bpf_map_update_elem(fd, &c->dns_names[i].key, &c->dns_names[i].v, BPF_ANY);
+}
+
 int maps_load_policy(struct maps *m, const struct compiled *c, uint64_t *generation)
 {
 	struct fringe_rule_action *actions = NULL;
@@ -931,6 +953,7 @@ int maps_load_policy(struct maps *m, const struct compiled *c, uint64_t *generat
 		maps_release(m, M_SRC_BUCKETS);
 	if (!(features & FRINGE_SF_APP))
 		maps_release(m, M_APP_FLOWS);
+	maps_dns_names(m, c);
 out:
 	slot_end(&b, err);
 	free(ids);

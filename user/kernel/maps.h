@@ -40,6 +40,10 @@ enum map_id {
 	M_NODE_NAMES,
 	M_NODE_STATS,
 	M_APP_FLOWS,		/* holder of the TCP flows confirmed as an application */
+	M_DNS_LEARNED,		/* addresses learned from DNS answers */
+	M_DNS_NAMES,
+	M_DNS_STATS,
+	M_DNS_QUERIES,
 	M__COUNT,
 };
 #define M_SLOT_FIRST M_SLOT_BITMAPS

@@ -153,7 +153,7 @@ struct compiler {
 	struct diags *d;
 	struct compiled *c;
 	struct pool P;
-	size_t cap_lpm6, cap_hash;
+	size_t cap_lpm6, cap_hash, cap_dns_names;
 	void *stack;		/* compile_family's ancestor stack, 129 levels */
 	size_t cap_v4;
 	int err;
@@ -915,9 +915,29 @@ static void compile_dns_names(struct compiler *C)
 			struct dns_key k = { .kind = wild ? FRINGE_HK_DNS_WILD : FRINGE_HK_DNS_NAME,
 					     .hash = dns_hash(wild ? nm + 2 : nm), .sets = 1U << bit };
 
+			struct compiled_dns_name cn = { .key = k.hash | wild };
+			size_t q;
+
 			if (!PUSH(keys, n, cap, k)) {
 				C->err = -ENOMEM;
 				goto out;
+			}
+			/* For display: the name once, with every set listing it. */
+			for (q = 0; q < C->c->n_dns_names_v && C->c->dns_names[q].key != cn.key; q++)
+				;
+			if (q == C->c->n_dns_names_v) {
+				snprintf(cn.v.name, sizeof(cn.v.name), "%s", nm);
+				if (!PUSH(C->c->dns_names, C->c->n_dns_names_v, C->cap_dns_names, cn)) {
+					C->err = -ENOMEM;
+					goto out;
+				}
+			}
+			{
+				struct fringe_dns_name *v = &C->c->dns_names[q].v;
+				size_t used = strlen(v->sets);
+
+				snprintf(v->sets + used, sizeof(v->sets) - used, "%s%s", used ? "," : "",
+					 s->name);
 			}
 		}
 		memset(&src, 0, sizeof(src));
@@ -1029,6 +1049,7 @@ void compiled_free(struct compiled *c)
 	free(c->dimtab);
 	free(c->lpm6);
 	free(c->hash);
+	free(c->dns_names);
 	free(c->actions);
 	free(c->names);
 	free(c->steer_ifindex);

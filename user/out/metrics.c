@@ -9,6 +9,7 @@
 #include <bpf/bpf.h>
 
 #include "cluster.h"
+#include "dns.h"
 #include "flows.h"
 #include "metrics.h"
 #include "overlay.h"
@@ -311,6 +312,34 @@ static void cluster_families(FILE *out, struct maps *m)
 	cluster_state_unmap(st);
 }
 
+/* DNS names in sets: answers by result, what is learned, what was evicted. */
+static void dns_families(FILE *out, struct maps *m)
+{
+	static const struct { enum fringe_dns_result r; const char *name; } results[] = {
+		{ FRINGE_DNS_LEARNED, "learned" }, { FRINGE_DNS_NO_MATCH, "no_match" },
+		{ FRINGE_DNS_UNSOLICITED, "unsolicited" }, { FRINGE_DNS_MALFORMED, "malformed" },
+	};
+	struct dns_counts c;
+
+	if (dns_counts(m, &c))
+		return;
+	family(out, "fringe_dns_answers_total", "counter",
+	       "DNS answers seen by result: learned, no_match, unsolicited (no query seen), malformed.");
+	for (size_t i = 0; i < sizeof(results) / sizeof(results[0]); i++)
+		fprintf(out, "fringe_dns_answers_total{result=\"%s\"} %llu\n", results[i].name,
+			(unsigned long long)c.result[results[i].r]);
+	family(out, "fringe_dns_queries_total", "counter", "DNS queries seen (remembered for their answer).");
+	fprintf(out, "fringe_dns_queries_total %llu\n", (unsigned long long)c.result[FRINGE_DNS_QUERIES]);
+	family(out, "fringe_dns_learned_addresses", "gauge", "Addresses learned for DNS names, unexpired.");
+	fprintf(out, "fringe_dns_learned_addresses %llu\n", (unsigned long long)c.learned_now);
+	family(out, "fringe_dns_evictions_total", "counter",
+	       "Learned addresses removed before their TTL to make room, the soonest to expire first.");
+	fprintf(out, "fringe_dns_evictions_total %llu\n", (unsigned long long)c.result[FRINGE_DNS_EVICTED]);
+	family(out, "fringe_dns_full_total", "counter",
+	       "Addresses not learned because the table was full.");
+	fprintf(out, "fringe_dns_full_total %llu\n", (unsigned long long)c.result[FRINGE_DNS_FULL]);
+}
+
 int metrics_render(struct maps *m, FILE *out)
 {
 	static const char *const slot_maps[FRINGE_SM_COUNT] = {
@@ -336,6 +365,7 @@ int metrics_render(struct maps *m, FILE *out)
 	memory_families(out, m);
 	overlay_families(out, m);
 	cluster_families(out, m);
+	dns_families(out, m);
 
 	family(out, "fringe_policy_generation", "gauge", "Generation of the policy in force.");
 	fprintf(out, "fringe_policy_generation %llu\n", (unsigned long long)h->generation);

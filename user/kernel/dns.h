@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Addresses learned from DNS answers (the data plane's fringe_dns_* maps): read, count, expire, evict. */
+#ifndef FRINGE_KERNEL_DNS_H
+#define FRINGE_KERNEL_DNS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fringe/abi.h"
+#include "maps.h"
+
+struct dns_row {
+	struct fringe_dns_addr_key addr;
+	struct fringe_dns_learned l;
+	int64_t expires_in_ms;		/* < 0: expired, not yet removed */
+	struct fringe_dns_name names[FRINGE_DNS_KEYS];	/* of l.keys; "" when unknown */
+	int n_names;
+};
+
+struct dns_counts {
+	uint64_t result[FRINGE_DNS__COUNT];	/* enum fringe_dns_result, over CPUs */
+	uint64_t learned_now;			/* unexpired addresses */
+	uint64_t entries;			/* entries, expired ones included */
+};
+
+/* Every learned address (expired ones included), soonest to expire first;
+ * *rows malloc'd.  0 or -errno. */
+int dns_read(struct maps *m, struct dns_row **rows, size_t *n);
+int dns_counts(struct maps *m, struct dns_counts *c);
+/*
+ * Remove expired addresses; when more than `high` remain, remove the
+ * soonest to expire down to `low` (counted as evictions).  The daemon runs
+ * it every second, so the data plane seldom finds its table full.
+ * Returns the number removed, or -errno.
+ */
+int dns_sweep(struct maps *m, size_t high, size_t low);
+
+#endif
