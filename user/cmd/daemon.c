@@ -719,9 +719,17 @@ static int daemon_loop(struct daemon *dd)
 			if (dd->policy_deferred && !confirm_pending(&dd->m, NULL, NULL))
 				policy_reload(dd, true);
 			next_tick = now + TICK_MS;
-			/* Expired DNS addresses go; above 95% full, the soonest to expire
-			 * go down to 90%, so the data plane seldom meets a full table. */
-			dns_sweep(&dd->m, FRINGE_DNS_LEARNED_MAX / 20 * 19, FRINGE_DNS_LEARNED_MAX / 10 * 9);
+			/* Expired DNS addresses go; above 80% full, the soonest to expire
+			 * go down to 70%, so the data plane seldom meets a full table. */
+			{
+				uint64_t t0 = watch_now_ms();
+				int r = dns_sweep(&dd->m, FRINGE_DNS_LEARNED_MAX / 10 * 8,
+						  FRINGE_DNS_LEARNED_MAX / 10 * 7);
+
+				if (r > 0)
+					pr_debug("dns: %d learned addresses removed in %llu ms", r,
+						 (unsigned long long)(watch_now_ms() - t0));
+			}
 			http_sweep(dd->http);
 			ifaces_ensure(dd, true);	/* interfaces that appear later */
 		}

@@ -25,45 +25,78 @@ static int row_cmp(const void *a, const void *b)
 	return (x->l.expires_ns > y->l.expires_ns) - (x->l.expires_ns < y->l.expires_ns);
 }
 
+#define DNS_BATCH 4096
+
+static int dns_push(struct dns_row **v, size_t *n, size_t *cap, const struct dns_row *r)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? 2 * *cap : 1024;
+		struct dns_row *nv = realloc(*v, c * sizeof(**v));
+
+		if (!nv)
+			return -ENOMEM;
+		*v = nv;
+		*cap = c;
+	}
+	(*v)[(*n)++] = *r;
+	return 0;
+}
+
 int dns_read(struct maps *m, struct dns_row **rows, size_t *n)
 {
-	int fd = m->fd[M_DNS_LEARNED], nfd = m->fd[M_DNS_NAMES];
-	struct fringe_dns_addr_key key, next;
+	int fd = m->fd[M_DNS_LEARNED], nfd = m->fd[M_DNS_NAMES], err = 0;
+	struct fringe_dns_addr_key *keys;
+	struct fringe_dns_learned *vals;
 	struct dns_row *v = NULL;
 	size_t cap = 0, k = 0;
 	uint64_t now = mono_ns();
-	bool more;
+	__u32 token = 0;
+	bool first = true;
 
 	*rows = NULL;
 	*n = 0;
 	if (fd < 0)
 		return -ENOENT;
-	for (more = !bpf_map_get_next_key(fd, NULL, &key); more; key = next) {
-		struct dns_row r = { .addr = key };
+	keys = calloc(DNS_BATCH, sizeof(*keys));
+	vals = calloc(DNS_BATCH, sizeof(*vals));
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	/* In batches: a table of 65,536 is read in a few system calls. */
+	for (;;) {
+		__u32 count = DNS_BATCH;
+		int rc = bpf_map_lookup_batch(fd, first ? NULL : &token, &token, keys, vals, &count, NULL);
+		int e = rc ? errno : 0;
 
-		more = !bpf_map_get_next_key(fd, &key, &next);
-		if (bpf_map_lookup_elem(fd, &key, &r.l))
-			continue;	/* removed meanwhile */
-		r.expires_in_ms = ((int64_t)r.l.expires_ns - (int64_t)now) / 1000000;
-		for (int i = 0; i < FRINGE_DNS_KEYS && r.l.keys[i]; i++)
-			if (nfd >= 0 && !bpf_map_lookup_elem(nfd, &r.l.keys[i], &r.names[r.n_names]))
-				r.n_names++;
-		if (k == cap) {
-			struct dns_row *nv = realloc(v, (cap ? 2 * cap : 256) * sizeof(*v));
-
-			if (!nv) {
-				free(v);
-				return -ENOMEM;
-			}
-			v = nv;
-			cap = cap ? 2 * cap : 256;
+		if (rc && e != ENOENT) {
+			err = -e;
+			goto out;
 		}
-		v[k++] = r;
+		for (__u32 i = 0; i < count; i++) {
+			struct dns_row r = { .addr = keys[i], .l = vals[i] };
+
+			r.expires_in_ms = ((int64_t)r.l.expires_ns - (int64_t)now) / 1000000;
+			for (int j = 0; j < FRINGE_DNS_KEYS && r.l.keys[j]; j++)
+				if (nfd >= 0 && !bpf_map_lookup_elem(nfd, &r.l.keys[j], &r.names[r.n_names]))
+					r.n_names++;
+			err = dns_push(&v, &k, &cap, &r);
+			if (err)
+				goto out;
+		}
+		if (rc)
+			break;		/* ENOENT: that was the last batch */
+		first = false;
 	}
 	qsort(v, k, sizeof(*v), row_cmp);
 	*rows = v;
 	*n = k;
-	return 0;
+	v = NULL;
+out:
+	free(v);
+	free(keys);
+	free(vals);
+	return err;
 }
 
 int dns_counts(struct maps *m, struct dns_counts *c)
@@ -109,23 +142,47 @@ static void dns_count_add(struct maps *m, uint32_t what, uint64_t add)
 	bpf_map_update_elem(fd, &what, v, BPF_ANY);
 }
 
+/* Delete keys [from, to) of rows in batches; the number deleted. */
+static uint64_t dns_delete(int fd, const struct dns_row *rows, size_t from, size_t to)
+{
+	struct fringe_dns_addr_key keys[256];
+	uint64_t done = 0;
+
+	while (from < to) {
+		__u32 count = 0;
+
+		while (from < to && count < 256)
+			keys[count++] = rows[from++].addr;
+		if (bpf_map_delete_batch(fd, keys, &count, NULL) && errno != ENOENT) {
+			/* one by one: some key went meanwhile */
+			for (__u32 i = 0; i < count; i++)
+				done += !bpf_map_delete_elem(fd, &keys[i]);
+			continue;
+		}
+		done += count;
+	}
+	return done;
+}
+
 int dns_sweep(struct maps *m, size_t high, size_t low)
 {
 	int fd = m->fd[M_DNS_LEARNED];
-	uint64_t expired = 0, evicted = 0;
+	uint64_t expired, evicted = 0;
 	struct dns_row *rows;
-	size_t n, i = 0;
+	size_t n, i = 0, e;
 	int err;
 
 	err = dns_read(m, &rows, &n);
 	if (err)
 		return err;
 	/* Soonest to expire first: the expired ones lead. */
-	for (; i < n && rows[i].expires_in_ms <= 0; i++)
-		expired += !bpf_map_delete_elem(fd, &rows[i].addr);
-	if (n - i > high)
-		for (; i < n && n - i > low; i++)
-			evicted += !bpf_map_delete_elem(fd, &rows[i].addr);
+	while (i < n && rows[i].expires_in_ms <= 0)
+		i++;
+	expired = dns_delete(fd, rows, 0, i);
+	if (n - i > high) {
+		e = i + (n - i - low);
+		evicted = dns_delete(fd, rows, i, e);
+	}
 	free(rows);
 	dns_count_add(m, FRINGE_DNS_EXPIRED, expired);
 	dns_count_add(m, FRINGE_DNS_EVICTED, evicted);
