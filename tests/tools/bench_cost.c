@@ -694,7 +694,7 @@ int main(int argc, char **argv)
 		for (int p = 0; p < P_COUNT; p++)
 			if (!cost_ns("xdp-filter", xf_prog, f.ifindex, p, &ns))
 				print_row(stdout, "xdp-filter", 2, 0, "-", p, ns, &first);
-	} else {
+	} else if (xf_reason[0]) {
 		fprintf(stderr, "bench_cost: xdp-filter unavailable, its rows are missing: %s\n",
 			xf_reason);
 	}
