@@ -139,6 +139,13 @@ cp "$TMPD/out" "$TMPD/status.json"
 	fail "cluster status --json: $(head -c 800 "$TMPD/status.json")"
 [ "$(metric 1 fringe_cluster_up)" = 1 ] || fail "fringe_cluster_up is not 1"
 [ "$(metric 1 fringe_cluster_nodes)" = 6 ] || fail "fringe_cluster_nodes is $(metric 1 fringe_cluster_nodes), want 6"
+# The dashboard's API lists the cluster's document, the same as the command's.
+nsx n1 curl -sf --max-time 5 http://127.0.0.1:9650/api/v1/ >"$TMPD/api-index.json" || fail "no API index on n1"
+[ "$(q "$TMPD/api-index.json" 'd["endpoints"].get("cluster")')" = /api/v1/cluster ] ||
+	fail "the API does not list the cluster: $(cat "$TMPD/api-index.json")"
+nsx n1 curl -sf --max-time 5 http://127.0.0.1:9650/api/v1/cluster >"$TMPD/api-cluster.json" || fail "no /api/v1/cluster on n1"
+[ "$(q "$TMPD/api-cluster.json" 'sorted(d) == sorted(json.load(open("'"$TMPD/status.json"'"))) and d["up"] and len(d["endpoints"]) == 3')" = True ] ||
+	fail "/api/v1/cluster differs from cluster status --json: $(head -c 800 "$TMPD/api-cluster.json")"
 
 # ---- join ------------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "cluster.h"
+#include "docs.h"
 #include "overlay.h"
 #include "overlay_doc.h"
 
@@ -16,7 +17,7 @@ static json_object *jtime_ago(uint64_t ns, uint64_t now_ns)
 	return ns ? ju64(now_ns > ns ? (now_ns - ns) / 1000000000ULL : 0) : NULL;
 }
 
-static json_object *cluster_doc(struct maps *m, const struct fringe_cluster_state *st)
+json_object *cluster_doc(struct maps *m, const struct fringe_cluster_state *st)
 {
 	static const char *const types[FRINGE_CEV_MAX] = { "put", "delete", "rejected" };
 	json_object *doc = json_object_new_object(), *eps = json_object_new_array();

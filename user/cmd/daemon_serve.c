@@ -12,6 +12,7 @@
 
 #include "daemon_serve.h"
 #include "daemon_watch.h"
+#include "cluster.h"
 #include "docs.h"
 #include "file.h"
 #include "log.h"
@@ -23,6 +24,7 @@
 struct api_doc {
 	const char *name;
 	const char *command;	/* the command that prints the same document */
+	bool cluster;		/* only with a cluster member */
 	json_object *(*build)(struct maps *m, const char *(*query)(const char *), FILE *why);
 };
 
@@ -60,20 +62,35 @@ static json_object *api_flows(struct maps *m, const char *(*q)(const char *), FI
 	return flows_doc(m, top, &err);
 }
 
+static json_object *api_cluster(struct maps *m, const char *(*q)(const char *), FILE *why)
+{
+	struct fringe_cluster_state *st = cluster_state_map(m->pin_dir, false);
+	json_object *doc;
+
+	if (!st)	/* the member has not written its state yet */
+		return json_object_new_object();
+	doc = cluster_doc(m, st);
+	cluster_state_unmap(st);
+	return doc;
+}
+
 static const struct api_doc docs[] = {
-	{ "stats", "fringe stats --json", api_stats },
-	{ "policy", "fringe policy show --json", api_policy },
-	{ "nodes", "fringe nodes show --json", api_nodes },
-	{ "flows", "fringe flows --top N --json", api_flows },
+	{ "stats", "fringe stats --json", false, api_stats },
+	{ "policy", "fringe policy show --json", false, api_policy },
+	{ "nodes", "fringe nodes show --json", false, api_nodes },
+	{ "flows", "fringe flows --top N --json", false, api_flows },
+	{ "cluster", "fringe cluster status --json", true, api_cluster },
 };
 
-static json_object *api_index(void)
+static json_object *api_index(const struct serve *s)
 {
 	json_object *doc = json_object_new_object(), *eps = json_object_new_object();
 	json_object *cmds = json_object_new_object();
 	char path[64];
 
 	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		if (docs[i].cluster && !s->cluster_on)
+			continue;
 		snprintf(path, sizeof(path), API_PREFIX "%s", docs[i].name);
 		json_object_object_add(eps, docs[i].name, json_object_new_string(path));
 		json_object_object_add(cmds, docs[i].name, json_object_new_string(docs[i].command));
@@ -84,18 +101,20 @@ static json_object *api_index(void)
 	return doc;
 }
 
-int api_serve(struct maps *m, const char *url, const char *(*query)(const char *key), FILE *body)
+int api_serve(const struct serve *s, const char *url, const char *(*query)(const char *key),
+	      FILE *body)
 {
+	struct maps *m = s->m;
 	const char *name = url + strlen(API_PREFIX);
 	json_object *doc = NULL;
 
 	if (strncmp(url, API_PREFIX, strlen(API_PREFIX)))
 		return -ENOENT;
 	if (!*name) {
-		doc = api_index();
+		doc = api_index(s);
 	} else {
 		for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++)
-			if (!strcmp(name, docs[i].name)) {
+			if (!strcmp(name, docs[i].name) && (!docs[i].cluster || s->cluster_on)) {
 				long at = ftell(body);
 
 				doc = docs[i].build(m, query, body);
@@ -126,7 +145,7 @@ static int serve_api(void *ctx, const char *url, FILE *body)
 {
 	struct serve *s = ctx;
 
-	return api_serve(s->m, url, http_query, body);
+	return api_serve(s, url, http_query, body);
 }
 
 static int serve_file(void *ctx, const char *url, FILE *body)
@@ -293,6 +312,7 @@ int serve_init(struct serve *s, const struct config *cfg, struct maps *m)
 		err = s->cert_path && s->key_path ? serve_tls_reload(s) : -ENOMEM;
 	}
 	s->auth_on = cfg->auth != NULL;	/* its users come through serve_users_reload() */
+	s->cluster_on = cfg->cluster.n_urls > 0;
 	if (err)
 		serve_free(s);
 	return err;

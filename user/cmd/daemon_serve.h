@@ -21,6 +21,7 @@
 struct serve {
 	struct maps *m;
 	bool auth_on;			/* `auth FILE` configured */
+	bool cluster_on;		/* `cluster etcd ...` configured: /api/v1/cluster */
 	struct auth_file users;		/* its users (none while it cannot be read: all refused) */
 	char *cert_path, *key_path;	/* `tls CERT KEY`; NULL: plain HTTP */
 	struct http_route routes[SERVE_MAX_ROUTES];
@@ -47,10 +48,12 @@ void serve_log_start(const struct serve *s, const struct config *cfg);
 
 /*
  * GET API_PREFIX NAME: the document of the matching `--json` command (stats,
- * policy, nodes, flows), built by the same code; API_PREFIX alone lists them.
- * `query(key)` gives the flows' ?top=N.  0 with the JSON in body, -ENOENT for
- * an unknown name, -EINVAL for a bad argument (the reason in body).
+ * policy, nodes, flows; cluster when the daemon runs a cluster member), built
+ * by the same code; API_PREFIX alone lists them.  `query(key)` gives the
+ * flows' ?top=N.  0 with the JSON in body, -ENOENT for an unknown name,
+ * -EINVAL for a bad argument (the reason in body).
  */
-int api_serve(struct maps *m, const char *url, const char *(*query)(const char *key), FILE *body);
+int api_serve(const struct serve *s, const char *url, const char *(*query)(const char *key),
+	      FILE *body);
 
 #endif

@@ -15,5 +15,8 @@
 json_object *stats_doc(struct maps *m);
 /* `flows --top N`: the heaviest flows; *err set when the table cannot be read. */
 json_object *flows_doc(struct maps *m, size_t top, int *err);
+/* `cluster status`: the etcd members, the revision, the lease, the nodes seen. */
+struct fringe_cluster_state;
+json_object *cluster_doc(struct maps *m, const struct fringe_cluster_state *st);
 
 #endif

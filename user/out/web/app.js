@@ -314,13 +314,18 @@ function drawCluster(cl) {
 	if (!cl) { sec.hidden = true; return; }
 	sec.hidden = false;
 	const bits = [];
-	if ('up' in cl) bits.push(cl.up ? 'etcd reachable' : 'etcd UNREACHABLE: the last table stays in force');
+	if ('up' in cl) bits.push(cl.up ? 'etcd reachable' : 'etcd UNREACHABLE: the last node table stays in force');
+	if (cl.name) bits.push('this node ' + cl.name);
 	if (cl.revision !== undefined) bits.push('revision ' + cl.revision);
-	if (cl.lease && cl.lease.ttl !== undefined) bits.push('lease ttl ' + cl.lease.ttl + ' s');
-	$('cluster-note').textContent = bits.join(' · ');
+	if (cl.last_sync_age_seconds != null) bits.push('synced ' + cl.last_sync_age_seconds + ' s ago');
+	if (cl.lease) bits.push('lease ' + cl.lease.ttl + ' s, renewed ' + cl.lease.renewed_age_seconds + ' s ago');
+	if (cl.records !== undefined) bits.push(cl.records + ' records' + (cl.records_rejected ? ', ' + cl.records_rejected + ' rejected' : ''));
+	const note = $('cluster-note');
+	note.textContent = bits.join(' · ') || 'the cluster member has not reported yet';
+	note.className = 'note' + ('up' in cl && !cl.up ? ' alert' : '');
 	const eps = cl.endpoints || [];
 	table('cluster-table', ['endpoint', 'health'],
-	      eps.map(e => el('tr', null, el('th', { scope: 'row' }, e.url || e.endpoint || String(e)),
+	      eps.map(e => el('tr', null, el('th', { scope: 'row' }, e.url + (e.current ? ' (in use)' : '')),
 			      el('td', { class: 'state ' + (e.healthy ? 'active' : 'down') }, e.healthy ? 'healthy' : (e.error || 'unhealthy')))),
 	      'no endpoints');
 }
