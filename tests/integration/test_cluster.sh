@@ -138,6 +138,12 @@ cp "$TMPD/out" "$TMPD/status.json"
 [ "$(q "$TMPD/status.json" 'd["up"] and d["announced"] and d["lease"] is not None and len(d["endpoints"]) == 3')" = True ] ||
 	fail "cluster status --json: $(head -c 800 "$TMPD/status.json")"
 [ "$(metric 1 fringe_cluster_up)" = 1 ] || fail "fringe_cluster_up is not 1"
+if command -v promtool >/dev/null 2>&1; then
+	nsx n1 curl -s --max-time 2 http://127.0.0.1:9650/metrics >"$TMPD/metrics.txt"
+	promtool check metrics <"$TMPD/metrics.txt" >"$TMPD/promtool.out" 2>&1 ||
+		fail "promtool check metrics: $(head -n 5 "$TMPD/promtool.out")"
+	info "ok: promtool accepts the metrics with the fringe_cluster_* families"
+fi
 [ "$(metric 1 fringe_cluster_nodes)" = 6 ] || fail "fringe_cluster_nodes is $(metric 1 fringe_cluster_nodes), want 6"
 # The dashboard's API lists the cluster's document, the same as the command's.
 nsx n1 curl -sf --max-time 5 http://127.0.0.1:9650/api/v1/ >"$TMPD/api-index.json" || fail "no API index on n1"

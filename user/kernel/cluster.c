@@ -898,6 +898,13 @@ static void watch_reply(void *ctx, struct etcd_call *call, json_object *msg, con
 	}
 }
 
+static int str_cmp(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+
+	return strcmp(x ? x : "", y ? y : "");
+}
+
 static void sync_reply(void *ctx, struct etcd_call *call, json_object *msg, const char *err)
 {
 	struct cluster *c = ctx;
@@ -920,13 +927,13 @@ static void sync_reply(void *ctx, struct etcd_call *call, json_object *msg, cons
 		seen[i] = etcd_unb64(json_object_get_string(json_object_object_get(
 			json_object_array_get_idx(kvs, i), "key")), &kl);
 	}
+	if (seen)
+		qsort(seen, n, sizeof(*seen), str_cmp);
 	for (size_t i = c->n_recs; seen && i-- > 0;) {
-		bool there = false;
+		const char *key = c->recs[i]->key;
 
-		for (size_t k = 0; k < n && !there; k++)
-			there = seen[k] && !strcmp(seen[k], c->recs[i]->key);
-		if (!there)
-			on_delete(c, c->recs[i]->key);
+		if (!bsearch(&key, seen, n, sizeof(*seen), str_cmp))
+			on_delete(c, key);
 	}
 	for (size_t k = 0; seen && k < n; k++)
 		free(seen[k]);

@@ -170,7 +170,7 @@ static size_t write_cb(char *p, size_t size, size_t n, void *userp)
 	struct etcd_call *c = userp;
 	size_t add = size * n;
 
-	if (c->len + add > ETCD_MAX_MESSAGE + (c->stream ? 0 : 0)) {
+	if (c->len + add > ETCD_MAX_MESSAGE) {
 		c->too_big = true;
 		return 0;	/* libcurl ends the transfer */
 	}
