@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Integration: the daemon's listener under abuse on loopback (a thousand connections, slow clients, oversized and garbage requests, unknown paths), plain and with TLS, keeps serving in bounded memory.
+# Integration: the daemon's listener under abuse on loopback (hundreds of connections at once, slow clients, oversized and garbage requests, unknown paths), plain and with TLS, keeps serving in bounded memory.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -12,9 +12,23 @@ require_cmd ip curl openssl timeout "$PYTHON"
 [ -x "$FRINGE" ] || skip "build/fringe is not built (run make)"
 
 PORT=9650
-FLOOD=1000		# concurrent connections
+FLOOD=600		# concurrent connections: beyond the limit (128) and the backlog (128)
 SLOW=40			# slow clients, from one address (the per-address limit is 32)
-ROUNDS=3		# plain HTTP
+# What the listener promises (docs/deploy.md): a request's headers within 10 s
+# of connecting, an idle connection closed after 10 s; the daemon checks the
+# header deadline once a second. A loaded machine (2 cores, several builds)
+# delays the daemon by seconds: MARGIN.
+HEADER_DEADLINE_S=10
+IDLE_TIMEOUT_S=10
+MARGIN_S=5
+# A connection the daemon holds must be answered or cut within this.
+HOLD_MAX_S=$((HEADER_DEADLINE_S + IDLE_TIMEOUT_S + 2 * MARGIN_S))
+# The flood client waits FLOOD_WAIT_S for everything, then only for what the
+# server has (held or queued), until FLOOD_CAP_S: a slow machine is not a
+# hang (that is HOLD_MAX_S without an answer, or without any progress).
+FLOOD_WAIT_S=20
+FLOOD_CAP_S=45
+ROUNDS=2		# plain HTTP
 TLS_ROUNDS=2		# then the same with TLS on
 
 harness_tmpdir
@@ -34,7 +48,7 @@ sed "s|^metrics .*|metrics 127.0.0.1:$PORT tls $TMPD/server.pem $TMPD/server.key
 for i in $(seq 1 300); do echo "rule r$i proto udp dport $i allow"; done >"$TMPD/p.policy"
 
 SCHEME=http	# https in the TLS phase; the clients then trust $TMPD/ca.pem
-scrape() { nsx h curl -sf -m 3 --cacert "$TMPD/ca.pem" -o "$TMPD/scrape" "$SCHEME://127.0.0.1:$PORT/metrics"; }
+scrape() { nsx h curl -sf -m 10 --cacert "$TMPD/ca.pem" -o "$TMPD/scrape" "$SCHEME://127.0.0.1:$PORT/metrics"; }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$DPID/status"; }
 nfds() { find "/proc/$DPID/fd" -mindepth 1 -maxdepth 1 | wc -l; }
 alive() { kill -0 "$DPID" 2>/dev/null || fail "the daemon died: $(tail -n 20 "$TMPD/daemon.log")"; }
@@ -42,8 +56,8 @@ alive() { kill -0 "$DPID" 2>/dev/null || fail "the daemon died: $(tail -n 20 "$T
 # abuse MODE ARGS...: the client side, in Python, inside the namespace, bounded in time.
 abuse() {
 	ABUSE_CA=$([ "$SCHEME" = https ] && echo "$TMPD/ca.pem") \
-		timeout 120 ip netns exec "$(ns h)" "$PYTHON" - "$PORT" "$@" <<'EOF'
-import errno, os, resource, selectors, socket, ssl, sys, time
+		timeout 150 ip netns exec "$(ns h)" "$PYTHON" - "$PORT" "$@" <<'EOF'
+import errno, os, resource, selectors, socket, ssl, struct, sys, time
 
 port = int(sys.argv[1])
 mode = sys.argv[2]
@@ -65,29 +79,93 @@ def status_of(data):
     except (IndexError, ValueError):
         return None
 
-# Hanging is "never answered nor closed"; 75 s leaves room for a machine
-# whose load puts the daemon far behind (the idle timeout is 10 s).
-def flood(n, deadline_s=75.0):
-    """n connections at once from 127.0.0.2-51, each one GET; count the outcomes."""
+def server_side():
+    """The server's end of each connection to it, from the kernel's table (this
+    namespace's /proc/net/tcp): {(client address, port): what}, what one of
+    "held" (accepted: the daemon has it), "queued" (in the listen queue, not
+    accepted yet), "half-open" (SYN-RECV) or "closing" (the server hung up)."""
+    ends = {}
+    with open("/proc/net/tcp") as f:
+        next(f)
+        for line in f:
+            p = line.split()
+            laddr, lport = p[1].split(":")
+            if int(lport, 16) != port:
+                continue
+            raddr, rport = p[2].split(":")
+            st = int(p[3], 16)
+            key = (socket.inet_ntoa(struct.pack("=I", int(raddr, 16))), int(rport, 16))
+            if st in (1, 8):   # ESTABLISHED, CLOSE_WAIT: an accepted socket has an inode
+                ends[key] = "held" if p[9] != "0" else "queued"
+            elif st == 3:
+                ends[key] = "half-open"
+            elif st != 10:     # not LISTEN: FIN_WAIT, LAST_ACK, CLOSING...
+                ends[key] = "closing"
+    return ends
+
+def flood(n, wait_s, cap_s, hold_max_s):
+    """n connections at once from 127.0.0.2-51, each one GET; count the outcomes.
+
+    The listen queue overflows on purpose: beyond the server's connection limit
+    and its backlog the kernel drops handshakes, and a client whose handshake
+    was dropped learns it only from TCP's retransmissions, backed off to tens
+    of seconds. Those are TCP's business, not the server's: after wait_s the
+    client waits only for connections the server has (held or queued), until
+    cap_s. Hanging is what the server does: a connection the daemon holds for
+    hold_max_s without answering or hanging up, or hold_max_s in which the
+    server has connections and finishes none."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, n + 256), hard))
     sel = selectors.DefaultSelector()
     req = b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
     conns = {}
+    t0 = time.monotonic()
     for i in range(n):
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         s.setblocking(False)
         s.bind(("127.0.0.%d" % (2 + i % 50), 0))
-        err = s.connect_ex(("127.0.0.1", port))
-        conns[s] = {"buf": b"", "sent": False, "hs": CTX is not None, "up": False}
+        s.connect_ex(("127.0.0.1", port))
+        conns[s] = {"buf": b"", "sent": False, "hs": CTX is not None, "addr": s.getsockname(),
+                    "held": None}
         sel.register(s, selectors.EVENT_WRITE)
-    ok = closed = other = 0
-    end = time.monotonic() + deadline_s
-    while conns and time.monotonic() < end:
+    out = {"ok": 0, "closed": 0, "reset": 0, "other": 0}
+    done_at = []
+    hold_longest = 0.0
+    cut_held = []   # closed or reset without an answer after the daemon held them: how long
+    hanging = {}
+    stalled = 0.0
+    last_done = t0
+    ends = {}
+    next_look = t0
+    while conns:
+        now = time.monotonic()
+        if now >= next_look:
+            # Once a second: what the server has of the connections left.
+            next_look = now + 1.0
+            ends = server_side()
+            for st in conns.values():
+                if ends.get(st["addr"]) == "held":
+                    st["held"] = st["held"] or now
+                    st["was_held"] = True
+                    if now - st["held"] > hold_max_s:
+                        hanging[st["addr"]] = now - st["held"]
+                else:
+                    st["held"] = None
+            if hanging:
+                break
+            has = any(ends.get(st["addr"]) in ("held", "queued", "closing") for st in conns.values())
+            if has and now - last_done > hold_max_s:
+                stalled = now - last_done
+                break   # the server has work and finishes none
+            if not has:
+                last_done = now
+                if now - t0 >= wait_s:
+                    break   # the rest wait for TCP's retransmissions
+            if now - t0 >= cap_s:
+                break   # the server is still at it: a slow machine, reported
         for key, ev in sel.select(timeout=0.5):
             s = key.fileobj
             st = conns[s]
-            st["up"] = True   # the kernel completed (or refused) the connection
             try:
                 if st["hs"]:
                     # TLS: wrap once connected, then drive the handshake without blocking.
@@ -114,6 +192,9 @@ def flood(n, deadline_s=75.0):
                 data = s.recv(65536)
             except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
                 continue
+            except ConnectionResetError:
+                data = b""
+                st["reset"] = True
             except OSError:
                 data = b""
                 st["buf"] = st["buf"] or b"!"
@@ -121,42 +202,65 @@ def flood(n, deadline_s=75.0):
                 st["buf"] += data
                 continue
             code = status_of(st["buf"])
-            if code == 200:
-                ok += 1
-            elif code is None:
-                closed += 1
-            else:
-                other += 1
+            out["ok" if code == 200 else "reset" if st.get("reset") and code is None else
+                "closed" if code is None else "other"] += 1
+            t = time.monotonic()
+            done_at.append(t - t0)
+            last_done = t
+            if code != 200 and st.get("was_held"):
+                cut_held.append(t - (st["held"] or t))
+            if st["held"]:
+                hold_longest = max(hold_longest, t - st["held"])
             sel.unregister(s)
             s.close()
             del conns[s]
-    # Hanging: connected, and then neither answered nor closed.  A SYN still
-    # waiting in the client's retries (the listen backlog was full while the
-    # machine was busy) is the kernel's queue, not the server: counted apart.
-    left = sum(1 for st in conns.values() if st["up"])
-    unconnected = len(conns) - left
-    for s in conns:
+    # What the connections left over wait for: the server, or TCP.
+    ends = server_side()
+    left = {}
+    for s, st in conns.items():
+        what = ends.get(st["addr"])
+        if st["addr"] in hanging:
+            what = "hanging"
+        elif what is None:
+            info = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)
+            what = {1: "dropped", 2: "syn-sent"}.get(info[0], "closing")
+        left[what] = left.get(what, 0) + 1
         s.close()
-    print("ok=%d closed=%d other=%d unfinished=%d never_connected=%d" % (ok, closed, other, left, unconnected))
+    done_at.sort()
+    pct = lambda q: done_at[min(len(done_at) - 1, int(q * len(done_at)))] if done_at else -1
+    print("ok=%d closed=%d reset=%d other=%d unfinished=%d hanging=%d stalled_s=%d server_has=%d"
+          % (out["ok"], out["closed"], out["reset"], out["other"], len(conns),
+             left.get("hanging", 0), stalled,
+             left.get("queued", 0) + left.get("held", 0) + left.get("closing", 0)))
+    print("  done in s: p50=%.1f p90=%.1f last=%.1f; longest held by the daemon %.1f s;"
+          " %d cut unanswered after the daemon held them%s"
+          % (pct(0.5), pct(0.9), pct(1.0), hold_longest, len(cut_held),
+             " (%.1f-%.1f s)" % (min(cut_held), max(cut_held)) if cut_held else ""))
+    if conns:
+        print("  left: " + ", ".join("%d %s" % (v, k) for k, v in sorted(left.items())) +
+              " (half-open, dropped, syn-sent: the kernel dropped their handshake when the"
+              " listen queue overflowed; TCP retries later)")
 
 def slow(n, src, hold_s):
-    """n clients that send headers a line every 2 s and never finish; when does the server hang up?"""
+    """n clients that send headers a line every 2 s and never finish; when does the
+    server hang up on each, counted from that client's own connect?"""
     socks = []
     t0 = time.monotonic()
     for i in range(n):
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         s.bind((src, 0))
         s.settimeout(2)
+        t = time.monotonic()
         try:
             s.connect(("127.0.0.1", port))
             s = tls(s)
             s.sendall(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n")
         except OSError:
             if CTX:   # the TLS handshake failed: the server hung up at once
-                socks.append([s, time.monotonic() - t0])
+                socks.append([s, time.monotonic() - t, t])
                 continue
         s.setblocking(False)
-        socks.append([s, None])
+        socks.append([s, None, t])
     end = t0 + hold_s
     last = 0.0
     while time.monotonic() < end and any(c[1] is None for c in socks):
@@ -166,18 +270,18 @@ def slow(n, src, hold_s):
                 continue
             try:
                 if c[0].recv(4096) == b"":
-                    c[1] = now - t0
+                    c[1] = now - c[2]
                     continue
             except (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
                 pass
             except OSError:
-                c[1] = now - t0
+                c[1] = now - c[2]
                 continue
             if now - last >= 2.0:
                 try:
                     c[0].send(b"X-Slow: 1\r\n")
                 except OSError:
-                    c[1] = now - t0
+                    c[1] = now - c[2]
         if now - last >= 2.0:
             last = now
         time.sleep(0.1)
@@ -270,7 +374,7 @@ def odd():
     print("unexpected=%d" % bad)
 
 if mode == "flood":
-    flood(int(sys.argv[3]))
+    flood(int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6]))
 elif mode == "slow":
     slow(int(sys.argv[3]), sys.argv[4], float(sys.argv[5]))
 elif mode == "odd":
@@ -299,11 +403,17 @@ scrape || fail "no scrape after odd requests"
 
 for r in $(seq 1 "$rounds"); do
 	step "$name round $r: $FLOOD concurrent connections"
-	abuse flood "$FLOOD" >"$TMPD/flood.out" || fail "the flood client failed"
+	abuse flood "$FLOOD" "$FLOOD_WAIT_S" "$FLOOD_CAP_S" "$HOLD_MAX_S" >"$TMPD/flood.out" || fail "the flood client failed"
 	info "$(cat "$TMPD/flood.out")"
 	OK=$(sed -n 's/.*ok=\([0-9]*\).*/\1/p' "$TMPD/flood.out")
 	[ "$OK" -ge 100 ] || fail "only $OK of $FLOOD connections were served"
-	grep -q 'unfinished=0' "$TMPD/flood.out" || fail "connections left hanging after 75 s"
+	# Connections whose handshake the kernel dropped (the listen queue
+	# overflows on purpose) wait for TCP's retransmissions; those the server
+	# has must be done.
+	grep -q 'hanging=0 ' "$TMPD/flood.out" ||
+		fail "the daemon held connections for more than $HOLD_MAX_S s without answering or hanging up"
+	grep -q 'stalled_s=0 ' "$TMPD/flood.out" ||
+		fail "the server had connections and finished none for $HOLD_MAX_S s"
 	alive
 	scrape || fail "no scrape after the flood"
 
@@ -323,7 +433,8 @@ for r in $(seq 1 "$rounds"); do
 	AT_ONCE=$(sed -n 's/.*at_once=\([0-9]*\).*/\1/p' "$TMPD/slow.out")
 	[ "$AT_ONCE" -ge $((SLOW - 32)) ] || fail "only $AT_ONCE slow clients refused at once: the per-address limit (32) did not hold"
 	LAST=$(sed -n 's/.*last_cut_s=\([0-9]*\).*/\1/p' "$TMPD/slow.out")
-	[ "$LAST" -le 15 ] || fail "a slow client held its connection for ${LAST} s (deadline 10 s)"
+	[ "$LAST" -le $((HEADER_DEADLINE_S + MARGIN_S)) ] ||
+		fail "a slow client held its connection for ${LAST} s (deadline $HEADER_DEADLINE_S s)"
 	alive
 	[ "$r" -eq 1 ] && RSS1=$(rss_kb)
 done

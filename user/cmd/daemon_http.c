@@ -19,7 +19,10 @@
 #define HTTP_TLS_PRIORITIES	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
 /* The server's bounds (docs/deploy.md). */
-#define HTTP_MAX_CONNECTIONS	128	/* beyond this, new connections are closed at once */
+/* Beyond HTTP_MAX_CONNECTIONS the server stops accepting: new connections
+ * wait in the listen queue (HTTP_BACKLOG), and past that the kernel drops
+ * their handshakes, which clients retry on TCP's backoff. */
+#define HTTP_MAX_CONNECTIONS	128
 #define HTTP_MAX_PER_IP		32	/* one client cannot take every slot */
 #define HTTP_IDLE_TIMEOUT_S	10	/* an idle connection is closed */
 #define HTTP_HEADER_DEADLINE_S	10	/* a request's headers must all arrive within this */
