@@ -317,7 +317,8 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } fringe_dns_learned SEC(".maps");
 
-/* The names of the policy in force, for `fringe dns show` (user space only). */
+/* The names of the policy in force, for `fringe dns show` (user space only;
+ * names past FRINGE_DNS_NAMES_MAX are learned all the same, shown without one). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, FRINGE_DNS_NAMES_MAX);

@@ -586,13 +586,13 @@ struct fringe_node_name {
 /* ---- DNS names in sets (docs/policy.md, "DNS names") ------------------- */
 
 #define FRINGE_DNS_LEARNED_MAX	65536	/* learned addresses (fringe_dns_learned) */
-#define FRINGE_DNS_QUERIES_MAX	4096	/* queries awaiting their answer */
+#define FRINGE_DNS_QUERIES_MAX	2048	/* queries awaiting their answer (a few ms each) */
 #define FRINGE_DNS_QUERY_NS	(5ULL * 1000000000)	/* how long a query waits */
 #define FRINGE_DNS_TTL_MIN	30	/* seconds a learned address is held at least */
 #define FRINGE_DNS_TTL_MAX	86400	/* and at most */
 #define FRINGE_DNS_KEYS		4	/* names remembered per learned address */
 
-#define FRINGE_DNS_NAMES_MAX	65536	/* fringe_dns_names: the policy's names, for display */
+#define FRINGE_DNS_NAMES_MAX	4096	/* fringe_dns_names: the policy's names, for display */
 
 /* A name of the policy in force, by its key in fringe_dns_learned.keys:
  * what `fringe dns show` prints (user space writes and reads it). */
