@@ -668,9 +668,10 @@ static int assign_counters(struct maps *m, const struct compiled *c, __u32 *ids)
 		if (!fresh[id])
 			continue;
 		err = slot_zero_percpu(m->fd[M_RULE_STATS], id, sizeof(struct fringe_counter), m->ncpus);
+		/* A plain array: one value, not one per CPU (a 16-byte-per-CPU
+		 * buffer was read past on a one-CPU host). */
 		if (!err)
-			err = slot_zero_percpu(m->fd[M_BUCKETS], id, sizeof(struct fringe_counter),
-					       m->ncpus);
+			err = slot_zero_percpu(m->fd[M_BUCKETS], id, sizeof(struct fringe_bucket), 1);
 	}
 	for (uint32_t r = 0; r < c->n_rules && !err; r++)
 		if (fresh[ids[r]]) {
