@@ -11,6 +11,7 @@
 
 #include <bpf/bpf.h>
 
+#include "clock.h"
 #include "cli.h"
 #include "docs.h"
 #include "flows.h"
@@ -32,14 +33,6 @@ static void catch_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
 /* "rule (1/N), ..." for the rules of the policy in force that sample. */

@@ -17,6 +17,7 @@
 
 #include <bpf/bpf.h>
 
+#include "clock.h"
 #include "cluster.h"
 #include "etcd.h"
 #include "json.h"
@@ -97,22 +98,6 @@ struct cluster {
 	uint64_t rlog_window;
 	unsigned int rlog_n, rlog_quiet;
 };
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
-}
-
-static uint64_t real_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 /* ---- the pinned state ------------------------------------------------------------- */
 

@@ -8,15 +8,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "clock.h"
 #include "dns.h"
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);	/* bpf_ktime_get_ns() */
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 static int row_cmp(const void *a, const void *b)
 {
@@ -42,7 +35,7 @@ static int dns_push(struct dns_row **v, size_t *n, size_t *cap, const struct dns
 	return 0;
 }
 
-int dns_read(struct maps *m, struct dns_row **rows, size_t *n)
+int dns_read(struct maps *m, bool names, struct dns_row **rows, size_t *n)
 {
 	int fd = m->fd[M_DNS_LEARNED], nfd = m->fd[M_DNS_NAMES], err = 0;
 	struct fringe_dns_addr_key *keys;
@@ -78,7 +71,8 @@ int dns_read(struct maps *m, struct dns_row **rows, size_t *n)
 
 			r.expires_in_ms = ((int64_t)r.l.expires_ns - (int64_t)now) / 1000000;
 			for (int j = 0; j < FRINGE_DNS_KEYS && r.l.keys[j]; j++)
-				if (nfd >= 0 && !bpf_map_lookup_elem(nfd, &r.l.keys[j], &r.names[r.n_names]))
+				if (names && nfd >= 0 &&
+				    !bpf_map_lookup_elem(nfd, &r.l.keys[j], &r.names[r.n_names]))
 					r.n_names++;
 			err = dns_push(&v, &k, &cap, &r);
 			if (err)
@@ -117,7 +111,7 @@ int dns_counts(struct maps *m, struct dns_counts *c)
 		for (int i = 0; i < ncpu; i++)
 			c->result[k] += v[i];
 	}
-	err = dns_read(m, &rows, &n);
+	err = dns_read(m, false, &rows, &n);
 	if (err)
 		return err;
 	c->entries = n;
@@ -172,7 +166,7 @@ int dns_sweep(struct maps *m, size_t high, size_t low)
 	size_t n, i = 0, e;
 	int err;
 
-	err = dns_read(m, &rows, &n);
+	err = dns_read(m, false, &rows, &n);
 	if (err)
 		return err;
 	/* Soonest to expire first: the expired ones lead. */

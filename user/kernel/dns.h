@@ -3,6 +3,7 @@
 #ifndef FRINGE_KERNEL_DNS_H
 #define FRINGE_KERNEL_DNS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,8 +25,8 @@ struct dns_counts {
 };
 
 /* Every learned address (expired ones included), soonest to expire first;
- * *rows malloc'd.  0 or -errno. */
-int dns_read(struct maps *m, struct dns_row **rows, size_t *n);
+ * *rows malloc'd; names filled only when asked (a lookup per key).  0 or -errno. */
+int dns_read(struct maps *m, bool names, struct dns_row **rows, size_t *n);
 int dns_counts(struct maps *m, struct dns_counts *c);
 /*
  * Remove expired addresses; when more than `high` remain, remove the

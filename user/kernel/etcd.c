@@ -11,6 +11,7 @@
 
 #include <curl/curl.h>
 
+#include "clock.h"
 #include "etcd.h"
 #include "log.h"
 
@@ -40,22 +41,6 @@ struct etcd {
 	char *ca, *cert, *key;
 	struct etcd_call *calls, *dead;
 };
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
-}
-
-static uint64_t real_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 /* ---- base64 and numbers ------------------------------------------------------------ */
 

@@ -855,7 +855,7 @@ static void maps_dns_names(struct maps *m, const struct compiled *c)
 		more = !bpf_map_get_next_key(fd, &key, &next);
 		bpf_map_delete_elem(fd, &key);
 	}
-	for (size_t i = 0; i < c->n_dns_names_v; i++)
+	for (size_t i = 0; i < c->n_dns_names; i++)
 		bpf_map_update_elem(fd, &c->dns_names[i].key, &c->dns_names[i].v, BPF_ANY);
 }
 

@@ -908,7 +908,6 @@ static void compile_dns_names(struct compiler *C)
 			C->err = -E2BIG;
 			break;
 		}
-		C->c->n_dns_names += s->n_names;
 		for (size_t j = 0; j < s->n_names; j++) {
 			const char *nm = s->names[j];
 			bool wild = nm[0] == '*';
@@ -923,11 +922,11 @@ static void compile_dns_names(struct compiler *C)
 				goto out;
 			}
 			/* For display: the name once, with every set listing it. */
-			for (q = 0; q < C->c->n_dns_names_v && C->c->dns_names[q].key != cn.key; q++)
+			for (q = 0; q < C->c->n_dns_names && C->c->dns_names[q].key != cn.key; q++)
 				;
-			if (q == C->c->n_dns_names_v) {
+			if (q == C->c->n_dns_names) {
 				snprintf(cn.v.name, sizeof(cn.v.name), "%s", nm);
-				if (!PUSH(C->c->dns_names, C->c->n_dns_names_v, C->cap_dns_names, cn)) {
+				if (!PUSH(C->c->dns_names, C->c->n_dns_names, C->cap_dns_names, cn)) {
 					C->err = -ENOMEM;
 					goto out;
 				}

@@ -46,14 +46,13 @@ struct compiled {
 	uint32_t *steer_ifindex;		/* distinct `steer iface` targets */
 	size_t n_steer_ifindex;
 	bool uses_cpumap;
-	uint32_t n_dns_names;			/* DNS names in the policy's sets */
 	uint8_t slot_flags;			/* FRINGE_SLOT_* */
 	/* The policy's DNS names by their key (fringe_dns_learned.keys), for display. */
 	struct compiled_dns_name {
 		uint64_t key;
 		struct fringe_dns_name v;
 	} *dns_names;
-	size_t n_dns_names_v;
+	size_t n_dns_names;
 };
 
 /* Returns 0, or -EINVAL with every error in d, or -ENOMEM / -E2BIG (capacity, also in d). */

@@ -21,7 +21,7 @@ json_object *dns_doc(struct maps *m)
 	size_t n;
 	int err;
 
-	err = dns_read(m, &rows, &n);
+	err = dns_read(m, true, &rows, &n);
 	if (!err)
 		err = dns_counts(m, &c);
 	if (err) {
