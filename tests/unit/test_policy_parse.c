@@ -14,7 +14,9 @@
 
 #include <cmocka.h>
 
+#include "config.h"
 #include "lex.h"
+#include "nodes.h"
 #include "policy.h"
 #include "refuse_fifo.h"
 #include "file.h"
@@ -298,6 +300,83 @@ static void test_diags_print(void **state)
 
 /* Errors beyond the cap are counted, not kept: the first 100 by place in
  * full, then one line with how many more; the count stays exact. */
+/* The address space in use now, from /proc/self/statm. */
+static size_t vm_size(void)
+{
+	unsigned long pages = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%lu", &pages), 1);
+	fclose(f);
+	return pages * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* One diagnostic, at line:col, saying the file holds too many tokens. */
+static void assert_token_cap(struct diags *d, int line, int col)
+{
+	char want[64];
+
+	assert_int_equal(d->n, 1);
+	assert_int_equal(d->v[0].loc.line, line);
+	assert_int_equal(d->v[0].loc.col, col);
+	snprintf(want, sizeof(want), "more than %u words and punctuation", LEX_MAX_TOKENS);
+	assert_non_null(strstr(d->v[0].msg, want));
+	diags_free(d);
+}
+
+/* 16 MiB of commas (a token a byte) is refused at the first token past
+ * LEX_MAX_TOKENS, in a few MiB more than the file itself: it took 24 bytes
+ * a token before (416 MB), and ENOMEM under this limit. */
+static void test_lex_token_cap(void **state)
+{
+	const size_t len = 16u << 20;
+	const char head[] = "rule a allow\n";	/* three tokens, then a line of commas */
+	struct rlimit old, lim;
+	struct diags d = { 0 };
+	struct lex_file f;
+	struct policy p;
+	struct nodes nd;
+	struct config c;
+	char *text = malloc(len);
+
+	assert_non_null(text);
+	memcpy(text, head, sizeof(head) - 1);
+	memset(text + sizeof(head) - 1, ',', len - (sizeof(head) - 1));
+	getrlimit(RLIMIT_AS, &old);
+	lim.rlim_cur = vm_size() + (48u << 20);
+	lim.rlim_max = old.rlim_max;
+	assert_int_equal(setrlimit(RLIMIT_AS, &lim), 0);
+	int lexed = lex_statements(text, len, &d, &f);
+	int parsed = policy_parse(text, len, NULL, &p);
+	int nodes = nodes_parse(text, len, NULL, &nd);
+	int config = config_parse(text, len, ".", NULL, &c);
+	setrlimit(RLIMIT_AS, &old);
+	assert_int_equal(lexed, -E2BIG);
+	assert_int_equal(f.n, 0);
+	assert_null(f.stmt);
+	assert_token_cap(&d, 2, LEX_MAX_TOKENS - 3 + 1);
+	/* every language refuses it with that one error */
+	assert_int_equal(parsed, -EINVAL);
+	assert_int_equal(nodes, -EINVAL);
+	assert_int_equal(config, -EINVAL);
+	assert_int_equal(policy_parse(text, len, &d, &p), -EINVAL);
+	assert_token_cap(&d, 2, LEX_MAX_TOKENS - 3 + 1);
+	assert_int_equal(nodes_parse(text, len, &d, &nd), -EINVAL);
+	assert_token_cap(&d, 2, LEX_MAX_TOKENS - 3 + 1);
+	assert_int_equal(config_parse(text, len, ".", &d, &c), -EINVAL);
+	assert_token_cap(&d, 2, LEX_MAX_TOKENS - 3 + 1);
+
+	/* LEX_MAX_TOKENS exactly is a file the lexer takes */
+	assert_int_equal(lex_statements(text, sizeof(head) - 1 + LEX_MAX_TOKENS - 3, &d, &f), 0);
+	assert_int_equal(d.n, 0);
+	assert_int_equal(f.n, 2);
+	assert_int_equal(f.stmt[1].n, LEX_MAX_TOKENS - 3);
+	assert_tok(&f.stmt[1].tok[f.stmt[1].n - 1], LEX_COMMA, ",", 2, LEX_MAX_TOKENS - 3);
+	lex_free(&f);
+	free(text);
+}
+
 static void test_diags_cap(void **state)
 {
 	struct diags d = { .file = "p.pol" };
@@ -1089,6 +1168,7 @@ int main(void)
 		cmocka_unit_test(test_lex_utf8),
 		cmocka_unit_test(test_diags_print),
 		cmocka_unit_test(test_diags_cap),
+		cmocka_unit_test(test_lex_token_cap),
 		cmocka_unit_test(test_parse_file_not_regular),
 		cmocka_unit_test(test_sets),
 		cmocka_unit_test(test_devices),

@@ -987,6 +987,10 @@ int config_parse(const char *text, size_t len, const char *base_dir, struct diag
 	err = lex_statements(text, len, d, &f);
 	if (err == -ENOMEM)
 		return err;
+	if (err == -E2BIG) {	/* refused whole, the reason reported */
+		err = -EINVAL;
+		goto fail_freed;
+	}
 	if (err)
 		errs++;
 	for (size_t i = 0; i < f.n; i++) {

@@ -16,13 +16,15 @@ struct lex_state {
 	int err;
 	struct diags *d;
 
+	/* The first pass (tok NULL) only counts, reports and checks the cap;
+	 * the second stores into arrays of exactly the counted sizes. */
 	struct lex_tok *tok;
-	size_t ntok, captok;
+	size_t ntok, maxtok;	/* maxtok: most tokens held at once (a bad statement's are dropped) */
 	size_t stmt_first;	/* first token of the current statement */
 	size_t *stmt_len;	/* tokens per statement; pointers fixed up at the end */
-	size_t nstmt, capstmt;
-	char *text;		/* every word, NUL-terminated; at most len + 1 bytes */
-	size_t ntext;
+	size_t nstmt;
+	char *text;		/* every word, NUL-terminated */
+	size_t ntext, maxtext;
 };
 
 static bool lex_blank(unsigned char c)
@@ -119,21 +121,27 @@ static int lex_push(struct lex_state *st, enum lex_kind kind, size_t start, size
 	static const char *const punct[] = { [LEX_LBRACE] = "{", [LEX_RBRACE] = "}", [LEX_COMMA] = "," };
 	struct lex_tok *t;
 
-	if (st->ntok == st->captok) {
-		size_t cap = st->captok ? 2 * st->captok : 64;
-		struct lex_tok *v = realloc(st->tok, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		st->tok = v;
-		st->captok = cap;
+	if (!st->tok) {		/* counting */
+		if (st->ntok == LEX_MAX_TOKENS) {
+			diags_add(st->d, lex_loc(st, start),
+				  "more than %u words and punctuation marks in one file: no fringe file holds that many (is it the right file?)",
+				  LEX_MAX_TOKENS);
+			return -E2BIG;
+		}
+		if (++st->ntok > st->maxtok)
+			st->maxtok = st->ntok;
+		if (kind == LEX_WORD) {
+			st->ntext += end - start + 1;
+			if (st->ntext > st->maxtext)
+				st->maxtext = st->ntext;
+		}
+		return 0;
 	}
 	t = &st->tok[st->ntok++];
 	t->kind = kind;
 	t->loc = lex_loc(st, start);
 	if (kind == LEX_WORD) {
-		/* a word is always followed by a separator or the end: arena fits */
-		char *s = st->text + st->ntext;
+		char *s = st->text + st->ntext;	/* sized by the first pass */
 
 		memcpy(s, st->s + start, end - start);
 		s[end - start] = '\0';
@@ -158,16 +166,9 @@ static int lex_end_stmt(struct lex_state *st)
 	st->bad = false;
 	if (!n)
 		return 0;
-	if (st->nstmt == st->capstmt) {
-		size_t cap = st->capstmt ? 2 * st->capstmt : 32;
-		size_t *v = realloc(st->stmt_len, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		st->stmt_len = v;
-		st->capstmt = cap;
-	}
-	st->stmt_len[st->nstmt++] = n;
+	if (st->stmt_len)
+		st->stmt_len[st->nstmt] = n;
+	st->nstmt++;
 	st->stmt_first = st->ntok;
 	return 0;
 }
@@ -224,24 +225,33 @@ static int lex_run(struct lex_state *st)
 int lex_statements(const char *text, size_t len, struct diags *d, struct lex_file *out)
 {
 	struct lex_state st = { .s = (const unsigned char *)text, .len = len, .line = 1, .d = d };
-	size_t k, first = 0;
+	size_t k, first = 0, skip = 0;
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	st.text = malloc(len + 1);
-	if (!st.text)
-		return -ENOMEM;
 	if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3))
-		st.i = st.line_start = 3;	/* BOM: columns count from after it */
+		skip = 3;	/* BOM: columns count from after it */
 
+	/* First pass: count (and report encoding errors, and refuse a file of
+	 * more tokens than any fringe file holds) before allocating anything,
+	 * so memory is what the file needs, never the doubling of a guess. */
+	st.i = st.line_start = skip;
 	err = lex_run(&st);
-	if (err == -ENOMEM)
-		goto fail;
-	if (st.nstmt) {
+	if (err == -E2BIG)
+		return err;
+	st = (struct lex_state){ .s = (const unsigned char *)text, .len = len, .line = 1,
+				 .maxtok = st.maxtok, .nstmt = st.nstmt, .maxtext = st.maxtext };
+	/* Second pass: store (its reports were made by the first, d is NULL). */
+	st.tok = malloc((st.maxtok ? st.maxtok : 1) * sizeof(*st.tok));
+	st.stmt_len = malloc((st.nstmt ? st.nstmt : 1) * sizeof(*st.stmt_len));
+	st.text = malloc(st.maxtext ? st.maxtext : 1);
+	if (st.nstmt)
 		out->stmt = calloc(st.nstmt, sizeof(*out->stmt));
-		if (!out->stmt)
-			goto fail;
-	}
+	if (!st.tok || !st.stmt_len || !st.text || (st.nstmt && !out->stmt))
+		goto fail;
+	st.nstmt = 0;
+	st.i = st.line_start = skip;
+	err = lex_run(&st);
 	for (k = 0; k < st.nstmt; k++) {
 		out->stmt[k].tok = st.tok + first;
 		out->stmt[k].n = st.stmt_len[k];
@@ -251,9 +261,11 @@ int lex_statements(const char *text, size_t len, struct diags *d, struct lex_fil
 	out->toks_ = st.tok;
 	out->text_ = st.text;
 	free(st.stmt_len);
-	return st.err;
+	return err ? err : st.err;
 
 fail:
+	free(out->stmt);
+	out->stmt = NULL;
 	free(st.tok);
 	free(st.stmt_len);
 	free(st.text);

@@ -54,11 +54,18 @@ struct lex_file {
 	char *text_;
 };
 
+/* The most tokens one file may hold: a policy's million set items are two
+ * each.  Tokens take 24 bytes, so this bounds the lexer's memory (96 MiB),
+ * and a file of garbage is refused after one pass that allocates nothing. */
+#define LEX_MAX_TOKENS	(1u << 22)
+
 /* Split text into statements.  Statements holding an encoding error are
  * reported to d (which may be NULL) and left out; the others are still
  * returned so callers can report every error of the file.
  * Returns 0, -EINVAL when an encoding error was reported (out is still
- * filled and must be freed), or -ENOMEM (out is empty). */
+ * filled and must be freed), -E2BIG when the file holds more than
+ * LEX_MAX_TOKENS tokens (reported at the first one too many; out is empty),
+ * or -ENOMEM (out is empty). */
 int lex_statements(const char *text, size_t len, struct diags *d, struct lex_file *out);
 void lex_free(struct lex_file *f);
 

@@ -567,6 +567,8 @@ int nodes_parse(const char *text, size_t len, struct diags *d, struct nodes *out
 	err = lex_statements(text, len, d, &f);
 	if (err == -ENOMEM)
 		return err;
+	if (err == -E2BIG)	/* refused whole, the reason reported */
+		return -EINVAL;
 	if (err)
 		errs++;
 	for (size_t i = 0; i < f.n; i++) {

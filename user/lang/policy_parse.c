@@ -1570,6 +1570,8 @@ int policy_parse(const char *text, size_t len, struct diags *d, struct policy *o
 		policy_oom(&ps);
 		return -ENOMEM;
 	}
+	if (err == -E2BIG)	/* refused whole, the reason reported */
+		return -EINVAL;
 	if (err)
 		ps.errors++;
 	for (i = 0; i < lf.n && !ps.oom; i++)
