@@ -94,7 +94,12 @@ static __always_inline int judge(struct xdp_md *ctx, struct pkt *p, struct fring
 	/* Declared devices: who sent this (counted), or who it pretends to be. */
 	p->device = FRINGE_NO_DEVICE;
 	if (hdr->dims_used & (1U << FRINGE_DIM_DEVICE)) {
-		p->device = policy_device(slot, p, &spoofed);
+		__u32 claimed = FRINGE_NO_DEVICE;
+
+		p->device = policy_device(slot, p, &claimed);
+		spoofed = claimed != FRINGE_NO_DEVICE;
+		if (spoofed)
+			stats_device_spoofed(st, claimed);
 		if (p->device >> FRINGE_DEV_CID_SHIFT) {
 			__u32 cid = (p->device >> FRINGE_DEV_CID_SHIFT) - 1;
 			struct fringe_counter *c = bpf_map_lookup_elem(&fringe_device_stats, &cid);

@@ -276,6 +276,19 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } fringe_device_stats SEC(".maps");
 
+/* Spoofed packets by the device counter id of the device whose address
+ * they claim, per CPU.  A hash made as used (no preallocation): a site pays
+ * for the devices under attack, not for every device it may declare; the
+ * controller drops the ids no policy slot holds at each load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, FRINGE_SPOOF_DEVICES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fringe_device_spoofs SEC(".maps");
+
 /* Device counter id -> name and slots (struct fringe_device_name), written by the controller only. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

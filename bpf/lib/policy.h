@@ -118,9 +118,10 @@ static __always_inline __u32 policy_l4_index(const struct pkt *p)
 
 /* Which declared device sent this packet (its FRINGE_HK_DEV_* value):
  * FRINGE_NO_DEVICE when none, or when the source IP belongs to a device whose
- * MAC is not this one (spoofed).  Runs before classification, also for
- * packets whose flow has a cached rule: it feeds the per-device counters. */
-static __always_inline __u32 policy_device(__u32 slot, const struct pkt *p, int *spoofed)
+ * MAC is not this one (spoofed: *claimed is then that device's value, else
+ * left alone).  Runs before classification, also for packets whose flow has
+ * a cached rule: it feeds the per-device counters. */
+static __always_inline __u32 policy_device(__u32 slot, const struct pkt *p, __u32 *claimed)
 {
 	struct fringe_hkey k = { .kind = FRINGE_HK_DEV_MAC };
 	__u32 *by_mac, *by_ip, dev;
@@ -142,7 +143,7 @@ static __always_inline __u32 policy_device(__u32 slot, const struct pkt *p, int 
 	}
 	by_ip = bpf_map_lookup_elem(hash, &k);
 	if (by_ip && *by_ip != dev) {
-		*spoofed = 1;
+		*claimed = *by_ip;
 		return FRINGE_NO_DEVICE;
 	}
 	return dev;

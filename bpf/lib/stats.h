@@ -24,6 +24,31 @@ static __always_inline void stats_rule(__u32 counter_id, __u32 len)
 	}
 }
 
+/* A packet claimed the address of the device whose FRINGE_HK_DEV_* value
+ * is `claimed` from another MAC: counted against that device (when it has
+ * a counter id), on the interface when the spoof table has no room. */
+static __always_inline void stats_device_spoofed(struct fringe_iface_stats *st, __u32 claimed)
+{
+	__u32 cid = (claimed >> FRINGE_DEV_CID_SHIFT) - 1;
+	__u64 one = 1, *c;
+
+	if (!(claimed >> FRINGE_DEV_CID_SHIFT))
+		return;
+	c = bpf_map_lookup_elem(&fringe_device_spoofs, &cid);
+	if (c) {
+		(*c)++;
+		return;
+	}
+	/* The first on this device: this CPU's value starts at one, the others at zero. */
+	if (!bpf_map_update_elem(&fringe_device_spoofs, &cid, &one, BPF_NOEXIST))
+		return;
+	c = bpf_map_lookup_elem(&fringe_device_spoofs, &cid);	/* another CPU came first */
+	if (c)
+		(*c)++;
+	else if (st)
+		st->spoofed_untracked++;
+}
+
 /* A result that drops the packet as `reason` but sends an answer out in
  * its place (ICMP "fragmentation needed"): counted as the reason's drop and
  * as a redirect, which is what the program returns. */

@@ -30,6 +30,7 @@
 #define FRINGE_NO_VLAN		4096			/* vlan-table index of "untagged" */
 #define FRINGE_NO_DEVICE	FRINGE_MAX_DEVICES	/* device-table index of "not a device" */
 #define FRINGE_MAX_DEVICE_IDS	(2 * FRINGE_MAX_DEVICES) /* device counter ids: two policies' worth */
+#define FRINGE_SPOOF_DEVICES	256	/* devices whose spoofed packets are counted apart, at once */
 #define FRINGE_MAX_APPS		32
 
 /* ---- classification dimensions -------------------------------------- */
@@ -223,7 +224,7 @@ struct fringe_iface_stats {
 	__u64 non_ip;		/* neither IPv4 nor IPv6: passed, matched no rule */
 	__u64 fragments;	/* IP fragments seen */
 	__u64 spoofed;		/* a declared device's IP from another MAC */
-	__u64 pad;
+	__u64 spoofed_untracked; /* of those, claiming a device fringe_device_spoofs had no room for */
 };
 
 /* Token bucket, in the units of fringe_rule_action: a packet costs

@@ -609,22 +609,45 @@ static const struct app_case cases_dev[] = {
 	{ "stranger", .pkt = UDP(9000, FROM("02:ee:00:00:00:02", "10.99.0.1")), DROP("default") },
 };
 
-/* Per-device counters of the policy in force: name -> packets, -1 when not listed. */
-static int64_t dev_packets(struct fx *f, const char *name, uint64_t *bytes)
+/* A device of the policy in force, by name: false when not listed. */
+static bool dev_get(struct fx *f, const char *name, struct maps_device *out)
 {
 	struct maps_device *d;
-	int64_t r = -1;
+	bool found = false;
 	size_t n;
 
 	assert_int_equal(maps_read_devices(&f->m, &d, &n), 0);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n && !found; i++)
 		if (!strcmp(d[i].name, name)) {
-			r = d[i].cnt.packets;
-			if (bytes)
-				*bytes = d[i].cnt.bytes;
+			*out = d[i];
+			found = true;
 		}
 	free(d);
-	return r;
+	return found;
+}
+
+/* Per-device counters of the policy in force: name -> packets, -1 when not listed. */
+static int64_t dev_packets(struct fx *f, const char *name, uint64_t *bytes)
+{
+	struct maps_device d;
+
+	if (!dev_get(f, name, &d))
+		return -1;
+	if (bytes)
+		*bytes = d.cnt.bytes;
+	return d.cnt.packets;
+}
+
+/* Packets that claimed the device's address from another MAC; -1 when not listed. */
+static int64_t dev_spoofed(struct fx *f, const char *name, uint32_t *id)
+{
+	struct maps_device d;
+
+	if (!dev_get(f, name, &d))
+		return -1;
+	if (id)
+		*id = d.id;
+	return d.spoofed;
 }
 
 static size_t dev_count(struct fx *f)
@@ -663,6 +686,12 @@ static void test_devices(void **state)
 	assert_int_equal(dev_packets(f, "cam", NULL), 2);
 	assert_int_equal(dev_packets(f, "orphan", NULL), 1);
 	assert_int_equal(dev_packets(f, "stranger", NULL), -1);
+	/* Each spoofed packet counts against the device whose address it claimed,
+	 * also when the sender is another declared device (cam as plc1). */
+	assert_int_equal(dev_spoofed(f, "plc1", NULL), 1);
+	assert_int_equal(dev_spoofed(f, "plc2", NULL), 1);	/* its IPv6 address */
+	assert_int_equal(dev_spoofed(f, "cam", NULL), 1);
+	assert_int_equal(dev_spoofed(f, "orphan", NULL), 0);
 }
 
 /* Devices declared, no rule names one: still identified, counted and spoof-checked. */
@@ -683,6 +712,90 @@ static void test_devices_without_device_rules(void **state)
 		run_case(f, &cases[i]);
 	assert_int_equal(spoofed(f) - sp0, 1);
 	assert_int_equal(dev_packets(f, "plc1", NULL), 1);
+	assert_int_equal(dev_spoofed(f, "plc1", NULL), 1);
+}
+
+/* Spoof counts follow device names across reloads, like the packet counters;
+ * an id given to a new name starts with none of its previous owner's. */
+static void test_device_spoofs_reload(void **state)
+{
+	struct fx *f = get_fx(state);
+	const struct pkt_opts as_a = UDP(9000, FROM("02:ee:00:00:00:01", "10.60.0.10"));
+	const struct pkt_opts as_b = UDP(9000, FROM("02:dd:00:00:00:0a", "10.60.0.11"));	/* a's MAC */
+	const struct pkt_opts as_d = UDP(9000, FROM("02:ee:00:00:00:01", "10.60.0.13"));
+	uint32_t id_a, id_d;
+
+	load_ok(f, "device a mac 02:dd:00:00:00:0a ip 10.60.0.10\n"
+		   "device b mac 02:dd:00:00:00:0b ip 10.60.0.11\n");
+	send_pkt(f, &as_a);
+	send_pkt(f, &as_a);
+	send_pkt(f, &as_b);
+	assert_int_equal(dev_spoofed(f, "a", &id_a), 2);
+	assert_int_equal(dev_spoofed(f, "b", NULL), 1);
+	assert_int_equal(dev_packets(f, "a", NULL), 0);
+
+	load_ok(f, "device b mac 02:dd:00:00:00:0b ip 10.60.0.11\n"
+		   "device c mac 02:dd:00:00:00:0c ip 10.60.0.12\n");
+	assert_int_equal(dev_spoofed(f, "b", NULL), 1);
+	assert_int_equal(dev_spoofed(f, "c", NULL), 0);
+	assert_int_equal(dev_spoofed(f, "a", NULL), -1);
+	/* a's MAC is no device's now: the packet claims b's address from a stranger. */
+	send_pkt(f, &as_b);
+	assert_int_equal(dev_spoofed(f, "b", NULL), 2);
+
+	/* d takes the id a had (the policy in force does not use it): zero, not a's 2. */
+	load_ok(f, "device d mac 02:dd:00:00:00:0d ip 10.60.0.13\n"
+		   "device b mac 02:dd:00:00:00:0b ip 10.60.0.11\n");
+	assert_int_equal(dev_spoofed(f, "d", &id_d), 0);
+	assert_int_equal(id_d, id_a);
+	assert_int_equal(dev_spoofed(f, "b", NULL), 2);
+	send_pkt(f, &as_d);
+	assert_int_equal(dev_spoofed(f, "d", NULL), 1);
+}
+
+/* More devices spoofed at once than the table holds: the rest are counted
+ * on the interface as untracked, and the room comes back when the policy
+ * that declared them is gone from both slots. */
+static void test_device_spoofs_full(void **state)
+{
+	enum { N = FRINGE_SPOOF_DEVICES + 44 };
+	struct fx *f = get_fx(state);
+	struct fringe_iface_stats st0, st1;
+	size_t cap = N * 64, len = 0, n;
+	char *pol = malloc(cap), ip[16];
+	struct maps_device *d;
+	uint64_t tracked = 0;
+
+	assert_non_null(pol);
+	for (int i = 0; i < N; i++)
+		len += snprintf(pol + len, cap - len, "device d%d mac 02:dd:00:00:%02x:%02x ip 10.70.%d.%d\n",
+				i, i >> 8, i & 0xff, i >> 8, i & 0xff);
+	load_ok(f, pol);
+	assert_int_equal(fx_iface_stats(f, f->ifindex, &st0), 0);
+	for (int i = 0; i < N; i++) {
+		snprintf(ip, sizeof(ip), "10.70.%d.%d", i >> 8, i & 0xff);
+		send_pkt(f, &(struct pkt_opts)UDP(9000, FROM("02:ee:00:00:00:01", ip)));
+	}
+	assert_int_equal(fx_iface_stats(f, f->ifindex, &st1), 0);
+	assert_int_equal(st1.spoofed - st0.spoofed, N);
+	assert_int_equal(st1.spoofed_untracked - st0.spoofed_untracked, N - FRINGE_SPOOF_DEVICES);
+	assert_int_equal(maps_read_devices(&f->m, &d, &n), 0);
+	assert_int_equal(n, N);
+	for (size_t i = 0; i < n; i++) {
+		assert_true(d[i].spoofed <= 1);
+		tracked += d[i].spoofed;
+	}
+	free(d);
+	assert_int_equal(tracked, FRINGE_SPOOF_DEVICES);
+
+	/* Twice, so that neither slot holds the big policy: its ids give their room back. */
+	load_ok(f, "device x mac 02:dd:00:00:00:0a ip 10.60.0.10\n");
+	load_ok(f, "device x mac 02:dd:00:00:00:0a ip 10.60.0.10\n");
+	send_pkt(f, &(struct pkt_opts)UDP(9000, FROM("02:ee:00:00:00:02", "10.60.0.10")));
+	assert_int_equal(dev_spoofed(f, "x", NULL), 1);
+	assert_int_equal(fx_iface_stats(f, f->ifindex, &st0), 0);
+	assert_int_equal(st0.spoofed_untracked, st1.spoofed_untracked);
+	free(pol);
 }
 
 /* Device counters follow names across reloads; a revert to the previous slot shows its devices. */
@@ -743,6 +856,8 @@ int main(void)
 		T(test_devices),
 		T(test_devices_without_device_rules),
 		T(test_device_counters_reload),
+		T(test_device_spoofs_reload),
+		T(test_device_spoofs_full),
 	};
 #undef T
 

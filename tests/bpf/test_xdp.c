@@ -79,7 +79,7 @@ static const char *ifs_field(size_t k, char *buf, size_t len)
 			 fringe_drop_reason_names[k - nv] ? fringe_drop_reason_names[k - nv] : "?");
 	else
 		snprintf(buf, len, "%s",
-			 (const char *[]){ "non_ip", "fragments", "spoofed", "pad" }[k - nv - FRINGE_DROP_MAX]);
+			 (const char *[]){ "non_ip", "fragments", "spoofed", "spoofed_untracked" }[k - nv - FRINGE_DROP_MAX]);
 	return buf;
 }
 

@@ -62,6 +62,7 @@ static void stats_iface(struct maps *m, __u32 slot, const struct fringe_iface_in
 	json_object_object_add(o, "non_ip", ju64(st.non_ip));
 	json_object_object_add(o, "fragments", ju64(st.fragments));
 	json_object_object_add(o, "spoofed", ju64(st.spoofed));
+	json_object_object_add(o, "spoofed_untracked", ju64(st.spoofed_untracked));
 	json_object_array_add(arg, o);
 }
 
@@ -97,6 +98,7 @@ static void stats_apps_devices(struct maps *m, json_object *doc)
 		json_object *o = counter_obj(&d[i].cnt);
 
 		json_object_object_add(o, "name", jstr(d[i].name));
+		json_object_object_add(o, "spoofed", ju64(d[i].spoofed));
 		json_object_array_add(devs, o);
 	}
 	free(d);
@@ -181,6 +183,8 @@ static void stats_text(json_object *doc)
 
 			printf("%s %s %llu/%llu", i ? "," : "devices:", jget_str(o, "name"),
 			       jget_u64(o, "packets"), jget_u64(o, "bytes"));
+			if (jget_u64(o, "spoofed"))
+				printf(" (SPOOFED: %llu packets claimed its address)", jget_u64(o, "spoofed"));
 		}
 		if (json_object_array_length(devs))
 			printf(" (packets/bytes)\n");

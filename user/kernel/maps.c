@@ -50,6 +50,7 @@ const char *const maps_names[M__COUNT] = {
 	[M_APP_STATS] = "fringe_app_stats",
 	[M_DEVICE_STATS] = "fringe_device_stats",
 	[M_DEVICE_NAMES] = "fringe_device_names",
+	[M_DEVICE_SPOOFS] = "fringe_device_spoofs",
 	[M_OVERLAY] = "fringe_overlay",
 	[M_OV_SLOT_NODES] = "fringe_ov_slot_nodes",
 	[M_OV_SLOT_PREFIXES] = "fringe_ov_slot_prefixes",
@@ -692,6 +693,26 @@ static size_t device_names_size(const struct maps *m)
 	return sizeof(struct fringe_device_name) * m->n_device_ids;
 }
 
+/* Spoof counts follow device counter ids: a fresh id starts with none, and
+ * an id that no slot holds any more gives its room in the table back. */
+static int forget_device_spoofs(struct maps *m, const struct fringe_device_name *dn,
+				const uint8_t *fresh)
+{
+	__u32 key, next, *prev = NULL, gone[FRINGE_SPOOF_DEVICES];
+	size_t n = 0;
+
+	while (n < FRINGE_SPOOF_DEVICES && !bpf_map_get_next_key(m->fd[M_DEVICE_SPOOFS], prev, &next)) {
+		if (next >= m->n_device_ids || fresh[next] || !dn[next].slots)
+			gone[n++] = next;
+		key = next;
+		prev = &key;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (bpf_map_delete_elem(m->fd[M_DEVICE_SPOOFS], &gone[i]) && errno != ENOENT)
+			return -errno;
+	return 0;
+}
+
 /* Device counter ids follow names like rule counters: a device of the
  * policy in force keeps its id; a new name gets an id the policy in force
  * does not use, zeroed.  The target slot's bit moves to the new devices.
@@ -730,6 +751,7 @@ static int assign_devices(struct maps *m, const struct compiled *c, int target, 
 		}
 		dn[ids[i]].slots |= target_bit;
 	}
+	err = forget_device_spoofs(m, dn, fresh);
 out:
 	free(names);
 	free(live);
@@ -1123,11 +1145,12 @@ int maps_read_devices(struct maps *m, struct maps_device **out, size_t *n)
 	__u32 bit = 1u << (__atomic_load_n(&m->meta->active, __ATOMIC_ACQUIRE) & 1);
 	struct fringe_counter *v = calloc(m->ncpus, sizeof(*v));
 	struct maps_device *d = calloc(FRINGE_MAX_DEVICES, sizeof(*d));
+	__u64 *spoofs = calloc(m->ncpus, sizeof(*spoofs));
 	int err = 0;
 
 	*out = NULL;
 	*n = 0;
-	if (!dn || !v || !d) {
+	if (!dn || !v || !d || !spoofs) {
 		err = dn ? -ENOMEM : -errno;
 		goto out;
 	}
@@ -1147,6 +1170,14 @@ int maps_read_devices(struct maps *m, struct maps_device **out, size_t *n)
 			e->cnt.packets += v[i].packets;
 			e->cnt.bytes += v[i].bytes;
 		}
+		/* No entry: never spoofed since the id was given to this name. */
+		if (!bpf_map_lookup_elem(m->fd[M_DEVICE_SPOOFS], &id, spoofs))
+			for (int i = 0; i < m->ncpus; i++)
+				e->spoofed += spoofs[i];
+		else if (errno != ENOENT) {
+			err = -errno;
+			goto out;
+		}
 		(*n)++;
 	}
 	*out = d;
@@ -1154,6 +1185,7 @@ int maps_read_devices(struct maps *m, struct maps_device **out, size_t *n)
 out:
 	slot_munmap(dn, device_names_size(m));
 	free(v);
+	free(spoofs);
 	free(d);
 	if (err)
 		*n = 0;

@@ -33,6 +33,7 @@ enum map_id {
 	M_APP_STATS,
 	M_DEVICE_STATS,
 	M_DEVICE_NAMES,
+	M_DEVICE_SPOOFS,	/* spoofed packets by claimed device counter id (hash, per CPU) */
 	M_OVERLAY,		/* the overlay (nodes file) slots */
 	M_OV_SLOT_NODES,
 	M_OV_SLOT_PREFIXES,
@@ -140,6 +141,7 @@ struct maps_device {
 	char name[FRINGE_NAME_LEN];
 	uint32_t id;			/* counter id */
 	struct fringe_counter cnt;	/* summed over CPUs */
+	uint64_t spoofed;		/* packets that claimed its address from another MAC */
 };
 /* The devices of the policy in force, in counter-id order (caller frees *out). */
 int maps_read_devices(struct maps *m, struct maps_device **out, size_t *n);

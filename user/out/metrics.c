@@ -246,6 +246,13 @@ static void app_device_families(FILE *out, struct maps *m)
 				(unsigned long long)(bytes ? dev[i].cnt.bytes : dev[i].cnt.packets));
 		}
 	}
+	family(out, "fringe_device_spoofed_packets_total", "counter",
+	       "Packets that claimed the address of each declared device from another MAC.");
+	for (size_t i = 0; i < n; i++) {
+		fputs("fringe_device_spoofed_packets_total{device=\"", out);
+		label(out, dev[i].name, FRINGE_NAME_LEN);
+		fprintf(out, "\"} %llu\n", (unsigned long long)dev[i].spoofed);
+	}
 	free(dev);
 }
 
