@@ -229,6 +229,31 @@ grep -q 'not Ethernet' "$TMPD/err" || fail "cooked capture: no clear message: $(
 expect_fail 1 "policy test of a missing capture" policy test "$POL" --pcap "$TMPD/nosuch.pcap"
 expect_fail 2 "policy test without --pcap" policy test "$POL"
 
+step "spoofing: sensor2 pings with sensor1's address; counted against sensor1, in stats and metrics"
+quiet sensor2
+fr_json "$TMPD/spoof0.json" stats --json
+nsx sensor2 ip addr add "$SENSOR1_IP/32" dev "$DEV_IF"
+in_ns sensor2 ping -c 3 -i 0.2 -W 1 -I "$SENSOR1_IP" "$CLOUD_IP" >/dev/null 2>&1 || true	# the replies go to sensor1
+nsx sensor2 ip addr del "$SENSOR1_IP/32" dev "$DEV_IF"
+fr_json "$TMPD/spoof1.json" stats --json
+"$PYTHON" - "$TMPD/spoof0.json" "$TMPD/spoof1.json" "$GW_IF_SENSOR2" <<'EOF' || fail "the spoofed pings were not counted as they should"
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+dev = lambda d, n: next(x for x in d["devices"] if x["name"] == n)
+iface = lambda d, n: next(x for x in d["interfaces"] if x["name"] == n)
+got = {n: dev(b, n)["spoofed"] - dev(a, n)["spoofed"] for n in ("sensor1", "sensor2")}
+got["sensor2 packets"] = dev(b, "sensor2")["packets"] - dev(a, "sensor2")["packets"]
+got["interface"] = iface(b, sys.argv[3])["spoofed"] - iface(a, sys.argv[3])["spoofed"]
+print("  " + ", ".join("%s +%d" % kv for kv in got.items()))
+# Three echo requests claimed sensor1's address from sensor2's MAC: sensor1's
+# spoof count, not sensor2's packets (spoofed packets count for no device).
+sys.exit(0 if got == {"sensor1": 3, "sensor2": 0, "sensor2 packets": 0, "interface": 3} else 1)
+EOF
+fr_ok metrics
+grep -qx 'fringe_device_spoofed_packets_total{device="sensor1"} '"$(q "$TMPD/spoof1.json" 'next(x["spoofed"] for x in d["devices"] if x["name"] == "sensor1")')" "$TMPD/out" &&
+	grep -qx 'fringe_device_spoofed_packets_total{device="sensor2"} 0' "$TMPD/out" ||
+	fail "metrics: $(grep fringe_device_spoofed "$TMPD/out")"
+
 # ---- learn -----------------------------------------------------------------------------
 
 step "learn over demo-like traffic (no policy judging: everything passes)"

@@ -108,7 +108,7 @@ ns_bg sensor1 "$TMPD/pub.log" timeout 280 bash -c '
 		mosquitto_pub -h "$1" -q 0 -t sensors/sensor1/t -m "$i" || true
 		sleep 0.2
 	done' _ "$CLOUD_IP"
-# The scanner claims sensor1's address: spoofing, counted on its interface.
+# The scanner claims sensor1's address: spoofing, counted on its interface and against sensor1.
 nsx scanner "$PYTHON" - "$DEV_IF" "$SENSOR1_IP" "$CLOUD_IP" <<'EOF' || fail "scapy could not send"
 import sys, logging
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
@@ -256,6 +256,9 @@ _prom_icmp() { [ -n "$(prom_query 'fringe_rule_packets_total{rule="icmp"} > 0' 2
 wait_until 15 _prom_icmp ||
 	fail "no rule counters in Prometheus"
 info "ok: up{job=\"fringe\"} 1, up{job=\"fringe-wrong-password\"} 0, icmp $(prom_query 'fringe_rule_packets_total{rule="icmp"}')"
+[ "$(prom_query 'fringe_device_spoofed_packets_total{device="sensor1"}')" = 7 ] &&
+	[ "$(prom_query 'fringe_device_spoofed_packets_total{device="sensor2"}')" = 0 ] ||
+	fail "Prometheus has sensor1/sensor2 spoofed $(prom_query 'fringe_device_spoofed_packets_total{device="sensor1"}')/$(prom_query 'fringe_device_spoofed_packets_total{device="sensor2"}'), want 7/0"
 
 step "Chromium loads the live dashboard (TLS, basic auth): its numbers, its requests, its console"
 nsx gw timeout 150 "$PYTHON" "$ROOT/scripts/lib/browser.py" "$URL/" --out "$OUT" \
@@ -286,6 +289,16 @@ check("rule:icmp:packets", rule(before, "icmp")["packets"], rule(after, "icmp")[
 check("app:mqtt:packets", before["stats"]["apps"]["mqtt"]["packets"], after["stats"]["apps"]["mqtt"]["packets"])
 check("device:sensor1:packets", dev(before, "sensor1")["packets"], dev(after, "sensor1")["packets"])
 check("iface:%s:spoofed" % scan_if, iface(before, scan_if)["spoofed"], iface(after, scan_if)["spoofed"])
+# The scanner's 7 packets claimed sensor1's address: sensor1 is flagged, sensor2 is not.
+check("device:sensor1:spoofed", dev(before, "sensor1")["spoofed"], dev(after, "sensor1")["spoofed"])
+check("device:sensor2:spoofed", dev(before, "sensor2")["spoofed"], dev(after, "sensor2")["spoofed"])
+if dev(after, "sensor1")["spoofed"] != 7 or dev(after, "sensor2")["spoofed"] != 0:
+    bad.append("fringe counts %d spoofed for sensor1, %d for sensor2; want 7, 0" %
+               (dev(after, "sensor1")["spoofed"], dev(after, "sensor2")["spoofed"]))
+if "flag:device:sensor1" not in dom:
+    bad.append("sensor1, whose address the scanner claimed, is not flagged")
+if "flag:device:sensor2" in dom:
+    bad.append("sensor2 is flagged, though nobody claimed its address")
 if iface(after, ifname)["verdicts"]["pass"]["packets"] <= iface(before, ifname)["verdicts"]["pass"]["packets"]:
     bad.append("no live traffic between the two snapshots")
 if "spoofed:%s" % scan_if not in dom:

@@ -106,7 +106,10 @@ function counters(stats, policy, flows) {
 	for (const r of (policy && policy.rules) || []) c.set('rule:' + r.name, r.packets);
 	if (policy && policy.default) c.set('rule:default', policy.default.packets);
 	for (const [a, x] of Object.entries(stats.apps || {})) c.set('app:' + a, x.packets);
-	for (const d of stats.devices || []) c.set('dev:' + d.name, d.packets);
+	for (const d of stats.devices || []) {
+		c.set('dev:' + d.name, d.packets);
+		c.set('devspoof:' + d.name, d.spoofed || 0);
+	}
 	for (const n of (stats.overlay && stats.overlay.nodes) || []) {
 		c.set('node:' + n.name + ':tx', n.tx_packets);
 		c.set('node:' + n.name + ':rx', n.rx_packets);
@@ -270,14 +273,20 @@ function drawDevices(stats, cur, now) {
 			'⚠ spoofing on ' + i.name + ': ' + grouped(i.spoofed) + ' packets claimed a declared device’s address from another MAC' +
 			(r ? ' (' + rateText(r) + '/s now)' : '')));
 	}
-	const devs = (stats.devices || []).map(d => ({ ...d, rate: rateOf('dev:' + d.name, cur, now) }))
-		.sort((a, b) => (b.rate || 0) - (a.rate || 0) || b.packets - a.packets);
+	// A device whose address is being claimed from another MAC comes first, flagged.
+	const devs = (stats.devices || []).map(d => ({ ...d, rate: rateOf('dev:' + d.name, cur, now),
+						       spoofRate: rateOf('devspoof:' + d.name, cur, now) }))
+		.sort((a, b) => (b.spoofed > 0) - (a.spoofed > 0) || (b.rate || 0) - (a.rate || 0) || b.packets - a.packets);
 	const rows = devs.slice(0, TOP_DEVICES).map(d => el('tr', { 'data-device': d.name, class: d.spoofed ? 'flagged' : null },
-		el('th', { scope: 'row' }, d.name, d.spoofed ? el('span', { class: 'flag', title: 'its address was claimed from another MAC' }, ' ⚠ spoofed') : null),
+		el('th', { scope: 'row' }, d.name, d.spoofed ? el('span', { class: 'flag', 'data-k': 'flag:device:' + d.name,
+			title: grouped(d.spoofed) + ' packets claimed its address from another MAC' },
+			' ⚠ spoofed' + (d.spoofRate ? ' (' + rateText(d.spoofRate) + '/s now)' : '')) : null),
 		rate('device:' + d.name + ':rate', d.rate),
 		num('device:' + d.name + ':packets', d.packets),
-		el('td', { class: 'num', 'data-k': 'device:' + d.name + ':bytes', 'data-v': String(d.bytes) }, bytesText(d.bytes))));
-	table('device-table', ['device', 'packets/s', 'packets', 'bytes'], rows, 'the policy in force declares no device');
+		el('td', { class: 'num', 'data-k': 'device:' + d.name + ':bytes', 'data-v': String(d.bytes) }, bytesText(d.bytes)),
+		el('td', { class: 'num opt', 'data-k': 'device:' + d.name + ':spoofed', 'data-v': String(d.spoofed || 0) },
+			grouped(d.spoofed || 0))));
+	table('device-table', ['device', 'packets/s', 'packets', 'bytes', '~spoofed'], rows, 'the policy in force declares no device');
 	if (devs.length > TOP_DEVICES)
 		$('device-table').append(el('caption', null, 'top ' + TOP_DEVICES + ' of ' + devs.length + ' by packets/s'));
 }
