@@ -9,12 +9,13 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$ROOT/scripts/lib/fringe.sh"
 
 require_root
-require_cmd ip ping curl ss timeout promtool prometheus "$PYTHON"
+require_cmd ip ping curl ss timeout promtool prometheus etcd etcdctl "$PYTHON"
 [ -x "$FRINGE" ] || skip "build/fringe is not built (run make)"
 
 PORT=9650		# the daemon's metrics, on 127.0.0.1 inside gw
 PROM_PORT=9091		# Prometheus, on 127.0.0.1 inside gw
 SFLOW_PORT=6343		# an sFlow collector, on 127.0.0.1 inside gw
+ETCD_PORT=2379		# one etcd member, on 127.0.0.1 inside gw: the daemon is a cluster member
 PINGS=20
 KILL_PINGS=600		# at 10 ms: six seconds of traffic across the kill -9
 
@@ -90,6 +91,7 @@ interface $GW_IF_SENSOR2 mode native
 interface late0 mode generic   # created later in the test
 policy gateway.policy          # relative: next to this file
 nodes gateway.nodes            # an overlay toward the cloud's side (no traffic; its series exist)
+cluster etcd http://127.0.0.1:$ETCD_PORT ttl 5   # watches the records (plain HTTP: loopback)
 metrics 127.0.0.1:$PORT
 sflow 127.0.0.1:$SFLOW_PORT   # every echo request is sampled (sample 1/1)
 pin-dir $PIN
@@ -109,6 +111,17 @@ for want in "$TMPD/bad.conf:1:22: error: " "$TMPD/bad.conf:2:9: error: " "$TMPD/
 	grep -qF "$want" "$TMPD/err" || fail "no '$want...' in: $(cat "$TMPD/err")"
 done
 expect_fail 2 "daemon without --config" daemon
+
+step "one etcd member on gw's loopback, with a peer's record"
+ns_bg gw "$TMPD/etcd.log" timeout 280 etcd --name e1 --data-dir "$TMPD/etcd.data" \
+	--listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
+	--listen-peer-urls http://127.0.0.1:$((ETCD_PORT + 1)) --initial-advertise-peer-urls http://127.0.0.1:$((ETCD_PORT + 1)) \
+	--initial-cluster "e1=http://127.0.0.1:$((ETCD_PORT + 1))" --logger zap --log-outputs stderr --log-level warn
+ectl() { nsx gw env ETCDCTL_API=3 timeout 10 etcdctl --endpoints "http://127.0.0.1:$ETCD_PORT" --dial-timeout 2s "$@"; }
+wait_until 20 ectl endpoint health >/dev/null 2>&1 || fail "etcd did not start: $(tail -n 5 "$TMPD/etcd.log")"
+# A node that runs fringe elsewhere (no traffic goes to it): the daemon loads it beside the nodes file.
+ectl put /fringe/nodes/edge '{"name":"edge","underlay":"10.77.100.20","mac":"02:00:00:00:00:ed","prefixes":["10.201.3.0/24"]}' >/dev/null ||
+	fail "cannot put the peer's record"
 
 step "an sFlow collector on gw's loopback"
 # One line per sFlow v5 datagram: its flow samples and counter samples.
@@ -144,6 +157,9 @@ GEN=$(metric fringe_policy_generation) || fail "no fringe_policy_generation"
 nsx gw ss -Hltn "sport = :$PORT" | grep -q "127.0.0.1:$PORT" || fail "not listening on 127.0.0.1:$PORT"
 grep -q 'level=info .*loaded policy' "$TMPD/daemon1.log" || fail "no 'level=info ... loaded policy' log line"
 info "program id on $GW_IF_SENSOR1: $ID1, generation $GEN"
+wait_metric 10 fringe_cluster_up -eq 1 || fail "the daemon is not in touch with etcd: $(grep cluster "$TMPD/daemon1.log" | tail -n 3)"
+wait_metric 10 fringe_cluster_nodes -eq 3 || fail "the node table is not gw, cloud (file) and edge (etcd): $(metric fringe_cluster_nodes)"
+info "ok: cluster up, 3 nodes (edge from etcd)"
 
 step "an interface that appears later is attached"
 grep -q "interface 'late0' does not exist; attaching when it appears" "$TMPD/daemon1.log" ||
