@@ -58,7 +58,6 @@ static __always_inline int judge(struct xdp_md *ctx, struct pkt *p, struct fring
 	const struct fringe_rule_action *a;
 	const struct fringe_slot_hdr *hdr;
 	struct fringe_flow *fl = NULL;
-	struct fringe_flow_key fk;
 	struct fringe_meta *meta;
 	__u32 zero = 0, slot, rule;
 	int spoofed = 0;
@@ -75,8 +74,7 @@ static __always_inline int judge(struct xdp_md *ctx, struct pkt *p, struct fring
 
 	if (meta->flags & FRINGE_META_FLOWS) {
 		now = bpf_ktime_get_coarse_ns();
-		flow_key(&fk, p, ctx->ingress_ifindex);
-		fl = flow_get(&fk, now);
+		fl = flow_get(p, ctx->ingress_ifindex, now);
 		*flp = fl;
 	}
 	/* Flow state for applications costs a lookup: only when rules need it. */
@@ -112,8 +110,10 @@ static __always_inline int judge(struct xdp_md *ctx, struct pkt *p, struct fring
 	}
 
 	/* DNS answers teach the addresses of the names in the policy's sets. */
-	if (hdr->flags & FRINGE_SLOT_DNS)
+	if (hdr->flags & FRINGE_SLOT_DNS) {
+		FRINGE_CALL_SITE();
 		fringe_dns_observe(ctx, slot);
+	}
 
 	PROFILE_STOP(2, hdr);
 	/* A flow's cached rule holds only when no rule looks past the ports:

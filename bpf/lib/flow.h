@@ -24,23 +24,29 @@ static __always_inline void flow_key(struct fringe_flow_key *k, const struct pkt
 }
 
 /* The flow's entry on this CPU, created when new; NULL when the map refuses
- * or there is no flow table (switched on, but not yet or no longer held). */
-static __always_inline struct fringe_flow *flow_get(const struct fringe_flow_key *k, __u64 now)
+ * or there is no flow table (switched on, but not yet or no longer held).
+ * The key and a new entry's value are built in per-CPU scratch. */
+static __always_inline struct fringe_flow *flow_get(const struct pkt *p, __u32 ifindex, __u64 now)
 {
 	void *flows = held_map(&fringe_flows);
+	struct flow_scratch *s;
 	struct fringe_flow *f;
+	__u32 zero = 0;
 
 	if (!flows)
 		return NULL;
-	f = bpf_map_lookup_elem(flows, k);
+	s = bpf_map_lookup_elem(&fringe_flow_scratch, &zero);
+	if (!s)
+		return NULL;
+	flow_key(&s->key, p, ifindex);
+	f = bpf_map_lookup_elem(flows, &s->key);
 	if (f)
 		return f;
-	{
-		struct fringe_flow fresh = { .rule = FRINGE_FLOW_NO_RULE, .first_ns = now };
-
-		bpf_map_update_elem(flows, k, &fresh, BPF_NOEXIST);
-	}
-	return bpf_map_lookup_elem(flows, k);
+	__builtin_memset(&s->fresh, 0, sizeof(s->fresh));
+	s->fresh.rule = FRINGE_FLOW_NO_RULE;
+	s->fresh.first_ns = now;
+	bpf_map_update_elem(flows, &s->key, &s->fresh, BPF_NOEXIST);
+	return bpf_map_lookup_elem(flows, &s->key);
 }
 
 static __always_inline void flow_account(struct fringe_flow *f, __u32 len, __u64 now)

@@ -307,6 +307,19 @@ struct {
 	__type(value, struct pkt);
 } fringe_scratch SEC(".maps");
 
+/* Per-CPU scratch for a flow's key and a new flow's value (flow.h): off the
+ * stack, whose 512 bytes the program and its global functions share. */
+struct flow_scratch {
+	struct fringe_flow_key key;
+	struct fringe_flow fresh;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct flow_scratch);
+} fringe_flow_scratch SEC(".maps");
+
 /* ---- DNS names in sets (dns.h) ---- */
 
 /* Queries seen, waiting for their answer (one answer each). */
