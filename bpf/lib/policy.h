@@ -101,7 +101,8 @@ static __always_inline struct fringe_bitmap *policy_addr_dns(struct fringe_bitma
 	struct dns_scratch *s;
 	__u32 zero = 0;
 
-	if (!b || !(pc->hdr->flags & FRINGE_SLOT_DNS) || !fringe_dns_union(b, field, slot))
+	if (!b || !(pc->hdr->flags & FRINGE_SLOT_DNS) ||
+	    !({ FRINGE_CALL_SITE(); fringe_dns_union(b, field, slot); }))
 		return b;
 	s = bpf_map_lookup_elem(&fringe_dns_scratch, &zero);
 	return s ? &s->bm[field == FRINGE_DIM_SRC ? 0 : 1] : b;

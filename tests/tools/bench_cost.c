@@ -184,6 +184,14 @@ static const struct {
 	{ "ratio_xdp_filter", "fringe_4096", "xdp_filter" },
 	{ "ratio_v6_floor", "fringe_4096_v6", "floor" },
 	{ "ratio_vlan_floor", "fringe_4096_vlan", "floor" },
+	/* BENCH_ONLY=ab: a build against another */
+	{ "ab_4096", "new_4096", "base_4096" },
+	{ "ab_iot", "new_iot", "base_iot" },
+	{ "ab_v6", "new_v6", "base_v6" },
+	{ "ab_base_iot_floor", "base_iot", "floor" },
+	{ "ab_new_iot_floor", "new_iot", "floor" },
+	{ "ab_base_4096_floor", "base_4096", "floor" },
+	{ "ab_new_4096_floor", "new_4096", "floor" },
 };
 
 static struct contender *find_contender(struct contender *c, int n, const char *key)
@@ -403,13 +411,14 @@ static void print_row(FILE *out, const char *system, int rules, int items, const
 /* ---- helper calls on a path ------------------------------------------------
  * build/bench/fringe_calls.bpf.o is the data plane built with
  * FRINGE_COUNT_CALLS (bpf/lib/calls.h): every helper call site first bumps
- * its counter in fringe_call_sites.  Loaded on the maps of a fixture, it
+ * its counter in the section .data.calls.  Loaded on the maps of a fixture, it
  * judges a packet exactly as the fixture's program does; its translated code
  * (bpftool prog dump xlated) shows which calls the kernel left, each after
  * the counter bump of its site.  Runs of those sites per packet are the
  * calls the path makes. */
 
 #define CALLS_REPEAT 1000
+#define CALL_SITE_REACH 16	/* instructions from a site's bump to its call, at most */
 #define MAX_CALLS 256
 
 struct call_site {
@@ -432,13 +441,11 @@ static int prog_id(int fd)
 static int xlated_calls(int id, uint32_t cs_map_id, struct call_site *out, int cap, int *unattributed)
 {
 	char cmd[96], line[512], where[48];
-	long last_imm = -1, key = -1, lock_key = -1, regs[11];
+	long key = -1, lock_key = -1, bump_at = 0;
 	int n = 0;
 	FILE *f;
 
 	*unattributed = 0;
-	for (int i = 0; i < 11; i++)
-		regs[i] = -1;
 	snprintf(cmd, sizeof(cmd), "bpftool prog dump xlated id %d linum 2>/dev/null", id);
 	f = popen(cmd, "r");
 	if (!f)
@@ -458,33 +465,24 @@ static int xlated_calls(int id, uint32_t cs_map_id, struct call_site *out, int c
 			continue;
 		}
 		unsigned int mid;
-		int reg;
 		long imm;
-		char rc, end;
 
 		if (!p)
 			continue;
-		p = strchr(p, ')') + 1;
-		/* The key reaches the stack as an immediate, or through a register. */
-		if (sscanf(p, " %c%d = %ld%c", &rc, &reg, &imm, &end) == 4 && end == '\n' &&
-		    (rc == 'r' || rc == 'w') && reg >= 0 && reg < 11) {
-			regs[reg] = imm;
-		} else if (sscanf(p, " %c%d %*s", &rc, &reg) == 2 && (rc == 'r' || rc == 'w') &&
-			   reg >= 0 && reg < 11) {
-			regs[reg] = -1;		/* any other write: unknown */
-		}
-		if (sscanf(p, " *(u32 *)(r10 %*d) = %ld%c", &imm, &end) == 2 && end == '\n')
-			last_imm = imm;
-		else if (sscanf(p, " *(u32 *)(r10 %*d) = r%d", &reg) == 1 && reg >= 0 && reg < 11)
-			last_imm = regs[reg];
-		if ((p = strstr(line, "map[id:")) && sscanf(p, "map[id:%u]", &mid) == 1 &&
+		/* A site's counter: its address, the section's map plus an offset. */
+		if ((p = strstr(line, "map[id:")) && sscanf(p, "map[id:%u][0]+%ld", &mid, &imm) == 2 &&
 		    cs_map_id && mid == cs_map_id)
-			key = last_imm;
+			key = imm / 8, bump_at = strtol(line, NULL, 10);
 		if ((p = strstr(line, ") call "))) {
 			char *t = p + 7;
 
 			if (n == cap)
 				break;
+			/* A site's bump comes right before its call, only its
+			 * arguments between: a bump further back is an inlined
+			 * lookup's, and this call has no site of its own. */
+			if (strtol(line, NULL, 10) - bump_at > CALL_SITE_REACH)
+				key = -1;
 			t[strcspn(t, "#\n")] = '\0';
 			if (!strncmp(t, "pc", 2))
 				snprintf(t, 20, "bpf-to-bpf");
@@ -509,15 +507,12 @@ static int xlated_calls(int id, uint32_t cs_map_id, struct call_site *out, int c
 	return n;
 }
 
-static uint64_t site_runs(int map_fd, uint32_t key, int ncpus)
+/* The runs of every call site so far: the counters' section, read whole. */
+static int site_counts(int map_fd, uint64_t *v)
 {
-	uint64_t v[ncpus], sum = 0;
+	uint32_t zero = 0;
 
-	if (bpf_map_lookup_elem(map_fd, &key, v))
-		return 0;
-	for (int i = 0; i < ncpus; i++)
-		sum += v[i];
-	return sum;
+	return bpf_map_lookup_elem(map_fd, &zero, v);
 }
 
 /* Load another build of the data plane (obj_path) on the maps of f: it then
@@ -552,17 +547,22 @@ static int count_calls(struct fx *f, const char *label, const char *system, int 
 {
 	const char *obj_path = "build/bench/fringe_calls.bpf.o";
 	static struct call_site prod[MAX_CALLS], var[MAX_CALLS];
-	int ncpus = libbpf_num_possible_cpus(), n_prod, n_var, unattr, cs_fd, vfd, err = -1;
+	int n_prod, n_var, unattr, cs_fd, vfd, err = -1;
 	struct bpf_map_info mi = {};
-	uint32_t mlen = sizeof(mi), action;
-	uint64_t before[MAX_CALLS], total = 0;
+	uint32_t mlen = sizeof(mi), action, n_sites;
+	uint64_t *before = NULL, *after = NULL, total = 0;
 	struct bpf_object *obj;
-	
+
 	vfd = load_on_maps(f, obj_path, &obj);
 	if (vfd < 0)
 		return -1;
-	cs_fd = bpf_object__find_map_fd_by_name(obj, "fringe_call_sites");
+	cs_fd = bpf_object__find_map_fd_by_name(obj, ".data.calls");
 	if (vfd < 0 || cs_fd < 0 || bpf_obj_get_info_by_fd(cs_fd, &mi, &mlen))
+		goto out;
+	n_sites = mi.value_size / sizeof(uint64_t);
+	before = calloc(n_sites + 1, sizeof(uint64_t));
+	after = calloc(n_sites + 1, sizeof(uint64_t));
+	if (!before || !after)
 		goto out;
 	n_prod = xlated_calls(prog_id(f->prog_fd), 0, prod, MAX_CALLS, &unattr);
 	n_var = xlated_calls(prog_id(vfd), mi.id, var, MAX_CALLS, &unattr);
@@ -576,12 +576,10 @@ static int count_calls(struct fx *f, const char *label, const char *system, int 
 		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frames[pkt], .data_size_in = lens[pkt],
 			    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1);
 
-		if (bpf_prog_test_run_opts(vfd, &o))
+		if (bpf_prog_test_run_opts(vfd, &o) || site_counts(cs_fd, before))
 			goto out;
-		for (int i = 0; i < n_var; i++)
-			before[i] = var[i].key == UINT32_MAX ? 0 : site_runs(cs_fd, var[i].key, ncpus);
 		o.repeat = CALLS_REPEAT;
-		if (bpf_prog_test_run_opts(vfd, &o))
+		if (bpf_prog_test_run_opts(vfd, &o) || site_counts(cs_fd, after))
 			goto out;
 		action = o.retval;
 	}
@@ -597,9 +595,9 @@ static int count_calls(struct fx *f, const char *label, const char *system, int 
 	for (int i = 0, shown = 0; i < n_var; i++) {
 		uint64_t runs;
 
-		if (var[i].key == UINT32_MAX)
+		if (var[i].key >= n_sites)
 			continue;
-		runs = site_runs(cs_fd, var[i].key, ncpus) - before[i];
+		runs = after[var[i].key] - before[var[i].key];
 		if (!runs)
 			continue;
 		total += runs;
@@ -623,6 +621,8 @@ static int count_calls(struct fx *f, const char *label, const char *system, int 
 	printf("}, \"calls_in_program_total\": %d}", n_prod);
 	err = 0;
 out:
+	free(before);
+	free(after);
 	bpf_object__close(obj);
 	return err;
 }
@@ -801,6 +801,39 @@ int main(int argc, char **argv)
 				snprintf(path, sizeof(path), "build/bench/fringe_stage%d.bpf.o", i + 1);
 				c[2 + i].prog_fd = load_on_maps(&f4096, path, &so[i]);
 			}
+			headline(c, sizeof(c) / sizeof(*c), f.ifindex);
+		}
+		for (int i = 0; i < 4; i++)
+			bpf_object__close(so[i]);
+		free(p4096);
+		fx_close(&f4096);
+	}
+
+	/* BENCH_ONLY=ab: two builds of the data plane side by side, BENCH_BASE_OBJ
+	 * (say an earlier commit's) against BENCH_NEW_OBJ (default: this
+	 * tree's), each loaded on the maps of the same fixtures, on the
+	 * headline's packets: what a change buys, as ratios new ÷ base. */
+	if (only && strstr(only, "ab") && getenv("BENCH_BASE_OBJ")) {
+		const char *base = getenv("BENCH_BASE_OBJ"), *nobj = getenv("BENCH_NEW_OBJ");
+		char *p4096 = bench_policy(4096, 65536);
+		struct bpf_object *so[4] = {};
+
+		if (!fx_with(&f4096, p4096)) {
+			struct contender c[] = {
+				{ .key = "floor", .system = "floor", .prog_fd = floor_prog, .pkt = P_LAST },
+				{ .key = "base_4096", .system = "fringe", .pkt = P_LAST },
+				{ .key = "new_4096", .system = "fringe", .pkt = P_LAST },
+				{ .key = "base_iot", .system = "fringe-iot", .pkt = P_IOT },
+				{ .key = "new_iot", .system = "fringe-iot", .pkt = P_IOT },
+				{ .key = "base_v6", .system = "fringe", .pkt = P_V6 },
+				{ .key = "new_v6", .system = "fringe", .pkt = P_V6 },
+			};
+
+			c[1].prog_fd = c[5].prog_fd = load_on_maps(&f4096, base, &so[0]);
+			c[2].prog_fd = c[6].prog_fd =
+				nobj ? load_on_maps(&f4096, nobj, &so[1]) : f4096.prog_fd;
+			c[3].prog_fd = load_on_maps(&fiot, base, &so[2]);
+			c[4].prog_fd = nobj ? load_on_maps(&fiot, nobj, &so[3]) : fiot.prog_fd;
 			headline(c, sizeof(c) / sizeof(*c), f.ifindex);
 		}
 		for (int i = 0; i < 4; i++)
