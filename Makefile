@@ -117,6 +117,7 @@ $(BUILD)/skel/%.skel.h: $(BUILD)/bpf/%.bpf.o
 LAYER_OF_test_sflow := out
 LAYER_OF_test_learn := cmd
 LAYER_OF_test_cli := cmd
+LAYER_OF_test_http := cmd
 obj_inc = $(if $(filter user/%,$(1)),$(INC_$(word 2,$(subst /, ,$(1)))),$(if $(filter tests/unit/%,$(1)),$(INC_$(or $(LAYER_OF_$(notdir $(basename $(1)))),lang)),$(INC_cmd)))
 unit_layer = $(or $(LAYER_OF_$(1)),lang)
 

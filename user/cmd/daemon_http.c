@@ -49,6 +49,7 @@ struct http_server {
 	size_t n_routes;
 	void *ctx;
 	char *not_found;	/* the 404 body: which paths there are */
+	struct MHD_Response *failed;	/* the 500, made with the server: sent without memory */
 	struct http_opts opts;
 	struct http_conn conns;	/* list head */
 	unsigned int n_conns;
@@ -143,8 +144,36 @@ void http_sweep(struct http_server *hs)
 
 static const char *realm = "fringe";
 
-static enum MHD_Result http_reply(struct MHD_Connection *c, unsigned int status,
-				  const char *type, char *body, size_t len, bool must_free)
+/* The headers every answer carries; false when one could not be added. */
+static bool http_headers(struct MHD_Response *r, unsigned int status, const char *type)
+{
+	bool ok = MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type) == MHD_YES &&
+		  /* The page and the API are read-only and same-origin (web.h). */
+		  MHD_add_response_header(r, "Content-Security-Policy", WEB_CSP) == MHD_YES &&
+		  MHD_add_response_header(r, "X-Content-Type-Options", "nosniff") == MHD_YES &&
+		  MHD_add_response_header(r, "X-Frame-Options", "DENY") == MHD_YES &&
+		  MHD_add_response_header(r, "Referrer-Policy", "no-referrer") == MHD_YES &&
+		  MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") == MHD_YES;
+
+	if (ok && status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		ok = MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD") == MHD_YES;
+	if (ok && status == MHD_HTTP_TOO_MANY_REQUESTS)
+		ok = MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1") == MHD_YES;
+	return ok;
+}
+
+static const char failed_text[] = "500 cannot answer this request; see the daemon's log\n";
+
+/* The 500 made with the server: an answer that fails for want of memory is
+ * still answered, never cut nor sent without its headers. */
+static enum MHD_Result http_failed(struct http_server *hs, struct MHD_Connection *c)
+{
+	return MHD_queue_response(c, MHD_HTTP_INTERNAL_SERVER_ERROR, hs->failed);
+}
+
+static enum MHD_Result http_reply(struct http_server *hs, struct MHD_Connection *c,
+				  unsigned int status, const char *type, char *body, size_t len,
+				  bool must_free)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
@@ -154,19 +183,12 @@ static enum MHD_Result http_reply(struct MHD_Connection *c, unsigned int status,
 	if (!r) {
 		if (must_free)
 			free(body);
-		return MHD_NO;
+		return http_failed(hs, c);
 	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-	/* The page and the API are read-only and same-origin (web.h). */
-	MHD_add_response_header(r, "Content-Security-Policy", WEB_CSP);
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(r, "X-Frame-Options", "DENY");
-	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-	if (status == MHD_HTTP_TOO_MANY_REQUESTS)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+	if (!http_headers(r, status, type)) {
+		MHD_destroy_response(r);
+		return http_failed(hs, c);
+	}
 	if (status == MHD_HTTP_UNAUTHORIZED)
 		ret = MHD_queue_basic_auth_fail_response(c, realm, r);
 	else
@@ -174,6 +196,61 @@ static enum MHD_Result http_reply(struct MHD_Connection *c, unsigned int status,
 	MHD_destroy_response(r);
 	return ret;
 }
+
+/*
+ * A handler's answer, written through stdio into a growing buffer. Not
+ * open_memstream: when its buffer cannot grow, glibc drops the bytes without
+ * setting the stream's error, and a cut answer would go out as a 200.
+ */
+struct body {
+	char *s;
+	size_t len, cap;
+	int err;		/* a write failed: -errno */
+};
+
+static ssize_t body_write(void *cookie, const char *buf, size_t n)
+{
+	struct body *b = cookie;
+
+	if (b->err)
+		return 0;
+	if (n > b->cap - b->len) {
+		size_t cap = b->cap ? b->cap : 4096;
+		char *s;
+
+		if (n > SIZE_MAX / 4 - b->len) {
+			b->err = -ENOMEM;
+			return 0;
+		}
+		while (cap - b->len < n)
+			cap *= 2;
+		s = realloc(b->s, cap);
+		if (!s) {
+			b->err = -ENOMEM;
+			return 0;	/* stdio marks the stream in error */
+		}
+		b->s = s;
+		b->cap = cap;
+	}
+	memcpy(b->s + b->len, buf, n);
+	b->len += n;
+	return n;
+}
+
+/* Only to tell where the end is (ftell): an answer is never rewritten. */
+static int body_seek(void *cookie, off64_t *off, int whence)
+{
+	struct body *b = cookie;
+
+	if (whence == SEEK_CUR || whence == SEEK_END ? *off != 0 : *off != (off64_t)b->len) {
+		errno = EINVAL;
+		return -1;
+	}
+	*off = b->len;
+	return 0;
+}
+
+static const cookie_io_functions_t body_io = { .write = body_write, .seek = body_seek };
 
 /* The route serving url: an exact path, or a subtree for a path ending in '/'. */
 static const struct http_route *route_of(const struct http_server *hs, const char *url)
@@ -193,7 +270,6 @@ static enum MHD_Result http_request(void *cls, struct MHD_Connection *c, const c
 				    const char *upload_data, size_t *upload_data_size, void **req_cls)
 {
 	static char not_allowed[] = "405 method not allowed; use GET or HEAD\n";
-	static char failed[] = "500 cannot answer this request; see the daemon's log\n";
 	static char unauthorized[] = "401 credentials needed\n";
 	static char busy[] = "429 too many password checks at once; retry in a second\n";
 	static int seen, answered;	/* markers in *req_cls */
@@ -201,8 +277,7 @@ static enum MHD_Result http_request(void *cls, struct MHD_Connection *c, const c
 	struct http_conn *hc = conn_of(c);
 	const struct http_route *rt;
 	const char *cl, *te;
-	char *body = NULL;
-	size_t len = 0;
+	struct body b = {};
 	FILE *f;
 	int err;
 
@@ -228,9 +303,9 @@ static enum MHD_Result http_request(void *cls, struct MHD_Connection *c, const c
 			if (a != HTTP_AUTH_OK) {
 				*req_cls = &answered;
 				return a == HTTP_AUTH_BUSY
-					       ? http_reply(c, MHD_HTTP_TOO_MANY_REQUESTS, TEXT_PLAIN, busy,
+					       ? http_reply(hs, c, MHD_HTTP_TOO_MANY_REQUESTS, TEXT_PLAIN, busy,
 							    sizeof(busy) - 1, false)
-					       : http_reply(c, MHD_HTTP_UNAUTHORIZED, TEXT_PLAIN,
+					       : http_reply(hs, c, MHD_HTTP_UNAUTHORIZED, TEXT_PLAIN,
 							    unauthorized, sizeof(unauthorized) - 1, false);
 			}
 		}
@@ -246,37 +321,39 @@ static enum MHD_Result http_request(void *cls, struct MHD_Connection *c, const c
 		 * and the connection closes. */
 		*req_cls = &answered;
 		if (!get)
-			return http_reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, TEXT_PLAIN, not_allowed,
+			return http_reply(hs, c, MHD_HTTP_METHOD_NOT_ALLOWED, TEXT_PLAIN, not_allowed,
 					  sizeof(not_allowed) - 1, false);
 	}
 	*req_cls = &answered;
 	rt = route_of(hs, url);
 	if (!rt)
 		goto not_found;
-	f = open_memstream(&body, &len);
-	if (!f)
-		return http_reply(c, MHD_HTTP_INTERNAL_SERVER_ERROR, TEXT_PLAIN, failed,
-				  sizeof(failed) - 1, false);
+	f = fopencookie(&b, "w", body_io);
+	if (!f) {
+		pr_err("cannot answer %s: %s", url, strerror(errno));
+		return http_failed(hs, c);
+	}
 	current = c;
 	err = rt->handler(hs->ctx, url, f);
 	current = NULL;
 	if (fclose(f) && !err)
-		err = -EIO;
+		err = b.err ? b.err : -EIO;
+	if (b.err && !err)	/* a write failed: the body is cut short */
+		err = b.err;
 	if (err == -ENOENT) {
-		free(body);
+		free(b.s);
 		goto not_found;
 	}
 	if (err == -EINVAL)	/* a bad request: the body says why */
-		return http_reply(c, MHD_HTTP_BAD_REQUEST, TEXT_PLAIN, body, len, true);
+		return http_reply(hs, c, MHD_HTTP_BAD_REQUEST, TEXT_PLAIN, b.s, b.len, !!b.s);
 	if (err) {
 		pr_err("cannot answer %s: %s", url, strerror(-err));
-		free(body);
-		return http_reply(c, MHD_HTTP_INTERNAL_SERVER_ERROR, TEXT_PLAIN, failed,
-				  sizeof(failed) - 1, false);
+		free(b.s);
+		return http_failed(hs, c);
 	}
-	return http_reply(c, MHD_HTTP_OK, rt->content_type, body, len, true);
+	return http_reply(hs, c, MHD_HTTP_OK, rt->content_type, b.s, b.len, !!b.s);
 not_found:
-	return http_reply(c, MHD_HTTP_NOT_FOUND, TEXT_PLAIN, hs->not_found, strlen(hs->not_found),
+	return http_reply(hs, c, MHD_HTTP_NOT_FOUND, TEXT_PLAIN, hs->not_found, strlen(hs->not_found),
 			  false);
 }
 
@@ -351,6 +428,10 @@ int http_start(struct http_server *hs, const struct http_route *routes, size_t n
 		return -ENOMEM;
 	}
 	hs->not_found = text;
+	hs->failed = MHD_create_response_from_buffer(sizeof(failed_text) - 1, (void *)failed_text,
+						     MHD_RESPMEM_PERSISTENT);
+	if (!hs->failed || !http_headers(hs->failed, MHD_HTTP_INTERNAL_SERVER_ERROR, TEXT_PLAIN))
+		return -ENOMEM;
 	hs->routes = routes;
 	hs->n_routes = n_routes;
 	hs->ctx = ctx;
@@ -418,6 +499,8 @@ void http_free(struct http_server *hs)
 		return;
 	if (hs->mhd)
 		MHD_stop_daemon(hs->mhd);
+	if (hs->failed)
+		MHD_destroy_response(hs->failed);
 	if (hs->listen_fd >= 0)
 		close(hs->listen_fd);
 	free(hs->not_found);
