@@ -9,6 +9,7 @@
 #include "lib/sample.h"
 #include "lib/stats.h"
 #include "lib/overlay.h"
+#include "lib/staged.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -71,6 +72,7 @@ static __always_inline int judge(struct xdp_md *ctx, struct pkt *p, struct fring
 	/* One read of the switch: this packet sees one complete policy. */
 	slot = READ_ONCE(meta->active) & 1;
 	hdr = &meta->slot[slot];
+	p->staged = meta->flags & FRINGE_META_STAGED;
 
 	if (meta->flags & FRINGE_META_FLOWS) {
 		now = bpf_ktime_get_coarse_ns();
@@ -130,6 +132,7 @@ static __always_inline int judge(struct xdp_md *ctx, struct pkt *p, struct fring
 		}
 	}
 	PROFILE_STOP(3, rule);
+	p->rule = rule;
 	if (fl) {
 		flow_account(fl, p->len, now);
 		/* What `learn` needs to write `app A`: a payload passed A's check, and none failed. */
@@ -193,5 +196,31 @@ int fringe_xdp_ingress(struct xdp_md *ctx)
 		if (fl)
 			fl->action = stats_action(ret);
 	}
-	return stats_exit(st, ret, p->len);
+	ret = stats_exit(st, ret, p->len);
+	/* The one test a staged policy costs while there is none. */
+	if (p->staged) {
+		p->head.ret = ret;
+		bpf_tail_call(ctx, &fringe_staged_prog, 0);
+	}
+	return ret;
+}
+
+/* The staged policy (§11): judges the packet the active policy has just
+ * judged, counts, and notes a verdict it would change; the packet's fate is
+ * the active policy's.  A program of its own, tail-called, so that it adds
+ * nothing to the main program's stack or verification. */
+SEC("xdp")
+int fringe_xdp_staged(struct xdp_md *ctx)
+{
+	struct fringe_meta *meta;
+	struct pkt *p;
+	__u32 zero = 0;
+
+	p = bpf_map_lookup_elem(&fringe_scratch, &zero);
+	meta = bpf_map_lookup_elem(&fringe_meta, &zero);
+	if (!p)
+		return XDP_PASS;
+	if (meta && (meta->flags & FRINGE_META_STAGED))
+		staged_judge(ctx, p, meta);
+	return p->head.ret <= XDP_REDIRECT ? p->head.ret : XDP_PASS;
 }

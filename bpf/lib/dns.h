@@ -553,7 +553,8 @@ static __always_inline __u32 dns_sets_of(__u8 family, const __u8 *addr, const st
  */
 __noinline int fringe_dns_union(const struct fringe_bitmap *b, __u32 field, __u32 slot_arg)
 {
-	__u32 zero = 0, sets, base, idx, slot = slot_arg & 1, cur = slot_arg & 1;
+	/* Any slot, the staged one (FRINGE_SLOT_STAGED) included. */
+	__u32 zero = 0, sets, base, idx, slot, cur;
 	const struct fringe_slot_hdr *hdr;
 	struct fringe_meta *meta;
 	struct dns_scratch *s;
@@ -561,8 +562,9 @@ __noinline int fringe_dns_union(const struct fringe_bitmap *b, __u32 field, __u3
 	void *hash, *dimtab, *bitmaps;
 	const struct pkt *p;
 
-	if (!b)
+	if (!b || slot_arg >= FRINGE_POLICY_SLOTS)
 		return 0;
+	slot = cur = slot_arg;
 	p = bpf_map_lookup_elem(&fringe_scratch, &zero);
 	meta = bpf_map_lookup_elem(&fringe_meta, &zero);
 	s = bpf_map_lookup_elem(&fringe_dns_scratch, &zero);
@@ -571,7 +573,9 @@ __noinline int fringe_dns_union(const struct fringe_bitmap *b, __u32 field, __u3
 	bitmaps = bpf_map_lookup_elem(&fringe_slot_bitmaps, &slot);
 	if (!p || !meta || !s || !hash || !dimtab || !bitmaps)
 		return 0;
-	hdr = &meta->slot[cur & 1];
+	if (cur >= FRINGE_POLICY_SLOTS)
+		return 0;
+	hdr = &meta->slot[cur];
 	sets = dns_sets_of(p->family, field == FRINGE_DIM_SRC ? p->saddr : p->daddr, hdr, hash);
 	if (!sets)
 		return 0;

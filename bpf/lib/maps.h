@@ -36,7 +36,7 @@ struct fringe_inner_bitmaps {
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, 2);
+	__uint(max_entries, FRINGE_POLICY_SLOTS);
 	__type(key, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 	__array(values, struct fringe_inner_bitmaps);
@@ -52,7 +52,7 @@ struct fringe_inner_dimtab {
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, 2);
+	__uint(max_entries, FRINGE_POLICY_SLOTS);
 	__type(key, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 	__array(values, struct fringe_inner_dimtab);
@@ -68,7 +68,7 @@ struct fringe_inner_v4 {
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, 2);
+	__uint(max_entries, FRINGE_POLICY_SLOTS);
 	__type(key, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 	__array(values, struct fringe_inner_v4);
@@ -84,7 +84,7 @@ struct fringe_inner_lpm6 {
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, 2);
+	__uint(max_entries, FRINGE_POLICY_SLOTS);
 	__type(key, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 	__array(values, struct fringe_inner_lpm6);
@@ -100,7 +100,7 @@ struct fringe_inner_hash {
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, 2);
+	__uint(max_entries, FRINGE_POLICY_SLOTS);
 	__type(key, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 	__array(values, struct fringe_inner_hash);
@@ -116,7 +116,7 @@ struct fringe_inner_rules {
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, 2);
+	__uint(max_entries, FRINGE_POLICY_SLOTS);
 	__type(key, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 	__array(values, struct fringe_inner_rules);
@@ -257,6 +257,49 @@ struct {
 	__array(values, struct fringe_inner_app_flows);
 } fringe_app_flows SEC(".maps");
 
+/* The staged policy (§11): its counters, per CPU, by staged rule index + 1,
+ * and the packets whose verdict it would change, by pair of rules (abi.h);
+ * made at `policy stage`, gone at `policy unstage`. */
+struct fringe_inner_staged_stats {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FRINGE_STAGED_COUNTERS);
+	__type(key, __u32);
+	__type(value, struct fringe_counter);
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct fringe_inner_staged_stats);
+} fringe_staged_stats SEC(".maps");
+
+struct fringe_inner_staged_changes {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FRINGE_STAGED_CHANGES);
+	/* Sizes, not types: BTF would carry these structs as forward
+	 * declarations only (no global or function signature names them). */
+	__uint(key_size, sizeof(struct fringe_staged_key));
+	__uint(value_size, sizeof(struct fringe_staged_change));
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct fringe_inner_staged_changes);
+} fringe_staged_changes SEC(".maps");
+
+/* The staged policy's program (fringe_xdp_staged), tail-called after the
+ * verdict while a policy is staged: loaded at `policy stage`. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fringe_staged_prog SEC(".maps");
+
 /* Packets and bytes per recognized application, per CPU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -299,12 +342,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } fringe_device_names SEC(".maps");
 
-/* Per-CPU scratch for the packet being judged (struct pkt). */
+/* Per-CPU scratch for the packet being judged (struct pkt).  Pinned: the
+ * staged policy's program, loaded apart, reads the facts the program that
+ * tail-calls it parsed (XDP programs do not nest on a CPU). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct pkt);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } fringe_scratch SEC(".maps");
 
 /* Per-CPU scratch for a flow's key and a new flow's value (flow.h): off the

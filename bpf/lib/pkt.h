@@ -55,6 +55,8 @@ struct pkt {
 	__u32 device;		/* the sender's FRINGE_HK_DEV_* value, FRINGE_NO_DEVICE when none */
 	__u8 saddr[16];		/* IPv4 in the first 4 bytes */
 	__u8 daddr[16];
+	__u32 rule;		/* the active policy's rule (index; >= FRINGE_MAX_RULES: default) */
+	__u8 staged;		/* a staged policy judges the packet too (staged.h) */
 } __attribute__((aligned(8)));	/* zeroed per packet: in 8-byte stores */
 
 #endif

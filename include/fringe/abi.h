@@ -208,7 +208,7 @@ enum fringe_drop_reason {
  * packet's rule with one lookup instead of reading every rule counter. */
 struct fringe_scratch_head {
 	__u32 judged_by;	/* the rule's counter id + 1 (1: default); 0: no rule (non-IP, malformed) */
-	__u32 pad;
+	__u32 ret;		/* the hook's action, kept for the staged policy's program */
 };
 _Static_assert(sizeof(struct fringe_scratch_head) == 8, "ABI: fringe_scratch_head");
 
@@ -251,7 +251,10 @@ struct fringe_src_bucket_key {
 
 /* ---- policy slots ----------------------------------------------------- */
 /* Two complete policies live side by side; `active` picks the one packets use.
- * A load fills the other slot and flips `active` with one aligned store. */
+ * A load fills the other slot and flips `active` with one aligned store.
+ * A third slot holds the staged policy (§11), which only counts. */
+#define FRINGE_SLOT_STAGED	2
+#define FRINGE_POLICY_SLOTS	3
 struct fringe_slot_hdr {
 	__u64 generation;
 	__u64 load_time_ns;	/* CLOCK_REALTIME of the load */
@@ -311,6 +314,9 @@ enum fringe_meta_flags {
 	 * an LRU hash lookup costs more than classification itself here
 	 * (docs/design.md, `make bench`). */
 	FRINGE_META_FLOWS = 1 << 0,
+	/* A staged policy is in slot FRINGE_SLOT_STAGED: judge every packet
+	 * by it as well, through the program in fringe_staged_prog. */
+	FRINGE_META_STAGED = 1 << 1,
 };
 
 struct fringe_meta {
@@ -319,12 +325,54 @@ struct fringe_meta {
 	__u32 flags;		/* enum fringe_meta_flags */
 	__u32 sample_bytes;	/* bytes of each sampled packet; 0: FRINGE_SAMPLE_BYTES */
 	__u64 load_failures;
-	struct fringe_slot_hdr slot[2];
+	struct fringe_slot_hdr slot[FRINGE_POLICY_SLOTS]; /* [FRINGE_SLOT_STAGED]: the staged policy */
 	__u64 confirm_deadline_ns; /* CLOCK_REALTIME; 0: nothing to confirm */
 	__u64 confirm_generation;  /* the generation that needs `policy confirm` */
 	__u32 sizes[FRINGE_SZ_SLOTS];	/* by enum fringe_size; 0: the default */
 };
 #define FRINGE_META_MAGIC 0x46524e47	/* "FRNG" */
+
+/* ---- the staged policy ------------------------------------------------ */
+/* What a staged policy counts: fringe_staged_stats (per CPU) by staged rule
+ * index + 1 (0: its default; FRINGE_STAGED_LOST: changes not recorded,
+ * the table being full), and fringe_staged_changes, the packets whose verdict
+ * it would change, by pair of rules.  Both made at `policy stage`. */
+#define FRINGE_STAGED_LOST	(FRINGE_MAX_RULES + 1)
+#define FRINGE_STAGED_COUNTERS	(FRINGE_MAX_RULES + 2)
+#define FRINGE_STAGED_CHANGES	1024	/* distinct (rule, verdict) pairs kept */
+
+/* A verdict as §11 names them: steering of any kind is `steer`. */
+enum fringe_verdict_class {
+	FRINGE_VC_ALLOW,
+	FRINGE_VC_DROP,
+	FRINGE_VC_STEER,
+	FRINGE_VC_MAX,
+};
+
+struct fringe_staged_key {
+	__u32 from_rule;	/* the active rule's counter id (0: its default) */
+	__u32 to_rule;		/* the staged rule's index + 1 (0: its default) */
+	__u8 from;		/* enum fringe_verdict_class */
+	__u8 to;
+	__u8 pad[2];
+};
+FRINGE_STATIC_ASSERT(sizeof(struct fringe_staged_key) == 12, "staged key");
+
+struct fringe_staged_change {
+	__u64 packets;
+	__u64 bytes;
+	__u64 last_ns;		/* bpf_ktime_get_ns of the last packet */
+	/* The last packet's flow: */
+	__u32 ifindex;
+	__u8 family;		/* 4 or 6 */
+	__u8 proto;
+	__u16 sport;		/* host order; 0 without ports */
+	__u16 dport;
+	__u16 pad;
+	__u8 saddr[16];		/* IPv4 in the first 4 bytes */
+	__u8 daddr[16];
+};
+FRINGE_STATIC_ASSERT(sizeof(struct fringe_staged_change) == 72, "staged change");
 
 /* ---- flows ------------------------------------------------------------- */
 /* The flow table is also the verdict cache: a flow remembers the rule that

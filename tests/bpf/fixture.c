@@ -15,6 +15,7 @@
 
 #include "compile.h"
 #include "fixture.h"
+#include "staged.h"
 #include "fringe_xdp.skel.h"
 #include "overlay.h"
 #include "policy.h"
@@ -116,7 +117,8 @@ static unsigned int fx_resolve(const char *name)
 	return if_nametoindex(name);
 }
 
-int fx_load(struct fx *f, const char *policy_text)
+/* Parse and compile policy text with the private netns's interfaces. */
+static int fx_compile(struct fx *f, const char *policy_text, struct policy *p, struct compiled *c)
 {
 	struct compile_env env = {
 		.resolve_ifname = fx_resolve,
@@ -125,24 +127,44 @@ int fx_load(struct fx *f, const char *policy_text)
 		.node_ctx = &f->m,
 	};
 	struct diags d = { .file = "<test policy>" };
-	struct compiled c;
-	struct policy p;
 	int err;
 
-	err = policy_parse(policy_text, strlen(policy_text), &d, &p);
-	if (err) {
-		diags_print(&d, stderr);
-		diags_free(&d);
-		return err;
-	}
-	err = compile_policy(&p, &env, &d, &c);
-	diags_print(&d, stderr);
+	err = policy_parse(policy_text, strlen(policy_text), &d, p);
 	if (!err) {
-		err = maps_load_policy(&f->m, &c, NULL);
-		compiled_free(&c);
+		err = compile_policy(p, &env, &d, c);
+		if (err)
+			policy_free(p);
 	}
-	policy_free(&p);
+	diags_print(&d, stderr);
 	diags_free(&d);
+	return err;
+}
+
+int fx_load(struct fx *f, const char *policy_text)
+{
+	struct compiled c;
+	struct policy p;
+	int err = fx_compile(f, policy_text, &p, &c);
+
+	if (err)
+		return err;
+	err = maps_load_policy(&f->m, &c, NULL);
+	compiled_free(&c);
+	policy_free(&p);
+	return err;
+}
+
+int fx_stage(struct fx *f, const char *policy_text)
+{
+	struct compiled c;
+	struct policy p;
+	int err = fx_compile(f, policy_text, &p, &c);
+
+	if (err)
+		return err;
+	err = staged_put(&f->m, &c, "<test policy>", policy_text, strlen(policy_text), NULL);
+	compiled_free(&c);
+	policy_free(&p);
 	return err;
 }
 

@@ -27,6 +27,9 @@ void fx_close(struct fx *f);
  * policy text; diagnostics printed to stderr.  0 or -errno. */
 int fx_load(struct fx *f, const char *policy_text);
 
+/* The same, staged (SPEC §11) beside the policy in force.  0 or -errno. */
+int fx_stage(struct fx *f, const char *policy_text);
+
 struct ov_env;
 /* Parse, resolve through env (overlay.h; NULL: the live host) and load a
  * nodes file; diagnostics printed to stderr.  0 or -errno. */

@@ -747,6 +747,19 @@ struct compile_env cli_live_env(void)
 	return (struct compile_env){ .resolve_ifname = live_ifindex, .ncpus = n > 0 ? n : 0 };
 }
 
+const char *cli_proto_name(uint8_t proto, char *buf, size_t len)
+{
+	switch (proto) {
+	case 1: return "icmp";
+	case 6: return "tcp";
+	case 17: return "udp";
+	case 58: return "icmpv6";
+	case 132: return "sctp";
+	}
+	snprintf(buf, len, "%u", proto);
+	return buf;
+}
+
 void cli_duration(unsigned long long s, char *buf, size_t len)
 {
 	if (s < 60)

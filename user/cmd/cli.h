@@ -109,6 +109,10 @@ int cmd_policy_load(struct cli *g, int argc, char **argv);
 int cmd_policy_confirm(struct cli *g, int argc, char **argv);
 int cmd_policy_show(struct cli *g, int argc, char **argv);
 int cmd_policy_test(struct cli *g, int argc, char **argv);
+int cmd_policy_stage(struct cli *g, int argc, char **argv);
+int cmd_policy_diff(struct cli *g, int argc, char **argv);
+int cmd_policy_promote(struct cli *g, int argc, char **argv);
+int cmd_policy_unstage(struct cli *g, int argc, char **argv);
 int cmd_learn(struct cli *g, int argc, char **argv);
 int cmd_dns_show(struct cli *g, int argc, char **argv);
 int cmd_mud_import(struct cli *g, int argc, char **argv);
@@ -124,6 +128,9 @@ int cmd_status(struct cli *g, int argc, char **argv);
 int cmd_cluster_status(struct cli *g, int argc, char **argv);
 int cmd_version(struct cli *g, int argc, char **argv);
 int cmd_help(struct cli *g, int argc, char **argv);
+
+/* "tcp", "udp", "icmp", "icmpv6", "sctp", or the number in buf. */
+const char *cli_proto_name(uint8_t proto, char *buf, size_t len);
 
 /* "42s", "5m3s", "2h10m", "3d4h": a short age. */
 void cli_duration(unsigned long long s, char *buf, size_t len);

@@ -30,8 +30,17 @@ const struct cli_cmd cli_commands[] = {
 		END }, "put a policy in force, atomically" },
 	{ "policy confirm", cmd_policy_confirm, "", NULL,
 	  "keep the policy loaded with --confirm" },
-	{ "policy show", cmd_policy_show, "", NULL,
-	  "the policy in force with per-rule counters" },
+	{ "policy show", cmd_policy_show, "", (const struct cli_opt[]){
+		{ "--staged", NULL, 0, 0, "the staged policy instead, with what it would have counted" },
+		END }, "the policy in force with per-rule counters" },
+	{ "policy stage", cmd_policy_stage, "FILE", NULL,
+	  "install a policy beside the one in force: it judges every packet, decides none" },
+	{ "policy diff", cmd_policy_diff, "", NULL,
+	  "the packets whose verdict the staged policy would change, by pair of rules" },
+	{ "policy promote", cmd_policy_promote, "", (const struct cli_opt[]){
+		{ "--confirm", "SECONDS", 0, 0, "revert unless 'policy confirm' follows in time" },
+		END }, "put the staged policy in force, as 'policy load' would" },
+	{ "policy unstage", cmd_policy_unstage, "", NULL, "remove the staged policy" },
 	{ "policy test", cmd_policy_test, "FILE", (const struct cli_opt[]){
 		{ "--pcap", "CAPTURE", CLI_OPT_REQUIRED, 0, "the capture to replay" },
 		{ "--verbose", NULL, 0, 0, "the verdict of every packet" },

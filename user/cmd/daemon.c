@@ -43,7 +43,6 @@
  */
 
 #define TICK_MS			1000
-#define POLICY_MAX_FILE		(256u << 20)
 
 enum { W_CONFIG, W_POLICY, W_NODES, W_USERS, W_CERT, W_KEY, W__COUNT };
 

@@ -38,6 +38,20 @@ static json_object *api_policy(struct maps *m, const char *(*q)(const char *), F
 	return policy_show_doc(m);
 }
 
+static json_object *api_staged(struct maps *m, const char *(*q)(const char *), FILE *why)
+{
+	int err = 0;
+
+	return staged_show_doc(m, &err);
+}
+
+static json_object *api_diff(struct maps *m, const char *(*q)(const char *), FILE *why)
+{
+	int err = 0;
+
+	return staged_diff_doc(m, &err);
+}
+
 static json_object *api_nodes(struct maps *m, const char *(*q)(const char *), FILE *why)
 {
 	return overlay_show_doc(m);
@@ -77,6 +91,8 @@ static json_object *api_cluster(struct maps *m, const char *(*q)(const char *), 
 static const struct api_doc docs[] = {
 	{ "stats", "fringe stats --json", false, api_stats },
 	{ "policy", "fringe policy show --json", false, api_policy },
+	{ "staged", "fringe policy show --staged --json", false, api_staged },
+	{ "diff", "fringe policy diff --json", false, api_diff },
 	{ "nodes", "fringe nodes show --json", false, api_nodes },
 	{ "flows", "fringe flows --top N --json", false, api_flows },
 	{ "cluster", "fringe cluster status --json", true, api_cluster },

@@ -221,18 +221,6 @@ static void addr_text(uint8_t family, const uint8_t *a, char *buf, size_t len)
 	inet_ntop(family == 6 ? AF_INET6 : AF_INET, a, buf, len);
 }
 
-static const char *proto_text(uint8_t proto, char *buf, size_t len)
-{
-	switch (proto) {
-	case 6: return "tcp";
-	case 17: return "udp";
-	case 1: return "icmp";
-	case 58: return "icmpv6";
-	case 132: return "sctp";
-	}
-	snprintf(buf, len, "%u", proto);
-	return buf;
-}
 
 static void wall_text(uint64_t mono_ns, int64_t offset, char *buf, size_t len)
 {
@@ -294,7 +282,7 @@ static void write_rule(struct text *t, const struct obs *s, uint64_t nflows, boo
 		       int64_t offset, char (*names)[64], size_t *nnames, struct learn_summary *L)
 {
 	char dev[64], name[64], svc[40], first[32], last[32], peer[INET6_ADDRSTRLEN], pb[8];
-	const char *proto = proto_text(s->proto, pb, sizeof(pb));
+	const char *proto = cli_proto_name(s->proto, pb, sizeof(pb));
 	int dup = 1;
 
 	dev_name(s, dev, sizeof(dev));

@@ -17,6 +17,7 @@
 #include "policy.h"
 #include "policy_cmd.h"
 #include "confirm.h"
+#include "staged.h"
 
 /* Parse and compile FILE; errors printed as FILE:LINE:COL. */
 int policy_build(const char *path, const struct compile_env *env, struct policy *pol,
@@ -88,7 +89,15 @@ int cmd_policy_check(struct cli *g, int argc, char **argv)
 	return 0;
 }
 
-static void time_text(uint64_t ns, char *buf, size_t len);
+
+void policy_time_text(uint64_t ns, char *buf, size_t len)
+{
+	time_t t = ns / 1000000000ULL;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
 
 /* A load while another policy awaits confirmation would overwrite the policy
  * that the revert restores: refused.  An overdue one is reverted first. */
@@ -132,15 +141,73 @@ static void policy_load_text(json_object *doc)
 		       jget_u64(pc, "seconds"), jget_str(pc, "deadline"));
 }
 
+/* Put a compiled policy in force as `policy load` does (label: the file it
+ * came from), with --confirm's guard when secs; under the pin dir's lock.
+ * 0, or 1 when it failed (reported, counted). */
+int policy_put(struct cli *g, struct maps *m, const char *label, const struct policy *pol,
+	       const struct compiled *c, unsigned long long secs)
+{
+	uint64_t gen = 0, prev = 0, next = 0;
+	int err = maps_lock(m);
+
+	if (!err)
+		err = policy_load_pending_check(m);
+	if (err)
+		return 1;
+	prev = maps_active_hdr(m)->generation;
+	if (secs) {
+		/* The generation the load gives (maps_load_policy, under this lock). */
+		next = maps_next_generation(m);
+		err = confirm_arm(m, next, secs);
+		if (err)
+			cli_err("cannot start the confirmation timer: %s; nothing was changed",
+				strerror(-err));
+	}
+	if (!err) {
+		err = maps_load_policy(m, c, &gen);
+		if (err)	/* counted by the load */
+			cli_err("cannot load policy '%s': %s", label, strerror(-err));
+		if (secs && (err || gen != next)) {
+			confirm_disarm(m, next);
+			if (!err) {	/* cannot happen under the lock; never leave it unguarded */
+				maps_flip(m);
+				cli_err("policy generation changed under the lock; restored the previous policy");
+				err = -EAGAIN;
+			}
+		}
+	}
+	if (!err) {
+		json_object *doc = json_object_new_object(), *pc = NULL;
+
+		json_object_object_add(doc, "file", jstr(label));
+		json_object_object_add(doc, "generation", ju64(gen));
+		json_object_object_add(doc, "previous_generation", ju64(prev));
+		json_object_object_add(doc, "rules", ju64(pol->n_rules));
+		if (secs) {
+			char when[64];
+
+			policy_time_text(m->meta->confirm_deadline_ns, when, sizeof(when));
+			pc = json_object_new_object();
+			json_object_object_add(pc, "generation", ju64(gen));
+			json_object_object_add(pc, "seconds", ju64(secs));
+			json_object_object_add(pc, "deadline", jstr(when));
+			json_object_object_add(pc, "reverts_to", ju64(prev));
+		}
+		json_object_object_add(doc, "awaiting_confirmation", pc);
+		cli_print(g, doc, policy_load_text);
+		json_object_put(doc);
+	}
+	return err ? 1 : 0;
+}
+
 int cmd_policy_load(struct cli *g, int argc, char **argv)
 {
 	struct compile_env env = cli_live_env();
+	unsigned long long secs = 0;
 	struct policy pol;
 	struct compiled c;
 	struct maps m;
-	uint64_t gen = 0, prev = 0, next = 0;
-	unsigned long long secs = 0;
-	int err = 0;
+	int err;
 
 	err = cli_opt_ull(g, "--confirm", 1, CONFIRM_MAX_SECONDS, "seconds", &secs);
 	if (err)
@@ -154,62 +221,11 @@ int cmd_policy_load(struct cli *g, int argc, char **argv)
 		maps_close(&m);
 		return 1;
 	}
-	err = maps_lock(&m);
-	if (!err)
-		err = policy_load_pending_check(&m);
-	if (err) {
-		compiled_free(&c);
-		policy_free(&pol);
-		maps_close(&m);
-		return 1;
-	}
-	prev = maps_active_hdr(&m)->generation;
-	if (secs) {
-		/* The generation the load gives (maps_load_policy, under this lock). */
-		next = maps_next_generation(&m);
-		err = confirm_arm(&m, next, secs);
-		if (err)
-			cli_err("cannot start the confirmation timer: %s; nothing was changed",
-				strerror(-err));
-	}
-	if (!err) {
-		err = maps_load_policy(&m, &c, &gen);
-		if (err)	/* counted by the load */
-			cli_err("cannot load policy '%s': %s", argv[1], strerror(-err));
-		if (secs && (err || gen != next)) {
-			confirm_disarm(&m, next);
-			if (!err) {	/* cannot happen under the lock; never leave it unguarded */
-				maps_flip(&m);
-				cli_err("policy generation changed under the lock; restored the previous policy");
-				err = -EAGAIN;
-			}
-		}
-	}
-	if (!err) {
-		json_object *doc = json_object_new_object(), *pc = NULL;
-
-		json_object_object_add(doc, "file", jstr(argv[1]));
-		json_object_object_add(doc, "generation", ju64(gen));
-		json_object_object_add(doc, "previous_generation", ju64(prev));
-		json_object_object_add(doc, "rules", ju64(pol.n_rules));
-		if (secs) {
-			char when[64];
-
-			time_text(m.meta->confirm_deadline_ns, when, sizeof(when));
-			pc = json_object_new_object();
-			json_object_object_add(pc, "generation", ju64(gen));
-			json_object_object_add(pc, "seconds", ju64(secs));
-			json_object_object_add(pc, "deadline", jstr(when));
-			json_object_object_add(pc, "reverts_to", ju64(prev));
-		}
-		json_object_object_add(doc, "awaiting_confirmation", pc);
-		cli_print(g, doc, policy_load_text);
-		json_object_put(doc);
-	}
+	err = policy_put(g, &m, argv[1], &pol, &c, secs);
 	compiled_free(&c);
 	policy_free(&pol);
 	maps_close(&m);
-	return err ? 1 : 0;
+	return err;
 }
 
 static void policy_confirm_text(json_object *doc)
@@ -264,14 +280,6 @@ void policy_verdict_text(const struct fringe_rule_action *a, char *buf, size_t l
 	}
 }
 
-static void time_text(uint64_t ns, char *buf, size_t len)
-{
-	time_t t = ns / 1000000000ULL;
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 /* The document behind `policy show`, also used by `status` and metrics. */
 json_object *policy_show_doc(struct maps *m)
@@ -284,7 +292,7 @@ json_object *policy_show_doc(struct maps *m)
 	char buf[96];
 
 	json_object_object_add(doc, "generation", ju64(h->generation));
-	time_text(h->load_time_ns, buf, sizeof(buf));
+	policy_time_text(h->load_time_ns, buf, sizeof(buf));
 	json_object_object_add(doc, "loaded_at", jstr(h->generation ? buf : ""));
 	json_object_object_add(doc, "load_failures", ju64(m->meta->load_failures));
 	if (acts && maps_read_actions(m, m->meta->active & 1, acts, h->n_rules) == 0 &&
@@ -322,20 +330,38 @@ json_object *policy_show_doc(struct maps *m)
 
 		if (confirm_pending(m, &pgen, &deadline) && pgen == h->generation) {
 			pc = json_object_new_object();
-			time_text(deadline, buf, sizeof(buf));
+			policy_time_text(deadline, buf, sizeof(buf));
 			json_object_object_add(pc, "generation", ju64(pgen));
 			json_object_object_add(pc, "deadline", jstr(buf));
 			json_object_object_add(pc, "reverts_to", ju64(m->meta->slot[!(m->meta->active & 1)].generation));
 		}
 		json_object_object_add(doc, "awaiting_confirmation", pc);
 	}
+	json_object_object_add(doc, "staged_generation",
+			       staged_hdr(m) ? ju64(staged_hdr(m)->generation) : NULL);
 	return doc;
+}
+
+void policy_rules_text(json_object *doc, const char *verdict_title)
+{
+	json_object *rules = json_object_object_get(doc, "rules");
+	json_object *def = json_object_object_get(doc, "default");
+	size_t n = json_object_array_length(rules);
+
+	printf("%5s  %-24s %-22s %14s %16s\n", "#", "RULE", verdict_title, "PACKETS", "BYTES");
+	for (size_t i = 0; i < n; i++) {
+		json_object *r = json_object_array_get_idx(rules, i);
+
+		printf("%5zu  %-24s %-22s %14llu %16llu\n", i + 1, jget_str(r, "name"),
+		       jget_str(r, "verdict"), jget_u64(r, "packets"), jget_u64(r, "bytes"));
+	}
+	printf("%5s  %-24s %-22s %14llu %16llu\n", "-", "default", jget_str(def, "verdict"),
+	       jget_u64(def, "packets"), jget_u64(def, "bytes"));
 }
 
 static void policy_show_text(json_object *doc)
 {
 	json_object *rules = json_object_object_get(doc, "rules");
-	json_object *def = json_object_object_get(doc, "default");
 	size_t n = json_object_array_length(rules);
 
 	if (!jget_u64(doc, "generation")) {
@@ -354,15 +380,10 @@ static void policy_show_text(json_object *doc)
 			printf("awaiting 'fringe policy confirm' until %s, else no policy (every packet passes)\n",
 			       jget_str(pc, "deadline"));
 	}
-	printf("%5s  %-24s %-22s %14s %16s\n", "#", "RULE", "VERDICT", "PACKETS", "BYTES");
-	for (size_t i = 0; i < n; i++) {
-		json_object *r = json_object_array_get_idx(rules, i);
-
-		printf("%5zu  %-24s %-22s %14llu %16llu\n", i + 1, jget_str(r, "name"),
-		       jget_str(r, "verdict"), jget_u64(r, "packets"), jget_u64(r, "bytes"));
-	}
-	printf("%5s  %-24s %-22s %14llu %16llu\n", "-", "default", jget_str(def, "verdict"),
-	       jget_u64(def, "packets"), jget_u64(def, "bytes"));
+	policy_rules_text(doc, "VERDICT");
+	if (jget_u64(doc, "staged_generation"))
+		printf("staged beside it: generation %llu, deciding nothing (fringe policy show --staged, fringe policy diff)\n",
+		       jget_u64(doc, "staged_generation"));
 }
 
 int cmd_policy_show(struct cli *g, int argc, char **argv)
@@ -370,6 +391,8 @@ int cmd_policy_show(struct cli *g, int argc, char **argv)
 	json_object *doc;
 	struct maps m;
 
+	if (cli_flag(g, "--staged"))
+		return cmd_policy_show_staged(g);
 	if (cli_open(g, &m, 0))
 		return 1;
 	doc = policy_show_doc(&m);

@@ -165,18 +165,6 @@ out:
 
 /* ---- flows ------------------------------------------------------------------------- */
 
-static const char *proto_name(uint8_t p, char *buf, size_t len)
-{
-	switch (p) {
-	case 1: return "icmp";
-	case 6: return "tcp";
-	case 17: return "udp";
-	case 58: return "icmpv6";
-	case 132: return "sctp";
-	}
-	snprintf(buf, len, "%u", p);
-	return buf;
-}
 
 static const char *const xdp_action_names[] = { "aborted", "drop", "pass", "tx", "redirect" };
 
@@ -230,7 +218,7 @@ static json_object *flow_obj(struct maps *m, const struct flow_row *r, int64_t w
 	json_object_object_add(o, "src", jstr(buf));
 	inet_ntop(af, r->key.daddr, buf, sizeof(buf));
 	json_object_object_add(o, "dst", jstr(buf));
-	json_object_object_add(o, "proto", jstr(proto_name(r->key.proto, buf, sizeof(buf))));
+	json_object_object_add(o, "proto", jstr(cli_proto_name(r->key.proto, buf, sizeof(buf))));
 	json_object_object_add(o, "sport", ports ? ju64(r->key.sport) : NULL);
 	json_object_object_add(o, "dport", ports ? ju64(r->key.dport) : NULL);
 	ifname_of(m, r->key.ifindex, buf, sizeof(buf));

@@ -217,7 +217,14 @@ int attach_xdp(struct maps *m, const char *ifname, enum fringe_attach_mode mode,
 	 * /sys/fs/bpf is not one, so offer the pin dir instead. */
 	if (statfs("/sys/fs/bpf", &sfs) || sfs.f_type != BPF_FS_MAGIC)
 		setenv("LIBXDP_BPFFS", m->pin_dir, 0);
-	prog = xdp_program__from_bpf_obj(skel->obj, "xdp");
+	/* The staged policy's program is loaded by `policy stage`, not here. */
+	bpf_program__set_autoload(skel->progs.fringe_xdp_staged, false);
+	{
+		DECLARE_LIBXDP_OPTS(xdp_program_opts, xopts, .obj = skel->obj,
+				    .prog_name = "fringe_xdp_ingress");
+
+		prog = xdp_program__create(&xopts);
+	}
 	err = libxdp_get_error(prog);
 	if (err) {
 		prog = NULL;

@@ -62,6 +62,9 @@ const char *const maps_names[M__COUNT] = {
 	[M_DNS_NAMES] = "fringe_dns_names",
 	[M_DNS_STATS] = "fringe_dns_stats",
 	[M_DNS_QUERIES] = "fringe_dns_queries",
+	[M_STAGED_STATS] = "fringe_staged_stats",
+	[M_STAGED_CHANGES] = "fringe_staged_changes",
+	[M_STAGED_PROG] = "fringe_staged_prog",
 };
 
 /* The holders of maps made on demand, and the size each one's map takes. */
@@ -325,6 +328,8 @@ static int maps_open_skel(struct maps *m, unsigned int flags, const uint32_t *wa
 	if (flags & MAPS_PRIVATE)
 		bpf_object__for_each_map(map, m->skel->obj)
 			bpf_map__set_pin_path(map, NULL);
+	else	/* pinned state: `policy stage` loads it when it is needed */
+		bpf_program__set_autoload(m->skel->progs.fringe_xdp_staged, false);
 	err = size_skel(m->skel, want, tmpl_fd);
 	if (!err)
 		err = maps_prepare_object(m->skel->obj, flags & MAPS_PRIVATE ? NULL : m->pin_dir);
@@ -786,8 +791,8 @@ static const enum map_id policy_outers[] = {
 };
 
 /* Fill the fresh maps, and the shared ones the policy redirects through. */
-static int policy_fill(struct slot_build *b, const struct compiled *c,
-		       const struct fringe_rule_action *actions, const __u32 *dev_ids)
+int maps_fill_policy(struct slot_build *b, const struct compiled *c,
+		     const struct fringe_rule_action *actions, const __u32 *dev_ids)
 {
 	struct maps *m = b->m;
 	int err;
@@ -858,9 +863,50 @@ int maps_check_sizes(struct maps *m, const struct compiled *c)
 	return 0;
 }
 
+/* Above every slot's, the staged one's included: a flow's cached rule and
+ * a learned address's sets are kept by generation. */
 uint64_t maps_next_generation(const struct maps *m)
 {
-	return slot_next_generation(m->meta->slot[0].generation, m->meta->slot[1].generation);
+	const struct fringe_slot_hdr *s = m->meta->slot;
+
+	return slot_next_generation(slot_next_generation(s[0].generation, s[1].generation) - 1,
+				    s[FRINGE_SLOT_STAGED].generation);
+}
+
+void maps_slot_hdr_fill(struct fringe_slot_hdr *h, const struct compiled *c, uint64_t generation,
+			__u32 features)
+{
+	struct timespec now;
+
+	memset(h, 0, sizeof(*h));
+	clock_gettime(CLOCK_REALTIME, &now);
+	h->generation = generation;
+	h->load_time_ns = now.tv_sec * 1000000000ULL + now.tv_nsec;
+	h->n_rules = c->n_rules;
+	h->dims_used = c->dims_used;
+	h->default_action = c->default_action;
+	h->features = features;
+	h->flags = c->slot_flags;
+	memcpy(h->miss_bitmap, c->miss_bitmap, sizeof(h->miss_bitmap));
+	h->entries[FRINGE_SM_BITMAPS] = c->n_bitmaps;
+	h->entries[FRINGE_SM_DIMTAB] = FRINGE_TAB_SIZE;
+	h->entries[FRINGE_SM_V4] = c->n_v4blocks;
+	h->entries[FRINGE_SM_LPM6] = c->n_lpm6;
+	h->entries[FRINGE_SM_HASH] = c->n_hash;
+	h->entries[FRINGE_SM_RULES] = c->n_rules;
+}
+
+__u32 maps_policy_features(const struct compiled *c, bool *sample)
+{
+	bool per_src = false;
+
+	*sample = false;
+	for (uint32_t r = 0; r < c->n_rules; r++) {
+		per_src |= !!(c->actions[r].flags & FRINGE_RF_PER_SRC);
+		*sample |= !!(c->actions[r].flags & FRINGE_RF_SAMPLE);
+	}
+	return (per_src ? FRINGE_SF_PER_SRC : 0) |
+	       (c->dims_used & (1U << FRINGE_DIM_APP | 1U << FRINGE_DIM_APPX) ? FRINGE_SF_APP : 0);
 }
 
 /* The names of the policy now in force, for `fringe dns show`: display
@@ -887,10 +933,8 @@ int maps_load_policy(struct maps *m, const struct compiled *c, uint64_t *generat
 	__u32 *ids = NULL, *dev_ids = NULL;
 	struct fringe_slot_hdr *h;
 	struct slot_build b;
-	struct timespec now;
-	uint64_t next_gen;
 	__u32 features = 0, entries[FRINGE_SM_COUNT] = {};
-	bool per_src = false, sample = false;
+	bool sample = false;
 	int err;
 
 	err = maps_check_sizes(m, c);
@@ -898,12 +942,7 @@ int maps_load_policy(struct maps *m, const struct compiled *c, uint64_t *generat
 		maps_note_load_failure(m);
 		return err;
 	}
-	for (uint32_t r = 0; r < c->n_rules; r++) {
-		per_src |= !!(c->actions[r].flags & FRINGE_RF_PER_SRC);
-		sample |= !!(c->actions[r].flags & FRINGE_RF_SAMPLE);
-	}
-	features = (per_src ? FRINGE_SF_PER_SRC : 0) |
-		   (c->dims_used & (1U << FRINGE_DIM_APP | 1U << FRINGE_DIM_APPX) ? FRINGE_SF_APP : 0);
+	features = maps_policy_features(c, &sample);
 	/* The slots' arrays have the sizes of the outer maps' templates; the
 	 * hash, room for this policy's entries only: they are all written now
 	 * and never added to. */
@@ -935,7 +974,7 @@ int maps_load_policy(struct maps *m, const struct compiled *c, uint64_t *generat
 		pr_err("cannot assign device counters: %s", strerror(-err));
 		goto out;
 	}
-	err = policy_fill(&b, c, actions, dev_ids);
+	err = maps_fill_policy(&b, c, actions, dev_ids);
 	/* The state this policy's features need, before it is in force. */
 	if (!err && (features & FRINGE_SF_PER_SRC))
 		err = maps_hold(m, M_SRC_BUCKETS);
@@ -949,29 +988,16 @@ int maps_load_policy(struct maps *m, const struct compiled *c, uint64_t *generat
 		goto out;
 
 	h = &m->meta->slot[b.target];
-	next_gen = maps_next_generation(m);	/* read before the target's is cleared */
-	memset(h, 0, sizeof(*h));
-	clock_gettime(CLOCK_REALTIME, &now);
-	h->generation = next_gen;
-	h->load_time_ns = now.tv_sec * 1000000000ULL + now.tv_nsec;
-	h->n_rules = c->n_rules;
-	h->dims_used = c->dims_used;
-	h->default_action = c->default_action;
-	h->features = features;
-	h->flags = c->slot_flags;
-	memcpy(h->miss_bitmap, c->miss_bitmap, sizeof(h->miss_bitmap));
-	h->entries[FRINGE_SM_BITMAPS] = c->n_bitmaps;
-	h->entries[FRINGE_SM_DIMTAB] = FRINGE_TAB_SIZE;
-	h->entries[FRINGE_SM_V4] = c->n_v4blocks;
-	h->entries[FRINGE_SM_LPM6] = c->n_lpm6;
-	h->entries[FRINGE_SM_HASH] = c->n_hash;
-	h->entries[FRINGE_SM_RULES] = c->n_rules;
+	/* The generation is read before the target's header is cleared. */
+	maps_slot_hdr_fill(h, c, maps_next_generation(m), features);
 	slot_flip(&m->meta->active, b.target);
 	if (generation)
 		*generation = h->generation;
 	/* What neither slot needs now (the other may come back through
 	 * commit-confirm) goes: a feature unused costs nothing. */
 	features |= m->meta->slot[!b.target].generation ? m->meta->slot[!b.target].features : 0;
+	features |= m->meta->slot[FRINGE_SLOT_STAGED].generation ?
+		    m->meta->slot[FRINGE_SLOT_STAGED].features : 0;
 	if (!(features & FRINGE_SF_PER_SRC))
 		maps_release(m, M_SRC_BUCKETS);
 	if (!(features & FRINGE_SF_APP))

@@ -45,6 +45,9 @@ enum map_id {
 	M_DNS_NAMES,
 	M_DNS_STATS,
 	M_DNS_QUERIES,
+	M_STAGED_STATS,		/* holder of the staged policy's counters */
+	M_STAGED_CHANGES,	/* holder of the verdicts it would change */
+	M_STAGED_PROG,		/* the staged policy's program (a tail call) */
 	M__COUNT,
 };
 #define M_SLOT_FIRST M_SLOT_BITMAPS
@@ -110,6 +113,16 @@ int maps_check_sizes(struct maps *m, const struct compiled *c);
 int maps_load_policy(struct maps *m, const struct compiled *c, uint64_t *generation);
 /* The generation the next load gives (under the lock). */
 uint64_t maps_next_generation(const struct maps *m);
+/* Fill the fresh maps of a policy slot (slot_begin) with a compiled policy:
+ * actions carry the counter ids, dev_ids the devices' (by device index). */
+struct slot_build;
+int maps_fill_policy(struct slot_build *b, const struct compiled *c,
+		     const struct fringe_rule_action *actions, const __u32 *dev_ids);
+/* A slot's header for a compiled policy, loaded now. */
+void maps_slot_hdr_fill(struct fringe_slot_hdr *h, const struct compiled *c, uint64_t generation,
+			__u32 features);
+/* The on-demand maps (FRINGE_SF_*) a policy needs. */
+__u32 maps_policy_features(const struct compiled *c, bool *sample);
 /* Make the other slot active again (commit-confirm revert); a slot never
  * loaded means no policy. */
 int maps_flip(struct maps *m);

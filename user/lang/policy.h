@@ -139,6 +139,7 @@ struct policy {
  * policy_parse_file sets d->file to path when it is NULL; when the file cannot
  * be read it adds "cannot read PATH: REASON" at 0:0 and returns -errno
  * (-EFBIG above 256 MiB). */
+#define POLICY_MAX_FILE	(256u << 20)	/* far above any real policy; bounds memory */
 int policy_parse(const char *text, size_t len, struct diags *d, struct policy *out);
 int policy_parse_file(const char *path, struct diags *d, struct policy *out);
 void policy_free(struct policy *p);

@@ -11,7 +11,6 @@
 #include "lex.h"
 #include "policy.h"
 
-#define POLICY_MAX_FILE	(256u << 20)	/* far above any real policy; bounds memory */
 
 const char *const pol_app_names[FRINGE_APP_COUNT + 1] = {
 	[FRINGE_APP_NONE]	= "none",

@@ -15,6 +15,7 @@
 #include "overlay.h"
 #include "policy.h"
 #include "sampler.h"
+#include "staged.h"
 
 /* Label values: backslash, double quote and newline are escaped. */
 static void label(FILE *out, const char *s, size_t max)
@@ -347,6 +348,52 @@ static void dns_families(FILE *out, struct maps *m)
 	fprintf(out, "fringe_dns_full_total %llu\n", (unsigned long long)c.result[FRINGE_DNS_FULL]);
 }
 
+/* The staged policy (§11): what its rules counted and the verdicts it would
+ * change, summed by pair of verdicts.  Only the generation while none. */
+static void staged_families(FILE *out, struct maps *m)
+{
+	const struct fringe_slot_hdr *h = staged_hdr(m);
+	const char (*names)[FRINGE_NAME_LEN] = NULL;
+	uint64_t pairs[FRINGE_VC_MAX][FRINGE_VC_MAX] = {};
+	struct fringe_counter *cnt = NULL;
+	struct staged_change *ch = NULL;
+	size_t n = 0, n_ch = 0;
+
+	family(out, "fringe_staged_policy_generation", "gauge",
+	       "Generation of the staged policy (fringe policy stage); 0: none.");
+	fprintf(out, "fringe_staged_policy_generation %llu\n",
+		(unsigned long long)(h ? h->generation : 0));
+	if (!h || staged_rule_names(m, &names, &n) || staged_read_counters(m, &cnt))
+		return;
+	family(out, "fringe_staged_rule_packets_total", "counter",
+	       "Packets each rule of the staged policy matched (it decides none).");
+	for (size_t r = 0; r < n; r++) {
+		fputs("fringe_staged_rule_packets_total{rule=\"", out);
+		label(out, names[r], FRINGE_NAME_LEN);
+		fprintf(out, "\"} %llu\n", (unsigned long long)cnt[r + 1].packets);
+	}
+	fprintf(out, "fringe_staged_rule_packets_total{rule=\"default\"} %llu\n",
+		(unsigned long long)cnt[0].packets);
+	if (!staged_read_changes(m, &ch, &n_ch))
+		for (size_t i = 0; i < n_ch; i++)
+			if (ch[i].key.from < FRINGE_VC_MAX && ch[i].key.to < FRINGE_VC_MAX)
+				pairs[ch[i].key.from][ch[i].key.to] += ch[i].v.packets;
+	family(out, "fringe_staged_changes_total", "counter",
+	       "Packets whose verdict the staged policy would change, by verdict in force and staged.");
+	for (int f = 0; f < FRINGE_VC_MAX; f++)
+		for (int t = 0; t < FRINGE_VC_MAX; t++)
+			if (f != t)
+				fprintf(out, "fringe_staged_changes_total{from=\"%s\",to=\"%s\"} %llu\n",
+					staged_class_name(f), staged_class_name(t),
+					(unsigned long long)pairs[f][t]);
+	family(out, "fringe_staged_changes_not_recorded_total", "counter",
+	       "Changed verdicts of further rule pairs, not recorded: the table of pairs was full.");
+	fprintf(out, "fringe_staged_changes_not_recorded_total %llu\n",
+		(unsigned long long)cnt[FRINGE_STAGED_LOST].packets);
+	free(ch);
+	free(cnt);
+}
+
 int metrics_render(struct maps *m, FILE *out)
 {
 	static const char *const slot_maps[FRINGE_SM_COUNT] = {
@@ -373,6 +420,7 @@ int metrics_render(struct maps *m, FILE *out)
 	overlay_families(out, m);
 	cluster_families(out, m);
 	dns_families(out, m);
+	staged_families(out, m);
 
 	family(out, "fringe_policy_generation", "gauge", "Generation of the policy in force.");
 	fprintf(out, "fringe_policy_generation %llu\n", (unsigned long long)h->generation);
