@@ -112,7 +112,8 @@ static __always_inline int judge(struct xdp_md *ctx, struct pkt *p, struct fring
 	}
 
 	/* DNS answers teach the addresses of the names in the policy's sets. */
-	if (hdr->flags & FRINGE_SLOT_DNS) {
+	if ((hdr->flags & FRINGE_SLOT_DNS) && p->proto == IPPROTO_UDP && p->has_ports &&
+	    (p->sport == 53 || p->dport == 53)) {	/* no call for the other packets */
 		FRINGE_CALL_SITE();
 		fringe_dns_observe(ctx, slot);
 	}

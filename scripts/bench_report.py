@@ -238,6 +238,12 @@ def report(d, out_path, md_path=None):
             for mode in ("classify", "flow-cache"):
                 goal_row(label, mode, figures["cost"][mode][key], "<=", goal)
 
+    # What the features of SPEC §11 and §12 cost a packet, side by side with
+    # the same 4096-rule policy alone: no goal of their own.
+    for key, label in (("ratio_staged", "cost fringe@4096 with the same policy staged ÷ without"),
+                       ("ratio_dns", "cost fringe@4096 whose last rule's set lists DNS names ÷ without")):
+        goal_row(label, "side-by-side", head.get(key), "<=", 0, "%.2f", "info")
+
     # Helper calls per packet on the IPv4 allow path (bench_cost's call-counting
     # build): no goal of their own, each costs 15-20 ns on CPUs with safe-RET.
     calls = costdoc.get("helper_calls") or {}

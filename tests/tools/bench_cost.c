@@ -192,6 +192,8 @@ static const struct {
 	{ "ab_new_iot_floor", "new_iot", "floor" },
 	{ "ab_base_4096_floor", "base_4096", "floor" },
 	{ "ab_new_4096_floor", "new_4096", "floor" },
+	{ "ratio_staged", "fringe_4096_staged", "fringe_4096" },
+	{ "ratio_dns", "fringe_4096_dns", "fringe_4096" },
 };
 
 static struct contender *find_contender(struct contender *c, int n, const char *key)
@@ -627,6 +629,29 @@ out:
 	return err;
 }
 
+/* The bench policy whose last rule's sources are a set that also lists DNS
+ * names (none learned): what a policy with names costs (SPEC §12). */
+static char *bench_policy_dns(int rules, int items)
+{
+	static const char from[] = "rule last src 192.168.77.0/24";
+	static const char to[] = "set cloud { 192.168.77.0/24, broker.example.com, *.iot.example.net }\n"
+				 "rule last src @cloud";
+	char *s = bench_policy(rules, items), *at = s ? strstr(s, from) : NULL, *out;
+	size_t head, len;
+
+	if (!at) {
+		free(s);
+		return NULL;
+	}
+	head = at - s;
+	len = strlen(s) - strlen(from) + strlen(to);
+	out = malloc(len + 1);
+	if (out)
+		sprintf(out, "%.*s%s%s", (int)head, s, to, at + strlen(from));
+	free(s);
+	return out;
+}
+
 /* Open a private instance and load policy text into it; 0 or -errno. */
 static int fx_with(struct fx *f, const char *text)
 {
@@ -739,8 +764,12 @@ int main(int argc, char **argv)
 	/* Private instances side by side for the goal ratios. */
 	if (do_head) {
 		char *p16 = bench_policy(16, 65536), *p4096 = bench_policy(4096, 65536);
+		char *pdns = bench_policy_dns(4096, 65536);
+		struct fx fst, fdns;
 
-		if (!fx_with(&f16, p16) && !fx_with(&f4096, p4096)) {
+		/* The same policy staged beside itself: a second classification. */
+		if (!fx_with(&f16, p16) && !fx_with(&f4096, p4096) && !fx_with(&fst, p4096) &&
+		    !fx_stage(&fst, p4096) && !fx_with(&fdns, pdns)) {
 			struct contender c[] = {
 				{ .key = "floor", .system = "floor", .prog_fd = floor_prog, .pkt = P_LAST },
 				{ .key = "pass", .system = "pass", .prog_fd = pass_prog, .pkt = P_LAST },
@@ -750,14 +779,21 @@ int main(int argc, char **argv)
 				{ .key = "fringe_4096_v6", .system = "fringe", .prog_fd = f4096.prog_fd, .pkt = P_V6 },
 				{ .key = "fringe_4096_vlan", .system = "fringe", .prog_fd = f4096.prog_fd, .pkt = P_VLAN },
 				{ .key = "fringe_iot", .system = "fringe-iot", .prog_fd = fiot.prog_fd, .pkt = P_IOT },
+				{ .key = "fringe_4096_staged", .system = "fringe", .prog_fd = fst.prog_fd, .pkt = P_LAST },
+				{ .key = "fringe_4096_dns", .system = "fringe", .prog_fd = fdns.prog_fd, .pkt = P_LAST },
 			};
 
 			headline(c, sizeof(c) / sizeof(*c), f.ifindex);
+		} else {
+			fprintf(stderr, "bench_cost: cannot load the side-by-side policies\n");
 		}
 		free(p16);
 		free(p4096);
+		free(pdns);
 		fx_close(&f16);
 		fx_close(&f4096);
+		fx_close(&fst);
+		fx_close(&fdns);
 	}
 	xdp_filter_unload(xf_prog);
 
