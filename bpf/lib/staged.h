@@ -50,7 +50,7 @@ static __always_inline void staged_judge(struct xdp_md *ctx, struct pkt *p, stru
 	struct fringe_staged_key k = {};
 	__u32 slot = FRINGE_SLOT_STAGED, active = READ_ONCE(meta->active) & 1, rule;
 	void *stats, *changes;
-	int spoofed = 0;
+	__u32 claimed = 0;	/* not counted for a staged policy */
 
 	stats = held_map(&fringe_staged_stats);
 	if (!stats)
@@ -61,7 +61,7 @@ static __always_inline void staged_judge(struct xdp_md *ctx, struct pkt *p, stru
 		app_track(p);
 	p->device = FRINGE_NO_DEVICE;
 	if (hdr->dims_used & (1U << FRINGE_DIM_DEVICE))
-		p->device = policy_device(slot, p, &spoofed);
+		p->device = policy_device(slot, p, &claimed);
 	rule = policy_classify(ctx, p, slot, hdr);
 	k.to_rule = rule < FRINGE_MAX_RULES ? rule + 1 : 0;
 	staged_count(stats, k.to_rule, p->len);
