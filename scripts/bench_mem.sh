@@ -88,12 +88,18 @@ fi
 bg_stop "$DPID"
 ok detach d0
 
-"$PYTHON" - "$TMPD/scen.jsonl" "$OUT_JSON" "$ctl_iot" "$ctl_big" "$ctl_status" "$daemon_rss" <<'EOF'
+step "policy check refusing 16 MiB of commas (a token a byte): bounded by the file, not by the tokens"
+head -c $((16 * MiB)) /dev/zero | tr '\0' , >"$TMPD/commas.policy"
+ctl_commas=$("$PYTHON" "$REPORT" time "$FRINGE" policy check "$TMPD/commas.policy" |
+	"$PYTHON" -c 'import json,sys; d=json.load(sys.stdin); print(d["rss_kib"] if d["rc"] == 1 else "null")')
+
+"$PYTHON" - "$TMPD/scen.jsonl" "$OUT_JSON" "$ctl_iot" "$ctl_big" "$ctl_status" "$daemon_rss" "$ctl_commas" <<'EOF'
 import json, sys
 scen = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 num = lambda s: None if s in ("", "null") else int(s)
 rss = {"controller_policy_load_iot_kib": num(sys.argv[3]), "controller_policy_load_big_kib": num(sys.argv[4]),
-       "controller_status_kib": num(sys.argv[5]), "daemon_iot_kib": num(sys.argv[6])}
+       "controller_status_kib": num(sys.argv[5]), "daemon_iot_kib": num(sys.argv[6]),
+       "controller_policy_check_commas_16mib_kib": num(sys.argv[7])}
 MiB = 1048576
 goals = {"attached": 4, "iot": 12, "iot_flows": 24, "big": 80}
 titles = {"attached": "attached, no policy", "iot": "examples/iot-gateway.policy, flows off",
