@@ -168,7 +168,7 @@ static void stats_text(json_object *doc)
 	{
 		json_object *apps = json_object_object_get(doc, "apps");
 		json_object *devs = json_object_object_get(doc, "devices");
-		int shown = 0;
+		int shown = 0, spoofs = 0;
 
 		printf("apps:");
 		json_object_object_foreach(apps, app, c) {
@@ -178,16 +178,18 @@ static void stats_text(json_object *doc)
 			shown++;
 		}
 		printf("%s\n", shown ? " (packets/bytes)" : " none recognized");
+		for (size_t i = 0; i < json_object_array_length(devs); i++)
+			spoofs += !!jget_u64(json_object_array_get_idx(devs, i), "spoofed");
 		for (size_t i = 0; i < json_object_array_length(devs); i++) {
 			json_object *o = json_object_array_get_idx(devs, i);
 
-			printf("%s %s %llu/%llu", i ? "," : "devices:", jget_str(o, "name"),
+			printf("%s %s %llu/%llu", i ? "," : "devices (packets/bytes):", jget_str(o, "name"),
 			       jget_u64(o, "packets"), jget_u64(o, "bytes"));
 			if (jget_u64(o, "spoofed"))
-				printf(" (SPOOFED: %llu packets claimed its address)", jget_u64(o, "spoofed"));
+				printf(" SPOOFED %llu", jget_u64(o, "spoofed"));
 		}
 		if (json_object_array_length(devs))
-			printf(" (packets/bytes)\n");
+			printf("%s\n", spoofs ? " (SPOOFED: packets claiming its address from another MAC)" : "");
 	}
 	stats_overlay_text(json_object_object_get(doc, "overlay"));
 	printf("samples: %llu taken, %llu lost; flows: %llu active%s\n",
