@@ -235,8 +235,16 @@ RUNS=$(metric "fringe_bpf_run_count_total{interface=\"$GW_IF_SENSOR1\",program=\
 [ "$RUNS" -ge "$PINGS" ] || fail "fringe_bpf_run_count_total is $RUNS, want >= $PINGS (BPF stats not on?)"
 info "ok: kernel BPF stats: $RUNS runs on $GW_IF_SENSOR1"
 
-step "the Grafana dashboard: every query returns series from this Prometheus"
+step "the Grafana dashboard: every query returns series from this Prometheus (a policy staged meanwhile)"
 # deploy/grafana/fringe.json: each panel's PromQL, on families the daemon exports.
+# A staged policy that would drop the pings: it only counts (the pings pass), and
+# its families exist while it is staged.
+printf 'rule no-icmp proto icmp drop\ndefault allow\n' >"$ETC/staged.policy"
+fr_ok policy stage "$ETC/staged.policy"
+timeout 30 ip netns exec "$SENSOR1_NS" ping -c 5 -i 0.05 -W 2 "$CLOUD_IP" >/dev/null ||
+	fail "a ping failed while a policy was staged (the staged policy decided?)"
+wait_until 10 _prom_nonempty 'rate(fringe_staged_changes_total{from="allow",to="drop"}[1m]) > 0' ||
+	fail "Prometheus has no rate of verdicts the staged policy would change"
 scrape >"$TMPD/m1.txt" || fail "scrape failed"
 wait_until 10 _prom_nonempty 'rate(fringe_device_packets_total[1m]) > 0' ||
 	fail "Prometheus has no device traffic rate yet"
@@ -244,6 +252,7 @@ nsx gw "$PYTHON" "$ROOT/scripts/lib/grafana_check.py" "$ROOT/deploy/grafana/frin
 	"http://127.0.0.1:$PROM_PORT" "$TMPD/m1.txt" >"$TMPD/grafana.out" 2>&1 ||
 	fail "Grafana dashboard queries: $(grep -v '^ok' "$TMPD/grafana.out")"
 info "ok: $(tail -n 1 "$TMPD/grafana.out")"
+fr_ok policy unstage
 
 step "another fringe command works while the daemon runs (the pin-dir lock is free)"
 fr_ok policy load "$POL"
