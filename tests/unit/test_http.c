@@ -72,12 +72,23 @@ static void find_real(void)
 	busy = false;
 }
 
-static bool inject(void)
+/* fringe's own code: this binary's text (libmicrohttpd and libc are shared objects). */
+extern char __executable_start[], etext[];
+static bool fail_ours;	/* every allocation fringe's code asks for fails */
+
+static bool inject(void *caller)
 {
+	if (fail_ours && (char *)caller >= __executable_start && (char *)caller < etext) {
+		fired = true;
+		fired_from = caller;
+		errno = ENOMEM;
+		return true;
+	}
 	if (!fail_at || fired || ++n_allocs < fail_at)
 		return false;
 	fired = true;
 	fired_answering = answering;
+	fired_from = caller;
 	errno = ENOMEM;
 	return true;
 }
@@ -90,10 +101,8 @@ void *malloc(size_t n)
 		find_real();
 	if (!real_malloc)
 		return boot_alloc(n);
-	if (inject()) {
-		fired_from = __builtin_return_address(0);
+	if (inject(__builtin_return_address(0)))
 		return NULL;
-	}
 	p = real_malloc(n);
 	live += !!p;
 	return p;
@@ -107,10 +116,8 @@ void *calloc(size_t a, size_t b)
 		find_real();
 	if (!real_calloc)
 		return b && a > SIZE_MAX / b ? NULL : boot_alloc(a * b);	/* static: zeroed */
-	if (inject()) {
-		fired_from = __builtin_return_address(0);
+	if (inject(__builtin_return_address(0)))
 		return NULL;
-	}
 	p = real_calloc(a, b);
 	live += !!p;
 	return p;
@@ -129,10 +136,8 @@ void *realloc(void *old, size_t n)
 	}
 	if (!real_realloc)
 		find_real();
-	if (n && inject()) {
-		fired_from = __builtin_return_address(0);
+	if (n && inject(__builtin_return_address(0)))
 		return NULL;	/* the old block stays */
-	}
 	p = real_realloc(old, n);
 	if (!old && p)
 		live++;
@@ -305,8 +310,12 @@ static const char *fired_where(void)
 		return "none failed";
 	if (!dladdr(fired_from, &di))
 		return "?";
-	snprintf(where, sizeof(where), "allocation %ld, in %s (%s)", fail_at ? fail_at : n_allocs,
-		 di.dli_sname ? di.dli_sname : "?", di.dli_fname ? di.dli_fname : "?");
+	if (!fail_at && !n_allocs)	/* fail_ours */
+		snprintf(where, sizeof(where), "fringe's allocations failing, one in %s",
+			 di.dli_sname ? di.dli_sname : "a static function");
+	else
+		snprintf(where, sizeof(where), "allocation %ld, in %s (%s)", fail_at ? fail_at : n_allocs,
+			 di.dli_sname ? di.dli_sname : "?", di.dli_fname ? di.dli_fname : "?");
 	return where;
 }
 
@@ -382,6 +391,67 @@ static void test_answer_alloc_failures(void **state)
 	free(want);
 }
 
+/*
+ * A client that trickles its request headers is hung up on at the header
+ * deadline (10 s) even when every allocation fringe's code asks for fails
+ * while it connects: a connection record that could not be allocated left
+ * the connection out of the deadline's list, and the trickle kept
+ * libmicrohttpd's idle timeout from ever firing.
+ */
+static void test_slow_client_cut_without_memory(void **state)
+{
+	static struct answer a;
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	const char req[] = "GET /big HTTP/1.1\r\nHost: test\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+	struct http_server *hs;
+	uint64_t t0, next_byte = 0, next_sweep = 0;
+	size_t sent = 0;
+	bool cut = false;
+	int port, fd;
+
+	hs = start_server(&port);
+	sa.sin_port = htons(port);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	assert_true(fd >= 0);
+	fired = false;
+	fail_ours = true;
+	assert_true(!connect(fd, (struct sockaddr *)&sa, sizeof(sa)) || errno == EINPROGRESS);
+	t0 = now_ms();
+	while (!cut && now_ms() - t0 < 14000) {	/* the deadline is 10 s */
+		struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
+				       { .fd = http_poll_fd(hs), .events = POLLIN } };
+		char buf[256];
+		ssize_t n;
+
+		poll(p, 2, 20);
+		http_run(hs);
+		if (now_ms() >= next_sweep) {	/* as the daemon's loop does, once a second */
+			http_sweep(hs);
+			next_sweep = now_ms() + 1000;
+		}
+		if (now_ms() >= next_byte && sent < sizeof(req) - 1) {	/* a byte every 100 ms: never idle */
+			if (send(fd, req + sent, 1, MSG_NOSIGNAL) == 1)
+				sent++;
+			next_byte = now_ms() + 100;
+		}
+		n = recv(fd, buf, sizeof(buf), 0);
+		cut = n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOTCONN);
+		assert_true(n <= 0);	/* never an answer to headers that never ended */
+	}
+	fail_ours = false;
+	close(fd);
+	settle(hs);
+	if (!cut) {
+		fprintf(stderr, "a slow client was still connected after %llu ms (%s)\n",
+			(unsigned long long)(now_ms() - t0), fired_where());
+		fail();
+	}
+	assert_true(now_ms() - t0 >= 9000);	/* cut by the deadline, not refused at once */
+	get(hs, port, "/big", 0, &a);	/* and the server answers the next one */
+	assert_int_equal(a.status, 200);
+	http_free(hs);
+}
+
 /* The answers besides 200, through the same stream: 400 with the handler's
  * reason (it may ftell the stream), 404 naming the paths. */
 static void test_answer_kinds(void **state)
@@ -402,6 +472,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_answer_kinds),
+		cmocka_unit_test(test_slow_client_cut_without_memory),
 		cmocka_unit_test(test_answer_alloc_failures),
 	};
 
