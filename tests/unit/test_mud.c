@@ -72,7 +72,7 @@ static void test_thermostat(void **state)
 {
 	struct mud_opts o = { .file = "thermostat.json", .device = "thermo", .mac = "02:00:00:00:00:31",
 			      .ips = { "10.1.0.31" }, .n_ips = 1,
-			      .map = { { "local-networks", "site" } }, .n_map = 1 };
+			      .map = { { "my-controller", "hubs" } }, .n_map = 1 };
 	char *out = import_file("examples/mud/thermostat.json", &o);
 
 	has_line(out, "device thermo mac 02:00:00:00:00:31 ip 10.1.0.31");
@@ -80,12 +80,13 @@ static void test_thermostat(void **state)
 	/* An IPv4 ACL's entry is held to IPv4 although the name may resolve to AAAA too. */
 	has_line(out, "rule thermo.cloud-tls device thermo src 0.0.0.0/0 dst "
 		      "@thermo.cloud.thermo.example.com proto tcp dport 443 allow");
-	has_line(out, "rule thermo.local-mqtt device thermo src 0.0.0.0/0 dst @site proto tcp dport 1883 allow");
+	has_line(out, "rule thermo.local-mqtt device thermo src 0.0.0.0/0 dst @hubs proto tcp dport 1883 allow");
+	has_line(out, "rule thermo.local-mqtt-back src @hubs dst 10.1.0.31 proto tcp sport 1883 allow");
 	has_line(out, "rule thermo.from-device-default device thermo drop");
 	has_line(out, "rule thermo.cloud-tls-back src @thermo.cloud.thermo.example.com dst 10.1.0.31 "
 		      "proto tcp sport 443 allow");
 	has_line(out, "rule thermo.to-device-default dst 10.1.0.31 drop");
-	check_policy("set site { 10.1.0.0/16 }\n", out);
+	check_policy("set hubs { 10.1.0.2, 10.1.0.3 }\n", out);
 	free(out);
 }
 
