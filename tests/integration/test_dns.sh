@@ -59,41 +59,14 @@ wait_listen cloud tcp 0.0.0.0 8080 || fail "the TCP server did not start"
 
 # The device's client: resolve through the cloud's dnsmasq, then connect at once.
 cat >"$TMPD/client.py" <<'PY'
-import json, random, socket, struct, sys, time
+import json, socket, struct, sys, time
+import netprobe
 
 SERVER = sys.argv[1]
 
-def query(name, timeout=2.0):
-    """A records (and the CNAME chain) of name, asked of SERVER over UDP."""
-    qid = random.randrange(65536)
-    q = struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 0)
-    q += b"".join(bytes([len(l)]) + l.encode() for l in name.split(".")) + b"\0"
-    q += struct.pack(">HH", 1, 1)
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.settimeout(timeout)
-    try:
-        s.sendto(q, (SERVER, 53))
-        while True:
-            a, _ = s.recvfrom(4096)
-            if struct.unpack(">H", a[:2])[0] == qid:
-                break
-    except socket.timeout:
-        return []
-    finally:
-        s.close()
-    an = struct.unpack(">H", a[6:8])[0]
-    off = len(q)
-    addrs = []
-    for _ in range(an):
-        while a[off] and a[off] < 0xc0:
-            off += a[off] + 1
-        off += 2 if a[off] >= 0xc0 else 1
-        rtype, _, _, rdlen = struct.unpack(">HHIH", a[off:off + 10])
-        off += 10
-        if rtype == 1 and rdlen == 4:
-            addrs.append(socket.inet_ntoa(a[off:off + 4]))
-        off += rdlen
-    return addrs
+def query(name):
+    """A records of name (through its CNAME chain), asked of SERVER over UDP."""
+    return netprobe.query(SERVER, name)[0]
 
 def connect(addr, timeout=2.0):
     try:
@@ -156,7 +129,7 @@ elif what == "fill":
             time.sleep(0.01)
     print(json.dumps({"sent": n, "answers": got, "seconds": round(time.time() - t0, 1)}))
 PY
-client() { timeout 200 ip netns exec "$(ns "$1")" "$PYTHON" "$TMPD/client.py" "$CLOUD_IP" "${@:2}"; }
+client() { timeout 200 ip netns exec "$(ns "$1")" env PYTHONPATH="$ROOT/scripts/lib" "$PYTHON" "$TMPD/client.py" "$CLOUD_IP" "${@:2}"; }
 
 step "fringe's daemon on the sensor's port, the scanner's port and the uplink"
 cat >"$CONF" <<EOF
