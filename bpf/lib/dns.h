@@ -46,8 +46,10 @@ struct dns_hashing {
 	__u32 n;		/* labels of the name */
 	__u32 slot;		/* whose names to match; DNS_HASH_ONLY: hash only */
 	__u32 sets;
+	__u32 staged;		/* also the staged policy's names (for their keys) */
+	__u32 hit;		/* a name of either policy matched */
 };
-#define DNS_HASH_ONLY 2
+#define DNS_HASH_ONLY 0xff	/* not a slot (FRINGE_POLICY_SLOTS) */
 
 /* The answer's walk, one record per bpf_loop iteration. */
 struct dns_walk {
@@ -62,6 +64,8 @@ struct dns_walk {
 	__u32 learned, malformed;
 	__u32 pass;			/* 0: check the whole answer; 1: learn from it */
 	__u32 off0, left0, sets0;	/* where the records start, for the second pass */
+	__u32 staged;			/* a staged policy lists names too (dns_hashing) */
+	__u32 hits, hits0;		/* a name of either policy matched */
 };
 
 /*
@@ -217,7 +221,7 @@ static long dns_label_cb(__u32 i, void *arg)
 	x->h = dns_hash_label(s, x->h, s->lab_off[j], s->lab_len[j]);
 	if (x->slot == DNS_HASH_ONLY)
 		return 0;
-	slot = x->slot & 1;
+	slot = x->slot < FRINGE_POLICY_SLOTS ? x->slot : 0;
 	hash = bpf_map_lookup_elem(&fringe_slot_hash, &slot);
 	if (!hash)
 		return 1;
@@ -226,10 +230,18 @@ static long dns_label_cb(__u32 i, void *arg)
 	s->hk.kind = j == 0 ? FRINGE_HK_DNS_NAME : FRINGE_HK_DNS_WILD;
 	*(__u64 *)s->hk.data = x->h & ~1ULL;
 	m = bpf_map_lookup_elem(hash, &s->hk);
+	if (m && *m)
+		x->sets |= *m;
+	/* A staged policy's names are learned too: their keys find its sets. */
+	if (!(m && *m) && x->staged) {
+		slot = FRINGE_SLOT_STAGED;
+		hash = bpf_map_lookup_elem(&fringe_slot_hash, &slot);
+		m = hash ? bpf_map_lookup_elem(hash, &s->hk) : NULL;
+	}
 	if (m && *m) {
 		__u64 key = (x->h & ~1ULL) | (j != 0);
 
-		x->sets |= *m;
+		x->hit = 1;
 		for (int q = 0; q < FRINGE_DNS_KEYS; q++) {
 			if (s->keys[q] == key)
 				break;
@@ -255,6 +267,8 @@ static __always_inline __u32 dns_match(struct dns_scratch *s, int n, __u32 slot)
 	s->hs.n = n;
 	s->hs.slot = slot;
 	s->hs.sets = 0;
+	s->hs.staged = s->wk.staged;
+	s->hs.hit = 0;
 	if (n > 0)
 		bpf_loop(DNS_MAX_LABELS, dns_label_cb, NULL, 0);
 	s->hs.h &= ~1ULL;
@@ -368,11 +382,12 @@ static long dns_rr(__u32 i, void *arg)
 			return 1;
 		}
 		w->sets |= dns_match(s, n, w->slot);
+		w->hits |= s->hs.hit;
 		target = s->hs.h;
 		if (w->n_chain < DNS_MAX_CHAIN)
 			s->chain[w->n_chain++ & (DNS_MAX_CHAIN - 1)] = target;
 	} else if ((type == DNS_TYPE_A && rdlen == 4) || (type == DNS_TYPE_AAAA && rdlen == 16)) {
-		if (w->sets && w->pass) {
+		if (w->hits && w->pass) {
 			dns_learn(s, type == DNS_TYPE_A ? 4 : 6, rd, ttl);
 			w->learned = 1;
 		}
@@ -386,11 +401,13 @@ static long dns_rr(__u32 i, void *arg)
  * answer to a remembered query teaches the addresses of the names the
  * policy's sets list, before the answer goes on.  A function of its own,
  * verified once: DNS costs the data plane a call only when a policy lists
- * names.
+ * names.  Under the active slot, a staged policy's names are learned as
+ * well; the staged program calls it with FRINGE_SLOT_STAGED when only the
+ * staged policy lists names.
  */
 __noinline int fringe_dns_observe(struct xdp_md *ctx, __u32 slot_arg)
 {
-	__u32 slot = slot_arg & 1, cur = slot_arg & 1;
+	__u32 slot = slot_arg < FRINGE_POLICY_SLOTS ? slot_arg : 0, cur = slot;
 	struct fringe_dns_query *q, *qv;
 	const struct fringe_slot_hdr *hdr;
 	struct fringe_meta *meta;
@@ -409,10 +426,14 @@ __noinline int fringe_dns_observe(struct xdp_md *ctx, __u32 slot_arg)
 	s = bpf_map_lookup_elem(&fringe_dns_scratch, &zero);
 	if (!p || !meta || !s)
 		return 0;
-	hdr = &meta->slot[cur & 1];
+	if (cur >= FRINGE_POLICY_SLOTS)
+		return 0;
+	hdr = &meta->slot[cur];
 	w = &s->wk;
 	__builtin_memset(w, 0, sizeof(*w));
 	w->generation = hdr->generation;
+	w->staged = cur != FRINGE_SLOT_STAGED && (meta->flags & FRINGE_META_STAGED) &&
+		    (meta->slot[FRINGE_SLOT_STAGED].flags & FRINGE_SLOT_DNS);
 	w->slot = cur;
 	qk = &s->qk;
 	qv = &s->qv;
@@ -444,6 +465,7 @@ __noinline int fringe_dns_observe(struct xdp_md *ctx, __u32 slot_arg)
 		goto malformed;
 	__builtin_memset(s->keys, 0, sizeof(s->keys));
 	w->sets = dns_match(s, n, slot);
+	w->hits = s->hs.hit;
 	qname = s->hs.h;
 
 	qk->txid = *(__u16 *)&s->buf[0];
@@ -483,6 +505,7 @@ __noinline int fringe_dns_observe(struct xdp_md *ctx, __u32 slot_arg)
 	w->off0 = w->off;
 	w->left0 = w->left;
 	w->sets0 = w->sets;
+	w->hits0 = w->hits;
 	/* A broken answer teaches nothing: check it whole, then learn. */
 	if (w->left)
 		bpf_loop(DNS_MAX_RR, dns_rr, NULL, 0);
@@ -492,6 +515,7 @@ __noinline int fringe_dns_observe(struct xdp_md *ctx, __u32 slot_arg)
 	w->off = w->off0;
 	w->left = w->left0;
 	w->sets = w->sets0;
+	w->hits = w->hits0;
 	w->n_chain = 1;
 	if (w->left)
 		bpf_loop(DNS_MAX_RR, dns_rr, NULL, 0);

@@ -62,6 +62,11 @@ static __always_inline void staged_judge(struct xdp_md *ctx, struct pkt *p, stru
 	p->device = FRINGE_NO_DEVICE;
 	if (hdr->dims_used & (1U << FRINGE_DIM_DEVICE))
 		p->device = policy_device(slot, p, &claimed);
+	/* Its names are learned by the active policy's observer when that one
+	 * lists names too; else here, before the answer goes on. */
+	if ((hdr->flags & FRINGE_SLOT_DNS) && !(ahdr->flags & FRINGE_SLOT_DNS) &&
+	    p->proto == IPPROTO_UDP && p->has_ports && (p->sport == 53 || p->dport == 53))
+		fringe_dns_observe(ctx, FRINGE_SLOT_STAGED);
 	rule = policy_classify(ctx, p, slot, hdr);
 	k.to_rule = rule < FRINGE_MAX_RULES ? rule + 1 : 0;
 	staged_count(stats, k.to_rule, p->len);

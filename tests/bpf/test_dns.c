@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "fixture.h"
+#include "staged.h"
 #include "fixture_cmocka.h"
 #include "fringe_xdp.skel.h"
 #include "pkt.h"
@@ -491,6 +492,62 @@ static void test_no_names_no_learning(void **state)
 	assert_int_equal(learned(f, "203.0.113.80", &(struct fringe_dns_learned){ 0 }), -ENOENT);
 }
 
+/* The staged packets' counter of staged rule index r (0-based; -1: default). */
+static uint64_t staged_packets(struct fx *f, int r)
+{
+	struct fringe_counter *cnt = NULL;
+	uint64_t v;
+
+	assert_int_equal(staged_read_counters(&f->m, &cnt), 0);
+	v = cnt[r + 1].packets;
+	free(cnt);
+	return v;
+}
+
+/* A staged policy's names are learned whether or not the policy in force
+ * lists names of its own (SPEC §11, §12): by the staged program's observer,
+ * or by the active one's, which records the staged names' keys too. */
+static void test_staged_names(void **state)
+{
+	struct fx *f = get_fx(state);
+	const char *const actives[] = {
+		POLICY_HEAD "default allow\n",
+		POLICY_HEAD "set other { printer.example.com }\n"
+			"rule printers dst @other proto tcp dport 631 allow\ndefault allow\n",
+	};
+	struct msg m;
+
+	for (int i = 0; i < 2; i++) {
+		char addr[32], other[32];
+
+		snprintf(addr, sizeof(addr), "203.0.113.%d", 90 + i);
+		snprintf(other, sizeof(other), "203.0.113.%d", 95 + i);
+		load_ok(f, actives[i]);
+		assert_int_equal(fx_stage(f, cloud_policy), 0);
+		query(f, 0x9001 + i, "broker.example.com");
+		msg_start(&m, 0x9001 + i, true, 1, "broker.example.com", 1);
+		rr_a(&m, NULL, addr, 300);
+		answer(f, &m);
+		assert_int_equal(learned(f, addr, &(struct fringe_dns_learned){ 0 }), 0);
+		/* The policy in force decides (allow); the staged rule counts. */
+		assert_int_equal(connect_to(f, addr, 8883), XDP_PASS);
+		assert_int_equal(staged_packets(f, 2), 1);
+		assert_int_equal(connect_to(f, other, 8883), XDP_PASS);
+		assert_int_equal(staged_packets(f, 2), 1);
+		assert_int_equal(staged_packets(f, -1), 1);
+		/* The active policy's own names still work beside them. */
+		if (i == 1) {
+			query(f, 0x9101, "printer.example.com");
+			msg_start(&m, 0x9101, true, 1, "printer.example.com", 1);
+			rr_a(&m, NULL, "203.0.113.99", 300);
+			answer(f, &m);
+			assert_int_equal(connect_to(f, "203.0.113.99", 631), XDP_PASS);
+			assert_int_equal(fx_rule_packets(f, "printers"), 1);
+		}
+		assert_int_equal(staged_remove(&f->m), 0);
+	}
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
@@ -504,6 +561,7 @@ int main(void)
 		T(test_ttl),
 		T(test_reload),
 		T(test_no_names_no_learning),
+		T(test_staged_names),
 	};
 #undef T
 
