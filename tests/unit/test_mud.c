@@ -141,6 +141,7 @@ static const struct bad bads[] = {
 	{ "{\"ietf-mud:mud\": ", "/: error: invalid JSON" },
 	{ "[1, 2]", "/: error: expected an object, got an array" },
 	{ "{\"ietf-mud:mud\": {}} trailing", "/: error: invalid JSON" },
+	{ "{\"ietf-mud:mud\": {\"mud-version\": 1,}}", "/: error: invalid JSON" },
 	{ "{\"ietf-access-control-list:acls\": {\"acl\": []}}", "/ietf-mud:mud: error: missing" },
 	{ "{\"ietf-mud:mud\": {\"from-device-policy\": 3}, \"ietf-access-control-list:acls\": {\"acl\": []}}",
 	  "/ietf-mud:mud/from-device-policy: error: expected an object, got an integer" },
@@ -175,6 +176,15 @@ static const struct bad bads[] = {
 	  "/ietf-access-control-list:acls/acl/0/aces/ace/0/matches/tcp: error: a tcp match on an entry whose protocol is 17" },
 	{ HEAD ACE("\"ipv6\": {\"protocol\": 6}", "accept") TAIL,
 	  "/ietf-access-control-list:acls/acl/0/aces/ace/0/matches: error: an ipv6 match in an IPv4 ACL" },
+	/* a network is parsed whole: nothing after it reaches the policy */
+	{ HEAD ACE("\"ipv4\": {\"destination-ipv4-network\": \"10.0.0.0/8 allow\\nrule evil allow\\n#\"}", "accept") TAIL,
+	  "/ietf-access-control-list:acls/acl/0/aces/ace/0/matches/ipv4/destination-ipv4-network: error: invalid prefix length in '10.0.0.0/8 allow?rule evil allow?#'" },
+	{ HEAD ACE("\"ipv4\": {\"destination-ipv4-network\": \"10.0.0.0/33\"}", "accept") TAIL,
+	  "/ietf-access-control-list:acls/acl/0/aces/ace/0/matches/ipv4/destination-ipv4-network: error: invalid prefix length in '10.0.0.0/33' (0-32)" },
+	{ HEAD ACE("\"ipv4\": {\"source-ipv4-network\": \"10.0.0.1/8\"}", "accept") TAIL,
+	  "/ietf-access-control-list:acls/acl/0/aces/ace/0/matches/ipv4/source-ipv4-network: error: host bits set in 10.0.0.1/8 (did you mean 10.0.0.0/8?)" },
+	{ HEAD ACE("\"ipv4\": {\"destination-ipv4-network\": \"fd00::/8\"}", "accept") TAIL,
+	  "/ietf-access-control-list:acls/acl/0/aces/ace/0/matches/ipv4/destination-ipv4-network: error: 'fd00::/8' is not an IPv4 network" },
 	{ HEAD ACE("\"ipv4\": {\"ietf-acldns:dst-dnsname\": \"not a name\"}", "accept") TAIL,
 	  "/ietf-access-control-list:acls/acl/0/aces/ace/0/matches/ipv4/ietf-acldns:dst-dnsname: error: 'not a name' is not a DNS name" },
 	{ HEAD ACE("\"ipv4\": {\"ietf-acldns:src-dnsname\": \"cam.example.com\"}", "accept") TAIL,
@@ -230,6 +240,35 @@ static void test_needs_device(void **state)
 	assert_non_null(strstr(err, "--map vendor=@x"));
 }
 
+/* The profile's free text (mud-url, systeminfo, ACL names) stays inside its comment lines. */
+static void test_comments_stay_comments(void **state)
+{
+	const char *json = "{\"ietf-mud:mud\": {\"mud-version\": 1, \"mud-url\": \"https://x.example.com/m.json\\n"
+			   "rule url-evil allow\", \"systeminfo\": \"a bulb\\r\\nrule info-evil allow\\u0007\","
+			   " \"from-device-policy\": {\"access-lists\": {\"access-list\": [{\"name\": \"a\\n"
+			   "rule acl-evil allow\"}]}}}, \"ietf-access-control-list:acls\": {\"acl\": [{\"name\":"
+			   " \"a\\nrule acl-evil allow\", \"type\": \"ipv4-acl-type\", \"aces\": {\"ace\": ["
+			   ACE("", "accept") TAIL;
+	struct mud_opts o = { .device = "d", .mac = "02:00:00:00:00:01", .file = "bad\nrule file-evil allow" };
+	char err[1024], *out;
+
+	assert_int_equal(mud_import(json, strlen(json), &o, &out, err, sizeof(err)), 0);
+	assert_null(strstr(out, "\nrule url-evil"));
+	assert_null(strstr(out, "\nrule info-evil"));
+	assert_null(strstr(out, "\nrule acl-evil"));
+	assert_null(strstr(out, "\nrule file-evil"));
+	has_line(out, "# systeminfo: a bulb??rule info-evil allow?");
+	check_policy("", out);
+	free(out);
+
+	/* JSON is UTF-8 (RFC 8259): other bytes are refused, not copied into the policy */
+	const char *latin1 = "{\"ietf-mud:mud\": {\"systeminfo\": \"caf\xe9\"}}";
+
+	assert_int_equal(mud_import(latin1, strlen(latin1), &o, &out, err, sizeof(err)), -EINVAL);
+	assert_null(out);
+	assert_non_null(strstr(err, "/: error: invalid JSON"));
+}
+
 /* DNS names as set items: canonical form and what is refused. */
 static void test_dns_names(void **state)
 {
@@ -271,6 +310,7 @@ int main(void)
 		cmocka_unit_test(test_lightbulb),
 		cmocka_unit_test(test_bad_profiles),
 		cmocka_unit_test(test_needs_device),
+		cmocka_unit_test(test_comments_stay_comments),
 		cmocka_unit_test(test_dns_names),
 	};
 

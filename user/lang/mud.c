@@ -12,6 +12,7 @@
 
 #include "lex.h"
 #include "mud.h"
+#include "nodes.h"
 #include "policy.h"
 #include "strbuf.h"
 
@@ -51,6 +52,29 @@ struct mud_rule {
 	int fam;				/* 4, 6, or 0 for either */
 };
 
+/* Control characters (a newline in a JSON string...) become '?': a message or
+ * comment stays one line, and a profile's text never becomes policy. */
+static void mud_printable(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
+/* One comment line in b; whatever text it quotes cannot end it. */
+static void mud_comment(struct strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void mud_comment(struct strbuf *b, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	mud_printable(line);
+	sb_printf(b, "# %s\n", line);
+}
+
 static void mud_err(struct mud_ctx *x, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static void mud_err(struct mud_ctx *x, const char *path, const char *fmt, ...)
@@ -67,6 +91,7 @@ static void mud_err(struct mud_ctx *x, const char *path, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(x->err + n, x->errlen - n, fmt, ap);
 	va_end(ap);
+	mud_printable(x->err);
 }
 
 /* JSON Pointer escaping of one member name (RFC 6901): ~ -> ~0, / -> ~1. */
@@ -312,15 +337,16 @@ static bool mud_l3(struct mud_ctx *x, json_object *l3, const char *base, int fam
 		const char *dkey = s ? "ietf-acldns:dst-dnsname" : "ietf-acldns:src-dnsname";
 
 		if ((v = mud_get(x, l3, base, nkey, json_type_string, false))) {
-			char addr[64], *slash;
-			unsigned char buf[16];
+			struct pol_prefix pfx;
+			char why[160];
 
+			/* Parsed whole: nothing but the network reaches the policy. */
 			mud_path(path, base, nkey);
-			snprintf(addr, sizeof(addr), "%s", json_object_get_string(v));
-			slash = strchr(addr, '/');
-			if (slash)
-				*slash = 0;
-			if (inet_pton(fam == 4 ? AF_INET : AF_INET6, addr, buf) != 1) {
+			if (nodes_prefix_parse(json_object_get_string(v), &pfx, why, sizeof(why))) {
+				mud_err(x, path, "%s", why);
+				return false;
+			}
+			if (pfx.family != fam) {
 				mud_err(x, path, "'%s' is not an IPv%d network", json_object_get_string(v), fam);
 				return false;
 			}
@@ -329,7 +355,7 @@ static bool mud_l3(struct mud_ctx *x, json_object *l3, const char *base, int fam
 					"cannot be translated (the rule already matches the device's --ip)");
 				return false;
 			}
-			snprintf(net, sizeof(net), "%s", json_object_get_string(v));
+			nodes_prefix_str(&pfx, net, sizeof(net));
 			if (!mud_side(x, side, path, true, ff, "%s", net))
 				return false;
 		}
@@ -720,7 +746,7 @@ static bool mud_direction(struct mud_ctx *x, json_object *mud, json_object *acls
 			return false;
 		}
 		snprintf(ipath, sizeof(ipath), "/ietf-access-control-list:acls/acl/%zu", j);
-		sb_printf(&x->rules, "# %s: ACL %s\n", mud_dir_word[dir], want);
+		mud_comment(&x->rules, "%s: ACL %s", mud_dir_word[dir], want);
 		if (!mud_acl(x, acl, ipath, dir))
 			return false;
 	}
@@ -801,6 +827,7 @@ int mud_import(const char *json, size_t len, const struct mud_opts *o, char **ou
 	tok = json_tokener_new();
 	if (!tok)
 		return -ENOMEM;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	root = json_tokener_parse_ex(tok, json, (int)len);
 	jerr = json_tokener_get_error(tok);
 	if (!root || jerr != json_tokener_success || (size_t)json_tokener_get_parse_end(tok) < len) {
@@ -845,11 +872,11 @@ int mud_import(const char *json, size_t len, const struct mud_opts *o, char **ou
 		goto out;
 	}
 
-	sb_printf(&doc, "# Imported by `fringe mud import` from %s\n", o->file ? o->file : "a MUD file");
+	mud_comment(&doc, "Imported by `fringe mud import` from %s", o->file ? o->file : "a MUD file");
 	if (json_object_object_get_ex(mud, "mud-url", &v) && json_object_get_type(v) == json_type_string)
-		sb_printf(&doc, "# mud-url: %s\n", json_object_get_string(v));
+		mud_comment(&doc, "mud-url: %s", json_object_get_string(v));
 	if (json_object_object_get_ex(mud, "systeminfo", &v) && json_object_get_type(v) == json_type_string)
-		sb_printf(&doc, "# systeminfo: %s\n", json_object_get_string(v));
+		mud_comment(&doc, "systeminfo: %s", json_object_get_string(v));
 	if (o->device && o->mac) {
 		sb_printf(&doc, "device %s mac %s", o->device, o->mac);
 		for (size_t i = 0; i < o->n_ips; i++)
