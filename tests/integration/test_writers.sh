@@ -40,6 +40,8 @@ start() {
 	ns_bg gw "$log" "$FRINGE" --pin-dir "$PIN" "$@"
 	FPID=$BG_PID
 }
+# learning LOG: wait until learn watches (the flows before it are not counted).
+learning() { wait_until 10 grep -q 'learning for' "$1" || fail "learn did not start: $(cat "$1")"; }
 # finish PID: its exit status in RC.
 finish() {
 	RC=0
@@ -70,7 +72,8 @@ step "learn: a symlink planted at the output is replaced, its target untouched"
 OUT=$TMPD/lrn/learned.policy
 mkdir -p "$TMPD/lrn"
 ln -s "$VICTIM" "$OUT"
-start "$TMPD/learn1.log" learn --duration 2 --output "$OUT"
+start "$TMPD/learn1.log" learn --duration 3 --output "$OUT"
+learning "$TMPD/learn1.log"
 pings 10 || fail "ping during learn failed"
 finish "$FPID"
 [ "$RC" -eq 0 ] || fail "learn exited $RC: $(cat "$TMPD/learn1.log")"
@@ -83,8 +86,9 @@ info "ok: $(tail -n 1 "$TMPD/learn1.log")"
 
 step "learn: a symlink planted at the old temporary name (PATH.tmp.PID) redirects nothing"
 OUT=$TMPD/lrn/second.policy
-start "$TMPD/learn2.log" learn --duration 2 --output "$OUT"
+start "$TMPD/learn2.log" learn --duration 3 --output "$OUT"
 ln -s "$VICTIM" "$OUT.tmp.$FPID"	# the name fringe used to write through with fopen("w")
+learning "$TMPD/learn2.log"
 pings 10 || fail "ping during learn failed"
 finish "$FPID"
 [ "$RC" -eq 0 ] || fail "learn exited $RC: $(cat "$TMPD/learn2.log")"
@@ -97,13 +101,13 @@ only_files "$TMPD/lrn" learned.policy second.policy
 step "learn: killed while learning leaves nothing; Ctrl-C writes a whole policy"
 OUT=$TMPD/lrn/killed.policy
 start "$TMPD/learn3.log" learn --duration 30 --output "$OUT"
-wait_until 10 grep -q 'learning for' "$TMPD/learn3.log" || fail "learn did not start: $(cat "$TMPD/learn3.log")"
+learning "$TMPD/learn3.log"
 kill -KILL "$FPID"
 finish "$FPID"
 only_files "$TMPD/lrn" learned.policy second.policy
 OUT=$TMPD/lrn/stopped.policy
 start "$TMPD/learn4.log" learn --duration 30 --output "$OUT"
-wait_until 10 grep -q 'learning for' "$TMPD/learn4.log" || fail "learn did not start: $(cat "$TMPD/learn4.log")"
+learning "$TMPD/learn4.log"
 pings 5 || fail "ping during learn failed"
 kill -INT "$FPID"
 finish "$FPID"
@@ -115,7 +119,8 @@ step "learn: a failed write (disk full) keeps the good file and leaves no tempor
 printf '# a good policy\ndefault allow\n' >"$FULL/gw.policy"
 cp "$FULL/gw.policy" "$TMPD/gw.policy.orig"
 fill_fs
-start "$TMPD/learn5.log" learn --duration 1 --output "$FULL/gw.policy"
+start "$TMPD/learn5.log" learn --duration 2 --output "$FULL/gw.policy"
+learning "$TMPD/learn5.log"
 pings 5 || fail "ping during learn failed"
 finish "$FPID"
 [ "$RC" -eq 1 ] || fail "learn onto a full disk exited $RC, want 1: $(cat "$TMPD/learn5.log")"
