@@ -60,8 +60,7 @@ static __always_inline int judge(struct xdp_md *ctx, struct pkt *p, struct fring
 	const struct fringe_slot_hdr *hdr;
 	struct fringe_flow *fl = NULL;
 	struct fringe_meta *meta;
-	__u32 zero = 0, slot, rule;
-	int spoofed = 0;
+	__u32 zero = 0, slot, rule, claimed = FRINGE_NO_DEVICE;
 	void *rules;
 	__u64 now;
 
@@ -79,9 +78,27 @@ static __always_inline int judge(struct xdp_md *ctx, struct pkt *p, struct fring
 		fl = flow_get(p, ctx->ingress_ifindex, now);
 		*flp = fl;
 	}
-	/* Flow state for applications costs a lookup: only when rules need it. */
-	if (hdr->dims_used & (1U << FRINGE_DIM_APP | 1U << FRINGE_DIM_APPX))
-		app_track(p);
+	/* Flow state for applications and declared devices (who sent this, or
+	 * who it pretends to be): hash lookups, remembered per CPU, and only
+	 * when rules need them. */
+	p->device = FRINGE_NO_DEVICE;
+	if (hdr->dims_used &
+	    (1U << FRINGE_DIM_APP | 1U << FRINGE_DIM_APPX | 1U << FRINGE_DIM_DEVICE)) {
+		FRINGE_CALL_SITE();
+		claimed = fringe_identify(slot);
+		verifier_barrier(claimed);
+		if (claimed != FRINGE_NO_DEVICE) {
+			stats_device_spoofed(st, claimed);
+			if (st)
+				st->spoofed++;
+		}
+	}
+	/* Counted and noted here, so no value of it lives on through
+	 * classification (the verifier would walk that once per value).  The
+	 * flow's note is the answer its cached rule was given: the flow's key
+	 * holds the MAC and the address, the rule is of this generation. */
+	if (fl)
+		fl->spoofed = claimed != FRINGE_NO_DEVICE;
 	if (p->app) {
 		__u32 app = p->app;
 		struct fringe_counter *c = bpf_map_lookup_elem(&fringe_app_stats, &app);
@@ -91,23 +108,13 @@ static __always_inline int judge(struct xdp_md *ctx, struct pkt *p, struct fring
 			c->bytes += p->len;
 		}
 	}
-	/* Declared devices: who sent this (counted), or who it pretends to be. */
-	p->device = FRINGE_NO_DEVICE;
-	if (hdr->dims_used & (1U << FRINGE_DIM_DEVICE)) {
-		__u32 claimed = FRINGE_NO_DEVICE;
+	if (p->device >> FRINGE_DEV_CID_SHIFT) {
+		__u32 cid = (p->device >> FRINGE_DEV_CID_SHIFT) - 1;
+		struct fringe_counter *c = bpf_map_lookup_elem(&fringe_device_stats, &cid);
 
-		p->device = policy_device(slot, p, &claimed);
-		spoofed = claimed != FRINGE_NO_DEVICE;
-		if (spoofed)
-			stats_device_spoofed(st, claimed);
-		if (p->device >> FRINGE_DEV_CID_SHIFT) {
-			__u32 cid = (p->device >> FRINGE_DEV_CID_SHIFT) - 1;
-			struct fringe_counter *c = bpf_map_lookup_elem(&fringe_device_stats, &cid);
-
-			if (c) {
-				c->packets++;
-				c->bytes += p->len;
-			}
+		if (c) {
+			c->packets++;
+			c->bytes += p->len;
 		}
 	}
 
@@ -129,7 +136,6 @@ static __always_inline int judge(struct xdp_md *ctx, struct pkt *p, struct fring
 		if (fl) {
 			fl->generation = hdr->generation;
 			fl->rule = rule;
-			fl->spoofed = spoofed;
 		}
 	}
 	PROFILE_STOP(3, rule);
@@ -142,8 +148,6 @@ static __always_inline int judge(struct xdp_md *ctx, struct pkt *p, struct fring
 		else if ((p->app_state == APP_UNCONFIRMED && !p->app) || p->app_state == APP_FAILED)
 			fl->app |= FRINGE_FLOW_APP_MISMATCH;
 	}
-	if (spoofed && st)
-		st->spoofed++;
 
 	if (rule >= FRINGE_MAX_RULES) {
 		p->head.judged_by = 1;

@@ -244,30 +244,70 @@ static __always_inline void app_flow_key(struct fringe_app_flow_key *k, const st
 	__builtin_memcpy(k->daddr, p->daddr, 16);
 }
 
-/* Stateful part, only when the policy matches on applications. */
-static __always_inline void app_track(struct pkt *p)
+/* A memo hit consults fringe_app_flows anyway once in this many, so that
+ * a flow in steady use stays recent there (and returns if it was evicted). */
+#define APP_MEMO_REFRESH 16
+
+/* Stateful part, only when the policy matches on applications: a confirming
+ * payload records its flow in fringe_app_flows, a continuation is the
+ * application its flow was confirmed as.  This CPU's memo of confirmed flows
+ * (fringe_app_memo, under the policy generation) answers first. */
+static __always_inline void app_track(struct pkt *p, __u64 generation)
 {
 	struct fringe_app_flow_key k = {};
-	__u32 *app;
+	__u32 *app, idx, ports = (__u32)p->sport << 16 | p->dport;
+	struct app_memo *m;
+	__u8 known = 0;
+	int hit;
 	void *flows;
 
 	if (p->app_state != APP_CONFIRMS && p->app_state != APP_UNCONFIRMED)
 		return;
+	idx = memo_index((__u64)p->family << 40 | (__u64)p->proto << 32 | ports,
+			 memo_addr_fold(p->saddr) ^ memo_addr_fold(p->daddr) << 1);
+	m = bpf_map_lookup_elem(&fringe_app_memo, &idx);
+	if (!m)
+		return;
+	hit = m->generation == generation && m->ports == ports && m->family == p->family &&
+	      m->proto == p->proto && !memo_addr_differs(&m->saddr, p->saddr) &&
+	      !memo_addr_differs(&m->daddr, p->daddr);
+	if (hit && ++m->hits % APP_MEMO_REFRESH) {
+		known = m->app;
+		goto out;
+	}
 	/* Installed by the load of any policy with app rules. */
 	flows = held_map(&fringe_app_flows);
 	if (!flows)
 		return;
 	app_flow_key(&k, p);
 	app = bpf_map_lookup_elem(flows, &k);
-	if (p->app_state == APP_CONFIRMS) {
-		if (!app) {
-			__u32 v = p->app;
+	if (app)
+		known = *app;
+	else if (hit)
+		known = m->app;		/* evicted there, still confirmed here */
+	else if (p->app_state == APP_CONFIRMS)
+		known = p->app;
+	if (!known)
+		return;
+	if (!app) {
+		__u32 v = known;
 
-			bpf_map_update_elem(flows, &k, &v, BPF_ANY);
-		}
-	} else if (app && *app == p->app_maybe) {
-		p->app = p->app_maybe;		/* continues a confirmed flow */
+		if (bpf_map_update_elem(flows, &k, &v, BPF_ANY))
+			return;
 	}
+	if (!hit) {
+		m->generation = generation;
+		memo_addr_set(&m->saddr, p->saddr);
+		memo_addr_set(&m->daddr, p->daddr);
+		m->ports = ports;
+		m->family = p->family;
+		m->proto = p->proto;
+		m->hits = 0;
+	}
+	m->app = known;
+out:
+	if (p->app_state == APP_UNCONFIRMED && known == p->app_maybe)
+		p->app = known;		/* continues a confirmed flow */
 }
 
 #endif

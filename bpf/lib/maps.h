@@ -366,6 +366,82 @@ struct {
 	__type(value, struct flow_scratch);
 } fringe_flow_scratch SEC(".maps");
 
+/* ---- memos: answers the hot path would otherwise find by hash lookups ----
+ * Per CPU, direct-mapped by a hash of the question, each answer tagged with
+ * the policy generation it was found under (generations are never reused):
+ * a load or a switch of slots makes every memo a miss, never a wrong
+ * answer.  A hit costs inlined array reads and compares instead of a
+ * helper call and a hash of the key. */
+#define FRINGE_MEMO_SLOTS	256	/* per CPU and memo, a power of two */
+
+/* A packet's index in a memo: a hash of its question, folded to two words. */
+static __always_inline __u32 memo_index(__u64 a, __u64 b)
+{
+	__u64 h = (a ^ (b * 0x9e3779b97f4a7c15ULL)) * 0xff51afd7ed558ccdULL;
+
+	return (h >> 56) & (FRINGE_MEMO_SLOTS - 1);
+}
+
+/* An address as a memo keeps it: four words (IPv4: the first, then zeros). */
+struct memo_addr {
+	__u32 w[4];
+};
+
+/* Packet addresses (struct pkt) are 4-byte aligned: read as words. */
+static __always_inline __u64 memo_addr_fold(const __u8 *addr)
+{
+	const __u32 *w = (const __u32 *)addr;
+
+	return (__u64)(w[0] ^ w[2]) << 32 | (w[1] ^ w[3]);
+}
+
+static __always_inline __u32 memo_addr_differs(const struct memo_addr *m, const __u8 *addr)
+{
+	const __u32 *w = (const __u32 *)addr;
+
+	return (m->w[0] ^ w[0]) | (m->w[1] ^ w[1]) | (m->w[2] ^ w[2]) | (m->w[3] ^ w[3]);
+}
+
+static __always_inline void memo_addr_set(struct memo_addr *m, const __u8 *addr)
+{
+	__builtin_memcpy(m->w, addr, 16);
+}
+
+/* Device identification (policy.h): (MAC, source address) -> the device. */
+struct dev_memo {
+	__u64 generation;	/* 0: empty */
+	struct memo_addr saddr;
+	__u32 mac0;		/* the MAC's first four bytes */
+	__u16 mac1;		/* and its last two */
+	__u8 family;
+	__u8 pad;
+	__u32 device;		/* policy_device's answer */
+	__u32 claimed;		/* the device whose address a spoofed packet claims */
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FRINGE_MEMO_SLOTS);
+	__type(key, __u32);
+	__type(value, struct dev_memo);
+} fringe_dev_memo SEC(".maps");
+
+/* TCP flows confirmed as an application (app.h): what fringe_app_flows holds. */
+struct app_memo {
+	__u64 generation;	/* 0: empty */
+	struct memo_addr saddr, daddr;
+	__u32 ports;		/* sport << 16 | dport */
+	__u8 family;
+	__u8 proto;
+	__u8 app;		/* enum fringe_app the flow was confirmed as */
+	__u8 hits;		/* hits since fringe_app_flows was last consulted */
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FRINGE_MEMO_SLOTS);
+	__type(key, __u32);
+	__type(value, struct app_memo);
+} fringe_app_memo SEC(".maps");
+
 /* ---- DNS names in sets (dns.h) ---- */
 
 /* Queries seen, waiting for their answer (one answer each). */

@@ -150,6 +150,63 @@ static __always_inline __u32 policy_device(__u32 slot, const struct pkt *p, __u3
 	return dev;
 }
 
+/* policy_device, remembered per CPU (fringe_dev_memo): its two hash
+ * lookups only for a (MAC, source address) this CPU has not met under the
+ * policy in force.  *claimed as policy_device leaves it (the caller's
+ * FRINGE_NO_DEVICE unless spoofed). */
+static __always_inline __u32 policy_device_memo(__u32 slot, const struct fringe_slot_hdr *hdr,
+						const struct pkt *p, __u32 *claimed)
+{
+	__u32 mac0, idx;
+	struct dev_memo *m;
+	__u16 mac1;
+
+	__builtin_memcpy(&mac0, p->smac, 4);
+	__builtin_memcpy(&mac1, p->smac + 4, 2);
+	idx = memo_index((__u64)mac1 << 32 | mac0, memo_addr_fold(p->saddr));
+	m = bpf_map_lookup_elem(&fringe_dev_memo, &idx);
+	if (!m)		/* idx is below the memo's size: never */
+		return policy_device(slot, p, claimed);
+	if (m->generation == hdr->generation && m->mac0 == mac0 && m->mac1 == mac1 &&
+	    m->family == p->family && !memo_addr_differs(&m->saddr, p->saddr)) {
+		*claimed = m->claimed;
+		return m->device;
+	}
+	m->device = policy_device(slot, p, claimed);
+	m->claimed = *claimed;
+	m->generation = hdr->generation;
+	memo_addr_set(&m->saddr, p->saddr);
+	m->mac0 = mac0;
+	m->mac1 = mac1;
+	m->family = p->family;
+	return m->device;
+}
+
+/* Who sent the packet in fringe_scratch (p->device) and which application's
+ * flow it continues (p->app, app_track), under the policy in slot: the
+ * device it claims when spoofed, else FRINGE_NO_DEVICE.  A function of its
+ * own, verified once: inlined, its memos' branches were walked again for
+ * every path that reaches them (a third more instructions for the
+ * verifier); the call costs less than one of the hash lookups it saves. */
+__noinline int fringe_identify(__u32 slot_arg)
+{
+	__u32 zero = 0, slot = slot_arg & 1, claimed = FRINGE_NO_DEVICE;
+	const struct fringe_slot_hdr *hdr;
+	struct fringe_meta *meta;
+	struct pkt *p;
+
+	p = bpf_map_lookup_elem(&fringe_scratch, &zero);
+	meta = bpf_map_lookup_elem(&fringe_meta, &zero);
+	if (!p || !meta)
+		return FRINGE_NO_DEVICE;
+	hdr = &meta->slot[slot];
+	if (hdr->dims_used & (1U << FRINGE_DIM_APP | 1U << FRINGE_DIM_APPX))
+		app_track(p, hdr->generation);
+	if (hdr->dims_used & (1U << FRINGE_DIM_DEVICE))
+		p->device = policy_device_memo(slot, hdr, p, &claimed);
+	return claimed;
+}
+
 /* The first rule in every bitmap of bm[from..to) (the summaries ANDed into
  * summary): the lowest word whose bit survives, ANDed across the bitmaps.
  * from and to are constants, so the inner loop unrolls to plain loads. */

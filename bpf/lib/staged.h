@@ -58,7 +58,7 @@ static __always_inline void staged_judge(struct xdp_md *ctx, struct pkt *p, stru
 	ahdr = &meta->slot[active];
 	/* What the active policy did not need, the staged one may. */
 	if ((hdr->dims_used & STAGED_APP_DIMS) && !(ahdr->dims_used & STAGED_APP_DIMS))
-		app_track(p);
+		app_track(p, hdr->generation);
 	p->device = FRINGE_NO_DEVICE;
 	if (hdr->dims_used & (1U << FRINGE_DIM_DEVICE))
 		p->device = policy_device(slot, p, &claimed);

@@ -476,6 +476,35 @@ static void test_modbus_mqtt_flows(void **state)
 	run_table(state, policy_fine, cases_fine, ARRAY_SIZE(cases_fine));
 }
 
+/* A confirmed flow is remembered as long as the flow state is (each CPU's
+ * memo of it too): many segments later it is still the application, and
+ * once policies without app rules fill both slots the state is gone, so the
+ * next app policy has to see the flow confirmed again. */
+static void test_app_flows_forgotten(void **state)
+{
+	struct fx *f = get_fx(state);
+	const struct app_case confirm = { "flow F: CONNECT confirms it",
+					  .pkt = TCP(1883, .sport = 45101, MQTT_CONNECT),
+					  PASS("mq-connect"), .app = FRINGE_APP_MQTT };
+	const struct app_case cont = { "flow F: continuation",
+				       .pkt = TCP(1883, .sport = 45101, CONTINUATION),
+				       PASS("mq-rest"), .app = FRINGE_APP_MQTT };
+	const struct app_case forgotten = { "flow F: continuation, its state gone",
+					    .pkt = TCP(1883, .sport = 45101, CONTINUATION),
+					    DROP("default") };
+
+	load_ok(f, policy_fine);
+	run_case(f, &confirm);
+	for (int i = 0; i < 40; i++)	/* past the memo's refreshes */
+		run_case(f, &cont);
+	load_ok(f, "rule x proto udp allow\n");
+	load_ok(f, "rule y proto udp allow\n");
+	load_ok(f, policy_fine);
+	run_case(f, &forgotten);
+	run_case(f, &confirm);
+	run_case(f, &cont);
+}
+
 /* Without app rules there is no flow state: a continuation is not counted as the app,
  * but valid messages and candidates are. */
 static const struct app_case cases_no_app_rules[] = {
@@ -851,6 +880,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_apps),
 		T(test_modbus_mqtt_flows),
+		T(test_app_flows_forgotten),
 		T(test_app_counters_without_app_rules),
 		T(test_flow_app),
 		T(test_devices),
