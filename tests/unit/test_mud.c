@@ -160,8 +160,19 @@ static const struct bad bads[] = {
 	  "/ietf-access-control-list:acls/acl/0/aces/ace/0/matches/ipv4/protocol: error: expected an integer, got a string" },
 	{ HEAD ACE("\"ipv4\": {\"protocol\": 300}", "accept") TAIL,
 	  "/ietf-access-control-list:acls/acl/0/aces/ace/0/matches/ipv4/protocol: error: 300 is out of range" },
-	{ HEAD ACE("\"ietf-mud:mud\": {\"controller\": \"urn:x\"}", "accept") TAIL,
-	  "/ietf-access-control-list:acls/acl/0/aces/ace/0/matches/ietf-mud:mud/controller: error: unmapped abstraction 'controller'" },
+	{ HEAD ACE("\"ietf-mud:mud\": {\"model\": \"urn:x\"}", "accept") TAIL,
+	  "/ietf-access-control-list:acls/acl/0/aces/ace/0/matches/ietf-mud:mud/model: error: unmapped abstraction 'model'" },
+	/* the abstractions' values have their YANG types */
+	{ HEAD ACE("\"ietf-mud:mud\": {\"my-controller\": \"hub\"}", "accept") TAIL,
+	  "/ietf-access-control-list:acls/acl/0/aces/ace/0/matches/ietf-mud:mud/my-controller: error: expected [null] (an empty leaf), got a string" },
+	{ HEAD ACE("\"ietf-mud:mud\": {\"manufacturer\": 7}", "accept") TAIL,
+	  "/ietf-access-control-list:acls/acl/0/aces/ace/0/matches/ietf-mud:mud/manufacturer: error: expected a string, got an integer" },
+	/* one set cannot stand for two controllers: refused, not merged */
+	{ HEAD ACE("\"ietf-mud:mud\": {\"controller\": \"urn:x\"}", "accept") ","
+	  "{\"name\": \"e1\", \"matches\": {\"ietf-mud:mud\": {\"controller\": \"urn:y\"}}, "
+	  "\"actions\": {\"forwarding\": \"accept\"}}" TAIL,
+	  "/ietf-access-control-list:acls/acl/0/aces/ace/1/matches/ietf-mud:mud/controller: error: 'urn:y' here, "
+	  "'urn:x' at /ietf-access-control-list:acls/acl/0/aces/ace/0/matches/ietf-mud:mud/controller" },
 	{ HEAD ACE("\"ietf-mud:mud\": {\"brand\": [null]}", "accept") TAIL,
 	  "/ietf-access-control-list:acls/acl/0/aces/ace/0/matches/ietf-mud:mud/brand: error: unknown MUD match" },
 	{ HEAD ACE("\"tcp\": {\"ietf-mud:direction-initiated\": \"from-device\"}", "accept") TAIL,
@@ -203,7 +214,9 @@ static const struct bad bads[] = {
 
 static void test_bad_profiles(void **state)
 {
-	struct mud_opts o = { .device = "d", .mac = "02:00:00:00:00:01" };
+	struct mud_opts o = { .device = "d", .mac = "02:00:00:00:00:01",
+			      .map = { { "my-controller", "hubs" }, { "manufacturer", "m" }, { "controller", "c" } },
+			      .n_map = 3 };
 
 	for (size_t i = 0; i < sizeof(bads) / sizeof(bads[0]); i++) {
 		char err[1024], *out = (char *)1;
@@ -238,6 +251,11 @@ static void test_needs_device(void **state)
 
 	assert_int_equal(mud_import(from, strlen(from), &badmap, &out, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "--map vendor=@x"));
+	struct mud_opts twice = { .mac = "02:00:00:00:00:01",
+				  .map = { { "my-controller", "a" }, { "my-controller", "b" } }, .n_map = 2 };
+
+	assert_int_equal(mud_import(from, strlen(from), &twice, &out, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "--map my-controller given twice"));
 }
 
 /* The profile's free text (mud-url, systeminfo, ACL names) stays inside its comment lines. */

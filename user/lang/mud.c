@@ -28,6 +28,9 @@ static const char *const mud_abstractions[] = {
 	"manufacturer", "same-manufacturer", "model", "local-networks", "controller", "my-controller",
 	NULL,
 };
+#define MUD_N_ABSTRACTIONS	6
+/* Which name one manufacturer, model or controller (a string); the others are empty ([null]). */
+static const bool mud_abstraction_valued[MUD_N_ABSTRACTIONS] = { true, false, true, false, true, false };
 
 struct mud_ctx {
 	const struct mud_opts *o;
@@ -41,6 +44,9 @@ struct mud_ctx {
 	char (*rule_names)[FRINGE_NAME_LEN];
 	size_t n_rules;
 	unsigned int addr_sets;			/* bit f: the device's family-f address set is out */
+	/* the value a valued abstraction first had, and where: its --map holds that one only */
+	const char *abs_value[MUD_N_ABSTRACTIONS];
+	char abs_path[MUD_N_ABSTRACTIONS][MUD_PATH_LEN];
 };
 
 /* One rule in the making: each side holds one match (a literal or @set). */
@@ -414,6 +420,40 @@ static bool mud_l4(struct mud_ctx *x, json_object *l4, const char *base, int pro
 	return !x->failed;
 }
 
+/* The value of abstraction a at path: a string for manufacturer, model and
+ * controller, the same one wherever it appears (one --map cannot stand for
+ * two), and [null] (YANG empty, RFC 7951) for the others. */
+static bool mud_abstraction_value(struct mud_ctx *x, json_object *v, const char *path, size_t a)
+{
+	json_type t = json_object_get_type(v);
+	const char *s;
+
+	if (!mud_abstraction_valued[a]) {
+		if (t != json_type_array || json_object_array_length(v) != 1 ||
+		    json_object_array_get_idx(v, 0)) {
+			mud_err(x, path, "expected [null] (an empty leaf), got %s",
+				t == json_type_array ? "another array" : mud_type_name(t));
+			return false;
+		}
+		return true;
+	}
+	if (t != json_type_string) {
+		mud_err(x, path, "expected a string, got %s", mud_type_name(t));
+		return false;
+	}
+	s = json_object_get_string(v);
+	if (!x->abs_value[a]) {
+		x->abs_value[a] = s;
+		snprintf(x->abs_path[a], MUD_PATH_LEN, "%s", path);
+	} else if (strcmp(x->abs_value[a], s)) {
+		mud_err(x, path, "'%s' here, '%s' at %s: one --map %s=@SET cannot tell two %ss apart, "
+			"so this profile cannot be translated faithfully", s, x->abs_value[a],
+			x->abs_path[a], mud_abstractions[a], mud_abstractions[a]);
+		return false;
+	}
+	return true;
+}
+
 /* ietf-mud:mud abstractions: the other side of the flow is in the mapped set. */
 static bool mud_abstraction(struct mud_ctx *x, json_object *m, const char *base, enum mud_dir dir,
 			    struct mud_rule *r)
@@ -424,8 +464,13 @@ static bool mud_abstraction(struct mud_ctx *x, json_object *m, const char *base,
 	if (!mud_known_keys(x, m, base, "MUD", mud_abstractions))
 		return false;
 	json_object_object_foreach(m, k, v) {
-		(void)v;
+		size_t a;
+
 		mud_path(path, base, k);
+		for (a = 0; strcmp(mud_abstractions[a], k); a++)
+			;
+		if (!mud_abstraction_value(x, v, path, a))
+			return false;
 		for (i = 0; i < x->o->n_map && strcmp(x->o->map[i].abstraction, k); i++)
 			;
 		if (i == x->o->n_map) {
@@ -796,6 +841,13 @@ static bool mud_check_opts(struct mud_ctx *x)
 				"my-controller", x->o->map[i].abstraction, x->o->map[i].set);
 			return false;
 		}
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(x->o->map[j].abstraction, x->o->map[i].abstraction)) {
+				mud_err(x, "", "--map %s given twice (@%s, @%s): define one set that "
+					"holds both", x->o->map[i].abstraction, x->o->map[j].set,
+					x->o->map[i].set);
+				return false;
+			}
 	}
 	if (x->o->device && !lex_name_ok(x->o->device, strlen(x->o->device))) {
 		mud_err(x, "", "--device '%s' is not a name ([A-Za-z0-9_.-], 1-63 characters)", x->o->device);
