@@ -84,8 +84,10 @@ static __always_inline int judge(struct xdp_md *ctx, struct pkt *p, struct fring
 	p->device = FRINGE_NO_DEVICE;
 	if (hdr->dims_used &
 	    (1U << FRINGE_DIM_APP | 1U << FRINGE_DIM_APPX | 1U << FRINGE_DIM_DEVICE)) {
-		FRINGE_CALL_SITE();
-		claimed = fringe_identify(slot);
+		if (!identify_remembered(p, hdr, &claimed)) {
+			FRINGE_CALL_SITE();
+			claimed = fringe_identify(slot);
+		}
 		verifier_barrier(claimed);
 		if (claimed != FRINGE_NO_DEVICE) {
 			stats_device_spoofed(st, claimed);

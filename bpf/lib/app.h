@@ -248,6 +248,35 @@ static __always_inline void app_flow_key(struct fringe_app_flow_key *k, const st
  * a flow in steady use stays recent there (and returns if it was evicted). */
 #define APP_MEMO_REFRESH 16
 
+/* Whether the packet's application depends on its flow's state. */
+static __always_inline int app_needs_flow(const struct pkt *p)
+{
+	return p->app_state == APP_CONFIRMS || p->app_state == APP_UNCONFIRMED;
+}
+
+static __always_inline __u32 app_memo_ports(const struct pkt *p)
+{
+	return (__u32)p->sport << 16 | p->dport;
+}
+
+/* This CPU's memo entry for p's flow (NULL never happens: the index is below its size). */
+static __always_inline struct app_memo *app_memo_of(const struct pkt *p)
+{
+	__u32 idx = memo_index((__u64)p->family << 40 | (__u64)p->proto << 32 | app_memo_ports(p),
+			       memo_addr_fold(p->saddr) ^ memo_addr_fold(p->daddr) << 1);
+
+	return bpf_map_lookup_elem(&fringe_app_memo, &idx);
+}
+
+/* The entry remembers p's flow as confirmed under the policy of generation. */
+static __always_inline int app_memo_holds(const struct app_memo *m, const struct pkt *p,
+					  __u64 generation)
+{
+	return m->generation == generation && m->ports == app_memo_ports(p) &&
+	       m->family == p->family && m->proto == p->proto &&
+	       !memo_addr_differs(&m->saddr, p->saddr) && !memo_addr_differs(&m->daddr, p->daddr);
+}
+
 /* Stateful part, only when the policy matches on applications: a confirming
  * payload records its flow in fringe_app_flows, a continuation is the
  * application its flow was confirmed as.  This CPU's memo of confirmed flows
@@ -255,22 +284,18 @@ static __always_inline void app_flow_key(struct fringe_app_flow_key *k, const st
 static __always_inline void app_track(struct pkt *p, __u64 generation)
 {
 	struct fringe_app_flow_key k = {};
-	__u32 *app, idx, ports = (__u32)p->sport << 16 | p->dport;
+	__u32 *app, ports = app_memo_ports(p);
 	struct app_memo *m;
 	__u8 known = 0;
 	int hit;
 	void *flows;
 
-	if (p->app_state != APP_CONFIRMS && p->app_state != APP_UNCONFIRMED)
+	if (!app_needs_flow(p))
 		return;
-	idx = memo_index((__u64)p->family << 40 | (__u64)p->proto << 32 | ports,
-			 memo_addr_fold(p->saddr) ^ memo_addr_fold(p->daddr) << 1);
-	m = bpf_map_lookup_elem(&fringe_app_memo, &idx);
+	m = app_memo_of(p);
 	if (!m)
 		return;
-	hit = m->generation == generation && m->ports == ports && m->family == p->family &&
-	      m->proto == p->proto && !memo_addr_differs(&m->saddr, p->saddr) &&
-	      !memo_addr_differs(&m->daddr, p->daddr);
+	hit = app_memo_holds(m, p, generation);
 	if (hit && ++m->hits % APP_MEMO_REFRESH) {
 		known = m->app;
 		goto out;

@@ -150,6 +150,32 @@ static __always_inline __u32 policy_device(__u32 slot, const struct pkt *p, __u3
 	return dev;
 }
 
+/* This CPU's device memo entry for p's (MAC, source address) (NULL never
+ * happens: the index is below the memo's size). */
+static __always_inline struct dev_memo *dev_memo_of(const struct pkt *p)
+{
+	__u32 mac0, idx;
+	__u16 mac1;
+
+	__builtin_memcpy(&mac0, p->smac, 4);
+	__builtin_memcpy(&mac1, p->smac + 4, 2);
+	idx = memo_index((__u64)mac1 << 32 | mac0, memo_addr_fold(p->saddr));
+	return bpf_map_lookup_elem(&fringe_dev_memo, &idx);
+}
+
+/* The entry answers for p under the policy of generation. */
+static __always_inline int dev_memo_holds(const struct dev_memo *m, const struct pkt *p,
+					  __u64 generation)
+{
+	__u32 mac0;
+	__u16 mac1;
+
+	__builtin_memcpy(&mac0, p->smac, 4);
+	__builtin_memcpy(&mac1, p->smac + 4, 2);
+	return m->generation == generation && m->mac0 == mac0 && m->mac1 == mac1 &&
+	       m->family == p->family && !memo_addr_differs(&m->saddr, p->saddr);
+}
+
 /* policy_device, remembered per CPU (fringe_dev_memo): its two hash
  * lookups only for a (MAC, source address) this CPU has not met under the
  * policy in force.  *claimed as policy_device leaves it (the caller's
@@ -157,18 +183,11 @@ static __always_inline __u32 policy_device(__u32 slot, const struct pkt *p, __u3
 static __always_inline __u32 policy_device_memo(__u32 slot, const struct fringe_slot_hdr *hdr,
 						const struct pkt *p, __u32 *claimed)
 {
-	__u32 mac0, idx;
-	struct dev_memo *m;
-	__u16 mac1;
+	struct dev_memo *m = dev_memo_of(p);
 
-	__builtin_memcpy(&mac0, p->smac, 4);
-	__builtin_memcpy(&mac1, p->smac + 4, 2);
-	idx = memo_index((__u64)mac1 << 32 | mac0, memo_addr_fold(p->saddr));
-	m = bpf_map_lookup_elem(&fringe_dev_memo, &idx);
-	if (!m)		/* idx is below the memo's size: never */
+	if (!m)
 		return policy_device(slot, p, claimed);
-	if (m->generation == hdr->generation && m->mac0 == mac0 && m->mac1 == mac1 &&
-	    m->family == p->family && !memo_addr_differs(&m->saddr, p->saddr)) {
+	if (dev_memo_holds(m, p, hdr->generation)) {
 		*claimed = m->claimed;
 		return m->device;
 	}
@@ -176,10 +195,43 @@ static __always_inline __u32 policy_device_memo(__u32 slot, const struct fringe_
 	m->claimed = *claimed;
 	m->generation = hdr->generation;
 	memo_addr_set(&m->saddr, p->saddr);
-	m->mac0 = mac0;
-	m->mac1 = mac1;
+	__builtin_memcpy(&m->mac0, p->smac, 4);
+	__builtin_memcpy(&m->mac1, p->smac + 4, 2);
 	m->family = p->family;
 	return m->device;
+}
+
+/* What fringe_identify would answer, when this CPU's memos hold all of it:
+ * 1 and p->device, p->app and *claimed set as it sets them; else 0 and
+ * nothing changed (the call then does it all).  Inline, a hit costs no
+ * call; the answers are read from map memory either way, so the verifier's
+ * paths meet again right after. */
+static __always_inline int identify_remembered(struct pkt *p, const struct fringe_slot_hdr *hdr,
+					       __u32 *claimed)
+{
+	struct dev_memo *dm = NULL;
+	struct app_memo *am;
+
+	if (hdr->dims_used & (1U << FRINGE_DIM_DEVICE)) {
+		dm = dev_memo_of(p);
+		if (!dm || !dev_memo_holds(dm, p, hdr->generation))
+			return 0;
+	}
+	if ((hdr->dims_used & (1U << FRINGE_DIM_APP | 1U << FRINGE_DIM_APPX)) && app_needs_flow(p)) {
+		am = app_memo_of(p);
+		/* (the hit that is due to consult fringe_app_flows goes to the call) */
+		if (!am || !app_memo_holds(am, p, hdr->generation) ||
+		    !((__u8)(am->hits + 1) % APP_MEMO_REFRESH))
+			return 0;
+		am->hits++;
+		if (p->app_state == APP_UNCONFIRMED && am->app == p->app_maybe)
+			p->app = am->app;
+	}
+	if (dm) {
+		p->device = dm->device;
+		*claimed = dm->claimed;
+	}
+	return 1;
 }
 
 /* Who sent the packet in fringe_scratch (p->device) and which application's
