@@ -61,11 +61,18 @@ struct dns_walk {
 	__u32 off, len, left;
 	__u32 sets;			/* of the question and the chain so far */
 	__u32 n_chain;
-	__u32 learned, malformed;
-	__u32 pass;			/* 0: check the whole answer; 1: learn from it */
-	__u32 off0, left0, sets0;	/* where the records start, for the second pass */
+	__u32 n_addrs;			/* in dns_scratch.addrs */
+	__u32 malformed;
 	__u32 staged;			/* a staged policy lists names too (dns_hashing) */
-	__u32 hits, hits0;		/* a name of either policy matched */
+	__u32 hits;			/* a name of either policy matched */
+};
+
+/* An address of the answer to learn once the whole answer is found sound. */
+struct dns_addr_rr {
+	__u32 off;			/* of its 4 or 16 bytes in the message */
+	__u32 ttl;
+	__u32 sets;			/* of the chain up to its owner */
+	__u32 family;
 };
 
 /*
@@ -88,6 +95,7 @@ struct dns_scratch {
 	__u8 lab_len[DNS_MAX_LABELS];
 	__u64 chain[DNS_MAX_CHAIN];	/* fringe_dns_hash of the question and its CNAME targets */
 	__u64 keys[FRINGE_DNS_KEYS];	/* the names/wildcards of the policy that matched */
+	struct dns_addr_rr addrs[DNS_MAX_RR];
 	struct fringe_bitmap bm[2];	/* a learned address's rules, src and dst (policy.h) */
 };
 
@@ -97,6 +105,12 @@ struct {
 	__type(key, __u32);
 	__type(value, struct dns_scratch);
 } fringe_dns_scratch SEC(".maps");
+
+/* The key 0 of the scratch and holder lookups, in read-only data rather
+ * than on the stack: the DNS path's frames add to the data plane's (512
+ * bytes for every frame of the deepest chain of calls and callbacks). */
+static const __u32 dns_zero = 0;
+static const __u32 dns_staged_slot = FRINGE_SLOT_STAGED;
 
 static __always_inline void dns_count(__u32 what)
 {
@@ -121,10 +135,10 @@ static long dns_name_cb(__u32 i, void *arg)
 {
 	struct dns_naming *x;
 	struct dns_scratch *s;
-	__u32 zero = 0, pos;
+	__u32 pos;
 	__u8 c;
 
-	s = bpf_map_lookup_elem(&fringe_dns_scratch, &zero);
+	s = bpf_map_lookup_elem(&fringe_dns_scratch, &dns_zero);
 	if (!s)
 		return 1;
 	x = &s->nm;
@@ -207,11 +221,11 @@ static long dns_label_cb(__u32 i, void *arg)
 {
 	struct dns_hashing *x;
 	struct dns_scratch *s;
-	__u32 zero = 0, j, slot;
+	__u32 j;
 	void *hash;
 	__u32 *m;
 
-	s = bpf_map_lookup_elem(&fringe_dns_scratch, &zero);
+	s = bpf_map_lookup_elem(&fringe_dns_scratch, &dns_zero);
 	if (!s)
 		return 1;
 	x = &s->hs;
@@ -221,8 +235,7 @@ static long dns_label_cb(__u32 i, void *arg)
 	x->h = dns_hash_label(s, x->h, s->lab_off[j], s->lab_len[j]);
 	if (x->slot == DNS_HASH_ONLY)
 		return 0;
-	slot = x->slot < FRINGE_POLICY_SLOTS ? x->slot : 0;
-	hash = bpf_map_lookup_elem(&fringe_slot_hash, &slot);
+	hash = bpf_map_lookup_elem(&fringe_slot_hash, &x->slot);	/* a slot here */
 	if (!hash)
 		return 1;
 	/* The whole name is listed, or `*.SUFFIX` for a proper suffix. */
@@ -234,8 +247,7 @@ static long dns_label_cb(__u32 i, void *arg)
 		x->sets |= *m;
 	/* A staged policy's names are learned too: their keys find its sets. */
 	if (!(m && *m) && x->staged) {
-		slot = FRINGE_SLOT_STAGED;
-		hash = bpf_map_lookup_elem(&fringe_slot_hash, &slot);
+		hash = bpf_map_lookup_elem(&fringe_slot_hash, &dns_staged_slot);
 		m = hash ? bpf_map_lookup_elem(hash, &s->hk) : NULL;
 	}
 	if (m && *m) {
@@ -275,39 +287,55 @@ static __always_inline __u32 dns_match(struct dns_scratch *s, int n, __u32 slot)
 	return s->hs.sets;
 }
 
-/* An address of the answer being walked (s->wk), at off in the message.
- * A function of its own: inlined, its locals would crowd dns_rr's frame. */
-static __noinline void dns_learn(struct dns_scratch *s, __u32 family, __u32 off, __u32 ttl)
+/*
+ * Learn the i-th address of the answer walked (s->addrs).  A callback of
+ * fringe_dns_observe's own, after the walk, not a call from dns_rr: each
+ * frame of the deepest chain of calls and callbacks adds to the data
+ * plane's stack (512 bytes in all).
+ */
+static long dns_learn_cb(__u32 i, void *arg)
 {
-	__u32 sets = s->wk.sets;
-	__u64 generation = s->wk.generation, qname = s->wk.qname, now = s->wk.now;
-	struct fringe_dns_addr_key *k = &s->ak;
-	struct fringe_dns_learned *l, *v = &s->lv;
-	__u64 expires;
+	const struct dns_addr_rr *a;
+	struct fringe_dns_addr_key *k;
+	struct fringe_dns_learned *l, *v;
+	struct dns_scratch *s;
+	__u64 expires, now;
+	__u32 ttl, off;
 
+	s = bpf_map_lookup_elem(&fringe_dns_scratch, &dns_zero);
+	if (!s || i >= s->wk.n_addrs)
+		return 1;
+	a = &s->addrs[i & (DNS_MAX_RR - 1)];
+	k = &s->ak;
+	v = &s->lv;
+	off = a->off & DNS_MASK;
 	__builtin_memset(k, 0, sizeof(*k));
-	k->family = family;
-	if (family == 4)
-		*(__u32 *)k->addr = *(const __u32 *)&s->buf[off & DNS_MASK];
+	k->family = a->family;
+	if (a->family == 4)
+		*(__u32 *)k->addr = *(const __u32 *)&s->buf[off];
 	else
-		__builtin_memcpy(k->addr, &s->buf[off & DNS_MASK], 16);
-	ttl = ttl < FRINGE_DNS_TTL_MIN ? FRINGE_DNS_TTL_MIN :
-	      ttl > FRINGE_DNS_TTL_MAX ? FRINGE_DNS_TTL_MAX : ttl;
+		__builtin_memcpy(k->addr, &s->buf[off], 16);
+	ttl = a->ttl < FRINGE_DNS_TTL_MIN ? FRINGE_DNS_TTL_MIN :
+	      a->ttl > FRINGE_DNS_TTL_MAX ? FRINGE_DNS_TTL_MAX : a->ttl;
+	now = s->wk.now;
 	expires = now + (__u64)ttl * 1000000000ULL;
-	l = bpf_map_lookup_elem(&fringe_dns_learned, k);
+	l = bpf_map_lookup_elem(&fringe_dns_learned, &dns_zero);	/* the holder */
+	if (!l)
+		return 1;	/* no table: no policy lists names any more */
+	l = bpf_map_lookup_elem(l, k);
 	if (l) {
-		if (l->generation != generation || l->expires_ns <= now) {
+		if (l->generation != s->wk.generation || l->expires_ns <= now) {
 			l->sets = 0;
-			l->generation = generation;
+			l->generation = s->wk.generation;
 			__builtin_memset(l->keys, 0, sizeof(l->keys));
 		}
-		l->sets |= sets;
+		l->sets |= a->sets;
 		if (expires > l->expires_ns || l->ttl != ttl)
 			l->expires_ns = expires;
 		l->ttl = ttl;
-		l->qname = qname;
-		for (int i = 0; i < FRINGE_DNS_KEYS; i++) {
-			__u64 key = s->keys[i];
+		l->qname = s->wk.qname;
+		for (int q = 0; q < FRINGE_DNS_KEYS; q++) {
+			__u64 key = s->keys[q];
 
 			if (!key)
 				break;
@@ -320,31 +348,37 @@ static __noinline void dns_learn(struct dns_scratch *s, __u32 family, __u32 off,
 				}
 			}
 		}
-		return;
+		return 0;
 	}
 	__builtin_memset(v, 0, sizeof(*v));
 	v->expires_ns = expires;
-	v->generation = generation;
-	v->qname = qname;
-	v->sets = sets;
+	v->generation = s->wk.generation;
+	v->qname = s->wk.qname;
+	v->sets = a->sets;
 	v->ttl = ttl;
 	__builtin_memcpy(v->keys, s->keys, sizeof(v->keys));
-	if (bpf_map_update_elem(&fringe_dns_learned, k, v, BPF_NOEXIST) == 0)
+	/* The holder again rather than its pointer kept across a call: a register less to spill. */
+	l = bpf_map_lookup_elem(&fringe_dns_learned, &dns_zero);
+	if (!l)
+		return 1;
+	if (bpf_map_update_elem(l, k, v, BPF_NOEXIST) == 0)
 		dns_count(FRINGE_DNS_INSERTED);
 	else
 		dns_count(FRINGE_DNS_FULL);
+	return 0;
 }
-
 
 static long dns_rr(__u32 i, void *arg)
 {
 	struct dns_walk *w;
 	struct dns_scratch *s;
-	__u32 zero = 0, next, type, class, ttl, rdlen, rd;
-	__u64 owner, target;
+	__u32 next, type, rdlen, rd;
 	int n, in_chain = 0;
 
-	s = bpf_map_lookup_elem(&fringe_dns_scratch, &zero);
+	/* Only s and next live across the loops of dns_name and dns_match;
+	 * the rest is read again from the message: a small frame (dns.h's
+	 * callbacks run on the data plane's stack). */
+	s = bpf_map_lookup_elem(&fringe_dns_scratch, &dns_zero);
 	if (!s)
 		return 1;
 	w = &s->wk;
@@ -353,43 +387,43 @@ static long dns_rr(__u32 i, void *arg)
 	w->left--;
 	n = dns_name(s, w->off, w->len);
 	next = s->nm.next;
-	if (n < 0 || next + 10 > w->len) {
+	if (n < 0 || next + 10 > w->len ||
+	    next + 10 + dns_u16(s, next + 8) > w->len) {
 		w->malformed = 1;
 		return 1;
 	}
+	w->off = next + 10 + dns_u16(s, next + 8);
 	/* The owner's hash, without matching: a name of the chain or not. */
 	dns_match(s, n, DNS_HASH_ONLY);
-	owner = s->hs.h;
+	w = &s->wk;
+	for (int j = 0; j < DNS_MAX_CHAIN; j++)
+		if (j < w->n_chain && s->chain[j] == s->hs.h)
+			in_chain = 1;
+	if (!in_chain || dns_u16(s, next + 2) != 1)		/* class IN */
+		return !w->left;
 	type = dns_u16(s, next);
-	class = dns_u16(s, next + 2);
-	ttl = (__u32)dns_u16(s, next + 4) << 16 | dns_u16(s, next + 6);
 	rdlen = dns_u16(s, next + 8);
 	rd = next + 10;
-	if (rd + rdlen > w->len) {
-		w->malformed = 1;
-		return 1;
-	}
-	w->off = rd + rdlen;
-	for (int j = 0; j < DNS_MAX_CHAIN; j++)
-		if (j < w->n_chain && s->chain[j] == owner)
-			in_chain = 1;
-	if (!in_chain || class != 1)
-		return !w->left;
 	if (type == DNS_TYPE_CNAME) {
 		n = dns_name(s, rd, rd + rdlen);
 		if (n < 0) {
 			w->malformed = 1;
 			return 1;
 		}
-		w->sets |= dns_match(s, n, w->slot);
+		dns_match(s, n, w->slot);
+		w = &s->wk;
+		w->sets |= s->hs.sets;
 		w->hits |= s->hs.hit;
-		target = s->hs.h;
 		if (w->n_chain < DNS_MAX_CHAIN)
-			s->chain[w->n_chain++ & (DNS_MAX_CHAIN - 1)] = target;
+			s->chain[w->n_chain++ & (DNS_MAX_CHAIN - 1)] = s->hs.h;
 	} else if ((type == DNS_TYPE_A && rdlen == 4) || (type == DNS_TYPE_AAAA && rdlen == 16)) {
-		if (w->hits && w->pass) {
-			dns_learn(s, type == DNS_TYPE_A ? 4 : 6, rd, ttl);
-			w->learned = 1;
+		if (w->hits && w->n_addrs < DNS_MAX_RR) {
+			struct dns_addr_rr *a = &s->addrs[w->n_addrs++ & (DNS_MAX_RR - 1)];
+
+			a->family = type == DNS_TYPE_A ? 4 : 6;
+			a->off = rd;
+			a->ttl = (__u32)dns_u16(s, next + 4) << 16 | dns_u16(s, next + 6);
+			a->sets = w->sets;
 		}
 	}
 	return !w->left;
@@ -409,21 +443,22 @@ __noinline int fringe_dns_observe(struct xdp_md *ctx, __u32 slot_arg)
 {
 	__u32 slot = slot_arg < FRINGE_POLICY_SLOTS ? slot_arg : 0, cur = slot;
 	struct fringe_dns_query *q, *qv;
+	void *queries;
 	const struct fringe_slot_hdr *hdr;
 	struct fringe_meta *meta;
 	struct dns_scratch *s;
 	struct dns_walk *w;
 	struct fringe_dns_query_key *qk;
-	__u32 zero = 0, len, off, next, flags, qd, an;
+	__u32 len, off, next, flags, qd, an;
 	const struct pkt *p;
 	__u64 qname;
 	int n, is_answer;
 
 	if (!ctx)
 		return 0;
-	p = bpf_map_lookup_elem(&fringe_scratch, &zero);
-	meta = bpf_map_lookup_elem(&fringe_meta, &zero);
-	s = bpf_map_lookup_elem(&fringe_dns_scratch, &zero);
+	p = bpf_map_lookup_elem(&fringe_scratch, &dns_zero);
+	meta = bpf_map_lookup_elem(&fringe_meta, &dns_zero);
+	s = bpf_map_lookup_elem(&fringe_dns_scratch, &dns_zero);
 	if (!p || !meta || !s)
 		return 0;
 	if (cur >= FRINGE_POLICY_SLOTS)
@@ -478,20 +513,23 @@ __noinline int fringe_dns_observe(struct xdp_md *ctx, __u32 slot_arg)
 	}
 	qk->client_port = is_answer ? p->dport : p->sport;
 	w->now = bpf_ktime_get_ns();
+	queries = bpf_map_lookup_elem(&fringe_dns_queries, &dns_zero);
+	if (!queries)
+		return 0;
 	if (!is_answer) {
 		qv->qname = qname;
 		qv->expires_ns = w->now + FRINGE_DNS_QUERY_NS;
-		bpf_map_update_elem(&fringe_dns_queries, qk, qv, BPF_ANY);
+		bpf_map_update_elem(queries, qk, qv, BPF_ANY);
 		dns_count(FRINGE_DNS_QUERIES);
 		return 0;
 	}
 	/* An answer teaches only when it answers a query seen, once. */
-	q = bpf_map_lookup_elem(&fringe_dns_queries, qk);
+	q = bpf_map_lookup_elem(queries, qk);
 	if (!q || q->qname != qname || q->expires_ns < w->now) {
 		dns_count(FRINGE_DNS_UNSOLICITED);
 		return 0;
 	}
-	bpf_map_delete_elem(&fringe_dns_queries, qk);
+	bpf_map_delete_elem(queries, qk);
 	if ((flags & 0xf) != 0) {		/* RCODE: NXDOMAIN and the like */
 		dns_count(FRINGE_DNS_NO_MATCH);
 		return 0;
@@ -502,26 +540,14 @@ __noinline int fringe_dns_observe(struct xdp_md *ctx, __u32 slot_arg)
 	w->off = next + 4;
 	w->len = len;
 	w->left = an < DNS_MAX_RR ? an : DNS_MAX_RR;
-	w->off0 = w->off;
-	w->left0 = w->left;
-	w->sets0 = w->sets;
-	w->hits0 = w->hits;
-	/* A broken answer teaches nothing: check it whole, then learn. */
+	/* A broken answer teaches nothing: walk it whole, then learn. */
 	if (w->left)
 		bpf_loop(DNS_MAX_RR, dns_rr, NULL, 0);
 	if (w->malformed)
 		goto malformed;
-	w->pass = 1;
-	w->off = w->off0;
-	w->left = w->left0;
-	w->sets = w->sets0;
-	w->hits = w->hits0;
-	w->n_chain = 1;
-	if (w->left)
-		bpf_loop(DNS_MAX_RR, dns_rr, NULL, 0);
-	if (w->malformed)
-		goto malformed;
-	dns_count(w->learned ? FRINGE_DNS_LEARNED : FRINGE_DNS_NO_MATCH);
+	if (w->n_addrs)
+		bpf_loop(DNS_MAX_RR, dns_learn_cb, NULL, 0);
+	dns_count(w->n_addrs ? FRINGE_DNS_LEARNED : FRINGE_DNS_NO_MATCH);
 	return 0;
 malformed:
 	dns_count(FRINGE_DNS_MALFORMED);
@@ -538,13 +564,16 @@ static __always_inline __u32 dns_sets_of(__u8 family, const __u8 *addr, const st
 {
 	struct fringe_dns_addr_key k = { .family = family };
 	struct fringe_dns_learned *l;
+	void *learned = bpf_map_lookup_elem(&fringe_dns_learned, &dns_zero);	/* the holder */
 	__u32 sets = 0;
 
+	if (!learned)
+		return 0;
 	if (family == 4)
 		__builtin_memcpy(k.addr, addr, 4);
 	else
 		__builtin_memcpy(k.addr, addr, 16);
-	l = bpf_map_lookup_elem(&fringe_dns_learned, &k);
+	l = bpf_map_lookup_elem(learned, &k);
 	if (!l || l->expires_ns <= bpf_ktime_get_ns())
 		return 0;
 	if (l->generation == hdr->generation)
@@ -578,7 +607,7 @@ static __always_inline __u32 dns_sets_of(__u8 family, const __u8 *addr, const st
 __noinline int fringe_dns_union(const struct fringe_bitmap *b, __u32 field, __u32 slot_arg)
 {
 	/* Any slot, the staged one (FRINGE_SLOT_STAGED) included. */
-	__u32 zero = 0, sets, base, idx, slot, cur;
+	__u32 sets, base, idx, slot, cur;
 	const struct fringe_slot_hdr *hdr;
 	struct fringe_meta *meta;
 	struct dns_scratch *s;
@@ -589,9 +618,9 @@ __noinline int fringe_dns_union(const struct fringe_bitmap *b, __u32 field, __u3
 	if (!b || slot_arg >= FRINGE_POLICY_SLOTS)
 		return 0;
 	slot = cur = slot_arg;
-	p = bpf_map_lookup_elem(&fringe_scratch, &zero);
-	meta = bpf_map_lookup_elem(&fringe_meta, &zero);
-	s = bpf_map_lookup_elem(&fringe_dns_scratch, &zero);
+	p = bpf_map_lookup_elem(&fringe_scratch, &dns_zero);
+	meta = bpf_map_lookup_elem(&fringe_meta, &dns_zero);
+	s = bpf_map_lookup_elem(&fringe_dns_scratch, &dns_zero);
 	hash = bpf_map_lookup_elem(&fringe_slot_hash, &slot);
 	dimtab = bpf_map_lookup_elem(&fringe_slot_dimtab, &slot);
 	bitmaps = bpf_map_lookup_elem(&fringe_slot_bitmaps, &slot);

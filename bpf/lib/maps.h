@@ -444,36 +444,59 @@ struct {
 
 /* ---- DNS names in sets (dns.h) ---- */
 
+/* All three on demand (holders, like the flow table): made by the load of a
+ * policy whose sets list DNS names, before its flip; dropped when neither
+ * slot's policy lists any. */
+
 /* Queries seen, waiting for their answer (one answer each). */
-struct {
+struct fringe_inner_dns_queries {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, FRINGE_DNS_QUERIES_MAX);
 	__type(key, struct fringe_dns_query_key);
 	__type(value, struct fringe_dns_query);
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct fringe_inner_dns_queries);
 } fringe_dns_queries SEC(".maps");
 
-/* Addresses learned from answers, with their sets and expiry.  Not
- * preallocated: its memory follows what is learned.  Full, it takes no new
- * address; the daemon evicts the soonest to expire before that happens. */
-struct {
+/* Addresses learned from answers, with their sets and expiry (size
+ * dns-addresses).  Not preallocated: its memory follows what is learned.
+ * Full, it takes no new address; the daemon evicts the soonest to expire
+ * before that happens. */
+struct fringe_inner_dns_learned {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, FRINGE_DNS_LEARNED_MAX);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct fringe_dns_addr_key);
 	__type(value, struct fringe_dns_learned);
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct fringe_inner_dns_learned);
 } fringe_dns_learned SEC(".maps");
 
 /* The names of the policy in force, for `fringe dns show` (user space only;
  * names past FRINGE_DNS_NAMES_MAX are learned all the same, shown without one). */
-struct {
+struct fringe_inner_dns_names {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, FRINGE_DNS_NAMES_MAX);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u64);
 	__type(value, struct fringe_dns_name);
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct fringe_inner_dns_names);
 } fringe_dns_names SEC(".maps");
 
 /* enum fringe_dns_result -> answers (and queries, insertions), per CPU. */
@@ -616,6 +639,11 @@ struct fringe_inner_types {
 	struct fringe_src_bucket_key src_key;
 	struct fringe_src_bucket src;
 	struct fringe_app_flow_key app_key;
+	struct fringe_dns_query_key dns_query_key;
+	struct fringe_dns_query dns_query;
+	struct fringe_dns_addr_key dns_addr_key;
+	struct fringe_dns_learned dns_learned;
+	struct fringe_dns_name dns_name;
 };
 __attribute__((noinline)) int fringe_btf_inner_types(struct fringe_inner_types *t)
 {

@@ -289,6 +289,7 @@ enum fringe_slot_map {
 enum fringe_slot_features {
 	FRINGE_SF_PER_SRC	= 1 << 0,	/* fringe_src_buckets */
 	FRINGE_SF_APP		= 1 << 1,	/* fringe_app_flows */
+	FRINGE_SF_DNS		= 1 << 2,	/* fringe_dns_queries, fringe_dns_learned */
 };
 
 /* Sizes a site sets (daemon config `size NAME N`, `attach --size NAME=N`;
@@ -305,6 +306,7 @@ enum fringe_size {
 	FRINGE_SZ_SRC_BUCKETS,	/* per-source token buckets */
 	FRINGE_SZ_APP_FLOWS,	/* TCP flows confirmed as an application */
 	FRINGE_SZ_SAMPLE_RING,	/* bytes of the sample ring buffer (a power of 2) */
+	FRINGE_SZ_DNS_ADDRESSES,	/* addresses learned from DNS answers */
 	FRINGE_SZ_COUNT,
 };
 #define FRINGE_SZ_SLOTS	8

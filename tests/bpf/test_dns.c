@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include <bpf/bpf.h>
@@ -149,6 +150,17 @@ static void answer(struct fx *f, const struct msg *m)
 }
 
 /* The verdict for a TCP SYN from the client to addr:port. */
+/* A query for name, and its answer of one A record. */
+static void lookup_a(struct fx *f, uint16_t id, const char *name, const char *addr, uint32_t ttl)
+{
+	struct msg m;
+
+	query(f, id, name);
+	msg_start(&m, id, true, 1, name, 1);
+	rr_a(&m, NULL, addr, ttl);
+	answer(f, &m);
+}
+
 static uint32_t connect_to(struct fx *f, const char *addr, uint16_t port)
 {
 	struct pkt_opts o = { .src = strchr(addr, ':') ? CLIENT6 : CLIENT, .dst = addr,
@@ -179,13 +191,22 @@ static int learned(struct fx *f, const char *addr, struct fringe_dns_learned *l)
 	struct fringe_dns_addr_key k = { .family = strchr(addr, ':') ? 6 : 4 };
 
 	inet_pton(k.family == 4 ? AF_INET : AF_INET6, addr, k.addr);
-	return bpf_map_lookup_elem(bpf_map__fd(f->m.skel->maps.fringe_dns_learned), &k, l) ? -errno : 0;
+	int fd = maps_held_fd(&f->m, M_DNS_LEARNED), err;
+
+	if (fd < 0)
+		return fd;
+	err = bpf_map_lookup_elem(fd, &k, l) ? -errno : 0;
+	close(fd);
+	return err;
 }
 
 static const char cloud_policy[] = POLICY_HEAD
 	"set cloud { broker.example.com, *.iot.example.net, 198.51.100.7 }\n"
 	"rule to-cloud dst @cloud proto tcp dport 8883 allow\n"
 	"default drop\n";
+
+static const char no_names_policy[] = POLICY_HEAD
+	"rule to-cloud dst 198.51.100.7 proto tcp dport 8883 allow\ndefault drop\n";
 
 /* ---- tests ------------------------------------------------------------------ */
 
@@ -424,9 +445,11 @@ static void test_ttl(void **state)
 	struct fringe_dns_learned l;
 	struct fringe_dns_addr_key k = { .family = 4 };
 	struct msg m;
-	int fd = bpf_map__fd(f->m.skel->maps.fringe_dns_learned);
+	int fd;
 
 	load_ok(f, cloud_policy);
+	fd = maps_held_fd(&f->m, M_DNS_LEARNED);	/* made by the load */
+	assert_true(fd >= 0);
 	query(f, 0x6001, "broker.example.com");
 	msg_start(&m, 0x6001, true, 2, "broker.example.com", 1);
 	rr_a(&m, NULL, "203.0.113.60", 5);
@@ -479,15 +502,11 @@ static void test_reload(void **state)
 static void test_no_names_no_learning(void **state)
 {
 	struct fx *f = get_fx(state);
-	struct msg m;
 	uint64_t q0;
 
-	load_ok(f, POLICY_HEAD "rule to-cloud dst 198.51.100.7 proto tcp dport 8883 allow\ndefault drop\n");
+	load_ok(f, no_names_policy);
 	q0 = dns_stat(f, FRINGE_DNS_QUERIES);
-	query(f, 0x8001, "broker.example.com");
-	msg_start(&m, 0x8001, true, 1, "broker.example.com", 1);
-	rr_a(&m, NULL, "203.0.113.80", 60);
-	answer(f, &m);
+	lookup_a(f, 0x8001, "broker.example.com", "203.0.113.80", 60);
 	assert_int_equal(dns_stat(f, FRINGE_DNS_QUERIES), q0);
 	assert_int_equal(learned(f, "203.0.113.80", &(struct fringe_dns_learned){ 0 }), -ENOENT);
 }
@@ -548,6 +567,146 @@ static void test_staged_names(void **state)
 	}
 }
 
+/* The entries of a holder's map, or -1 when the holder is empty. */
+static long held_entries(struct fx *f, enum map_id holder, uint32_t *max_entries)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	uint8_t key[64], next[64];
+	long n = 0;
+	int fd = maps_held_fd(&f->m, holder);
+
+	if (fd < 0)
+		return -1;
+	assert_int_equal(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
+	assert_true(info.key_size <= sizeof(key));
+	if (max_entries)
+		*max_entries = info.max_entries;
+	for (void *prev = NULL; !bpf_map_get_next_key(fd, prev, next); prev = key, n++)
+		memcpy(key, next, info.key_size);
+	close(fd);
+	return n;
+}
+
+/* The DNS tables exist only while a slot's policy lists names: made by the
+ * load that brings names (before its flip), gone once neither slot has any. */
+static void test_tables_on_demand(void **state)
+{
+	static const enum map_id tables[] = { M_DNS_QUERIES, M_DNS_LEARNED, M_DNS_NAMES };
+	struct fx *f = get_fx(state);
+	uint32_t max = 0;
+
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(held_entries(f, tables[i], NULL), -1);	/* nothing loaded */
+	load_ok(f, no_names_policy);
+	load_ok(f, no_names_policy);
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(held_entries(f, tables[i], NULL), -1);
+	/* Names: the tables, at their sizes; the names for `dns show`. */
+	load_ok(f, cloud_policy);
+	assert_int_equal(held_entries(f, M_DNS_LEARNED, &max), 0);
+	assert_int_equal(max, FRINGE_DNS_LEARNED_MAX);
+	assert_int_equal(held_entries(f, M_DNS_QUERIES, &max), 0);
+	assert_int_equal(max, FRINGE_DNS_QUERIES_MAX);
+	assert_int_equal(held_entries(f, M_DNS_NAMES, NULL), 2);
+	lookup_a(f, 0x9001, "broker.example.com", "203.0.113.90", 60);
+	assert_int_equal(held_entries(f, M_DNS_LEARNED, NULL), 1);
+	/* One load without names: the other slot still lists them (a commit
+	 * that is not confirmed goes back to it), so what was learned stays. */
+	load_ok(f, no_names_policy);
+	assert_int_equal(held_entries(f, M_DNS_LEARNED, NULL), 1);
+	assert_int_equal(held_entries(f, M_DNS_NAMES, NULL), 0);	/* the policy in force has none */
+	assert_int_equal(maps_flip(&f->m), 0);	/* back to the policy with names */
+	assert_int_equal(connect_to(f, "203.0.113.90", 8883), XDP_PASS);
+	assert_int_equal(maps_flip(&f->m), 0);
+	/* Neither slot lists names: the tables go. */
+	load_ok(f, no_names_policy);
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(held_entries(f, tables[i], NULL), -1);
+	assert_int_equal(connect_to(f, "203.0.113.90", 8883), XDP_DROP);
+	/* Names again: new, empty tables. */
+	load_ok(f, cloud_policy);
+	assert_int_equal(held_entries(f, M_DNS_LEARNED, NULL), 0);
+	assert_int_equal(connect_to(f, "203.0.113.90", 8883), XDP_DROP);
+}
+
+/* A staged policy with names brings the tables too (the staged program
+ * observes DNS when the policy in force lists no name); unstaged, they go. */
+static void test_staged_tables(void **state)
+{
+	struct fx *f = get_fx(state);
+
+	load_ok(f, no_names_policy);
+	assert_int_equal(held_entries(f, M_DNS_LEARNED, NULL), -1);
+	assert_int_equal(fx_stage(f, cloud_policy), 0);
+	assert_int_equal(held_entries(f, M_DNS_LEARNED, NULL), 0);
+	assert_int_equal(held_entries(f, M_DNS_QUERIES, NULL), 0);
+	lookup_a(f, 0xc001, "broker.example.com", "203.0.113.93", 60);
+	assert_int_equal(held_entries(f, M_DNS_LEARNED, NULL), 1);
+	/* A policy load keeps them while the staged policy lists names. */
+	load_ok(f, no_names_policy);
+	load_ok(f, no_names_policy);
+	assert_int_equal(held_entries(f, M_DNS_LEARNED, NULL), 1);
+	assert_int_equal(staged_remove(&f->m), 0);
+	assert_int_equal(held_entries(f, M_DNS_LEARNED, NULL), -1);
+	assert_int_equal(held_entries(f, M_DNS_QUERIES, NULL), -1);
+	assert_int_equal(held_entries(f, M_DNS_NAMES, NULL), -1);
+}
+
+/* A slot that lists names with its tables gone (removed by hand) learns
+ * nothing and matches no learned address, but judges the rest as before. */
+static void test_names_without_tables(void **state)
+{
+	struct fx *f = get_fx(state);
+	uint64_t q0, l0;
+
+	load_ok(f, cloud_policy);
+	assert_int_equal(maps_release(&f->m, M_DNS_QUERIES), 0);
+	assert_int_equal(maps_release(&f->m, M_DNS_LEARNED), 0);
+	q0 = dns_stat(f, FRINGE_DNS_QUERIES);
+	l0 = dns_stat(f, FRINGE_DNS_LEARNED);
+	lookup_a(f, 0xa001, "broker.example.com", "203.0.113.91", 60);
+	assert_int_equal(dns_stat(f, FRINGE_DNS_QUERIES), q0);
+	assert_int_equal(dns_stat(f, FRINGE_DNS_LEARNED), l0);
+	assert_int_equal(connect_to(f, "203.0.113.91", 8883), XDP_DROP);
+	assert_int_equal(connect_to(f, "198.51.100.7", 8883), XDP_PASS);
+	/* Only the learned table back: queries are not remembered, nothing is learned. */
+	assert_int_equal(maps_hold(&f->m, M_DNS_LEARNED), 0);
+	lookup_a(f, 0xa002, "broker.example.com", "203.0.113.92", 60);
+	assert_int_equal(dns_stat(f, FRINGE_DNS_LEARNED), l0);
+	assert_int_equal(held_entries(f, M_DNS_LEARNED, NULL), 0);
+}
+
+/* `size dns-addresses`: the learned table's size; full, it takes no more
+ * (counted), and a resize keeps what was learned. */
+static void test_size_dns_addresses(void **state)
+{
+	struct fx *f = get_fx(state);
+	uint32_t want[FRINGE_SZ_COUNT] = { [FRINGE_SZ_DNS_ADDRESSES] = 64 }, max = 0;
+	char addr[32];
+	uint64_t full0;
+
+	assert_int_equal(maps_apply_sizes(&f->m, want), 0);
+	load_ok(f, cloud_policy);
+	assert_int_equal(held_entries(f, M_DNS_LEARNED, &max), 0);
+	assert_int_equal(max, 64);
+	full0 = dns_stat(f, FRINGE_DNS_FULL);
+	for (int i = 0; i < 66; i++) {
+		snprintf(addr, sizeof(addr), "203.0.114.%d", i);
+		lookup_a(f, 0xb000 + i, "broker.example.com", addr, 300);
+	}
+	assert_int_equal(held_entries(f, M_DNS_LEARNED, NULL), 64);
+	assert_int_equal(dns_stat(f, FRINGE_DNS_FULL), full0 + 2);
+	assert_int_equal(connect_to(f, "203.0.114.0", 8883), XDP_PASS);
+	assert_int_equal(connect_to(f, "203.0.114.65", 8883), XDP_DROP);
+	/* Larger: made anew, with what was learned. */
+	want[FRINGE_SZ_DNS_ADDRESSES] = 1024;
+	assert_int_equal(maps_apply_sizes(&f->m, want), 0);
+	assert_int_equal(held_entries(f, M_DNS_LEARNED, &max), 64);
+	assert_int_equal(max, 1024);
+	assert_int_equal(connect_to(f, "203.0.114.0", 8883), XDP_PASS);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
@@ -562,6 +721,10 @@ int main(void)
 		T(test_reload),
 		T(test_no_names_no_learning),
 		T(test_staged_names),
+		T(test_tables_on_demand),
+		T(test_staged_tables),
+		T(test_names_without_tables),
+		T(test_size_dns_addresses),
 	};
 #undef T
 

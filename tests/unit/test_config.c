@@ -211,6 +211,7 @@ static const struct err_case err_cases[] = {
 	{ "size bitmaps 99999\n", 1, 14, "bitmaps is 16 to 16384" },
 	{ "size v4-blocks 100\n", 1, 16, "v4-blocks is 528 to 8192" },
 	{ "size sample-ring 100000\n", 1, 18, "a power of 2" },
+	{ "size dns-addresses 10\n", 1, 20, "dns-addresses is 64 to 4194304" },
 	{ "size flows 100\nsize flows 200\n", 2, 6, "duplicate 'size flows' (first given at line 1)" },
 };
 
@@ -381,6 +382,8 @@ static void test_sizes(void **state)
 
 	assert_int_equal(config_parse_size_opt("src-buckets=1000", sz, &why), 0);
 	assert_int_equal(sz[FRINGE_SZ_SRC_BUCKETS], 1000);
+	assert_int_equal(config_parse_size_opt("dns-addresses=4096", sz, &why), 0);
+	assert_int_equal(sz[FRINGE_SZ_DNS_ADDRESSES], 4096);
 	assert_int_equal(config_parse_size_opt("devices=2000", sz, &why), -EINVAL);
 	assert_non_null(strstr(why, "devices is 1 to 1024"));
 	assert_int_equal(config_parse_size_opt("flows", sz, &why), -EINVAL);

@@ -722,8 +722,7 @@ static int daemon_loop(struct daemon *dd)
 			 * go down to 70%, so the data plane seldom meets a full table. */
 			{
 				uint64_t t0 = watch_now_ms();
-				int r = dns_sweep(&dd->m, FRINGE_DNS_LEARNED_MAX / 10 * 8,
-						  FRINGE_DNS_LEARNED_MAX / 10 * 7);
+				int r = dns_sweep(&dd->m, 80, 70);
 
 				if (r > 0)
 					pr_debug("dns: %d learned addresses removed in %llu ms", r,

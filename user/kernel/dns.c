@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -35,9 +36,10 @@ static int dns_push(struct dns_row **v, size_t *n, size_t *cap, const struct dns
 	return 0;
 }
 
-int dns_read(struct maps *m, bool names, struct dns_row **rows, size_t *n)
+/* The rows of the learned table fd (names from the display names' table when asked). */
+static int dns_read_fd(struct maps *m, int fd, bool names, struct dns_row **rows, size_t *n)
 {
-	int fd = m->fd[M_DNS_LEARNED], nfd = m->fd[M_DNS_NAMES], err = 0;
+	int nfd = -1, err = 0;
 	struct fringe_dns_addr_key *keys;
 	struct fringe_dns_learned *vals;
 	struct dns_row *v = NULL;
@@ -48,8 +50,8 @@ int dns_read(struct maps *m, bool names, struct dns_row **rows, size_t *n)
 
 	*rows = NULL;
 	*n = 0;
-	if (fd < 0)
-		return -ENOENT;
+	if (names)
+		nfd = maps_held_fd(m, M_DNS_NAMES);
 	keys = calloc(DNS_BATCH, sizeof(*keys));
 	vals = calloc(DNS_BATCH, sizeof(*vals));
 	if (!keys || !vals) {
@@ -90,6 +92,21 @@ out:
 	free(v);
 	free(keys);
 	free(vals);
+	if (nfd >= 0)
+		close(nfd);
+	return err;
+}
+
+int dns_read(struct maps *m, bool names, struct dns_row **rows, size_t *n)
+{
+	int fd = maps_held_fd(m, M_DNS_LEARNED), err;
+
+	*rows = NULL;
+	*n = 0;
+	if (fd < 0)
+		return 0;	/* no table: no policy lists names, nothing is learned */
+	err = dns_read_fd(m, fd, names, rows, n);
+	close(fd);
 	return err;
 }
 
@@ -158,17 +175,31 @@ static uint64_t dns_delete(int fd, const struct dns_row *rows, size_t from, size
 	return done;
 }
 
-int dns_sweep(struct maps *m, size_t high, size_t low)
+int dns_sweep(struct maps *m, unsigned int high_pct, unsigned int low_pct)
 {
-	int fd = m->fd[M_DNS_LEARNED];
+	int fd = maps_held_fd(m, M_DNS_LEARNED);
 	uint64_t expired, evicted = 0;
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
 	struct dns_row *rows;
-	size_t n, i = 0, e;
+	size_t n, i = 0, e, high, low;
 	int err;
 
-	err = dns_read(m, false, &rows, &n);
-	if (err)
+	if (fd < 0)
+		return 0;	/* no table now */
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		err = -errno;
+		close(fd);
 		return err;
+	}
+	/* Of the table's own size: `size dns-addresses` may have changed since. */
+	high = (size_t)info.max_entries * high_pct / 100;
+	low = (size_t)info.max_entries * low_pct / 100;
+	err = dns_read_fd(m, fd, false, &rows, &n);
+	if (err) {
+		close(fd);
+		return err;
+	}
 	/* Soonest to expire first: the expired ones lead. */
 	while (i < n && rows[i].expires_in_ms <= 0)
 		i++;
@@ -178,6 +209,7 @@ int dns_sweep(struct maps *m, size_t high, size_t low)
 		evicted = dns_delete(fd, rows, i, e);
 	}
 	free(rows);
+	close(fd);
 	dns_count_add(m, FRINGE_DNS_EXPIRED, expired);
 	dns_count_add(m, FRINGE_DNS_EVICTED, evicted);
 	return (int)(expired + evicted);

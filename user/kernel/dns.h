@@ -25,15 +25,17 @@ struct dns_counts {
 };
 
 /* Every learned address (expired ones included), soonest to expire first;
- * *rows malloc'd; names filled only when asked (a lookup per key).  0 or -errno. */
+ * *rows malloc'd; names filled only when asked (a lookup per key).  0 or
+ * -errno; none while no policy lists names (the table is made on demand). */
 int dns_read(struct maps *m, bool names, struct dns_row **rows, size_t *n);
 int dns_counts(struct maps *m, struct dns_counts *c);
 /*
- * Remove expired addresses; when more than `high` remain, remove the
- * soonest to expire down to `low` (counted as evictions).  The daemon runs
+ * Remove expired addresses; when more than high_pct % of the table's
+ * entries remain, remove the soonest to expire down to low_pct % (counted
+ * as evictions).  The daemon runs
  * it every second, so the data plane seldom finds its table full.
  * Returns the number removed, or -errno.
  */
-int dns_sweep(struct maps *m, size_t high, size_t low);
+int dns_sweep(struct maps *m, unsigned int high_pct, unsigned int low_pct);
 
 #endif

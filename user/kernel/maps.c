@@ -75,6 +75,9 @@ static int held_size_id(enum map_id holder)
 	case M_SRC_BUCKETS: return FRINGE_SZ_SRC_BUCKETS;
 	case M_APP_FLOWS: return FRINGE_SZ_APP_FLOWS;
 	case M_SAMPLES: return FRINGE_SZ_SAMPLE_RING;
+	case M_DNS_LEARNED: return FRINGE_SZ_DNS_ADDRESSES;
+	case M_DNS_QUERIES:
+	case M_DNS_NAMES: return FRINGE_SZ_COUNT;	/* no setting: the template's size */
 	default: return -1;
 	}
 }
@@ -178,7 +181,8 @@ static void maps_settle_sizes(struct maps *m, const uint32_t *want, bool created
 	for (int i = 0; i < FRINGE_SZ_COUNT; i++) {
 		uint32_t w = want && want[i] ? want[i] : config_sizes[i].def;
 		bool on_demand = i == FRINGE_SZ_FLOWS || i == FRINGE_SZ_SRC_BUCKETS ||
-				 i == FRINGE_SZ_APP_FLOWS || i == FRINGE_SZ_SAMPLE_RING;
+				 i == FRINGE_SZ_APP_FLOWS || i == FRINGE_SZ_SAMPLE_RING ||
+				 i == FRINGE_SZ_DNS_ADDRESSES;
 
 		if (created || !m->meta->sizes[i])
 			m->meta->sizes[i] = w;
@@ -536,35 +540,68 @@ int maps_held_fd(struct maps *m, enum map_id holder)
 	return fd < 0 ? -ENOENT : fd;
 }
 
+/* What the addresses learned so far from DNS are worth keeping through a
+ * resize: the data plane admits them until their answer's TTL runs out,
+ * and a client that looked a name up before does not ask again. */
+static void copy_learned(int from, int to)
+{
+	struct fringe_dns_addr_key key, next;
+	struct fringe_dns_learned v;
+	void *prev = NULL;
+	unsigned long lost = 0;
+
+	while (!bpf_map_get_next_key(from, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (!bpf_map_lookup_elem(from, &key, &v) &&
+		    bpf_map_update_elem(to, &key, &v, BPF_NOEXIST) && errno != EEXIST)
+			lost++;
+	}
+	if (lost)
+		pr_warn("fringe_dns_learned: %lu learned addresses did not fit the new size", lost);
+}
+
 int maps_hold(struct maps *m, enum map_id holder)
 {
-	int id = held_size_id(holder), fd = maps_held_fd(m, holder), err = 0;
-	__u32 zero = 0;
+	int id = held_size_id(holder), fd = maps_held_fd(m, holder), old = -1, err = 0;
+	__u32 zero = 0, size;
 
 	if (id < 0)
 		return -EINVAL;
+	size = id < FRINGE_SZ_COUNT ? m->size[id] : 0;
 	if (fd >= 0) {
 		uint32_t n = map_max_entries(fd);
 
-		close(fd);
 		/* The ring stays as it is: a consumer may be reading it. */
-		if (n == m->size[id] || holder == M_SAMPLES)
+		if (!size || n == size || holder == M_SAMPLES) {
+			close(fd);
 			return 0;
+		}
+		old = fd;
 	}
 	/* A loaded object has dropped its inner-map templates: read them from a fresh open. */
-	if (!m->tmpl && !(m->tmpl = fringe_xdp__open()))
-		return -errno;
-	fd = slot_inner_create(m->tmpl, holder, m->size[id]);
-	if (fd < 0) {
-		pr_err("cannot create %s of %u entries (size %s): %s", maps_names[holder],
-		       m->size[id], config_sizes[id].name, strerror(-fd));
-		return fd;
+	if (!m->tmpl && !(m->tmpl = fringe_xdp__open())) {
+		err = -errno;
+		goto out;
 	}
+	fd = slot_inner_create(m->tmpl, holder, size);
+	if (fd < 0) {
+		pr_err("cannot create %s of %u entries%s%s%s: %s", maps_names[holder], size,
+		       size ? " (size " : "", size ? config_sizes[id].name : "", size ? ")" : "",
+		       strerror(-fd));
+		err = fd;
+		goto out;
+	}
+	if (old >= 0 && holder == M_DNS_LEARNED)
+		copy_learned(old, fd);
 	if (bpf_map_update_elem(m->fd[holder], &zero, &fd, BPF_ANY)) {
 		err = -errno;
 		pr_err("cannot install %s: %s", maps_names[holder], strerror(errno));
 	}
 	close(fd);
+out:
+	if (old >= 0)
+		close(old);
 	return err;
 }
 
@@ -906,14 +943,50 @@ __u32 maps_policy_features(const struct compiled *c, bool *sample)
 		*sample |= !!(c->actions[r].flags & FRINGE_RF_SAMPLE);
 	}
 	return (per_src ? FRINGE_SF_PER_SRC : 0) |
-	       (c->dims_used & (1U << FRINGE_DIM_APP | 1U << FRINGE_DIM_APPX) ? FRINGE_SF_APP : 0);
+	       (c->dims_used & (1U << FRINGE_DIM_APP | 1U << FRINGE_DIM_APPX) ? FRINGE_SF_APP : 0) |
+	       (c->slot_flags & FRINGE_SLOT_DNS ? FRINGE_SF_DNS : 0);
+}
+
+int maps_hold_features(struct maps *m, __u32 features)
+{
+	int err = 0;
+
+	if (!err && (features & FRINGE_SF_PER_SRC))
+		err = maps_hold(m, M_SRC_BUCKETS);
+	if (!err && (features & FRINGE_SF_APP))
+		err = maps_hold(m, M_APP_FLOWS);
+	if (!err && (features & FRINGE_SF_DNS))
+		err = maps_hold(m, M_DNS_QUERIES);
+	if (!err && (features & FRINGE_SF_DNS))
+		err = maps_hold(m, M_DNS_LEARNED);
+	if (!err && (features & FRINGE_SF_DNS))
+		err = maps_hold(m, M_DNS_NAMES);
+	return err;
+}
+
+void maps_release_unused(struct maps *m)
+{
+	__u32 features = 0;
+
+	for (int i = 0; i < FRINGE_POLICY_SLOTS; i++)
+		if (m->meta->slot[i].generation)
+			features |= m->meta->slot[i].features;
+	if (!(features & FRINGE_SF_PER_SRC))
+		maps_release(m, M_SRC_BUCKETS);
+	if (!(features & FRINGE_SF_APP))
+		maps_release(m, M_APP_FLOWS);
+	if (!(features & FRINGE_SF_DNS)) {
+		maps_release(m, M_DNS_QUERIES);
+		maps_release(m, M_DNS_LEARNED);
+		maps_release(m, M_DNS_NAMES);
+	}
 }
 
 /* The names of the policy now in force, for `fringe dns show`: display
  * only, so a failure here fails nothing. */
 static void maps_dns_names(struct maps *m, const struct compiled *c)
 {
-	int fd = m->fd[M_DNS_NAMES];
+	int fd = maps_held_fd(m, M_DNS_NAMES);
 	__u64 key, next;
 	bool more;
 
@@ -925,6 +998,7 @@ static void maps_dns_names(struct maps *m, const struct compiled *c)
 	}
 	for (size_t i = 0; i < c->n_dns_names; i++)
 		bpf_map_update_elem(fd, &c->dns_names[i].key, &c->dns_names[i].v, BPF_ANY);
+	close(fd);
 }
 
 int maps_load_policy(struct maps *m, const struct compiled *c, uint64_t *generation)
@@ -976,10 +1050,8 @@ int maps_load_policy(struct maps *m, const struct compiled *c, uint64_t *generat
 	}
 	err = maps_fill_policy(&b, c, actions, dev_ids);
 	/* The state this policy's features need, before it is in force. */
-	if (!err && (features & FRINGE_SF_PER_SRC))
-		err = maps_hold(m, M_SRC_BUCKETS);
-	if (!err && (features & FRINGE_SF_APP))
-		err = maps_hold(m, M_APP_FLOWS);
+	if (!err)
+		err = maps_hold_features(m, features);
 	if (!err && sample)
 		err = maps_hold(m, M_SAMPLES);
 	if (!err)
@@ -993,16 +1065,8 @@ int maps_load_policy(struct maps *m, const struct compiled *c, uint64_t *generat
 	slot_flip(&m->meta->active, b.target);
 	if (generation)
 		*generation = h->generation;
-	/* What neither slot needs now (the other may come back through
-	 * commit-confirm) goes: a feature unused costs nothing. */
-	features |= m->meta->slot[!b.target].generation ? m->meta->slot[!b.target].features : 0;
-	features |= m->meta->slot[FRINGE_SLOT_STAGED].generation ?
-		    m->meta->slot[FRINGE_SLOT_STAGED].features : 0;
-	if (!(features & FRINGE_SF_PER_SRC))
-		maps_release(m, M_SRC_BUCKETS);
-	if (!(features & FRINGE_SF_APP))
-		maps_release(m, M_APP_FLOWS);
 	maps_dns_names(m, c);
+	maps_release_unused(m);
 out:
 	slot_end(&b, err);
 	free(ids);
@@ -1303,7 +1367,7 @@ uint64_t maps_memory(struct maps *m, struct maps_mem *out)
 
 int maps_apply_sizes(struct maps *m, const uint32_t *want)
 {
-	static const enum map_id holders[] = { M_FLOWS, M_SRC_BUCKETS, M_APP_FLOWS };	/* not the ring */
+	static const enum map_id holders[] = { M_FLOWS, M_SRC_BUCKETS, M_APP_FLOWS, M_DNS_LEARNED };	/* not the ring */
 	int err = maps_lock(m);
 
 	if (err)

@@ -41,10 +41,10 @@ enum map_id {
 	M_NODE_NAMES,
 	M_NODE_STATS,
 	M_APP_FLOWS,		/* holder of the TCP flows confirmed as an application */
-	M_DNS_LEARNED,		/* addresses learned from DNS answers */
-	M_DNS_NAMES,
+	M_DNS_LEARNED,		/* holder of the addresses learned from DNS answers */
+	M_DNS_NAMES,		/* holder of the display names of the policy's DNS names */
 	M_DNS_STATS,
-	M_DNS_QUERIES,
+	M_DNS_QUERIES,		/* holder of the DNS queries awaiting their answer */
 	M_STAGED_STATS,		/* holder of the staged policy's counters */
 	M_STAGED_CHANGES,	/* holder of the verdicts it would change */
 	M_STAGED_PROG,		/* the staged policy's program (a tail call) */
@@ -162,7 +162,8 @@ int maps_read_devices(struct maps *m, struct maps_device **out, size_t *n);
 /* Inner map of a slot, as a new fd (caller closes). */
 int maps_slot_inner_fd(struct maps *m, enum map_id outer, int slot);
 
-/* The map an on-demand holder (M_FLOWS, M_SRC_BUCKETS, M_APP_FLOWS, M_SAMPLES) holds,
+/* The map an on-demand holder (M_FLOWS, M_SRC_BUCKETS, M_APP_FLOWS, M_SAMPLES,
+ * M_DNS_QUERIES, M_DNS_LEARNED, M_DNS_NAMES) holds,
  * as a new fd (caller closes); -ENOENT when there is none. */
 int maps_held_fd(struct maps *m, enum map_id holder);
 /* Make the holder hold a map of the recorded size (a new, empty one when it
@@ -173,6 +174,12 @@ int maps_hold(struct maps *m, enum map_id holder);
 int maps_apply_sizes(struct maps *m, const uint32_t *want);
 /* Empty the holder: the map goes when its last user (a packet) is done. */
 int maps_release(struct maps *m, enum map_id holder);
+/* Hold the maps a policy's features (enum fringe_slot_features) need; 0 or -errno. */
+int maps_hold_features(struct maps *m, __u32 features);
+/* Release what no loaded slot's policy needs (the other one may come back
+ * through commit-confirm; a staged one is judged too): a feature unused
+ * costs nothing. */
+void maps_release_unused(struct maps *m);
 
 /* Kernel memory of the state, by map family (the name of the pinned map;
  * the inner maps count under their outer map). */

@@ -255,8 +255,9 @@ int staged_put(struct maps *m, const struct compiled *c, const char *path, const
 	err = staged_hold(m, b.tmpl, M_STAGED_STATS);
 	if (!err)
 		err = staged_hold(m, b.tmpl, M_STAGED_CHANGES);
-	if (!err && (features & FRINGE_SF_APP))
-		err = maps_hold(m, M_APP_FLOWS);
+	/* What the staged judge reads: learned DNS addresses, app flows. */
+	if (!err)
+		err = maps_hold_features(m, features & (FRINGE_SF_APP | FRINGE_SF_DNS));
 	if (!err)
 		err = staged_prog_install(m);
 	if (!err)
@@ -269,6 +270,7 @@ int staged_put(struct maps *m, const struct compiled *c, const char *path, const
 	}
 	maps_slot_hdr_fill(&m->meta->slot[FRINGE_SLOT_STAGED], c, gen, features);
 	__atomic_or_fetch(&m->meta->flags, FRINGE_META_STAGED, __ATOMIC_RELEASE);
+	maps_release_unused(m);		/* what the staged policy before needed */
 	if (generation)
 		*generation = gen;
 out:
@@ -288,6 +290,7 @@ int staged_remove(struct maps *m)
 		return -ENOENT;
 	staged_off(m);
 	staged_clear(m);
+	maps_release_unused(m);
 	return 0;
 }
 

@@ -48,6 +48,8 @@ const struct config_size config_sizes[FRINGE_SZ_COUNT] = {
 		"about 110 B, only while a policy has `app`, `modbus-fc` or `mqtt-type` rules" },
 	[FRINGE_SZ_SAMPLE_RING] = { "sample-ring", FRINGE_SAMPLE_RING, 1u << 14, 1u << 28,
 		"1 B (a power of 2; 296 B a sample), from the first `sample` rule or consumer on" },
+	[FRINGE_SZ_DNS_ADDRESSES] = { "dns-addresses", FRINGE_DNS_LEARNED_MAX, 64, 1u << 22,
+		"16 B, and about 150 B per address learned, only while a policy's sets list DNS names" },
 };
 
 int config_size_id(const char *name)
