@@ -208,6 +208,9 @@ static const struct bad bads[] = {
 	  "/ietf-access-control-list:acls/acl/0/aces/ace/0/name: error: 'bad name!' cannot name a rule" },
 	{ HEAD ACE("", "accept") "," ACE("", "accept") TAIL,
 	  "/ietf-access-control-list:acls/acl/0/aces/ace/1/name: error: a second entry named 'e0'" },
+	/* ACL names are the list's key: a second ACL of the same name would be ignored */
+	{ HEAD ACE("", "drop") "]}}, {\"name\": \"a\", \"aces\": {\"ace\": [" ACE("", "accept") TAIL,
+	  "/ietf-access-control-list:acls/acl/1/name: error: a second ACL named 'a'" },
 	{ HEAD "{\"name\": \"e0\", \"matches\": {}}" TAIL,
 	  "/ietf-access-control-list:acls/acl/0/aces/ace/0/actions: error: missing" },
 };

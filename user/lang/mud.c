@@ -909,10 +909,25 @@ int mud_import(const char *json, size_t len, const struct mud_opts *o, char **ou
 	for (size_t i = 0; i < json_object_array_length(acls); i++) {
 		char ipath[MUD_PATH_LEN];
 
+		json_object *acl = json_object_array_get_idx(acls, i), *n;
+
 		mud_path_idx(ipath, "/ietf-access-control-list:acls/acl", i);
-		if (json_object_get_type(json_object_array_get_idx(acls, i)) != json_type_object) {
+		if (json_object_get_type(acl) != json_type_object) {
 			mud_err(&x, ipath, "expected an object");
 			goto out;
+		}
+		n = mud_get(&x, acl, ipath, "name", json_type_string, true);
+		if (!n)
+			goto out;
+		/* the name is the list's key: a policy refers to one ACL by it */
+		for (size_t j = 0; j < i; j++) {
+			json_object *m = json_object_object_get(json_object_array_get_idx(acls, j), "name");
+
+			if (!strcmp(json_object_get_string(m), json_object_get_string(n))) {
+				mud_path(ipath, ipath, "name");
+				mud_err(&x, ipath, "a second ACL named '%s'", json_object_get_string(n));
+				goto out;
+			}
 		}
 	}
 	if (!mud_direction(&x, mud, acls, MUD_FROM) || !mud_direction(&x, mud, acls, MUD_TO))
