@@ -84,6 +84,11 @@ json_doc 0 policy show --staged
 expect_fail 1 "diff with nothing staged" policy diff
 expect_fail 1 "promote with nothing staged" policy promote
 expect_fail 1 "unstage with nothing staged" policy unstage
+fr_ok metrics
+for want in 'fringe_staged_policy_generation 0' 'fringe_staged_changes_total{from="allow",to="drop"} 0' \
+	'fringe_staged_changes_total{from="drop",to="steer"} 0'; do
+	grep -qF "$want" "$TMPD/out" || fail "before any stage, metrics lack '$want' (series exist from the start)"
+done
 
 step "a broken policy is refused, located, and stages nothing"
 printf 'rule a proto udp dport 99999 drop\n' >"$TMPD/bad.policy"
