@@ -209,6 +209,20 @@ static int maps_finish_open(struct maps *m)
 		       m->pin_dir, info.value_size, sizeof(struct fringe_meta));
 		return -EPROTO;
 	}
+	/* A table made on demand sits in a holder; pinned by a version that
+	 * had it as a map of its own, it would take the holder's writes. */
+	for (int i = 0; i < M__COUNT; i++) {
+		struct bpf_map_info hi = {};
+		__u32 hl = sizeof(hi);
+
+		if (held_size_id(i) < 0 || m->fd[i] < 0)
+			continue;
+		if (bpf_obj_get_info_by_fd(m->fd[i], &hi, &hl) || hi.type != BPF_MAP_TYPE_ARRAY_OF_MAPS) {
+			pr_err("the state in '%s' is from another fringe version (%s is not a holder of a map made on demand); detach every interface and remove the pin dir's maps",
+			       m->pin_dir, maps_names[i]);
+			return -EPROTO;
+		}
+	}
 	m->meta = slot_mmap(m->fd[M_META], sizeof(struct fringe_meta));
 	m->names = slot_mmap(m->fd[M_RULE_NAMES], sizeof(struct fringe_rule_name) * FRINGE_MAX_COUNTERS);
 	if (!m->meta || !m->names) {
