@@ -208,6 +208,14 @@ static const struct bad bads[] = {
 	  "/ietf-access-control-list:acls/acl/0/aces/ace/0/name: error: 'bad name!' cannot name a rule" },
 	{ HEAD ACE("", "accept") "," ACE("", "accept") TAIL,
 	  "/ietf-access-control-list:acls/acl/0/aces/ace/1/name: error: a second entry named 'e0'" },
+	/* a member given twice: JSON parsers keep one or the other, a reader sees the first */
+	{ HEAD ACE("\"ipv4\": {\"destination-ipv4-network\": \"10.1.0.0/24\", "
+		   "\"destination-ipv4-network\": \"0.0.0.0/0\"}", "accept") TAIL,
+	  "/ietf-access-control-list:acls/acl/0/aces/ace/0/matches/ipv4/destination-ipv4-network: error: given twice" },
+	{ HEAD ACE("\"ipv4\": {\"protocol\": 6}, \"ipv\\u0034\": {\"protocol\": 17}", "accept") TAIL,
+	  "/ietf-access-control-list:acls/acl/0/aces/ace/0/matches/ipv4: error: given twice" },
+	{ "{\"ietf-mud:mud\": {}, \"a~/b\": [{\"x\": 1, \"y\": {}, \"x\": 2}], \"ietf-access-control-list:acls\": {}}",
+	  "/a~0~1b/0/x: error: given twice" },
 	/* ACL names are the list's key: a second ACL of the same name would be ignored */
 	{ HEAD ACE("", "drop") "]}}, {\"name\": \"a\", \"aces\": {\"ace\": [" ACE("", "accept") TAIL,
 	  "/ietf-access-control-list:acls/acl/1/name: error: a second ACL named 'a'" },

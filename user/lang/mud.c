@@ -860,6 +860,146 @@ static bool mud_check_opts(struct mud_ctx *x)
 	return true;
 }
 
+/* ---- members given twice ----------------------------------------------------
+ * JSON parsers keep one of two same-named members (json-c the last) while a
+ * reader sees the first: {"destination-ipv4-network": "10.1.0.0/24",
+ * "destination-ipv4-network": "0.0.0.0/0"} would widen the rule unseen.
+ * RFC 7951 forbids it; the text (already valid JSON) is scanned for it. */
+
+#define MUD_DUP_DEPTH	64	/* json-c refuses nesting deeper than 32 */
+
+struct mud_dup_level {
+	bool obj;
+	size_t idx;		/* array: the current element */
+	char **keys;		/* object: its members' names, decoded */
+	size_t n, cap;
+};
+
+/* The closing quote of the JSON string that opens at s. */
+static const char *mud_str_end(const char *s, const char *lim)
+{
+	for (s++; s < lim && *s != '"'; s++)
+		if (*s == '\\')
+			s++;
+	return s;
+}
+
+/* The JSON string at s (its opening quote) decoded, and its end in *end. */
+static char *mud_dup_key(const char *s, const char *lim, const char **end)
+{
+	const char *p = mud_str_end(s, lim);
+	bool esc = memchr(s + 1, '\\', (size_t)(p - s - 1)) != NULL;
+	char *raw, *k;
+	json_object *j;
+
+	*end = p;
+	if (!esc)
+		return strndup(s + 1, (size_t)(p - s - 1));
+	raw = strndup(s, (size_t)(p - s + 1));
+	j = raw ? json_tokener_parse(raw) : NULL;
+	k = j ? strdup(json_object_get_string(j)) : NULL;
+	json_object_put(j);
+	free(raw);
+	return k;
+}
+
+static int mud_cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Report a member given twice with its JSON path; false when one is. */
+static bool mud_no_dup_members(struct mud_ctx *x, const char *json, size_t len)
+{
+	struct mud_dup_level st[MUD_DUP_DEPTH] = { 0 };
+	const char *p = json, *lim = json + len;
+	bool want_key = false, ok = true;
+	int top = -1;
+
+	for (; ok && p < lim; p++) {
+		struct mud_dup_level *l = top >= 0 ? &st[top] : NULL;
+
+		if (*p == '"') {
+			const char *end;
+			char *k;
+
+			if (!l || !l->obj || !want_key) {
+				p = mud_str_end(p, lim);	/* a string value */
+				continue;
+			}
+			k = mud_dup_key(p, lim, &end);
+			p = end;
+			want_key = false;
+			if (k && l->n == l->cap) {
+				char **v = realloc(l->keys, (l->cap * 2 + 8) * sizeof(char *));
+
+				if (v)
+					l->keys = v, l->cap = l->cap * 2 + 8;
+			}
+			if (!k || l->n == l->cap) {
+				free(k);
+				mud_err(x, "", "out of memory");
+				ok = false;
+				break;
+			}
+			l->keys[l->n++] = k;
+		} else if (*p == '{' || *p == '[') {
+			if (top + 1 == MUD_DUP_DEPTH) {
+				mud_err(x, "", "nested too deeply");
+				ok = false;
+				break;
+			}
+			st[++top] = (struct mud_dup_level){ .obj = *p == '{' };
+			want_key = *p == '{';
+		} else if (*p == ',') {
+			if (l && l->obj)
+				want_key = true;
+			else if (l)
+				l->idx++;
+		} else if ((*p == '}' || *p == ']') && l) {
+			char path[MUD_PATH_LEN] = "";
+			char *dup = NULL;
+
+			if (l->obj && l->n > 1) {
+				char **sorted = malloc(l->n * sizeof(char *));
+
+				if (sorted) {
+					memcpy(sorted, l->keys, l->n * sizeof(char *));
+					qsort(sorted, l->n, sizeof(char *), mud_cmp_str);
+					for (size_t i = 1; i < l->n && !dup; i++)
+						if (!strcmp(sorted[i - 1], sorted[i]))
+							dup = sorted[i];
+				}
+				if (dup) {
+					for (int i = 0; i < top; i++) {
+						if (st[i].obj)
+							mud_path(path, path, st[i].keys[st[i].n - 1]);
+						else
+							mud_path_idx(path, path, st[i].idx);
+					}
+					mud_path(path, path, dup);
+					mud_err(x, path, "given twice: a JSON parser keeps one of the two "
+						"and a reader may see the other (RFC 7951: member names "
+						"are unique)");
+					ok = false;
+				}
+				free(sorted);
+			}
+			for (size_t i = 0; i < l->n; i++)
+				free(l->keys[i]);
+			free(l->keys);
+			top--;
+			want_key = false;
+		}
+	}
+	for (; top >= 0; top--) {
+		for (size_t i = 0; i < st[top].n; i++)
+			free(st[top].keys[i]);
+		free(st[top].keys);
+	}
+	return ok;
+}
+
 int mud_import(const char *json, size_t len, const struct mud_opts *o, char **out, char *err,
 	       size_t errlen)
 {
@@ -895,6 +1035,8 @@ int mud_import(const char *json, size_t len, const struct mud_opts *o, char **ou
 			goto out;
 		}
 	}
+	if (!mud_no_dup_members(&x, json, len))
+		goto out;
 	if (json_object_get_type(root) != json_type_object) {
 		mud_err(&x, "", "expected an object, got %s", mud_type_name(json_object_get_type(root)));
 		goto out;
