@@ -241,8 +241,14 @@ step "the Grafana dashboard: every query returns series from this Prometheus (a 
 # its families exist while it is staged.
 printf 'rule no-icmp proto icmp drop\ndefault allow\n' >"$ETC/staged.policy"
 fr_ok policy stage "$ETC/staged.policy"
-timeout 30 ip netns exec "$SENSOR1_NS" ping -c 5 -i 0.05 -W 2 "$CLOUD_IP" >/dev/null ||
+# The staged rules' series appear with the stage: once Prometheus has them,
+# the pings make their rate (a first sample alone has none).
+wait_until 10 _prom_nonempty 'fringe_staged_rule_packets_total{rule="no-icmp"}' ||
+	fail "Prometheus has no series of the staged policy's rules"
+timeout 30 ip netns exec "$SENSOR1_NS" ping -c 5 -i 0.3 -W 2 "$CLOUD_IP" >/dev/null ||
 	fail "a ping failed while a policy was staged (the staged policy decided?)"
+wait_until 10 _prom_nonempty 'rate(fringe_staged_rule_packets_total{rule="no-icmp"}[1m]) > 0' ||
+	fail "Prometheus has no rate of the staged rule's packets"
 wait_until 10 _prom_nonempty 'rate(fringe_staged_changes_total{from="allow",to="drop"}[1m]) > 0' ||
 	fail "Prometheus has no rate of verdicts the staged policy would change"
 scrape >"$TMPD/m1.txt" || fail "scrape failed"
