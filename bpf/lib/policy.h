@@ -75,6 +75,9 @@ static __always_inline struct fringe_bitmap *policy_addr_bitmap(__u32 slot, cons
 		return NULL;
 	}
 
+	/* An empty trie (an IPv4-only policy) answers no without a call. */
+	if (!pc->hdr->entries[FRINGE_SM_LPM6])
+		return NULL;
 	trie = bpf_map_lookup_elem(&fringe_slot_lpm6, &slot);
 	if (!trie)
 		return NULL;
