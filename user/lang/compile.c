@@ -616,7 +616,8 @@ static void compile_addr(struct compiler *C, int dim, uint32_t bit, bool src)
 	for (n4 = 0; n4 < n && v[n4].p.family == 4; n4++)
 		;
 	compile_family(C, dim, &W, v, n4, 4);
-	compile_family(C, dim, &W, v + n4, n - n4, 6);
+	/* v is NULL when the only sets are of DNS names: no offset on it */
+	compile_family(C, dim, &W, n ? v + n4 : v, n - n4, 6);
 	free(v);
 }
 
