@@ -104,6 +104,11 @@ ACTIVE_GEN=$(q "$TMPD/out" 'd["active_generation"]')
 info "staged generation $STAGED_GEN beside generation $ACTIVE_GEN"
 fr_ok policy show --staged
 sed 's/^/    /' "$TMPD/out"
+json_doc 0 status
+[ "$(q "$TMPD/out" 'd["policy"]["staged_generation"]')" = "$STAGED_GEN" ] || fail "status does not name the staged policy"
+json_doc 0 policy show
+[ "$(q "$TMPD/out" 'd["staged_generation"]')" = "$STAGED_GEN" ] || fail "policy show does not name the staged policy"
+[ "$(q "$TMPD/out" 'd["generation"]')" = "$ACTIVE_GEN" ] || fail "staging changed the policy in force"
 
 step "traffic: 50 to UDP 5000, 30 to UDP 53, 20 to UDP 7000, 10 pings, 15 to UDP 9"
 recv_start

@@ -268,6 +268,8 @@ static json_object *status_doc(struct cli *g, struct maps *m)
 							   "verdict")));
 	json_object_object_add(p, "loaded_at", jstr(jget_str(pol, "loaded_at")));
 	json_object_object_add(p, "load_failures", ju64(jget_u64(pol, "load_failures")));
+	json_object_object_add(p, "staged_generation", jget_u64(pol, "staged_generation") ?
+			       ju64(jget_u64(pol, "staged_generation")) : NULL);
 	json_object_object_add(doc, "policy", p);
 	json_object_put(pol);
 	/* Kernel memory by map family: a slot map or holder with its inner maps. */
@@ -360,6 +362,9 @@ static void status_text(json_object *doc)
 		       jget_str(p, "loaded_at"));
 	else
 		printf("policy: none loaded (every packet passes)\n");
+	if (jget_u64(p, "staged_generation"))
+		printf("policy staged: generation %llu, judging beside it, deciding nothing (fringe policy diff)\n",
+		       jget_u64(p, "staged_generation"));
 	printf("policy load failures: %llu\n", jget_u64(p, "load_failures"));
 	status_mem_text(doc);
 }
