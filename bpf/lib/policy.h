@@ -98,13 +98,36 @@ static __always_inline struct fringe_bitmap *policy_addr_bitmap(__u32 slot, cons
 
 /* A learned address (dns.h) adds the rules naming its sets to the trie's:
  * their union, in per-CPU scratch.  Policies without names skip it. */
+/* Whether the packet's address as field is in the learned table at all: an
+ * inlined holder read and one hash lookup, the key in scratch (no stack),
+ * so that an address never learned costs no call of fringe_dns_union. */
+static __always_inline int policy_dns_known(const struct pkt *p, __u8 field)
+{
+	void *learned = bpf_map_lookup_elem(&fringe_dns_learned, &dns_zero);
+	struct dns_scratch *s = bpf_map_lookup_elem(&fringe_dns_scratch, &dns_zero);
+	struct fringe_dns_addr_key *k;
+
+	if (!learned || !s)
+		return 0;
+	k = &s->ak;
+	__builtin_memset(k, 0, sizeof(*k));
+	k->family = p->family;
+	if (p->family == 4)
+		__builtin_memcpy(k->addr, field == FRINGE_DIM_SRC ? p->saddr : p->daddr, 4);
+	else
+		__builtin_memcpy(k->addr, field == FRINGE_DIM_SRC ? p->saddr : p->daddr, 16);
+	FRINGE_CALL_SITE();
+	return bpf_map_lookup_elem(learned, k) != NULL;
+}
+
 static __always_inline struct fringe_bitmap *policy_addr_dns(struct fringe_bitmap *b, __u8 field,
-							      __u32 slot, struct policy_ctx *pc)
+							      __u32 slot, struct policy_ctx *pc,
+							      const struct pkt *p)
 {
 	struct dns_scratch *s;
 	__u32 zero = 0;
 
-	if (!b || !(pc->hdr->flags & FRINGE_SLOT_DNS) ||
+	if (!b || !(pc->hdr->flags & FRINGE_SLOT_DNS) || !policy_dns_known(p, field) ||
 	    !({ FRINGE_CALL_SITE(); fringe_dns_union(b, field, slot); }))
 		return b;
 	s = bpf_map_lookup_elem(&fringe_dns_scratch, &zero);
@@ -333,9 +356,9 @@ static __always_inline __u32 policy_classify(struct xdp_md *ctx, struct pkt *p, 
 	} while (0)
 
 	DIM(FRINGE_DIM_SRC, policy_addr_dns(policy_addr_bitmap(slot, p, FRINGE_DIM_SRC, p->saddr, &pc),
-					    FRINGE_DIM_SRC, slot, &pc));
+					    FRINGE_DIM_SRC, slot, &pc, p));
 	DIM(FRINGE_DIM_DST, policy_addr_dns(policy_addr_bitmap(slot, p, FRINGE_DIM_DST, p->daddr, &pc),
-					    FRINGE_DIM_DST, slot, &pc));
+					    FRINGE_DIM_DST, slot, &pc, p));
 	/* Protocol and destination port in one read (FRINGE_TAB_L4). */
 	DIM(FRINGE_DIM_PROTO, policy_tab_bitmap(&pc, FRINGE_TAB_L4 + policy_l4_index(p)));
 	if (!(used & ~POLICY_DIMS_COMMON))
