@@ -837,7 +837,7 @@ static int set_device_ids(int hash_fd, const struct compiled *c, const __u32 *id
 }
 
 /* The policy's inner maps, in fringe_slot_hdr.entries order. */
-static const enum map_id policy_outers[] = {
+const enum map_id maps_policy_outers[FRINGE_SM_COUNT] = {
 	M_SLOT_BITMAPS, M_SLOT_DIMTAB, M_SLOT_V4, M_SLOT_LPM6, M_SLOT_HASH, M_SLOT_RULES,
 };
 
@@ -957,7 +957,7 @@ __u32 maps_policy_features(const struct compiled *c, bool *sample)
 		*sample |= !!(c->actions[r].flags & FRINGE_RF_SAMPLE);
 	}
 	return (per_src ? FRINGE_SF_PER_SRC : 0) |
-	       (c->dims_used & (1U << FRINGE_DIM_APP | 1U << FRINGE_DIM_APPX) ? FRINGE_SF_APP : 0) |
+	       (c->dims_used & FRINGE_DIMS_APP ? FRINGE_SF_APP : 0) |
 	       (c->slot_flags & FRINGE_SLOT_DNS ? FRINGE_SF_DNS : 0);
 }
 
@@ -1037,7 +1037,7 @@ int maps_load_policy(struct maps *m, const struct compiled *c, uint64_t *generat
 	entries[FRINGE_SM_BITMAPS] = m->size[FRINGE_SZ_BITMAPS];
 	entries[FRINGE_SM_V4] = m->size[FRINGE_SZ_V4_BLOCKS];
 	entries[FRINGE_SM_HASH] = c->n_hash ? c->n_hash : 1;
-	err = slot_begin_sized(&b, m, policy_outers, sizeof(policy_outers) / sizeof(policy_outers[0]),
+	err = slot_begin_sized(&b, m, maps_policy_outers, FRINGE_SM_COUNT,
 			       entries, &m->meta->active, &m->meta->load_failures);
 	if (err)
 		goto out;
@@ -1108,14 +1108,15 @@ void maps_note_load_failure(struct maps *m)
 
 /* ---- counters ------------------------------------------------------------------ */
 
-int maps_read_rule_counter(struct maps *m, uint32_t id, struct fringe_counter *out)
+/* One entry of a per-CPU array of struct fringe_counter, summed over CPUs. */
+static int read_counter(struct maps *m, int fd, uint32_t id, struct fringe_counter *out)
 {
 	struct fringe_counter *v = calloc(m->ncpus, sizeof(*v));
 
 	memset(out, 0, sizeof(*out));
 	if (!v)
 		return -ENOMEM;
-	if (bpf_map_lookup_elem(m->fd[M_RULE_STATS], &id, v)) {
+	if (bpf_map_lookup_elem(fd, &id, v)) {
 		free(v);
 		return -errno;
 	}
@@ -1125,6 +1126,11 @@ int maps_read_rule_counter(struct maps *m, uint32_t id, struct fringe_counter *o
 	}
 	free(v);
 	return 0;
+}
+
+int maps_read_rule_counter(struct maps *m, uint32_t id, struct fringe_counter *out)
+{
+	return read_counter(m, m->fd[M_RULE_STATS], id, out);
 }
 
 uint32_t maps_rule_ids_upto(const struct fringe_rule_action *acts, uint32_t n)
@@ -1137,10 +1143,11 @@ uint32_t maps_rule_ids_upto(const struct fringe_rule_action *acts, uint32_t n)
 	return upto;
 }
 
-int maps_read_rule_counters(struct maps *m, uint32_t upto, struct fringe_counter **out)
+int maps_read_counters(struct maps *m, int fd, uint32_t size, uint32_t upto,
+		       struct fringe_counter **out)
 {
-	__u32 n = upto < FRINGE_MAX_COUNTERS ? upto : FRINGE_MAX_COUNTERS, batch = 0;
-	struct fringe_counter *all = calloc(FRINGE_MAX_COUNTERS, sizeof(*all));
+	__u32 n = upto < size ? upto : size, batch = 0;
+	struct fringe_counter *all = calloc(size, sizeof(*all));
 	struct fringe_counter *v = calloc((size_t)n * m->ncpus, sizeof(*v));
 	__u32 *keys = calloc(n, sizeof(*keys));
 	int err = 0;
@@ -1150,15 +1157,14 @@ int maps_read_rule_counters(struct maps *m, uint32_t upto, struct fringe_counter
 		err = -ENOMEM;
 		goto out;
 	}
-	if (bpf_map_lookup_batch(m->fd[M_RULE_STATS], NULL, &batch, keys, v, &n, NULL) &&
-	    errno != ENOENT) {
+	if (bpf_map_lookup_batch(fd, NULL, &batch, keys, v, &n, NULL) && errno != ENOENT) {
 		/* No batch reads here: one lookup per id. */
-		for (__u32 id = 0; id < upto && id < FRINGE_MAX_COUNTERS && !err; id++)
-			err = maps_read_rule_counter(m, id, &all[id]);
+		for (__u32 id = 0; id < upto && id < size && !err; id++)
+			err = read_counter(m, fd, id, &all[id]);
 		goto out;
 	}
 	for (__u32 i = 0; i < n; i++)
-		for (int c = 0; c < m->ncpus && keys[i] < FRINGE_MAX_COUNTERS; c++) {
+		for (int c = 0; c < m->ncpus && keys[i] < size; c++) {
 			all[keys[i]].packets += v[(size_t)i * m->ncpus + c].packets;
 			all[keys[i]].bytes += v[(size_t)i * m->ncpus + c].bytes;
 		}
@@ -1170,6 +1176,11 @@ out:
 	else
 		*out = all;
 	return err;
+}
+
+int maps_read_rule_counters(struct maps *m, uint32_t upto, struct fringe_counter **out)
+{
+	return maps_read_counters(m, m->fd[M_RULE_STATS], FRINGE_MAX_COUNTERS, upto, out);
 }
 
 int maps_read_judged_by(struct maps *m, int cpu, uint32_t *judged_by)

@@ -113,6 +113,8 @@ int maps_check_sizes(struct maps *m, const struct compiled *c);
 int maps_load_policy(struct maps *m, const struct compiled *c, uint64_t *generation);
 /* The generation the next load gives (under the lock). */
 uint64_t maps_next_generation(const struct maps *m);
+/* The policy's inner maps (outers of the slots), in fringe_slot_hdr.entries order. */
+extern const enum map_id maps_policy_outers[FRINGE_SM_COUNT];
 /* Fill the fresh maps of a policy slot (slot_begin) with a compiled policy:
  * actions carry the counter ids, dev_ids the devices' (by device index). */
 struct slot_build;
@@ -139,6 +141,9 @@ int maps_read_rule_counter(struct maps *m, uint32_t id, struct fringe_counter *o
  * one per rule, and a small policy reads no more than its ids.  *out has
  * FRINGE_MAX_COUNTERS entries, zero past upto; the caller frees it. */
 int maps_read_rule_counters(struct maps *m, uint32_t upto, struct fringe_counter **out);
+/* The same for any per-CPU array of size struct fringe_counter entries (fd). */
+int maps_read_counters(struct maps *m, int fd, uint32_t size, uint32_t upto,
+		       struct fringe_counter **out);
 /* One past the highest counter id of these rules (0 included: `default`). */
 uint32_t maps_rule_ids_upto(const struct fringe_rule_action *acts, uint32_t n);
 /* Of a private instance (MAPS_PRIVATE): the rule that judged the last packet

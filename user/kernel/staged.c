@@ -28,10 +28,6 @@ struct src_head {
 };
 _Static_assert(sizeof(struct src_head) == SRC_CHUNK, "one chunk");
 
-static const enum map_id policy_outers[] = {
-	M_SLOT_BITMAPS, M_SLOT_DIMTAB, M_SLOT_V4, M_SLOT_LPM6, M_SLOT_HASH, M_SLOT_RULES,
-};
-#define N_OUTERS (sizeof(policy_outers) / sizeof(policy_outers[0]))
 
 const char *staged_class_name(unsigned int vc)
 {
@@ -204,8 +200,8 @@ static void staged_clear(struct maps *m)
 	char pin[300];
 
 	memset(&m->meta->slot[FRINGE_SLOT_STAGED], 0, sizeof(m->meta->slot[0]));
-	for (size_t i = 0; i < N_OUTERS; i++)
-		bpf_map_delete_elem(m->fd[policy_outers[i]], &k);
+	for (size_t i = 0; i < FRINGE_SM_COUNT; i++)
+		bpf_map_delete_elem(m->fd[maps_policy_outers[i]], &k);
 	bpf_map_delete_elem(m->fd[M_STAGED_PROG], &(__u32){ 0 });
 	maps_release(m, M_STAGED_STATS);
 	maps_release(m, M_STAGED_CHANGES);
@@ -232,7 +228,7 @@ int staged_put(struct maps *m, const struct compiled *c, const char *path, const
 	entries[FRINGE_SM_BITMAPS] = m->size[FRINGE_SZ_BITMAPS];
 	entries[FRINGE_SM_V4] = m->size[FRINGE_SZ_V4_BLOCKS];
 	entries[FRINGE_SM_HASH] = c->n_hash ? c->n_hash : 1;
-	err = slot_begin_sized(&b, m, policy_outers, N_OUTERS, entries, &m->meta->active, NULL);
+	err = slot_begin_sized(&b, m, maps_policy_outers, FRINGE_SM_COUNT, entries, &m->meta->active, NULL);
 	if (err)
 		goto out;
 	b.target = FRINGE_SLOT_STAGED;
@@ -296,34 +292,13 @@ int staged_remove(struct maps *m)
 
 int staged_read_counters(struct maps *m, struct fringe_counter **out)
 {
-	int fd = maps_held_fd(m, M_STAGED_STATS), err = 0;
-	struct fringe_counter *all, *v;
+	int fd = maps_held_fd(m, M_STAGED_STATS), err;
 
 	*out = NULL;
 	if (fd < 0)
 		return fd;
-	all = calloc(FRINGE_STAGED_COUNTERS, sizeof(*all));
-	v = calloc(m->ncpus, sizeof(*v));
-	if (!all || !v) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (__u32 i = 0; i < FRINGE_STAGED_COUNTERS; i++) {
-		if (bpf_map_lookup_elem(fd, &i, v)) {
-			err = -errno;
-			goto out;
-		}
-		for (int cpu = 0; cpu < m->ncpus; cpu++) {
-			all[i].packets += v[cpu].packets;
-			all[i].bytes += v[cpu].bytes;
-		}
-	}
-	*out = all;
-	all = NULL;
-out:
+	err = maps_read_counters(m, fd, FRINGE_STAGED_COUNTERS, FRINGE_STAGED_COUNTERS, out);
 	close(fd);
-	free(all);
-	free(v);
 	return err;
 }
 
@@ -338,7 +313,7 @@ static int change_cmp(const void *a, const void *b)
 
 int staged_read_changes(struct maps *m, struct staged_change **out, size_t *n)
 {
-	int fd = maps_held_fd(m, M_STAGED_CHANGES), err = 0;
+	int fd = maps_held_fd(m, M_STAGED_CHANGES);
 	struct fringe_staged_key key, next;
 	struct staged_change *all;
 	size_t cnt = 0;
@@ -365,7 +340,7 @@ int staged_read_changes(struct maps *m, struct staged_change **out, size_t *n)
 	qsort(all, cnt, sizeof(*all), change_cmp);
 	*out = all;
 	*n = cnt;
-	return err;
+	return 0;
 }
 
 /* ---- the staged rules' names ------------------------------------------------------ */
