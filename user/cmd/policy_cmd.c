@@ -19,14 +19,23 @@
 #include "confirm.h"
 #include "staged.h"
 
-/* Parse and compile FILE; errors printed as FILE:LINE:COL. */
-int policy_build(const char *path, const struct compile_env *env, struct policy *pol,
-			struct compiled *c)
+/* Parse and compile text (path's, or read from path when NULL: then kept in
+ * *keep when asked); errors printed as PATH:LINE:COL, then one line ending
+ * in `what` (what did not happen). */
+static int build(const char *path, const char *text, size_t len, char **keep, size_t *keep_len,
+		 const struct compile_env *env, struct policy *pol, struct compiled *c,
+		 const char *what)
 {
 	struct diags d = { .file = path };
-	int err;
+	char *buf = NULL;
+	int err = 0;
 
-	err = policy_parse_file(path, &d, pol);
+	if (!text) {
+		err = diags_read_file(&d, path, POLICY_MAX_FILE, &buf, &len);
+		text = buf;
+	}
+	if (!err)
+		err = policy_parse(text, len, &d, pol);
 	if (!err) {
 		err = compile_policy(pol, env, &d, c);
 		if (err)
@@ -34,12 +43,38 @@ int policy_build(const char *path, const struct compile_env *env, struct policy 
 	}
 	cli_diags(&d);
 	if (err && !d.n)
-		cli_err("cannot use policy '%s': %s", path, strerror(-err));
+		cli_err("cannot use policy '%s': %s; %s", path, strerror(-err), what);
 	else if (err)
-		cli_err("policy '%s' has %zu error%s; nothing was changed", path, d.n,
-			d.n == 1 ? "" : "s");
+		cli_err("policy '%s' has %zu error%s; %s", path, d.n, d.n == 1 ? "" : "s", what);
 	diags_free(&d);
+	if (keep && !err) {
+		*keep = buf;
+		*keep_len = len;
+	} else {
+		free(buf);
+	}
 	return err;
+}
+
+int policy_build(const char *path, const struct compile_env *env, struct policy *pol,
+		 struct compiled *c)
+{
+	return build(path, NULL, 0, NULL, NULL, env, pol, c, "nothing was changed");
+}
+
+int policy_build_keep(const char *path, char **text, size_t *len, const struct compile_env *env,
+		      struct policy *pol, struct compiled *c, const char *what)
+{
+	*text = NULL;
+	*len = 0;
+	return build(path, NULL, 0, text, len, env, pol, c, what);
+}
+
+int policy_build_text(const char *path, const char *text, size_t len,
+		      const struct compile_env *env, struct policy *pol, struct compiled *c,
+		      const char *what)
+{
+	return build(path, text, len, NULL, NULL, env, pol, c, what);
 }
 
 static void policy_check_text(json_object *doc)

@@ -13,6 +13,14 @@
 /* Parse and compile FILE; errors printed as FILE:LINE:COL.  0 or -errno. */
 int policy_build(const char *path, const struct compile_env *env, struct policy *pol,
 		 struct compiled *c);
+/* The same, handing the text read over (*text, the caller frees); `what`
+ * ends the error line ("nothing was staged"). */
+int policy_build_keep(const char *path, char **text, size_t *len, const struct compile_env *env,
+		      struct policy *pol, struct compiled *c, const char *what);
+/* The same on text already read from path. */
+int policy_build_text(const char *path, const char *text, size_t len,
+		      const struct compile_env *env, struct policy *pol, struct compiled *c,
+		      const char *what);
 /* "allow", "drop", "steer iface eth1", ... */
 void policy_verdict_text(const struct fringe_rule_action *a, char *buf, size_t len);
 

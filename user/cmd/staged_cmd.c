@@ -38,7 +38,6 @@ static void stage_text(json_object *doc)
 int cmd_policy_stage(struct cli *g, int argc, char **argv)
 {
 	struct compile_env env;
-	struct diags d = { .file = argv[1] };
 	const struct fringe_slot_hdr *old;
 	char *text = NULL;
 	size_t len = 0;
@@ -52,27 +51,10 @@ int cmd_policy_stage(struct cli *g, int argc, char **argv)
 		return 1;
 	env = live_env(&m);
 	/* One read: what is compiled is what is kept for `promote`. */
-	err = diags_read_file(&d, argv[1], POLICY_MAX_FILE, &text, &len);
-	if (!err)
-		err = policy_parse(text, len, &d, &pol);
-	if (!err) {
-		err = compile_policy(&pol, &env, &d, &c);
-		if (err)
-			policy_free(&pol);
-	}
-	cli_diags(&d);
-	if (err) {
-		if (d.n)
-			cli_err("policy '%s' has %zu error%s; nothing was staged", argv[1], d.n,
-				d.n == 1 ? "" : "s");
-		else
-			cli_err("cannot use policy '%s': %s; nothing was staged", argv[1], strerror(-err));
-		diags_free(&d);
-		free(text);
+	if (policy_build_keep(argv[1], &text, &len, &env, &pol, &c, "nothing was staged")) {
 		maps_close(&m);
 		return 1;
 	}
-	diags_free(&d);
 	err = maps_lock(&m);
 	old = err ? NULL : staged_hdr(&m);
 	replaced = old ? old->generation : 0;
@@ -149,7 +131,6 @@ int cmd_policy_promote(struct cli *g, int argc, char **argv)
 {
 	unsigned long long secs = 0;
 	struct staged_source src = {};
-	struct diags d = { 0 };
 	struct compile_env env;
 	struct policy pol;
 	struct compiled c;
@@ -178,18 +159,10 @@ int cmd_policy_promote(struct cli *g, int argc, char **argv)
 	env = live_env(&m);
 	snprintf(label, sizeof(label), "%s (staged generation %llu)", src.path,
 		 (unsigned long long)staged_hdr(&m)->generation);
-	d.file = src.path;
-	err = policy_parse(src.text, src.len, &d, &pol);
-	if (!err) {
-		err = compile_policy(&pol, &env, &d, &c);
-		if (err)
-			policy_free(&pol);
-	}
-	cli_diags(&d);
-	diags_free(&d);
+	err = policy_build_text(src.path, src.text, src.len, &env, &pol, &c,
+				"it stays staged, nothing was changed");
 	if (err) {
 		/* A `steer node` whose node left, an interface gone: refused as a load would be. */
-		cli_err("the staged policy no longer compiles here; it stays staged, nothing was changed");
 		maps_note_load_failure(&m);
 		staged_source_free(&src);
 		maps_close(&m);
