@@ -82,8 +82,7 @@ static __always_inline int judge(struct xdp_md *ctx, struct pkt *p, struct fring
 	 * who it pretends to be): hash lookups, remembered per CPU, and only
 	 * when rules need them. */
 	p->device = FRINGE_NO_DEVICE;
-	if (hdr->dims_used &
-	    (1U << FRINGE_DIM_APP | 1U << FRINGE_DIM_APPX | 1U << FRINGE_DIM_DEVICE)) {
+	if (hdr->dims_used & (FRINGE_DIMS_APP | 1U << FRINGE_DIM_DEVICE)) {
 		if (!identify_remembered(p, hdr, &claimed)) {
 			FRINGE_CALL_SITE();
 			claimed = fringe_identify(slot);
@@ -101,24 +100,10 @@ static __always_inline int judge(struct xdp_md *ctx, struct pkt *p, struct fring
 	 * holds the MAC and the address, the rule is of this generation. */
 	if (fl)
 		fl->spoofed = claimed != FRINGE_NO_DEVICE;
-	if (p->app) {
-		__u32 app = p->app;
-		struct fringe_counter *c = bpf_map_lookup_elem(&fringe_app_stats, &app);
-
-		if (c) {
-			c->packets++;
-			c->bytes += p->len;
-		}
-	}
-	if (p->device >> FRINGE_DEV_CID_SHIFT) {
-		__u32 cid = (p->device >> FRINGE_DEV_CID_SHIFT) - 1;
-		struct fringe_counter *c = bpf_map_lookup_elem(&fringe_device_stats, &cid);
-
-		if (c) {
-			c->packets++;
-			c->bytes += p->len;
-		}
-	}
+	if (p->app)
+		stats_count(&fringe_app_stats, p->app, p->len);
+	if (p->device >> FRINGE_DEV_CID_SHIFT)
+		stats_count(&fringe_device_stats, (p->device >> FRINGE_DEV_CID_SHIFT) - 1, p->len);
 
 	/* DNS answers teach the addresses of the names in the policy's sets. */
 	if ((hdr->flags & FRINGE_SLOT_DNS) && p->proto == IPPROTO_UDP && p->has_ports &&
@@ -131,7 +116,7 @@ static __always_inline int judge(struct xdp_md *ctx, struct pkt *p, struct fring
 	/* A flow's cached rule holds only when no rule looks past the ports:
 	 * `mqtt-type` and `modbus-fc` differ from one packet to the next. */
 	if (fl && fl->generation == hdr->generation &&
-	    !(hdr->dims_used & (1U << FRINGE_DIM_APP | 1U << FRINGE_DIM_APPX))) {
+	    !(hdr->dims_used & FRINGE_DIMS_APP)) {
 		rule = fl->rule;
 	} else {
 		rule = policy_classify(ctx, p, slot, hdr);

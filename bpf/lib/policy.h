@@ -96,8 +96,6 @@ static __always_inline struct fringe_bitmap *policy_addr_bitmap(__u32 slot, cons
 	return policy_bitmap(pc, idx ? *idx : v & FRINGE_LPM_BITMAP_MASK);
 }
 
-/* A learned address (dns.h) adds the rules naming its sets to the trie's:
- * their union, in per-CPU scratch.  Policies without names skip it. */
 /* Whether the packet's address as field is in the learned table at all: an
  * inlined holder read and one hash lookup, the key in scratch (no stack),
  * so that an address never learned costs no call of fringe_dns_union. */
@@ -120,17 +118,18 @@ static __always_inline int policy_dns_known(const struct pkt *p, __u8 field)
 	return bpf_map_lookup_elem(learned, k) != NULL;
 }
 
+/* A learned address (dns.h) adds the rules naming its sets to the trie's:
+ * their union, in per-CPU scratch.  Policies without names skip it. */
 static __always_inline struct fringe_bitmap *policy_addr_dns(struct fringe_bitmap *b, __u8 field,
 							      __u32 slot, struct policy_ctx *pc,
 							      const struct pkt *p)
 {
 	struct dns_scratch *s;
-	__u32 zero = 0;
 
 	if (!b || !(pc->hdr->flags & FRINGE_SLOT_DNS) || !policy_dns_known(p, field) ||
 	    !({ FRINGE_CALL_SITE(); fringe_dns_union(b, field, slot); }))
 		return b;
-	s = bpf_map_lookup_elem(&fringe_dns_scratch, &zero);
+	s = bpf_map_lookup_elem(&fringe_dns_scratch, &dns_zero);
 	return s ? &s->bm[field == FRINGE_DIM_SRC ? 0 : 1] : b;
 }
 
@@ -243,7 +242,7 @@ static __always_inline int identify_remembered(struct pkt *p, const struct fring
 		if (!dm || !dev_memo_holds(dm, p, hdr->generation))
 			return 0;
 	}
-	if ((hdr->dims_used & (1U << FRINGE_DIM_APP | 1U << FRINGE_DIM_APPX)) && app_needs_flow(p)) {
+	if ((hdr->dims_used & FRINGE_DIMS_APP) && app_needs_flow(p)) {
 		am = app_memo_of(p);
 		/* (the hit that is due to consult fringe_app_flows goes to the call) */
 		if (!am || !app_memo_holds(am, p, hdr->generation) ||
@@ -278,7 +277,7 @@ __noinline int fringe_identify(__u32 slot_arg)
 	if (!p || !meta)
 		return FRINGE_NO_DEVICE;
 	hdr = &meta->slot[slot];
-	if (hdr->dims_used & (1U << FRINGE_DIM_APP | 1U << FRINGE_DIM_APPX))
+	if (hdr->dims_used & FRINGE_DIMS_APP)
 		app_track(p, hdr->generation);
 	if (hdr->dims_used & (1U << FRINGE_DIM_DEVICE))
 		p->device = policy_device_memo(slot, hdr, p, &claimed);

@@ -7,8 +7,7 @@
 #include "maps.h"
 #include "app.h"
 #include "policy.h"
-
-#define STAGED_APP_DIMS (1U << FRINGE_DIM_APP | 1U << FRINGE_DIM_APPX)
+#include "stats.h"
 
 static __always_inline __u8 staged_class(__u8 action)
 {
@@ -31,16 +30,6 @@ static __always_inline __u8 staged_verdict(__u32 slot, const struct fringe_slot_
 	return a ? staged_class(a->action) : FRINGE_VC_ALLOW;
 }
 
-static __always_inline void staged_count(void *stats, __u32 idx, __u32 len)
-{
-	struct fringe_counter *c = bpf_map_lookup_elem(stats, &idx);
-
-	if (c) {
-		c->packets++;
-		c->bytes += len;
-	}
-}
-
 /* The packet in p, judged under the active policy (p->rule, judged_by),
  * judged again under the staged one. */
 static __always_inline void staged_judge(struct xdp_md *ctx, struct pkt *p, struct fringe_meta *meta)
@@ -50,14 +39,14 @@ static __always_inline void staged_judge(struct xdp_md *ctx, struct pkt *p, stru
 	struct fringe_staged_key k = {};
 	__u32 slot = FRINGE_SLOT_STAGED, active = READ_ONCE(meta->active) & 1, rule;
 	void *stats, *changes;
-	__u32 claimed = 0;	/* not counted for a staged policy */
+	__u32 claimed = FRINGE_NO_DEVICE;	/* not counted for a staged policy */
 
 	stats = held_map(&fringe_staged_stats);
 	if (!stats)
 		return;
 	ahdr = &meta->slot[active];
 	/* What the active policy did not need, the staged one may. */
-	if ((hdr->dims_used & STAGED_APP_DIMS) && !(ahdr->dims_used & STAGED_APP_DIMS))
+	if ((hdr->dims_used & FRINGE_DIMS_APP) && !(ahdr->dims_used & FRINGE_DIMS_APP))
 		app_track(p, hdr->generation);
 	p->device = FRINGE_NO_DEVICE;
 	if (hdr->dims_used & (1U << FRINGE_DIM_DEVICE))
@@ -69,7 +58,7 @@ static __always_inline void staged_judge(struct xdp_md *ctx, struct pkt *p, stru
 		fringe_dns_observe(ctx, FRINGE_SLOT_STAGED);
 	rule = policy_classify(ctx, p, slot, hdr);
 	k.to_rule = rule < FRINGE_MAX_RULES ? rule + 1 : 0;
-	staged_count(stats, k.to_rule, p->len);
+	stats_count(stats, k.to_rule, p->len);
 
 	k.from = staged_verdict(active, ahdr, p->rule);
 	k.to = staged_verdict(slot, hdr, rule);
@@ -84,7 +73,7 @@ static __always_inline void staged_judge(struct xdp_md *ctx, struct pkt *p, stru
 		bpf_map_update_elem(changes, &k, &fresh, BPF_NOEXIST);
 		c = bpf_map_lookup_elem(changes, &k);
 		if (!c) {
-			staged_count(stats, FRINGE_STAGED_LOST, p->len);
+			stats_count(stats, FRINGE_STAGED_LOST, p->len);
 			return;
 		}
 	}

@@ -14,14 +14,20 @@ static __always_inline struct fringe_iface_stats *stats_iface(__u32 ifindex)
 	return bpf_map_lookup_elem(&fringe_iface_stats, &s);
 }
 
-static __always_inline void stats_rule(__u32 counter_id, __u32 len)
+/* One packet of len bytes on entry key of a (per-CPU) array of struct fringe_counter. */
+static __always_inline void stats_count(void *map, __u32 key, __u32 len)
 {
-	struct fringe_counter *c = bpf_map_lookup_elem(&fringe_rule_stats, &counter_id);
+	struct fringe_counter *c = bpf_map_lookup_elem(map, &key);
 
 	if (c) {
 		c->packets++;
 		c->bytes += len;
 	}
+}
+
+static __always_inline void stats_rule(__u32 counter_id, __u32 len)
+{
+	stats_count(&fringe_rule_stats, counter_id, len);
 }
 
 /* A packet claimed the address of the device whose FRINGE_HK_DEV_* value

@@ -51,6 +51,8 @@ enum fringe_dim {
 	FRINGE_DIM_APPX,	/* modbus function code / MQTT packet type: table */
 	FRINGE_DIM_MAX,
 };
+/* The dimensions that need an application's flow state (app.h). */
+#define FRINGE_DIMS_APP	(1U << FRINGE_DIM_APP | 1U << FRINGE_DIM_APPX)
 
 /* Offsets into the per-policy dimension table (one u32 bitmap index each).
  * The data plane reads the sections up to FRINGE_TAB_SIZE; DPORT and PROTO,
