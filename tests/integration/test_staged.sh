@@ -8,7 +8,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$ROOT/scripts/lib/fringe.sh"
 
 require_root
-require_cmd ip ping curl timeout "$PYTHON"
+require_cmd ip ping curl timeout bpftool "$PYTHON"
 [ -x "$FRINGE" ] || skip "build/fringe is not built (run make)"
 
 PORT=9661
@@ -238,9 +238,15 @@ json_doc 0 policy show
 
 step "unstage: the staged program stops judging"
 json_doc 0 policy stage "$TMPD/active.policy"
+# staged_prog: the programs in fringe_staged_prog (what the main program tail-calls).
+staged_prog() { bpftool -j map dump pinned "$PIN/fringe_staged_prog" 2>/dev/null | "$PYTHON" -c 'import json, sys; print(len(json.load(sys.stdin)))'; }
+[ "$(staged_prog)" = 1 ] || fail "no staged program to tail-call while a policy is staged"
 json_doc 0 policy unstage
+[ "$(staged_prog)" = 0 ] || fail "unstage left the staged program in place"
 send 5 7000 43000
 json_doc 0 policy show --staged
 [ "$(q "$TMPD/out" 'd["staged"]')" = False ] || fail "still staged after unstage"
-ls "$PIN" | grep -q fringe_staged_source && fail "unstage left the staged source pinned"
+! ls "$PIN" | grep -q fringe_staged_source || fail "unstage left the staged source pinned"
+fr_ok metrics
+grep -qF 'fringe_staged_policy_generation 0' "$TMPD/out" || fail "metrics still name a staged policy"
 harness_done
