@@ -90,6 +90,39 @@ static void test_thermostat(void **state)
 	free(out);
 }
 
+/* One name used by two entries in a row, out and back: one set, a policy
+ * that parses (fuzz_mud found the set written twice). */
+static void test_dns_name_twice_in_a_row(void **state)
+{
+	static const char mud[] =
+		"{\"ietf-mud:mud\": {\"mud-version\": 1, \"mud-url\": \"https://x.example.com/m.json\","
+		" \"last-update\": \"2026-11-30T10:00:00+00:00\", \"is-supported\": true,"
+		" \"from-device-policy\": {\"access-lists\": {\"access-list\": [{\"name\": \"f\"}]}},"
+		" \"to-device-policy\": {\"access-lists\": {\"access-list\": [{\"name\": \"t\"}]}}},"
+		" \"ietf-access-control-list:acls\": {\"acl\": ["
+		"  {\"name\": \"f\", \"type\": \"ipv4-acl-type\", \"aces\": {\"ace\": [{\"name\": \"out\","
+		"   \"matches\": {\"ipv4\": {\"ietf-acldns:dst-dnsname\": \"cloud.example.com\", \"protocol\": 6}},"
+		"   \"actions\": {\"forwarding\": \"accept\"}}]}},"
+		"  {\"name\": \"t\", \"type\": \"ipv4-acl-type\", \"aces\": {\"ace\": [{\"name\": \"back\","
+		"   \"matches\": {\"ipv4\": {\"ietf-acldns:src-dnsname\": \"cloud.example.com\", \"protocol\": 6}},"
+		"   \"actions\": {\"forwarding\": \"accept\"}}]}}]}}";
+	struct mud_opts o = { .file = "twice.json", .device = "d", .mac = "02:00:00:00:00:01",
+			      .ips = { "10.0.0.1" }, .n_ips = 1 };
+	char err[1024], *out = NULL;
+	const char *first;
+
+	if (mud_import(mud, strlen(mud), &o, &out, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		fail();
+	}
+	first = strstr(out, "set d.cloud.example.com {");
+	assert_non_null(first);
+	assert_null(strstr(first + 1, "set d.cloud.example.com {"));
+	has_line(out, "rule d.back src @d.cloud.example.com dst 10.0.0.1 proto tcp allow");
+	check_policy("", out);
+	free(out);
+}
+
 static void test_camera(void **state)
 {
 	struct mud_opts o = { .device = "cam", .mac = "02:00:00:00:00:41",
@@ -335,6 +368,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_thermostat),
+		cmocka_unit_test(test_dns_name_twice_in_a_row),
 		cmocka_unit_test(test_camera),
 		cmocka_unit_test(test_lightbulb),
 		cmocka_unit_test(test_bad_profiles),

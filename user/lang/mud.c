@@ -282,6 +282,7 @@ static const char *mud_dns_set(struct mud_ctx *x, const char *name, const char *
 {
 	static char set[128];
 	char canon[POL_DNS_NAME_LEN];
+	bool added = false;
 	size_t i;
 
 	if (!policy_dns_name(name, canon) || canon[0] == '*') {
@@ -299,6 +300,7 @@ static const char *mud_dns_set(struct mud_ctx *x, const char *name, const char *
 		}
 		x->dns = v;
 		strcpy(x->dns[x->n_dns++], canon);
+		added = true;
 	}
 	if (strlen(x->prefix) + 1 + strlen(canon) < FRINGE_NAME_LEN)
 		snprintf(set, sizeof(set), "%s.%s", x->prefix, canon);
@@ -309,7 +311,7 @@ static const char *mud_dns_set(struct mud_ctx *x, const char *name, const char *
 			"(use a shorter --device)", canon, set, FRINGE_NAME_LEN - 1);
 		return NULL;
 	}
-	if (i + 1 == x->n_dns)
+	if (added)	/* not again for a name the last set already holds */
 		sb_printf(&x->sets, "set %s { %s }\n", set, canon);
 	return set;
 }
