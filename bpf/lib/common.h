@@ -31,4 +31,26 @@
  */
 #define verifier_barrier(x) asm volatile("" : "+r"(x))
 
+/*
+ * can_loop: true, as long as the kernel's budget of loop iterations for
+ * this run of the program lasts (the may_goto instruction, kernel 6.9).
+ * A loop that tests it is verified as converging: the verifier walks its
+ * body about once instead of once per possible iteration, where a loop
+ * bounded only by a counter costs it one walk per value of the counter.
+ * At run time it is a decrement of a counter on the stack.  The loops that
+ * use it end long before the budget (8M) by their own condition.
+ * (as in the kernel's tools/testing/selftests/bpf/bpf_experimental.h)
+ */
+#define can_loop                                                  \
+	({                                                        \
+		__label__ l_break, l_continue;                    \
+		_Bool ret_ = 1;                                   \
+		asm volatile goto("may_goto %l[l_break]" :::: l_break); \
+		goto l_continue;                                  \
+l_break:								  \
+		ret_ = 0;                                         \
+l_continue:;							  \
+		ret_;                                             \
+	})
+
 #endif

@@ -14,6 +14,7 @@ struct policy_ctx {
 	void *bitmaps;		/* inner maps of the active slot */
 	void *dimtab;
 	void *hash;
+	void *v4;		/* the IPv4 octet trie's blocks (IPv4 packets only) */
 	const struct fringe_slot_hdr *hdr;
 };
 
@@ -43,37 +44,24 @@ static __always_inline struct fringe_bitmap *policy_hash_bitmap(struct policy_ct
 	return policy_bitmap(pc, idx ? *idx : pc->hdr->miss_bitmap[dim]);
 }
 
-/* The rules an address admits: IPv4 walks the octet trie (at most four array
- * reads); IPv6 takes the LPM trie, then the host hash when the trie entry
- * says hosts hang beneath it (FRINGE_LPM_HOSTS). */
-static __always_inline struct fringe_bitmap *policy_addr_bitmap(__u32 slot, const struct pkt *p,
-								 __u8 field, const __u8 *addr,
-								 struct policy_ctx *pc)
+/* The rules an IPv6 address admits: the LPM trie, then the host hash when
+ * the trie entry says hosts hang beneath it (FRINGE_LPM_HOSTS).  Its keys
+ * are built here, not in policy_addr_bitmap: declared there, clang zeroed
+ * them byte by byte (the key structs are byte-aligned) on every IPv4 packet. */
+static __always_inline struct fringe_bitmap *policy_addr6_bitmap(__u32 slot, __u8 field,
+								  const __u8 *addr,
+								  struct policy_ctx *pc)
 {
-	struct fringe_lpm6_key k = { .prefixlen = 8 + 128, .field = field };
-	struct fringe_hkey hk = {};
+	union {
+		struct fringe_lpm6_key k;
+		__u64 w[3];
+	} lk = { .w = { 0, 0, 0 } };
+	union {
+		struct fringe_hkey k;
+		__u64 w[3];
+	} hk = { .w = { 0, 0, 0 } };
 	void *trie;
 	__u32 *idx, v;
-
-	if (p->family == 4) {
-		void *blocks = bpf_map_lookup_elem(&fringe_slot_v4, &slot);
-		__u32 b = (field == FRINGE_DIM_SRC ? 0 : 256) + addr[0];
-
-		if (!blocks)
-			return NULL;
-#pragma unroll
-		for (int i = 1; i < 4; i++) {
-			struct fringe_v4_block *blk = bpf_map_lookup_elem(blocks, &b);
-
-			if (!blk)
-				return NULL;
-			v = blk->next[addr[i]];
-			if (!(v & FRINGE_V4_CHILD))
-				return policy_bitmap(pc, v);
-			b = v & ~FRINGE_V4_CHILD;
-		}
-		return NULL;
-	}
 
 	/* An empty trie (an IPv4-only policy) answers no without a call. */
 	if (!pc->hdr->entries[FRINGE_SM_LPM6])
@@ -81,8 +69,10 @@ static __always_inline struct fringe_bitmap *policy_addr_bitmap(__u32 slot, cons
 	trie = bpf_map_lookup_elem(&fringe_slot_lpm6, &slot);
 	if (!trie)
 		return NULL;
-	__builtin_memcpy(k.addr, addr, 16);
-	idx = bpf_map_lookup_elem(trie, &k);
+	lk.k.prefixlen = 8 + 128;
+	lk.k.field = field;
+	__builtin_memcpy(lk.k.addr, addr, 16);
+	idx = bpf_map_lookup_elem(trie, &lk.k);
 	if (!idx)
 		return NULL;
 	v = *idx;
@@ -90,10 +80,38 @@ static __always_inline struct fringe_bitmap *policy_addr_bitmap(__u32 slot, cons
 		return policy_bitmap(pc, v);
 	if (!pc->hash)
 		return NULL;
-	hk.kind = field == FRINGE_DIM_SRC ? FRINGE_HK_SRC6 : FRINGE_HK_DST6;
-	__builtin_memcpy(hk.data, addr, 16);
-	idx = bpf_map_lookup_elem(pc->hash, &hk);
+	hk.k.kind = field == FRINGE_DIM_SRC ? FRINGE_HK_SRC6 : FRINGE_HK_DST6;
+	__builtin_memcpy(hk.k.data, addr, 16);
+	idx = bpf_map_lookup_elem(pc->hash, &hk.k);
 	return policy_bitmap(pc, idx ? *idx : v & FRINGE_LPM_BITMAP_MASK);
+}
+
+/* The rules an address admits: IPv4 walks the octet trie (at most three
+ * block reads, blocks the slot's trie, looked up once per packet), IPv6
+ * policy_addr6_bitmap. */
+static __always_inline struct fringe_bitmap *policy_addr_bitmap(__u32 slot, const struct pkt *p,
+								 __u8 field, const __u8 *addr,
+								 struct policy_ctx *pc)
+{
+	__u32 b, v;
+
+	if (p->family != 4)
+		return policy_addr6_bitmap(slot, field, addr, pc);
+	if (!pc->v4)
+		return NULL;
+	b = (field == FRINGE_DIM_SRC ? 0 : 256) + addr[0];
+#pragma unroll
+	for (int i = 1; i < 4; i++) {
+		struct fringe_v4_block *blk = bpf_map_lookup_elem(pc->v4, &b);
+
+		if (!blk)
+			return NULL;
+		v = blk->next[addr[i]];
+		if (!(v & FRINGE_V4_CHILD))
+			return policy_bitmap(pc, v);
+		b = v & ~FRINGE_V4_CHILD;
+	}
+	return NULL;
 }
 
 /* Whether the packet's address as field is in the learned table at all: an
@@ -290,7 +308,7 @@ __noinline int fringe_identify(__u32 slot_arg)
 static __always_inline __u32 policy_first(__u64 summary, struct fringe_bitmap **bm, const int from,
 					  const int to)
 {
-	for (int i = 0; i < FRINGE_BITMAP_WORDS && summary; i++) {
+	while (summary && can_loop) {	/* at most 64 turns: a bit goes each */
 		__u32 w = __builtin_ctzll(summary);
 		__u64 acc = ~0ULL;
 
@@ -325,7 +343,8 @@ static __always_inline __u32 policy_classify(struct xdp_md *ctx, struct pkt *p, 
 	__u32 used = hdr->dims_used;
 	__u32 ifindex = ctx->ingress_ifindex;
 	struct fringe_bitmap *all;
-	__u64 summary;
+	__u64 summary, acc0;
+	int small;
 
 	pc.bitmaps = bpf_map_lookup_elem(&fringe_slot_bitmaps, &slot);
 	pc.dimtab = bpf_map_lookup_elem(&fringe_slot_dimtab, &slot);
@@ -337,10 +356,16 @@ static __always_inline __u32 policy_classify(struct xdp_md *ctx, struct pkt *p, 
 		if (!pc.hash)
 			return POLICY_NO_MATCH;
 	}
+	if (p->family == 4 && (used & (1U << FRINGE_DIM_SRC | 1U << FRINGE_DIM_DST)))
+		pc.v4 = bpf_map_lookup_elem(&fringe_slot_v4, &slot);
 	all = policy_bitmap(&pc, 0);
 	if (!all)
 		return POLICY_NO_MATCH;
 	summary = all->summary;
+	/* A policy of at most 64 rules is one word: each dimension's word 0 is
+	 * ANDed in as it is found, and no second pass reads the bitmaps again. */
+	small = hdr->n_rules <= 64;
+	acc0 = all->word[0];
 
 #define DIM(d, expr)                                             \
 	do {                                                     \
@@ -350,6 +375,7 @@ static __always_inline __u32 policy_classify(struct xdp_md *ctx, struct pkt *p, 
 			if (!b_)                                 \
 				return POLICY_NO_MATCH;          \
 			summary &= b_->summary;                  \
+			acc0 &= b_->word[0];                     \
 		}                                                \
 		bm[d] = b_;                                      \
 	} while (0)
@@ -360,8 +386,11 @@ static __always_inline __u32 policy_classify(struct xdp_md *ctx, struct pkt *p, 
 					    FRINGE_DIM_DST, slot, &pc, p));
 	/* Protocol and destination port in one read (FRINGE_TAB_L4). */
 	DIM(FRINGE_DIM_PROTO, policy_tab_bitmap(&pc, FRINGE_TAB_L4 + policy_l4_index(p)));
-	if (!(used & ~POLICY_DIMS_COMMON))
+	if (!(used & ~POLICY_DIMS_COMMON)) {
+		if (small)
+			return acc0 ? __builtin_ctzll(acc0) : POLICY_NO_MATCH;
 		return policy_first(summary, bm, FRINGE_DIM_SRC, FRINGE_DIM_PROTO + 1);
+	}
 	bm[FRINGE_DIM_DPORT] = all;
 	DIM(FRINGE_DIM_IN, policy_hash_bitmap(&pc, FRINGE_HK_IN, &ifindex, 4, FRINGE_DIM_IN));
 	DIM(FRINGE_DIM_SPORT, policy_tab_bitmap(&pc, FRINGE_TAB_SPORT +
@@ -373,6 +402,8 @@ static __always_inline __u32 policy_classify(struct xdp_md *ctx, struct pkt *p, 
 	DIM(FRINGE_DIM_APP, policy_tab_bitmap(&pc, FRINGE_TAB_APP + (p->app & (FRINGE_MAX_APPS - 1))));
 	DIM(FRINGE_DIM_APPX, policy_tab_bitmap(&pc, FRINGE_TAB_APPX + (p->appx & 0x1ff)));
 #undef DIM
+	if (small)
+		return acc0 ? __builtin_ctzll(acc0) : POLICY_NO_MATCH;
 	return policy_first(summary, bm, 0, FRINGE_DIM_MAX);
 }
 
