@@ -54,20 +54,16 @@ static __always_inline int act(const struct fringe_rule_action *a, const struct 
 
 /* Judge an IP packet under the active policy: an XDP action or -reason. */
 static __always_inline int judge(struct xdp_md *ctx, struct pkt *p, struct fringe_iface_stats *st,
-				 struct fringe_flow **flp)
+				 struct fringe_meta *meta, struct fringe_flow **flp)
 {
 	const struct fringe_rule_action *a;
 	const struct fringe_slot_hdr *hdr;
 	struct fringe_flow *fl = NULL;
-	struct fringe_meta *meta;
-	__u32 zero = 0, slot, rule, claimed = FRINGE_NO_DEVICE;
+	__u32 slot, rule, claimed = FRINGE_NO_DEVICE;
 	void *rules;
 	__u64 now;
 
 	PROFILE_STOP(1, p->proto);
-	meta = bpf_map_lookup_elem(&fringe_meta, &zero);
-	if (!meta)
-		return XDP_PASS;
 	/* One read of the switch: this packet sees one complete policy. */
 	slot = READ_ONCE(meta->active) & 1;
 	hdr = &meta->slot[slot];
@@ -159,19 +155,21 @@ int fringe_xdp_ingress(struct xdp_md *ctx)
 {
 	struct fringe_iface_stats *st = stats_iface(ctx->ingress_ifindex);
 	struct fringe_flow *fl = NULL;
+	struct fringe_meta *meta;
 	struct pkt *p;
 	__u32 zero = 0;
-	int ret;
+	int ret = 0;
 
 	/* The packet's facts live in per-CPU scratch, not on the stack: the
 	 * verifier does not track values in map memory, so the many paths of
 	 * parsing converge instead of multiplying through classification. */
 	p = bpf_map_lookup_elem(&fringe_scratch, &zero);
-	if (!p)
+	meta = bpf_map_lookup_elem(&fringe_meta, &zero);
+	if (!p || !meta)
 		return XDP_PASS;
 	__builtin_memset(p, 0, sizeof(*p));
 	/* VXLAN from a listed node: what follows judges the inner frame. */
-	ret = overlay_rx(ctx, p);
+	ret = overlay_rx(ctx, p, meta->flags & FRINGE_META_OVERLAY);
 	if (ret < 0)
 		return stats_exit(st, ret, ctx->data_end - ctx->data);
 	ret = parse_packet(ctx, p);
@@ -183,7 +181,7 @@ int fringe_xdp_ingress(struct xdp_md *ctx)
 	if (ret == PARSE_IP) {
 		if (st && p->frag)
 			st->fragments++;
-		ret = judge(ctx, p, st, &fl);
+		ret = judge(ctx, p, st, meta, &fl);
 		ret = overlay_out(ctx, p, ret);
 		if (fl)
 			fl->action = stats_action(ret);

@@ -108,7 +108,7 @@ __attribute__((noinline)) int fringe_ov_decap(struct xdp_md *ctx, __u32 slot, __
  * -reason; the scratch says which nodes file the packet uses, and p->ov
  * whether there is one: without a nodes file the overlay scratch is never
  * touched, here or in overlay_out. */
-static __always_inline int overlay_rx(struct xdp_md *ctx, struct pkt *p)
+static __always_inline int overlay_rx(struct xdp_md *ctx, struct pkt *p, __u32 loaded)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -121,6 +121,8 @@ static __always_inline int overlay_rx(struct xdp_md *ctx, struct pkt *p)
 	__u32 hl, slot, zero = 0;
 	int r;
 
+	if (!loaded)	/* no nodes file was ever loaded (FRINGE_META_OVERLAY) */
+		return 0;
 	o = bpf_map_lookup_elem(&fringe_overlay, &zero);
 	if (!o)
 		return 0;

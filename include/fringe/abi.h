@@ -321,6 +321,12 @@ enum fringe_meta_flags {
 	/* A staged policy is in slot FRINGE_SLOT_STAGED: judge every packet
 	 * by it as well, through the program in fringe_staged_prog. */
 	FRINGE_META_STAGED = 1 << 1,
+	/* A nodes file has been loaded: the XDP program looks at fringe_overlay
+	 * (whose active slot says whether one is in force).  Without it, the
+	 * overlay costs a packet one test of this word.  Set before the first
+	 * nodes file's slot flips, never cleared (maps_open sets it on a state
+	 * from before the flag). */
+	FRINGE_META_OVERLAY = 1 << 2,
 };
 
 struct fringe_meta {

@@ -198,6 +198,29 @@ static void maps_settle_sizes(struct maps *m, const uint32_t *want, bool created
 	m->n_device_ids = map_max_entries(m->fd[M_DEVICE_STATS]);
 }
 
+/* A state pinned before FRINGE_META_OVERLAY whose nodes file is in force:
+ * the flag, or its data plane would stop looking at the overlay. */
+static int overlay_flag_sync(struct maps *m)
+{
+	struct fringe_overlay *ov;
+	int slot;
+
+	if ((m->meta->flags & FRINGE_META_OVERLAY) || m->fd[M_OVERLAY] < 0)
+		return 0;
+	ov = slot_mmap(m->fd[M_OVERLAY], sizeof(*ov));
+	if (!ov) {
+		int err = -errno;
+
+		pr_err("cannot map the overlay state: %s", strerror(errno));
+		return err;
+	}
+	slot = __atomic_load_n(&ov->active, __ATOMIC_ACQUIRE) & 1;
+	if (ov->slot[slot].family)
+		__atomic_or_fetch(&m->meta->flags, FRINGE_META_OVERLAY, __ATOMIC_RELEASE);
+	slot_munmap(ov, sizeof(*ov));
+	return 0;
+}
+
 static int maps_finish_open(struct maps *m)
 {
 	struct bpf_map_info info = {};
@@ -237,7 +260,7 @@ static int maps_finish_open(struct maps *m)
 		/* The default rule's counter is id 0 forever. */
 		snprintf(m->names[0].name, FRINGE_NAME_LEN, "default");
 	}
-	return 0;
+	return overlay_flag_sync(m);
 }
 
 /* The kernel adds BPF_F_RDONLY_PROG to devmaps and cpumaps, so libbpf 1.1

@@ -546,6 +546,8 @@ int overlay_load(struct maps *m, const struct nodes *n, const struct ov_built *b
 		memcpy(h->local_addr6, b->local.addr6, 16);
 	/* family last: the data plane treats the slot as loaded once it is set. */
 	__atomic_store_n(&h->family, self->family, __ATOMIC_RELEASE);
+	/* Before the flip, so the first nodes file is in force as it flips. */
+	__atomic_or_fetch(&m->meta->flags, FRINGE_META_OVERLAY, __ATOMIC_RELEASE);
 	slot_flip(&ov->active, sb.target);
 	if (generation)
 		*generation = h->generation;
