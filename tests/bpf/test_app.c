@@ -495,7 +495,7 @@ static void test_app_flows_forgotten(void **state)
 
 	load_ok(f, policy_fine);
 	run_case(f, &confirm);
-	for (int i = 0; i < 40; i++)	/* past the memo's refreshes */
+	for (int i = 0; i < 140; i++)	/* past two of the memo's refreshes (APP_MEMO_REFRESH) */
 		run_case(f, &cont);
 	load_ok(f, "rule x proto udp allow\n");
 	load_ok(f, "rule y proto udp allow\n");
