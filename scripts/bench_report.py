@@ -310,7 +310,8 @@ def report(d, out_path, md_path=None):
     figures["control_plane"] = cpf
     figures["control_plane_in_process"] = {"load_ms": costdoc.get("load_ms"),
                                            "reload_ms": costdoc.get("reload_ms"),
-                                           "bench_rss_kib": costdoc.get("bench_rss_kib")}
+                                           "bench_rss_kib": costdoc.get("bench_rss_kib"),
+                                           "verified_insns": costdoc.get("verified_insns")}
     for what, label in (("load_first", "CLI policy load, first (ms)"), ("reload", "CLI policy load, reload (ms)")):
         goal_row(label, "-", (cpf.get(what) or {}).get("median_ms"), "<=", 250, "%.0f")
     if "scrape" in cpf:
@@ -389,6 +390,9 @@ def report(d, out_path, md_path=None):
     for what, c in cpf.items():
         w("  %-12s %8s ms   runs %s   peak RSS %d KiB" % (what, c["median_ms"], c["runs_ms"], c["max_rss_kib"]))
     w("  in-process (bench_cost): load %s ms, reload %s ms" % (costdoc.get("load_ms"), costdoc.get("reload_ms")))
+    if costdoc.get("verified_insns"):
+        w("  verifier: fringe_xdp_ingress took %s of its 1,000,000 instructions processed"
+          % format(costdoc["verified_insns"], ","))
     ml = meta.get("memlock_bytes")
     w("  memlock at that size: %s" % ("%.1f MiB" % (ml / 1048576) if ml else "unknown"))
     w("")
