@@ -144,7 +144,7 @@ static __always_inline int judge(struct xdp_md *ctx, struct pkt *p, struct fring
 	if (!a)
 		return XDP_PASS;
 	p->head.judged_by = a->counter_id + 1;
-	stats_rule(a->counter_id, p->len);
+	stats_count_at(&fringe_rule_stats, &a->counter_id, p->len);
 	if (a->flags & FRINGE_RF_SAMPLE)
 		sample_maybe(ctx, a, p, meta);
 	return act(a, p);

@@ -27,7 +27,8 @@ static __always_inline struct fringe_bitmap *policy_tab_bitmap(struct policy_ctx
 {
 	__u32 *idx = bpf_map_lookup_elem(pc->dimtab, &tab_idx);
 
-	return idx ? policy_bitmap(pc, *idx) : NULL;
+	/* The entry is the key as it lies: no copy on the stack to wait for. */
+	return idx ? bpf_map_lookup_elem(pc->bitmaps, idx) : NULL;
 }
 
 /* A hashed dimension: a miss means the rules that do not constrain it. */
@@ -93,23 +94,26 @@ static __always_inline struct fringe_bitmap *policy_addr_bitmap(__u32 slot, cons
 								 __u8 field, const __u8 *addr,
 								 struct policy_ctx *pc)
 {
-	__u32 b, v;
+	struct fringe_v4_block *blk;
+	__u32 b, v, *e;
 
 	if (p->family != 4)
 		return policy_addr6_bitmap(slot, field, addr, pc);
 	if (!pc->v4)
 		return NULL;
 	b = (field == FRINGE_DIM_SRC ? 0 : 256) + addr[0];
+	blk = bpf_map_lookup_elem(pc->v4, &b);
 #pragma unroll
 	for (int i = 1; i < 4; i++) {
-		struct fringe_v4_block *blk = bpf_map_lookup_elem(pc->v4, &b);
-
 		if (!blk)
 			return NULL;
-		v = blk->next[addr[i]];
-		if (!(v & FRINGE_V4_CHILD))
-			return policy_bitmap(pc, v);
-		b = v & ~FRINGE_V4_CHILD;
+		e = &blk->next[addr[i]];
+		/* A child block is its entry as it lies; a leaf fails the lookup. */
+		blk = bpf_map_lookup_elem(pc->v4, e);
+		if (!blk) {
+			v = *e;
+			return v & FRINGE_V4_LEAF ? policy_bitmap(pc, v & ~FRINGE_V4_LEAF) : NULL;
+		}
 	}
 	return NULL;
 }

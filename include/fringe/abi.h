@@ -96,11 +96,13 @@ FRINGE_STATIC_ASSERT(sizeof(struct fringe_bitmap) == 520, "bitmap size");
  * first octet picks a root block, so a lookup reads at most three blocks
  * (one per further octet), then a bitmap, whatever the number of prefixes.
  * Blocks 0-255 are `src` for each first octet, 256-511
- * `dst`; an entry, indexed by the next octet, is a bitmap index or
- * FRINGE_V4_CHILD | the block that the octet after it indexes. */
+ * `dst`; an entry, indexed by the next octet, is FRINGE_V4_LEAF | a bitmap
+ * index, or the block that the octet after it indexes, as it is: the data
+ * plane looks the entry up in the blocks as it lies in the block, with no
+ * copy of it as the key on the stack, and a leaf is the lookup that fails. */
 #define FRINGE_V4_BLOCKS	8192
 #define FRINGE_V4_ROOTS		512	/* blocks of the first octets of src, then dst */
-#define FRINGE_V4_CHILD		0x80000000u
+#define FRINGE_V4_LEAF		0x80000000u
 
 struct fringe_v4_block {
 	__u32 next[256];

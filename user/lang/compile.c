@@ -441,8 +441,8 @@ static uint32_t v4_child(struct compiler *C, uint32_t blk, uint8_t octet)
 	uint32_t e = c->v4blocks[blk].next[octet];
 	struct fringe_v4_block nb;
 
-	if (e & FRINGE_V4_CHILD)
-		return e & ~FRINGE_V4_CHILD;
+	if (!(e & FRINGE_V4_LEAF))
+		return e;
 	if (c->n_v4blocks >= FRINGE_V4_BLOCKS) {
 		if (!C->err)
 			diags_add(C->d, (struct pol_loc){ 1, 1 },
@@ -457,7 +457,7 @@ static uint32_t v4_child(struct compiler *C, uint32_t blk, uint8_t octet)
 		C->err = -ENOMEM;
 		return blk;
 	}
-	c->v4blocks[blk].next[octet] = FRINGE_V4_CHILD | (c->n_v4blocks - 1);
+	c->v4blocks[blk].next[octet] = c->n_v4blocks - 1;
 	return c->n_v4blocks - 1;
 }
 
@@ -475,7 +475,7 @@ static void v4_paint(struct compiler *C, uint8_t field, const struct pol_prefix 
 		lo = p->addr[0] & ~(span - 1) & 0xff;
 		for (uint32_t r = lo; r < lo + span; r++)
 			for (int a = 0; a < 256; a++)
-				C->c->v4blocks[root + r].next[a] = b;
+				C->c->v4blocks[root + r].next[a] = FRINGE_V4_LEAF | b;
 		return;
 	}
 	depth = (p->len - 1) / 8;
@@ -487,7 +487,7 @@ static void v4_paint(struct compiler *C, uint8_t field, const struct pol_prefix 
 	span = 1u << (8 * (depth + 1) - p->len);
 	lo = p->addr[depth] & ~(span - 1) & 0xff;
 	for (uint32_t a = lo; a < lo + span; a++)
-		C->c->v4blocks[blk].next[a] = b;
+		C->c->v4blocks[blk].next[a] = FRINGE_V4_LEAF | b;
 }
 
 /* Emit an address prefix with its bitmap; returns the IPv6 trie entry's index, or -1. */
@@ -998,6 +998,9 @@ int compile_policy(const struct policy *p, const struct compile_env *env, struct
 		C.err = -ENOMEM;
 		goto out;
 	}
+	for (int r = 0; r < FRINGE_V4_ROOTS; r++)	/* bitmap 0 until painted */
+		for (int a = 0; a < 256; a++)
+			out->v4blocks[r].next[a] = FRINGE_V4_LEAF;
 
 	/* Bitmap 0 is every rule: the data plane uses it for unconstrained dimensions. */
 	{
