@@ -341,8 +341,15 @@ struct fringe_meta {
 	__u64 confirm_deadline_ns; /* CLOCK_REALTIME; 0: nothing to confirm */
 	__u64 confirm_generation;  /* the generation that needs `policy confirm` */
 	__u32 sizes[FRINGE_SZ_SLOTS];	/* by enum fringe_size; 0: the default */
+	__u32 format;		/* FRINGE_STATE_FORMAT of the fringe that made the state */
+	__u32 pad3;
 };
 #define FRINGE_META_MAGIC 0x46524e47	/* "FRNG" */
+/* What the pinned maps hold, beyond their sizes: a fringe that writes them
+ * otherwise refuses a state of another format (user/kernel/maps.c), as it
+ * refuses one whose meta has another size.  2: the IPv4 trie's leaves carry
+ * FRINGE_V4_LEAF (1, unnumbered: its children carried a flag). */
+#define FRINGE_STATE_FORMAT 2
 
 /* ---- the staged policy ------------------------------------------------ */
 /* What a staged policy counts: fringe_staged_stats (per CPU) by staged rule

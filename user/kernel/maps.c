@@ -256,9 +256,14 @@ static int maps_finish_open(struct maps *m)
 	}
 	if (m->meta->magic != FRINGE_META_MAGIC) {
 		memset(m->meta, 0, sizeof(*m->meta));
+		m->meta->format = FRINGE_STATE_FORMAT;
 		m->meta->magic = FRINGE_META_MAGIC;
 		/* The default rule's counter is id 0 forever. */
 		snprintf(m->names[0].name, FRINGE_NAME_LEN, "default");
+	} else if (m->meta->format != FRINGE_STATE_FORMAT) {
+		pr_err("the state in '%s' is from another fringe version (format %u, this one writes %u); detach every interface and remove the pin dir's maps",
+		       m->pin_dir, m->meta->format, FRINGE_STATE_FORMAT);
+		return -EPROTO;
 	}
 	return overlay_flag_sync(m);
 }
