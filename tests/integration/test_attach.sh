@@ -96,5 +96,37 @@ for args in "attach" "policy load" "policy frob" "sample --count 1" "learn --dur
 	# shellcheck disable=SC2086
 	json_doc 2 $args
 done
+
+step "a state pinned in another format is refused, and refusing it changes nothing"
+# fringe_meta ends with its format and a pad word (include/fringe/abi.h).
+FORMAT=$(sed -n 's/^#define FRINGE_STATE_FORMAT \([0-9]*\).*/\1/p' "$ROOT/include/fringe/abi.h")
+[ -n "$FORMAT" ] || fail "no FRINGE_STATE_FORMAT in abi.h"
+meta_format() {
+	"$PYTHON" - "$PIN/fringe_meta" "$@" <<'EOF'
+import json, subprocess, sys
+path = sys.argv[1]
+key = ["key", "0", "0", "0", "0"]
+out = subprocess.run(["bpftool", "-j", "map", "lookup", "pinned", path] + key,
+                     check=True, capture_output=True, text=True).stdout
+v = [int(b, 16) for b in json.loads(out)["value"]]
+if len(sys.argv) > 2:
+    v[-8:-4] = list(int(sys.argv[2]).to_bytes(4, "little"))
+    subprocess.run(["bpftool", "map", "update", "pinned", path] + key + ["value"] +
+                   [str(b) for b in v], check=True)
+print(int.from_bytes(bytes(v[-8:-4]), "little"))
+EOF
+}
+[ "$(meta_format)" = "$FORMAT" ] || fail "the state records format $(meta_format), not $FORMAT"
+fr_json "$TMPD/show2.json" policy show --json
+meta_format 1 >/dev/null
+expect_fail 1 "policy show on a state of format 1" policy show
+grep -q "another fringe version (format 1, this one writes $FORMAT)" "$TMPD/err" ||
+	fail "the refusal does not say why: $(head -c 500 "$TMPD/err")"
+expect_fail 1 "policy load on a state of format 1" policy load "$TMPD/small.policy"
+[ "$(meta_format)" = 1 ] || fail "a refused command rewrote the state's format"
+meta_format "$FORMAT" >/dev/null
+fr_json "$TMPD/show3.json" policy show --json
+[ "$(q "$TMPD/show3.json" 'd["generation"]')" = "$(q "$TMPD/show2.json" 'd["generation"]')" ] ||
+	fail "the refused load changed the policy"
 fr_ok detach x0
 harness_done
