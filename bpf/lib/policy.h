@@ -31,17 +31,27 @@ static __always_inline struct fringe_bitmap *policy_tab_bitmap(struct policy_ctx
 	return idx ? bpf_map_lookup_elem(pc->bitmaps, idx) : NULL;
 }
 
+/* A hash key to build on the stack: struct fringe_hkey is byte-aligned, and
+ * clang zeroes a byte-aligned struct one byte at a time (20 stores); this
+ * one is zeroed in three. */
+union hkey_buf {
+	struct fringe_hkey k;
+	__u64 w[3];
+};
+#define HKEY_ZERO { .w = { 0, 0, 0 } }
+
 /* A hashed dimension: a miss means the rules that do not constrain it. */
 static __always_inline struct fringe_bitmap *policy_hash_bitmap(struct policy_ctx *pc, __u8 kind,
 								 const void *data, __u32 size, int dim)
 {
-	struct fringe_hkey k = { .kind = kind };
+	union hkey_buf k = HKEY_ZERO;
 	__u32 *idx;
 
 	if (!pc->hash)
 		return NULL;
-	__builtin_memcpy(k.data, data, size);
-	idx = bpf_map_lookup_elem(pc->hash, &k);
+	k.k.kind = kind;
+	__builtin_memcpy(k.k.data, data, size);
+	idx = bpf_map_lookup_elem(pc->hash, &k.k);
 	return policy_bitmap(pc, idx ? *idx : pc->hdr->miss_bitmap[dim]);
 }
 
@@ -57,10 +67,7 @@ static __always_inline struct fringe_bitmap *policy_addr6_bitmap(__u32 slot, __u
 		struct fringe_lpm6_key k;
 		__u64 w[3];
 	} lk = { .w = { 0, 0, 0 } };
-	union {
-		struct fringe_hkey k;
-		__u64 w[3];
-	} hk = { .w = { 0, 0, 0 } };
+	union hkey_buf hk = HKEY_ZERO;
 	void *trie;
 	__u32 *idx, v;
 
@@ -171,25 +178,26 @@ static __always_inline __u32 policy_l4_index(const struct pkt *p)
  * a cached rule: it feeds the per-device counters. */
 static __always_inline __u32 policy_device(__u32 slot, const struct pkt *p, __u32 *claimed)
 {
-	struct fringe_hkey k = { .kind = FRINGE_HK_DEV_MAC };
+	union hkey_buf k = HKEY_ZERO;
 	__u32 *by_mac, *by_ip, dev;
 	void *hash = bpf_map_lookup_elem(&fringe_slot_hash, &slot);
 
 	if (!hash)
 		return FRINGE_NO_DEVICE;
-	__builtin_memcpy(k.data, p->smac, 6);
-	by_mac = bpf_map_lookup_elem(hash, &k);
+	k.k.kind = FRINGE_HK_DEV_MAC;
+	__builtin_memcpy(k.k.data, p->smac, 6);
+	by_mac = bpf_map_lookup_elem(hash, &k.k);
 	dev = by_mac ? *by_mac : FRINGE_NO_DEVICE;
 
-	__builtin_memset(&k, 0, sizeof(k));
+	k.w[0] = k.w[1] = k.w[2] = 0;
 	if (p->family == 4) {
-		k.kind = FRINGE_HK_DEV_IP4;
-		__builtin_memcpy(k.data, p->saddr, 4);
+		k.k.kind = FRINGE_HK_DEV_IP4;
+		__builtin_memcpy(k.k.data, p->saddr, 4);
 	} else {
-		k.kind = FRINGE_HK_DEV_IP6;
-		__builtin_memcpy(k.data, p->saddr, 16);
+		k.k.kind = FRINGE_HK_DEV_IP6;
+		__builtin_memcpy(k.k.data, p->saddr, 16);
 	}
-	by_ip = bpf_map_lookup_elem(hash, &k);
+	by_ip = bpf_map_lookup_elem(hash, &k.k);
 	if (by_ip && *by_ip != dev) {
 		*claimed = *by_ip;
 		return FRINGE_NO_DEVICE;
