@@ -49,10 +49,13 @@
 #define D_LOG_DIR "build/test-logs"
 
 /* Fixed seeds, chosen for their policies: 52, 67, 95, 211, 299, 432, 572, 573 and
- * 600 rules; default allow, drop and absent three times each. */
+ * 600 rules; default allow, drop and absent three times each.  Then 64 and 65
+ * rules, either side of the one-word path (policy_classify: a policy of at
+ * most 64 rules has one bitmap word and skips the word search). */
 static const uint64_t d_seeds[] = {
 	0x5eed0010, 0x5eed0025, 0x5eed0013, 0x5eed0001, 0x5eed000a,
 	0x5eed0003, 0x5eed000c, 0x5eed0021, 0x5eed002f,
+	0x5eed06ee, 0x5eed0148,
 };
 #define D_PACKETS_DEFAULT 4000
 
