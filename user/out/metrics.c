@@ -349,8 +349,6 @@ static void dns_families(FILE *out, struct maps *m)
 }
 
 /* The staged policy (§11): what its rules counted and the verdicts it would
- * change, summed by pair of verdicts.  Only the generation while none. */
-/* The staged policy (§11): what its rules counted and the verdicts it would
  * change, summed by pair of verdicts.  The pairs exist at zero while nothing
  * is staged (a new stage starts them again from zero: a counter reset). */
 static void staged_families(FILE *out, struct maps *m)
@@ -361,24 +359,24 @@ static void staged_families(FILE *out, struct maps *m)
 	struct fringe_counter *cnt = NULL;
 	struct staged_change *ch = NULL;
 	size_t n = 0, n_ch = 0;
+	bool counted;		/* a policy is staged and its counters were read */
 
 	family(out, "fringe_staged_policy_generation", "gauge",
 	       "Generation of the staged policy (fringe policy stage); 0: none.");
 	fprintf(out, "fringe_staged_policy_generation %llu\n",
 		(unsigned long long)(h ? h->generation : 0));
-	if (h && (staged_rule_names(m, &names, &n) || staged_read_counters(m, &cnt)))
-		h = NULL;
+	counted = h && !staged_rule_names(m, &names, &n) && !staged_read_counters(m, &cnt);
 	family(out, "fringe_staged_rule_packets_total", "counter",
 	       "Packets each rule of the staged policy matched (it decides none).");
-	for (size_t r = 0; h && r < n; r++) {
+	for (size_t r = 0; counted && r < n; r++) {
 		fputs("fringe_staged_rule_packets_total{rule=\"", out);
 		label(out, names[r], FRINGE_NAME_LEN);
 		fprintf(out, "\"} %llu\n", (unsigned long long)cnt[r + 1].packets);
 	}
-	if (h)
+	if (counted)
 		fprintf(out, "fringe_staged_rule_packets_total{rule=\"default\"} %llu\n",
 			(unsigned long long)cnt[0].packets);
-	if (h && !staged_read_changes(m, &ch, &n_ch))
+	if (counted && !staged_read_changes(m, &ch, &n_ch))
 		for (size_t i = 0; i < n_ch; i++)
 			if (ch[i].key.from < FRINGE_VC_MAX && ch[i].key.to < FRINGE_VC_MAX)
 				pairs[ch[i].key.from][ch[i].key.to] += ch[i].v.packets;
@@ -393,7 +391,7 @@ static void staged_families(FILE *out, struct maps *m)
 	family(out, "fringe_staged_changes_not_recorded_total", "counter",
 	       "Changed verdicts of further rule pairs, not recorded: the table of pairs was full.");
 	fprintf(out, "fringe_staged_changes_not_recorded_total %llu\n",
-		(unsigned long long)(h ? cnt[FRINGE_STAGED_LOST].packets : 0));
+		(unsigned long long)(counted ? cnt[FRINGE_STAGED_LOST].packets : 0));
 	free(ch);
 	free(cnt);
 }
