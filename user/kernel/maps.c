@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,6 +222,20 @@ static int overlay_flag_sync(struct maps *m)
 	return 0;
 }
 
+/* A pinned state this fringe must not use: says why and what to do; -EPROTO. */
+__attribute__((format(printf, 2, 3))) static int state_refused(struct maps *m, const char *fmt, ...)
+{
+	char why[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	pr_err("the state in '%s' is from another fringe version (%s); detach every interface and remove the pin dir's maps",
+	       m->pin_dir, why);
+	return -EPROTO;
+}
+
 static int maps_finish_open(struct maps *m)
 {
 	struct bpf_map_info info = {};
@@ -228,9 +243,8 @@ static int maps_finish_open(struct maps *m)
 
 	if (bpf_obj_get_info_by_fd(m->fd[M_META], &info, &len) ||
 	    info.value_size != sizeof(struct fringe_meta)) {
-		pr_err("the state in '%s' is from another fringe version (its meta map holds %u bytes, this one needs %zu); detach every interface and remove the pin dir's maps",
-		       m->pin_dir, info.value_size, sizeof(struct fringe_meta));
-		return -EPROTO;
+		return state_refused(m, "its meta map holds %u bytes, this one needs %zu",
+				     info.value_size, sizeof(struct fringe_meta));
 	}
 	/* A table made on demand sits in a holder; pinned by a version that
 	 * had it as a map of its own, it would take the holder's writes. */
@@ -240,11 +254,9 @@ static int maps_finish_open(struct maps *m)
 
 		if (held_size_id(i) < 0 || m->fd[i] < 0)
 			continue;
-		if (bpf_obj_get_info_by_fd(m->fd[i], &hi, &hl) || hi.type != BPF_MAP_TYPE_ARRAY_OF_MAPS) {
-			pr_err("the state in '%s' is from another fringe version (%s is not a holder of a map made on demand); detach every interface and remove the pin dir's maps",
-			       m->pin_dir, maps_names[i]);
-			return -EPROTO;
-		}
+		if (bpf_obj_get_info_by_fd(m->fd[i], &hi, &hl) || hi.type != BPF_MAP_TYPE_ARRAY_OF_MAPS)
+			return state_refused(m, "%s is not a holder of a map made on demand",
+					     maps_names[i]);
 	}
 	m->meta = slot_mmap(m->fd[M_META], sizeof(struct fringe_meta));
 	m->names = slot_mmap(m->fd[M_RULE_NAMES], sizeof(struct fringe_rule_name) * FRINGE_MAX_COUNTERS);
@@ -261,9 +273,8 @@ static int maps_finish_open(struct maps *m)
 		/* The default rule's counter is id 0 forever. */
 		snprintf(m->names[0].name, FRINGE_NAME_LEN, "default");
 	} else if (m->meta->format != FRINGE_STATE_FORMAT) {
-		pr_err("the state in '%s' is from another fringe version (format %u, this one writes %u); detach every interface and remove the pin dir's maps",
-		       m->pin_dir, m->meta->format, FRINGE_STATE_FORMAT);
-		return -EPROTO;
+		return state_refused(m, "format %u, this one writes %u", m->meta->format,
+				     FRINGE_STATE_FORMAT);
 	}
 	return overlay_flag_sync(m);
 }
@@ -989,20 +1000,25 @@ __u32 maps_policy_features(const struct compiled *c, bool *sample)
 	       (c->slot_flags & FRINGE_SLOT_DNS ? FRINGE_SF_DNS : 0);
 }
 
+/* The maps made on demand for a policy's features (fringe_slot_hdr.features). */
+static const struct {
+	__u32 feature;
+	enum map_id holder;
+} feature_maps[] = {
+	{ FRINGE_SF_PER_SRC, M_SRC_BUCKETS },
+	{ FRINGE_SF_APP, M_APP_FLOWS },
+	{ FRINGE_SF_DNS, M_DNS_QUERIES },
+	{ FRINGE_SF_DNS, M_DNS_LEARNED },
+	{ FRINGE_SF_DNS, M_DNS_NAMES },
+};
+
 int maps_hold_features(struct maps *m, __u32 features)
 {
 	int err = 0;
 
-	if (!err && (features & FRINGE_SF_PER_SRC))
-		err = maps_hold(m, M_SRC_BUCKETS);
-	if (!err && (features & FRINGE_SF_APP))
-		err = maps_hold(m, M_APP_FLOWS);
-	if (!err && (features & FRINGE_SF_DNS))
-		err = maps_hold(m, M_DNS_QUERIES);
-	if (!err && (features & FRINGE_SF_DNS))
-		err = maps_hold(m, M_DNS_LEARNED);
-	if (!err && (features & FRINGE_SF_DNS))
-		err = maps_hold(m, M_DNS_NAMES);
+	for (size_t i = 0; i < sizeof(feature_maps) / sizeof(feature_maps[0]) && !err; i++)
+		if (features & feature_maps[i].feature)
+			err = maps_hold(m, feature_maps[i].holder);
 	return err;
 }
 
@@ -1013,15 +1029,9 @@ void maps_release_unused(struct maps *m)
 	for (int i = 0; i < FRINGE_POLICY_SLOTS; i++)
 		if (m->meta->slot[i].generation)
 			features |= m->meta->slot[i].features;
-	if (!(features & FRINGE_SF_PER_SRC))
-		maps_release(m, M_SRC_BUCKETS);
-	if (!(features & FRINGE_SF_APP))
-		maps_release(m, M_APP_FLOWS);
-	if (!(features & FRINGE_SF_DNS)) {
-		maps_release(m, M_DNS_QUERIES);
-		maps_release(m, M_DNS_LEARNED);
-		maps_release(m, M_DNS_NAMES);
-	}
+	for (size_t i = 0; i < sizeof(feature_maps) / sizeof(feature_maps[0]); i++)
+		if (!(features & feature_maps[i].feature))
+			maps_release(m, feature_maps[i].holder);
 }
 
 /* The names of the policy now in force, for `fringe dns show`: display
