@@ -559,21 +559,16 @@ malformed:
  * when none).  After a reload the mask is found again from the names that
  * taught it, once per address.
  */
-static __always_inline __u32 dns_sets_of(__u8 family, const __u8 *addr, const struct fringe_slot_hdr *hdr,
-					 void *hash)
+static __always_inline __u32 dns_sets_of(const struct fringe_dns_addr_key *k,
+					 const struct fringe_slot_hdr *hdr, void *hash)
 {
-	struct fringe_dns_addr_key k = { .family = family };
 	struct fringe_dns_learned *l;
 	void *learned = bpf_map_lookup_elem(&fringe_dns_learned, &dns_zero);	/* the holder */
 	__u32 sets = 0;
 
 	if (!learned)
 		return 0;
-	if (family == 4)
-		__builtin_memcpy(k.addr, addr, 4);
-	else
-		__builtin_memcpy(k.addr, addr, 16);
-	l = bpf_map_lookup_elem(learned, &k);
+	l = bpf_map_lookup_elem(learned, k);
 	if (!l || l->expires_ns <= bpf_ktime_get_ns())
 		return 0;
 	if (l->generation == hdr->generation)
@@ -581,15 +576,15 @@ static __always_inline __u32 dns_sets_of(__u8 family, const __u8 *addr, const st
 	if (!hash)
 		return 0;
 	for (int i = 0; i < FRINGE_DNS_KEYS; i++) {
-		struct fringe_hkey hk = {};
-		__u64 key = l->keys[i];
+		union hkey_buf hk = HKEY_ZERO;
+		__u64 key = l->keys[i], name = key & ~1ULL;
 		__u32 *m;
 
 		if (!key)
 			break;
-		hk.kind = key & 1 ? FRINGE_HK_DNS_WILD : FRINGE_HK_DNS_NAME;
-		*(__u64 *)hk.data = key & ~1ULL;
-		m = bpf_map_lookup_elem(hash, &hk);
+		hk.k.kind = key & 1 ? FRINGE_HK_DNS_WILD : FRINGE_HK_DNS_NAME;
+		__builtin_memcpy(hk.k.data, &name, 8);
+		m = bpf_map_lookup_elem(hash, &hk.k);
 		if (m)
 			sets |= *m;
 	}
@@ -602,7 +597,8 @@ static __always_inline __u32 dns_sets_of(__u8 family, const __u8 *addr, const st
  * The rules a learned address admits as `field`, besides b (its trie
  * bitmap): when the address of the packet in fringe_scratch is learned, the
  * union goes to the scratch bitmap of field and 1 is returned; 0 otherwise.
- * Verified once, called only under a policy that lists names.
+ * Verified once, called only under a policy that lists names, and only
+ * after policy_dns_known found the address: its key is the scratch's ak.
  */
 __noinline int fringe_dns_union(const struct fringe_bitmap *b, __u32 field, __u32 slot_arg)
 {
@@ -613,23 +609,23 @@ __noinline int fringe_dns_union(const struct fringe_bitmap *b, __u32 field, __u3
 	struct dns_scratch *s;
 	struct fringe_bitmap *u;
 	void *hash, *dimtab, *bitmaps;
-	const struct pkt *p;
 
 	if (!b || slot_arg >= FRINGE_POLICY_SLOTS)
 		return 0;
 	slot = cur = slot_arg;
-	p = bpf_map_lookup_elem(&fringe_scratch, &dns_zero);
 	meta = bpf_map_lookup_elem(&fringe_meta, &dns_zero);
 	s = bpf_map_lookup_elem(&fringe_dns_scratch, &dns_zero);
 	hash = bpf_map_lookup_elem(&fringe_slot_hash, &slot);
 	dimtab = bpf_map_lookup_elem(&fringe_slot_dimtab, &slot);
 	bitmaps = bpf_map_lookup_elem(&fringe_slot_bitmaps, &slot);
-	if (!p || !meta || !s || !hash || !dimtab || !bitmaps)
+	if (!meta || !s || !hash || !dimtab || !bitmaps)
 		return 0;
 	if (cur >= FRINGE_POLICY_SLOTS)
 		return 0;
 	hdr = &meta->slot[cur];
-	sets = dns_sets_of(p->family, field == FRINGE_DIM_SRC ? p->saddr : p->daddr, hdr, hash);
+	/* The address's key is in the scratch: policy_dns_known built it for
+	 * this field just before the call, to find the address learned. */
+	sets = dns_sets_of(&s->ak, hdr, hash);
 	if (!sets)
 		return 0;
 	u = &s->bm[field == FRINGE_DIM_SRC ? 0 : 1];

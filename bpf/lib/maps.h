@@ -90,6 +90,15 @@ struct {
 	__array(values, struct fringe_inner_lpm6);
 } fringe_slot_lpm6 SEC(".maps");
 
+/* A key of the hash below, to build on the stack: struct fringe_hkey is
+ * byte-aligned, and clang zeroes a byte-aligned struct one byte at a time
+ * (20 stores); this one is zeroed in three. */
+union hkey_buf {
+	struct fringe_hkey k;
+	__u64 w[3];
+};
+#define HKEY_ZERO { .w = { 0, 0, 0 } }
+
 /* Hashed lookups: MAC and `in` dimensions, device identification, IPv6 hosts. */
 struct fringe_inner_hash {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -31,15 +31,6 @@ static __always_inline struct fringe_bitmap *policy_tab_bitmap(struct policy_ctx
 	return idx ? bpf_map_lookup_elem(pc->bitmaps, idx) : NULL;
 }
 
-/* A hash key to build on the stack: struct fringe_hkey is byte-aligned, and
- * clang zeroes a byte-aligned struct one byte at a time (20 stores); this
- * one is zeroed in three. */
-union hkey_buf {
-	struct fringe_hkey k;
-	__u64 w[3];
-};
-#define HKEY_ZERO { .w = { 0, 0, 0 } }
-
 /* A hashed dimension: a miss means the rules that do not constrain it. */
 static __always_inline struct fringe_bitmap *policy_hash_bitmap(struct policy_ctx *pc, __u8 kind,
 								 const void *data, __u32 size, int dim)
