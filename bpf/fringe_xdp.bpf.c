@@ -134,7 +134,7 @@ static __always_inline int judge(struct xdp_md *ctx, struct pkt *p, struct fring
 
 	if (rule >= FRINGE_MAX_RULES) {
 		p->head.judged_by = 1;
-		stats_rule(0, p->len);
+		stats_count(&fringe_rule_stats, 0, p->len);	/* the default's counter */
 		return hdr->default_action == FRINGE_ACT_DROP ? -FRINGE_DROP_POLICY : XDP_PASS;
 	}
 	rules = bpf_map_lookup_elem(&fringe_slot_rules, &slot);

@@ -32,11 +32,6 @@ static __always_inline void stats_count(void *map, __u32 key, __u32 len)
 	stats_count_at(map, &key, len);
 }
 
-static __always_inline void stats_rule(__u32 counter_id, __u32 len)
-{
-	stats_count(&fringe_rule_stats, counter_id, len);
-}
-
 /* A packet claimed the address of the device whose FRINGE_HK_DEV_* value
  * is `claimed` from another MAC: counted against that device (when it has
  * a counter id), on the interface when the spoof table has no room. */
