@@ -28,7 +28,6 @@ struct src_head {
 };
 _Static_assert(sizeof(struct src_head) == SRC_CHUNK, "one chunk");
 
-
 const char *staged_class_name(unsigned int vc)
 {
 	static const char *const names[FRINGE_VC_MAX] = { "allow", "drop", "steer" };
