@@ -157,14 +157,13 @@ int fringe_xdp_ingress(struct xdp_md *ctx)
 	struct fringe_flow *fl = NULL;
 	struct fringe_meta *meta;
 	struct pkt *p;
-	__u32 zero = 0;
 	int ret = 0;
 
 	/* The packet's facts live in per-CPU scratch, not on the stack: the
 	 * verifier does not track values in map memory, so the many paths of
 	 * parsing converge instead of multiplying through classification. */
-	p = bpf_map_lookup_elem(&fringe_scratch, &zero);
-	meta = bpf_map_lookup_elem(&fringe_meta, &zero);
+	p = bpf_map_lookup_elem(&fringe_scratch, &fringe_zero);
+	meta = bpf_map_lookup_elem(&fringe_meta, &fringe_zero);
 	if (!p || !meta)
 		return XDP_PASS;
 	__builtin_memset(p, 0, sizeof(*p));
@@ -204,10 +203,9 @@ int fringe_xdp_staged(struct xdp_md *ctx)
 {
 	struct fringe_meta *meta;
 	struct pkt *p;
-	__u32 zero = 0;
 
-	p = bpf_map_lookup_elem(&fringe_scratch, &zero);
-	meta = bpf_map_lookup_elem(&fringe_meta, &zero);
+	p = bpf_map_lookup_elem(&fringe_scratch, &fringe_zero);
+	meta = bpf_map_lookup_elem(&fringe_meta, &fringe_zero);
 	if (!p)
 		return XDP_PASS;
 	if (meta && (meta->flags & FRINGE_META_STAGED))

@@ -106,10 +106,9 @@ struct {
 	__type(value, struct dns_scratch);
 } fringe_dns_scratch SEC(".maps");
 
-/* The key 0 of the scratch and holder lookups, in read-only data rather
- * than on the stack: the DNS path's frames add to the data plane's (512
- * bytes for every frame of the deepest chain of calls and callbacks). */
-static const __u32 dns_zero = 0;
+/* Keys in read-only data rather than on the stack (fringe_zero, maps.h):
+ * the DNS path's frames add to the data plane's (512 bytes for every frame
+ * of the deepest chain of calls and callbacks). */
 static const __u32 dns_staged_slot = FRINGE_SLOT_STAGED;
 
 static __always_inline void dns_count(__u32 what)
@@ -138,7 +137,7 @@ static long dns_name_cb(__u32 i, void *arg)
 	__u32 pos;
 	__u8 c;
 
-	s = bpf_map_lookup_elem(&fringe_dns_scratch, &dns_zero);
+	s = bpf_map_lookup_elem(&fringe_dns_scratch, &fringe_zero);
 	if (!s)
 		return 1;
 	x = &s->nm;
@@ -225,7 +224,7 @@ static long dns_label_cb(__u32 i, void *arg)
 	void *hash;
 	__u32 *m;
 
-	s = bpf_map_lookup_elem(&fringe_dns_scratch, &dns_zero);
+	s = bpf_map_lookup_elem(&fringe_dns_scratch, &fringe_zero);
 	if (!s)
 		return 1;
 	x = &s->hs;
@@ -302,7 +301,7 @@ static long dns_learn_cb(__u32 i, void *arg)
 	__u64 expires, now;
 	__u32 ttl, off;
 
-	s = bpf_map_lookup_elem(&fringe_dns_scratch, &dns_zero);
+	s = bpf_map_lookup_elem(&fringe_dns_scratch, &fringe_zero);
 	if (!s || i >= s->wk.n_addrs)
 		return 1;
 	a = &s->addrs[i & (DNS_MAX_RR - 1)];
@@ -319,7 +318,7 @@ static long dns_learn_cb(__u32 i, void *arg)
 	      a->ttl > FRINGE_DNS_TTL_MAX ? FRINGE_DNS_TTL_MAX : a->ttl;
 	now = s->wk.now;
 	expires = now + (__u64)ttl * 1000000000ULL;
-	l = bpf_map_lookup_elem(&fringe_dns_learned, &dns_zero);	/* the holder */
+	l = bpf_map_lookup_elem(&fringe_dns_learned, &fringe_zero);	/* the holder */
 	if (!l)
 		return 1;	/* no table: no policy lists names any more */
 	l = bpf_map_lookup_elem(l, k);
@@ -358,7 +357,7 @@ static long dns_learn_cb(__u32 i, void *arg)
 	v->ttl = ttl;
 	__builtin_memcpy(v->keys, s->keys, sizeof(v->keys));
 	/* The holder again rather than its pointer kept across a call: a register less to spill. */
-	l = bpf_map_lookup_elem(&fringe_dns_learned, &dns_zero);
+	l = bpf_map_lookup_elem(&fringe_dns_learned, &fringe_zero);
 	if (!l)
 		return 1;
 	if (bpf_map_update_elem(l, k, v, BPF_NOEXIST) == 0)
@@ -378,7 +377,7 @@ static long dns_rr(__u32 i, void *arg)
 	/* Only s and next live across the loops of dns_name and dns_match;
 	 * the rest is read again from the message: a small frame (dns.h's
 	 * callbacks run on the data plane's stack). */
-	s = bpf_map_lookup_elem(&fringe_dns_scratch, &dns_zero);
+	s = bpf_map_lookup_elem(&fringe_dns_scratch, &fringe_zero);
 	if (!s)
 		return 1;
 	w = &s->wk;
@@ -456,9 +455,9 @@ __noinline int fringe_dns_observe(struct xdp_md *ctx, __u32 slot_arg)
 
 	if (!ctx)
 		return 0;
-	p = bpf_map_lookup_elem(&fringe_scratch, &dns_zero);
-	meta = bpf_map_lookup_elem(&fringe_meta, &dns_zero);
-	s = bpf_map_lookup_elem(&fringe_dns_scratch, &dns_zero);
+	p = bpf_map_lookup_elem(&fringe_scratch, &fringe_zero);
+	meta = bpf_map_lookup_elem(&fringe_meta, &fringe_zero);
+	s = bpf_map_lookup_elem(&fringe_dns_scratch, &fringe_zero);
 	if (!p || !meta || !s)
 		return 0;
 	if (cur >= FRINGE_POLICY_SLOTS)
@@ -513,7 +512,7 @@ __noinline int fringe_dns_observe(struct xdp_md *ctx, __u32 slot_arg)
 	}
 	qk->client_port = is_answer ? p->dport : p->sport;
 	w->now = bpf_ktime_get_ns();
-	queries = bpf_map_lookup_elem(&fringe_dns_queries, &dns_zero);
+	queries = bpf_map_lookup_elem(&fringe_dns_queries, &fringe_zero);
 	if (!queries)
 		return 0;
 	if (!is_answer) {
@@ -563,7 +562,7 @@ static __always_inline __u32 dns_sets_of(const struct fringe_dns_addr_key *k,
 					 const struct fringe_slot_hdr *hdr, void *hash)
 {
 	struct fringe_dns_learned *l;
-	void *learned = bpf_map_lookup_elem(&fringe_dns_learned, &dns_zero);	/* the holder */
+	void *learned = bpf_map_lookup_elem(&fringe_dns_learned, &fringe_zero);	/* the holder */
 	__u32 sets = 0;
 
 	if (!learned)
@@ -613,8 +612,8 @@ __noinline int fringe_dns_union(const struct fringe_bitmap *b, __u32 field, __u3
 	if (!b || slot_arg >= FRINGE_POLICY_SLOTS)
 		return 0;
 	slot = cur = slot_arg;
-	meta = bpf_map_lookup_elem(&fringe_meta, &dns_zero);
-	s = bpf_map_lookup_elem(&fringe_dns_scratch, &dns_zero);
+	meta = bpf_map_lookup_elem(&fringe_meta, &fringe_zero);
+	s = bpf_map_lookup_elem(&fringe_dns_scratch, &fringe_zero);
 	hash = bpf_map_lookup_elem(&fringe_slot_hash, &slot);
 	dimtab = bpf_map_lookup_elem(&fringe_slot_dimtab, &slot);
 	bitmaps = bpf_map_lookup_elem(&fringe_slot_bitmaps, &slot);

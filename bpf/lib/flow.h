@@ -31,11 +31,10 @@ static __always_inline struct fringe_flow *flow_get(const struct pkt *p, __u32 i
 	void *flows = held_map(&fringe_flows);
 	struct flow_scratch *s;
 	struct fringe_flow *f;
-	__u32 zero = 0;
 
 	if (!flows)
 		return NULL;
-	s = bpf_map_lookup_elem(&fringe_flow_scratch, &zero);
+	s = bpf_map_lookup_elem(&fringe_flow_scratch, &fringe_zero);
 	if (!s)
 		return NULL;
 	flow_key(&s->key, p, ifindex);

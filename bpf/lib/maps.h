@@ -6,12 +6,14 @@
 #include "common.h"
 #include "pkt.h"
 
+/* The key 0 in read-only data: a lookup reads it from there, not from a
+ * store to the stack it would wait for, and it takes no stack. */
+static const __u32 fringe_zero = 0;
+
 /* The holder of an on-demand map (below): its map, or NULL while there is none. */
 static __always_inline void *held_map(void *holder)
 {
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(holder, &zero);
+	return bpf_map_lookup_elem(holder, &fringe_zero);
 }
 
 /* Policy slots and the active-slot switch (struct fringe_meta, index 0). */

@@ -49,7 +49,7 @@ __attribute__((noinline)) int fringe_ov_decap(struct xdp_md *ctx, __u32 slot, __
 	struct ov_scratch *sc;
 	struct vxlanhdr_ *vx;
 	struct udphdr *udp;
-	__u32 *id, hl, node, zero = 0;
+	__u32 *id, hl, node;
 	void *under;
 
 	slot &= 1;
@@ -93,7 +93,7 @@ __attribute__((noinline)) int fringe_ov_decap(struct xdp_md *ctx, __u32 slot, __
 	ov_count(node, 1, data_end - (void *)inner);
 	if (bpf_xdp_adjust_head(ctx, (void *)inner - data))
 		return -FRINGE_DROP_MALFORMED;
-	sc = bpf_map_lookup_elem(&fringe_ov_scratch, &zero);
+	sc = bpf_map_lookup_elem(&fringe_ov_scratch, &fringe_zero);
 	if (sc)
 		sc->rx_node = node;
 	return 0;
@@ -118,12 +118,12 @@ static __always_inline int overlay_rx(struct xdp_md *ctx, struct pkt *p, __u32 l
 	struct ov_scratch *sc;
 	struct udphdr *udp;
 	struct iphdr *ip;
-	__u32 hl, slot, zero = 0;
+	__u32 hl, slot;
 	int r;
 
 	if (!loaded)	/* no nodes file was ever loaded (FRINGE_META_OVERLAY) */
 		return 0;
-	o = bpf_map_lookup_elem(&fringe_overlay, &zero);
+	o = bpf_map_lookup_elem(&fringe_overlay, &fringe_zero);
 	if (!o)
 		return 0;
 	/* One read of the switch, like the policy's: a packet sees one nodes file. */
@@ -131,7 +131,7 @@ static __always_inline int overlay_rx(struct xdp_md *ctx, struct pkt *p, __u32 l
 	s = &o->slot[slot];
 	if (!s->family)
 		return 0;
-	sc = bpf_map_lookup_elem(&fringe_ov_scratch, &zero);
+	sc = bpf_map_lookup_elem(&fringe_ov_scratch, &fringe_zero);
 	if (!sc)
 		return 0;
 	sc->slot = slot;
@@ -537,10 +537,10 @@ __attribute__((noinline)) int fringe_ov_forward(struct xdp_md *ctx, int ret)
 	const struct fringe_ov_slot *s;
 	struct ov_scratch *sc;
 	struct pkt *p;
-	__u32 zero = 0, slot, id;
+	__u32 slot, id;
 
-	sc = bpf_map_lookup_elem(&fringe_ov_scratch, &zero);
-	p = bpf_map_lookup_elem(&fringe_scratch, &zero);
+	sc = bpf_map_lookup_elem(&fringe_ov_scratch, &fringe_zero);
+	p = bpf_map_lookup_elem(&fringe_scratch, &fringe_zero);
 	if (!sc || !p)
 		return -FRINGE_DROP_REDIRECT;
 	slot = sc->slot;
@@ -572,14 +572,13 @@ local:
 static __always_inline int overlay_out(struct xdp_md *ctx, const struct pkt *p, int ret)
 {
 	struct ov_scratch *sc;
-	__u32 zero = 0;
 	int r;
 
 	if (ret != XDP_PASS && ret < OV_STEER)
 		return ret;
 	if (!p->ov)	/* no nodes file: `steer node|overlay` has nowhere to go */
 		return ret < OV_STEER ? ret : -FRINGE_DROP_REDIRECT;
-	sc = bpf_map_lookup_elem(&fringe_ov_scratch, &zero);
+	sc = bpf_map_lookup_elem(&fringe_ov_scratch, &fringe_zero);
 	if (!sc || sc->slot > 1)
 		return ret < OV_STEER ? ret : -FRINGE_DROP_REDIRECT;
 	/* Host traffic on the underlay that the policy let through: nothing to do. */

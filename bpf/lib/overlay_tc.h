@@ -58,16 +58,16 @@ static __always_inline int overlay_tc_egress(struct __sk_buff *skb)
 	const struct fringe_node *n;
 	struct fringe_overlay *o;
 	struct ov_scratch *sc;
-	__u32 zero = 0, slot, id, *idp, len = skb->len, seg, outer;
+	__u32 slot, id, *idp, len = skb->len, seg, outer;
 	const __u8 *dmac;
 	struct pkt *p;
 	__u16 check;
 	void *lpm;
 	int err;
 
-	o = bpf_map_lookup_elem(&fringe_overlay, &zero);
-	sc = bpf_map_lookup_elem(&fringe_ov_scratch, &zero);
-	p = bpf_map_lookup_elem(&fringe_scratch, &zero);
+	o = bpf_map_lookup_elem(&fringe_overlay, &fringe_zero);
+	sc = bpf_map_lookup_elem(&fringe_ov_scratch, &fringe_zero);
+	p = bpf_map_lookup_elem(&fringe_scratch, &fringe_zero);
 	if (!o || !sc || !p)
 		return TC_ACT_OK;
 	slot = READ_ONCE(o->active) & 1;

@@ -121,8 +121,8 @@ static __always_inline struct fringe_bitmap *policy_addr_bitmap(__u32 slot, cons
  * so that an address never learned costs no call of fringe_dns_union. */
 static __always_inline int policy_dns_known(const struct pkt *p, __u8 field)
 {
-	void *learned = bpf_map_lookup_elem(&fringe_dns_learned, &dns_zero);
-	struct dns_scratch *s = bpf_map_lookup_elem(&fringe_dns_scratch, &dns_zero);
+	void *learned = bpf_map_lookup_elem(&fringe_dns_learned, &fringe_zero);
+	struct dns_scratch *s = bpf_map_lookup_elem(&fringe_dns_scratch, &fringe_zero);
 	struct fringe_dns_addr_key *k;
 
 	if (!learned || !s)
@@ -149,7 +149,7 @@ static __always_inline struct fringe_bitmap *policy_addr_dns(struct fringe_bitma
 	if (!b || !(pc->hdr->flags & FRINGE_SLOT_DNS) || !policy_dns_known(p, field) ||
 	    !({ FRINGE_CALL_SITE(); fringe_dns_union(b, field, slot); }))
 		return b;
-	s = bpf_map_lookup_elem(&fringe_dns_scratch, &dns_zero);
+	s = bpf_map_lookup_elem(&fringe_dns_scratch, &fringe_zero);
 	return s ? &s->bm[field == FRINGE_DIM_SRC ? 0 : 1] : b;
 }
 
@@ -292,13 +292,13 @@ static __always_inline int identify_remembered(struct pkt *p, const struct fring
  * verifier); the call costs less than one of the hash lookups it saves. */
 __noinline int fringe_identify(__u32 slot_arg)
 {
-	__u32 zero = 0, slot = slot_arg & 1, claimed = FRINGE_NO_DEVICE;
+	__u32 slot = slot_arg & 1, claimed = FRINGE_NO_DEVICE;
 	const struct fringe_slot_hdr *hdr;
 	struct fringe_meta *meta;
 	struct pkt *p;
 
-	p = bpf_map_lookup_elem(&fringe_scratch, &zero);
-	meta = bpf_map_lookup_elem(&fringe_meta, &zero);
+	p = bpf_map_lookup_elem(&fringe_scratch, &fringe_zero);
+	meta = bpf_map_lookup_elem(&fringe_meta, &fringe_zero);
 	if (!p || !meta)
 		return FRINGE_NO_DEVICE;
 	hdr = &meta->slot[slot];

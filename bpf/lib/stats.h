@@ -9,9 +9,9 @@
 static __always_inline struct fringe_iface_stats *stats_iface(__u32 ifindex)
 {
 	__u32 *slot = bpf_map_lookup_elem(&fringe_ifslots, &ifindex);
-	__u32 s = slot ? *slot : 0;
 
-	return bpf_map_lookup_elem(&fringe_iface_stats, &s);
+	/* The slot is the key as it lies: no copy on the stack to wait for. */
+	return bpf_map_lookup_elem(&fringe_iface_stats, slot ? slot : &fringe_zero);
 }
 
 /* One packet of len bytes on entry *key of a (per-CPU) array of struct

@@ -39,12 +39,11 @@ static __always_inline void ov_mac_copy(void *dst, const void *src)
 /* The nodes file in slot `slot`, or NULL when none is loaded there. */
 static __always_inline const struct fringe_ov_slot *ov_slot(__u32 slot)
 {
-	__u32 zero = 0;
 	struct fringe_overlay *o;
 
 	if (slot > 1)
 		return NULL;
-	o = bpf_map_lookup_elem(&fringe_overlay, &zero);
+	o = bpf_map_lookup_elem(&fringe_overlay, &fringe_zero);
 	if (!o || !o->slot[slot].family)
 		return NULL;
 	return &o->slot[slot];
