@@ -258,27 +258,22 @@ static __always_inline int app_needs_flow(const struct pkt *p)
 	return p->app_state == APP_CONFIRMS || p->app_state == APP_UNCONFIRMED;
 }
 
-static __always_inline __u32 app_memo_ports(const struct pkt *p)
-{
-	return (__u32)p->sport << 16 | p->dport;
-}
-
 /* This CPU's memo entry for p's flow (NULL never happens: the index is below its size). */
 static __always_inline struct app_memo *app_memo_of(const struct pkt *p)
 {
-	__u32 idx = memo_index((__u64)p->family << 40 | (__u64)p->proto << 32 | app_memo_ports(p),
+	__u32 idx = memo_index(pkt_flow_word(p),
 			       memo_addr_fold(p->saddr) ^ memo_addr_fold(p->daddr) << 1);
 
 	return bpf_map_lookup_elem(&fringe_app_memo, &idx);
 }
 
-/* The entry remembers p's flow as confirmed under the policy of generation. */
+/* The entry remembers p's flow as confirmed under the policy of generation:
+ * the words compared at once, one branch. */
 static __always_inline int app_memo_holds(const struct app_memo *m, const struct pkt *p,
 					  __u64 generation)
 {
-	return m->generation == generation && m->ports == app_memo_ports(p) &&
-	       m->family == p->family && m->proto == p->proto &&
-	       !memo_addr_differs(&m->saddr, p->saddr) && !memo_addr_differs(&m->daddr, p->daddr);
+	return !((m->generation ^ generation) | (m->flow ^ pkt_flow_word(p)) |
+		 memo_addr_differs(&m->saddr, p->saddr) | memo_addr_differs(&m->daddr, p->daddr));
 }
 
 /* Stateful part, only when the policy matches on applications: a confirming
@@ -288,7 +283,7 @@ static __always_inline int app_memo_holds(const struct app_memo *m, const struct
 static __always_inline void app_track(struct pkt *p, __u64 generation)
 {
 	struct fringe_app_flow_key k = {};
-	__u32 *app, ports = app_memo_ports(p);
+	__u32 *app;
 	struct app_memo *m;
 	__u8 known = 0;
 	int hit;
@@ -328,9 +323,7 @@ static __always_inline void app_track(struct pkt *p, __u64 generation)
 		m->generation = generation;
 		memo_addr_set(&m->saddr, p->saddr);
 		memo_addr_set(&m->daddr, p->daddr);
-		m->ports = ports;
-		m->family = p->family;
-		m->proto = p->proto;
+		m->flow = pkt_flow_word(p);
 		m->hits = 0;
 	}
 	m->app = known;

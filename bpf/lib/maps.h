@@ -393,39 +393,40 @@ static __always_inline __u32 memo_index(__u64 a, __u64 b)
 	return (h >> 56) & (FRINGE_MEMO_SLOTS - 1);
 }
 
-/* An address as a memo keeps it: four words (IPv4: the first, then zeros). */
+/* An address as a memo keeps it: two words (IPv4: the first four bytes, then zeros). */
 struct memo_addr {
-	__u32 w[4];
+	__u64 w[2];
 };
 
-/* Packet addresses (struct pkt) are 4-byte aligned: read as words. */
+/* Packet addresses (struct pkt) are 8-byte aligned: read as words. */
 static __always_inline __u64 memo_addr_fold(const __u8 *addr)
 {
-	const __u32 *w = (const __u32 *)addr;
+	const __u64 *w = (const __u64 *)addr;
 
-	return (__u64)(w[0] ^ w[2]) << 32 | (w[1] ^ w[3]);
+	return w[0] ^ w[1];
 }
 
-static __always_inline __u32 memo_addr_differs(const struct memo_addr *m, const __u8 *addr)
+/* Nonzero when the address differs from the memo's: no branch of its own. */
+static __always_inline __u64 memo_addr_differs(const struct memo_addr *m, const __u8 *addr)
 {
-	const __u32 *w = (const __u32 *)addr;
+	const __u64 *w = (const __u64 *)addr;
 
-	return (m->w[0] ^ w[0]) | (m->w[1] ^ w[1]) | (m->w[2] ^ w[2]) | (m->w[3] ^ w[3]);
+	return (m->w[0] ^ w[0]) | (m->w[1] ^ w[1]);
 }
 
 static __always_inline void memo_addr_set(struct memo_addr *m, const __u8 *addr)
 {
-	__builtin_memcpy(m->w, addr, 16);
+	const __u64 *w = (const __u64 *)addr;
+
+	m->w[0] = w[0];
+	m->w[1] = w[1];
 }
 
-/* Device identification (policy.h): (MAC, source address) -> the device. */
+/* Device identification (policy.h): (MAC, family, source address) -> the device. */
 struct dev_memo {
 	__u64 generation;	/* 0: empty */
+	__u64 mac;		/* pkt_mac_word: the MAC and the family */
 	struct memo_addr saddr;
-	__u32 mac0;		/* the MAC's first four bytes */
-	__u16 mac1;		/* and its last two */
-	__u8 family;
-	__u8 pad;
 	__u32 device;		/* policy_device's answer */
 	__u32 claimed;		/* the device whose address a spoofed packet claims */
 };
@@ -439,10 +440,8 @@ struct {
 /* TCP flows confirmed as an application (app.h): what fringe_app_flows holds. */
 struct app_memo {
 	__u64 generation;	/* 0: empty */
+	__u64 flow;		/* pkt_flow_word: ports, family, protocol */
 	struct memo_addr saddr, daddr;
-	__u32 ports;		/* sport << 16 | dport */
-	__u8 family;
-	__u8 proto;
 	__u8 app;		/* enum fringe_app the flow was confirmed as */
 	__u8 hits;		/* hits since fringe_app_flows was last consulted */
 };

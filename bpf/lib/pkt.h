@@ -37,26 +37,42 @@ enum app_state {
 struct pkt {
 	struct fringe_scratch_head head;	/* first: user space reads it (abi.h) */
 	__u32 len;		/* frame length */
-	__u16 vlan;		/* outer VLAN id, FRINGE_NO_VLAN when untagged */
+	__u32 l4_off;		/* offset of the L4 header from data */
+	/* One 8-byte word, a flow's key for the memos (pkt_flow_word). */
+	__u16 sport;		/* host order */
+	__u16 dport;
 	__u8 family;		/* 4 or 6 */
 	__u8 proto;		/* upper-layer protocol */
 	__u8 has_ports;
 	__u8 frag;		/* enum pkt_frag */
-	__u16 sport;		/* host order */
-	__u16 dport;
-	__u16 l4_len;		/* bytes of L4 header and payload within the frame */
-	__u32 l4_off;		/* offset of the L4 header from data */
+	/* One 8-byte word too: the sender's MAC, then the VLAN (pkt_mac_word). */
 	__u8 smac[6];
+	__u16 vlan;		/* outer VLAN id, FRINGE_NO_VLAN when untagged */
+	__u16 l4_len;		/* bytes of L4 header and payload within the frame */
+	__u16 appx;		/* FRINGE_APPX_* */
 	__u8 app;		/* enum fringe_app */
 	__u8 app_maybe;		/* APP_UNCONFIRMED: the app the port names */
-	__u16 appx;		/* FRINGE_APPX_* */
 	__u8 app_state;		/* enum app_state */
 	__u8 ov;		/* 1: a nodes file is in force (overlay.h); 0: the overlay costs nothing more */
-	__u32 device;		/* the sender's FRINGE_HK_DEV_* value, FRINGE_NO_DEVICE when none */
-	__u8 saddr[16];		/* IPv4 in the first 4 bytes */
+	/* Addresses at 8-byte offsets: the memos read them as two words each. */
+	__u8 saddr[16] __attribute__((aligned(8)));	/* IPv4 in the first 4 bytes */
 	__u8 daddr[16];
+	__u32 device;		/* the sender's FRINGE_HK_DEV_* value, FRINGE_NO_DEVICE when none */
 	__u32 rule;		/* the active policy's rule (index; >= FRINGE_MAX_RULES: default) */
 	__u8 staged;		/* a staged policy judges the packet too (staged.h) */
 } __attribute__((aligned(8)));	/* zeroed per packet: in 8-byte stores */
+_Static_assert(sizeof(struct pkt) == 88, "struct pkt: fringe_scratch is pinned at this size");
+
+/* The packet's ports, family and protocol as one word (the rest masked off). */
+static __always_inline __u64 pkt_flow_word(const struct pkt *p)
+{
+	return *(const __u64 *)&p->sport & 0xffffffffffffULL;
+}
+
+/* The packet's source MAC and family as one word. */
+static __always_inline __u64 pkt_mac_word(const struct pkt *p)
+{
+	return (*(const __u64 *)p->smac & 0xffffffffffffULL) | (__u64)p->family << 48;
+}
 
 #endif

@@ -196,35 +196,22 @@ static __always_inline __u32 policy_device(__u32 slot, const struct pkt *p, __u3
 	return dev;
 }
 
-/* The packet's source MAC as a device memo keeps it: four bytes, then two. */
-static __always_inline void dev_memo_mac(const struct pkt *p, __u32 *mac0, __u16 *mac1)
-{
-	__builtin_memcpy(mac0, p->smac, 4);
-	__builtin_memcpy(mac1, p->smac + 4, 2);
-}
-
 /* This CPU's device memo entry for p's (MAC, source address) (NULL never
  * happens: the index is below the memo's size). */
 static __always_inline struct dev_memo *dev_memo_of(const struct pkt *p)
 {
-	__u32 mac0, idx;
-	__u16 mac1;
+	__u32 idx = memo_index(pkt_mac_word(p), memo_addr_fold(p->saddr));
 
-	dev_memo_mac(p, &mac0, &mac1);
-	idx = memo_index((__u64)mac1 << 32 | mac0, memo_addr_fold(p->saddr));
 	return bpf_map_lookup_elem(&fringe_dev_memo, &idx);
 }
 
-/* The entry answers for p under the policy of generation. */
+/* The entry answers for p under the policy of generation: the words
+ * compared at once, one branch. */
 static __always_inline int dev_memo_holds(const struct dev_memo *m, const struct pkt *p,
 					  __u64 generation)
 {
-	__u32 mac0;
-	__u16 mac1;
-
-	dev_memo_mac(p, &mac0, &mac1);
-	return m->generation == generation && m->mac0 == mac0 && m->mac1 == mac1 &&
-	       m->family == p->family && !memo_addr_differs(&m->saddr, p->saddr);
+	return !((m->generation ^ generation) | (m->mac ^ pkt_mac_word(p)) |
+		 memo_addr_differs(&m->saddr, p->saddr));
 }
 
 /* policy_device, remembered per CPU (fringe_dev_memo): its two hash
@@ -246,8 +233,7 @@ static __always_inline __u32 policy_device_memo(__u32 slot, const struct fringe_
 	m->claimed = *claimed;
 	m->generation = hdr->generation;
 	memo_addr_set(&m->saddr, p->saddr);
-	dev_memo_mac(p, &m->mac0, &m->mac1);
-	m->family = p->family;
+	m->mac = pkt_mac_word(p);
 	return m->device;
 }
 
