@@ -55,9 +55,14 @@ static __always_inline int app_mqtt(void *data, void *data_end, __u32 off, __u32
 	} else if (flags) {
 		return 0;
 	}
-	/* Remaining length: 1 to 4 bytes, the last without the continuation bit. */
+	/* Remaining length: 1 to 4 bytes, the last without the continuation
+	 * bit.  Its first byte is read already: most messages end there. */
+	if (!(b[1] & 0x80)) {
+		*appx = FRINGE_APPX_MQTT + type;
+		return 1;
+	}
 #pragma unroll
-	for (int i = 1; i <= 4; i++) {
+	for (int i = 2; i <= 4; i++) {
 		const __u8 *c = APP_BYTES(data, data_end, off + i, 1);
 
 		if (!c || (__u32)i >= plen)
