@@ -72,7 +72,7 @@ TEST_HELPERS := $(filter-out tests/bpf/test_%.c,$(wildcard tests/bpf/*.c))
 .SECONDARY:
 PYTHON3 ?= /usr/bin/python3
 
-.PHONY: bench-stages
+.PHONY: bench-stages bench-profile
 .PHONY: all demo test bench install clean help deps unit bpf-test integration tests-build man fuzz fuzz-build
 
 all: $(BIN) ## build the controller and BPF objects (default)
@@ -227,6 +227,9 @@ bench: deps ## measure per-packet cost, throughput and load times
 bench-stages: tests-build ## where the per-packet time goes: builds stopping after each stage, side by side
 	$(Q)BENCH_ONLY=stages $(BUILD)/tests/tools/bench_cost >$(BUILD)/bench/stages.json
 	$(Q)$(PYTHON3) scripts/bench_report.py stages $(BUILD)/bench/stages.json
+
+bench-profile: tests-build ## where the per-packet time goes: perf samples by instruction and source line (PROFILE=4096|iot)
+	$(Q)PYTHON3=$(PYTHON3) scripts/bench_profile.sh
 
 install: $(BIN) ## install the controller, man page and units under $(DESTDIR)$(PREFIX)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/fringe

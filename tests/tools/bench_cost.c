@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 
@@ -20,8 +21,12 @@
 #include "fringe_xdp.skel.h"
 #include "policy.h"
 
+#ifndef REPEAT
 #define REPEAT 1000000
+#endif
+#ifndef RUNS
 #define RUNS 5
+#endif
 #define IOT_POLICY "examples/iot-gateway.policy"
 
 enum bench_pkt { P_MQTT, P_LAST, P_DEFAULT, P_V6, P_VLAN, P_IOT, P_COUNT };
@@ -164,7 +169,9 @@ static int cmp_double(const void *a, const void *b)
 	return (*(const double *)a > *(const double *)b) - (*(const double *)a < *(const double *)b);
 }
 
+#ifndef ROUNDS
 #define ROUNDS 9
+#endif
 
 /* One contender of the side-by-side rounds: a program and the packet it judges. */
 struct contender {
@@ -535,6 +542,10 @@ static int load_on_maps(struct fx *f, const char *obj_path, struct bpf_object **
 		struct bpf_map *same = bpf_object__find_map_by_name(f->m.skel->obj, bpf_map__name(map));
 
 		bpf_map__set_pin_path(map, NULL);
+		/* A map the two builds define differently (a private memo
+		 * whose layout changed) is the build's own. */
+		if (same && bpf_map__value_size(same) != bpf_map__value_size(map))
+			continue;
 		if (same && bpf_map__fd(same) >= 0 && bpf_map__reuse_fd(map, bpf_map__fd(same)))
 			return -1;
 	}
@@ -663,6 +674,75 @@ static int fx_with(struct fx *f, const char *text)
 		return -ENOMEM;
 	err = fx_open(f);
 	return err ? err : fx_load(f, text);
+}
+
+/* The JIT image of prog_fd (dir/jited.bin, its functions one after the
+ * other) and dir/jited.txt: "func ADDR LEN" per function, then "ADDR
+ * FILE:LINE SOURCE" per line-table entry, addresses as the kernel placed
+ * them (what perf's samples show). */
+static int jit_dump(int prog_fd, const char *dir)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info), nl, njl, nks, nfl, jl;
+	struct bpf_line_info *li = NULL;
+	__u64 *jli = NULL, *ks = NULL;
+	__u32 *fl = NULL;
+	unsigned char *img = NULL;
+	struct btf *btf = NULL;
+	char path[512];
+	FILE *out = NULL;
+	int err = -1;
+
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
+		return -1;
+	nl = info.nr_line_info, njl = info.nr_jited_line_info, jl = info.jited_prog_len;
+	nks = info.nr_jited_ksyms, nfl = info.nr_jited_func_lens;
+	li = calloc(nl + 1, sizeof(*li)), jli = calloc(njl + 1, 8), ks = calloc(nks + 1, 8);
+	fl = calloc(nfl + 1, 4), img = malloc(jl + 1);
+	if (!li || !jli || !ks || !fl || !img)
+		goto out;
+	memset(&info, 0, sizeof(info));
+	info.nr_line_info = nl, info.line_info_rec_size = sizeof(*li), info.line_info = (__u64)(long)li;
+	info.nr_jited_line_info = njl, info.jited_line_info_rec_size = 8;
+	info.jited_line_info = (__u64)(long)jli;
+	info.jited_prog_len = jl, info.jited_prog_insns = (__u64)(long)img;
+	info.nr_jited_ksyms = nks, info.jited_ksyms = (__u64)(long)ks;
+	info.nr_jited_func_lens = nfl, info.jited_func_lens = (__u64)(long)fl;
+	len = sizeof(info);
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len) || !jl)
+		goto out;
+	btf = btf__load_from_kernel_by_id(info.btf_id);
+	if (!btf)
+		goto out;
+	snprintf(path, sizeof(path), "%s/jited.bin", dir);
+	out = fopen(path, "w");
+	if (!out || fwrite(img, 1, jl, out) != jl || fclose(out))
+		goto out;
+	snprintf(path, sizeof(path), "%s/jited.txt", dir);
+	out = fopen(path, "w");
+	if (!out)
+		goto out;
+	for (__u32 i = 0; i < nks && i < nfl; i++)
+		fprintf(out, "func %llx %u\n", (unsigned long long)ks[i], fl[i]);
+	for (__u32 i = 0; i < njl && i < nl; i++) {
+		const char *file = btf__name_by_offset(btf, li[i].file_name_off);
+		const char *line = btf__name_by_offset(btf, li[i].line_off);
+		const char *base = file ? strrchr(file, '/') : NULL;
+
+		fprintf(out, "%llx\t%s:%u\t%s\n", (unsigned long long)jli[i],
+			base ? base + 1 : file ? file : "?", BPF_LINE_INFO_LINE_NUM(li[i].line_col),
+			line ? line : "");
+	}
+	err = fclose(out) ? -1 : 0;
+	out = NULL;
+out:
+	if (out)
+		fclose(out);
+	btf__free(btf);
+	free(li), free(jli), free(ks), free(fl), free(img);
+	if (err)
+		fprintf(stderr, "bench_cost: cannot write the JIT image and line table to %s\n", dir);
+	return err;
 }
 
 int main(int argc, char **argv)
@@ -845,6 +925,36 @@ int main(int argc, char **argv)
 			bpf_object__close(so[i]);
 		free(p4096);
 		fx_close(&f4096);
+	}
+
+	/* BENCH_ONLY=spin (`make bench-profile`): BENCH_SPIN's packet (4096: the
+	 * last-rule packet at 4096 rules; iot: the MQTT PUBLISH under the IoT
+	 * example) runs for BENCH_SPIN_SECS seconds while `perf record` samples
+	 * the CPU; the program's JIT image and line table go to BENCH_SPIN_DIR
+	 * first, to place each sample on its instruction and source line. */
+	if (only && strstr(only, "spin")) {
+		const char *which = getenv("BENCH_SPIN") ? getenv("BENCH_SPIN") : "4096";
+		const char *dir = getenv("BENCH_SPIN_DIR") ? getenv("BENCH_SPIN_DIR") : "build/bench/profile";
+		int secs = getenv("BENCH_SPIN_SECS") ? atoi(getenv("BENCH_SPIN_SECS")) : 10;
+		char *p4096 = bench_policy(4096, 65536);
+		bool iot = !strcmp(which, "iot");
+		struct bpf_object *o = NULL;
+		int fd = -1;
+
+		if (iot || !fx_with(&f4096, p4096))
+			fd = iot ? fiot.prog_fd : f4096.prog_fd;
+		if (fd >= 0 && getenv("BENCH_NEW_OBJ"))
+			fd = load_on_maps(iot ? &fiot : &f4096, getenv("BENCH_NEW_OBJ"), &o);
+		if (fd < 0 || jit_dump(fd, dir)) {
+			fprintf(stderr, "bench_cost: nothing to spin\n");
+			return 1;
+		}
+		fprintf(stderr, "bench_cost: spinning for %d s\n", secs);
+		for (double end = now_ms() + secs * 1000.0; now_ms() < end;)
+			cost_ns(iot ? "fringe-iot" : "fringe", fd, f.ifindex, iot ? P_IOT : P_LAST, &ns);
+		bpf_object__close(o);
+		free(p4096);
+		return 0;
 	}
 
 	/* BENCH_ONLY=ab: two builds of the data plane side by side, BENCH_BASE_OBJ
