@@ -177,7 +177,11 @@ static __always_inline int parse_packet(struct __ctx_buff *ctx, struct pkt *p)
 		return PARSE_NON_IP;
 	if (ret < 0)
 		return ret;
-	app_detect(p, data, data_end);
+	/* Fresh packet pointers, read again from ctx: the paths of parsing
+	 * (VLAN tags, IPv6 extension headers) leave pointers checked to
+	 * different lengths, which the verifier would keep apart through
+	 * everything that follows; app_detect checks what it reads itself. */
+	app_detect(p, (void *)(long)READ_ONCE(ctx->data), (void *)(long)READ_ONCE(ctx->data_end));
 	return PARSE_IP;
 }
 
