@@ -40,6 +40,23 @@ static __always_inline int parse_ports(struct pkt *p, void *l4, void *end, void 
 	return 0;
 }
 
+/* cur as data plus an offset the verifier knows only as below 32 KiB
+ * (NULL beyond: no linear frame is that long).  Each step of the IPv6
+ * extension chain leaves cur at an offset known to a different range, and
+ * the verifier never prunes states that differ in it: rebased, the steps'
+ * states are alike, and the walk is verified once per header kind, not
+ * once per combination of lengths (fringe_xdp_ingress: 437,828 -> 254,104
+ * instructions processed). */
+static __always_inline void *parse_rebase(void *cur, void *data)
+{
+	__u32 off = cur - data;
+
+	if (off > 0x7fff)
+		return NULL;
+	verifier_barrier(off);
+	return data + (off & 0x7fff);
+}
+
 static __always_inline int parse_ipv4(struct pkt *p, void *data, void *nh, void *data_end)
 {
 	struct iphdr *ip = nh;
@@ -125,6 +142,9 @@ static __always_inline int parse_ipv6(struct pkt *p, void *data, void *nh, void 
 		next = h[0];
 		cur += hl;
 		if (cur > end)
+			return -FRINGE_DROP_MALFORMED;
+		cur = parse_rebase(cur, data);
+		if (!cur)
 			return -FRINGE_DROP_MALFORMED;
 		if (p->frag == PKT_FRAG_LATER) {
 			/* The rest of the chain is in the first fragment. */
