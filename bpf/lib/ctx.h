@@ -89,4 +89,16 @@ static __always_inline void *ctx_data_end(const struct __ctx_buff *ctx)
 	return (void *)(long)ctx->data_end;
 }
 
+/* The same, read again (volatile): new pointers, checked to no length yet,
+ * where the old ones would carry the lengths one path of parsing checked. */
+static __always_inline void *ctx_data_again(const struct __ctx_buff *ctx)
+{
+	return (void *)(long)*(volatile const __u32 *)&ctx->data;
+}
+
+static __always_inline void *ctx_data_end_again(const struct __ctx_buff *ctx)
+{
+	return (void *)(long)*(volatile const __u32 *)&ctx->data_end;
+}
+
 #endif
