@@ -62,6 +62,13 @@ struct pkt {
 	__u8 staged;		/* a staged policy judges the packet too (staged.h) */
 } __attribute__((aligned(8)));	/* zeroed per packet: in 8-byte stores */
 _Static_assert(sizeof(struct pkt) == 88, "struct pkt: fringe_scratch is pinned at this size");
+/* The words the memos read (below, maps.h) start at 8-byte offsets. */
+_Static_assert(__builtin_offsetof(struct pkt, sport) % 8 == 0 &&
+	       __builtin_offsetof(struct pkt, proto) == __builtin_offsetof(struct pkt, sport) + 5,
+	       "struct pkt: pkt_flow_word's word");
+_Static_assert(__builtin_offsetof(struct pkt, smac) % 8 == 0, "struct pkt: pkt_mac_word's word");
+_Static_assert(__builtin_offsetof(struct pkt, saddr) % 8 == 0 &&
+	       __builtin_offsetof(struct pkt, daddr) % 8 == 0, "struct pkt: memo_addr's words");
 
 /* The packet's ports, family and protocol as one word (the rest masked off). */
 static __always_inline __u64 pkt_flow_word(const struct pkt *p)
