@@ -12,36 +12,61 @@ of each part of the program.  A sample lands on the instruction that waited
 part, not by the single instruction.
 """
 import collections
+import glob
 import re
 import subprocess
 import sys
 
-# Parts of the program, by file and line range (the first that matches).
-PARTS = [
-    ("stats.h", 0, 10**6, "counters (interface, rule, application, device)"),
-    ("parse.h", 0, 10**6, "parsing"),
-    ("ctx.h", 0, 10**6, "parsing"),
-    ("app.h", 0, 236, "application recognition"),
-    ("app.h", 237, 10**6, "application flow memo"),
-    ("maps.h", 0, 10**6, "memo hashing"),
-    ("pkt.h", 0, 10**6, "memo hashing"),
-    ("policy.h", 190, 300, "device and application memos (identify)"),
-    ("policy.h", 0, 10**6, "classification"),
-    ("dns.h", 0, 10**6, "classification"),
-    ("overlay.h", 0, 10**6, "overlay"),
-    ("fringe_xdp.bpf.c", 0, 59, "the rule's action"),
-    ("fringe_xdp.bpf.c", 60, 150, "judging: slot, features, rule, counters' calls"),
-    ("fringe_xdp.bpf.c", 151, 10**6, "entry and exit: prologue, scratch, verdict"),
+# Parts of the program, by the function a source line lies in: first the
+# functions named whole, then the first prefix that matches; a function in
+# neither list is its own part.
+WHOLE = {
+    "act": "the rule's action",
+    "judge": "judging: slot, features, rule, counters' calls",
+    "fringe_xdp_ingress": "entry and exit: prologue, scratch, verdict",
+}
+PREFIXES = [
+    (("stats_",), "counters (interface, rule, application, device)"),
+    (("identify_remembered", "fringe_identify", "dev_memo_", "policy_device", "app_memo_",
+      "app_track", "app_needs_flow", "app_flow_key", "memo_", "pkt_flow_word", "pkt_mac_word"),
+     "device and application memos (identify)"),
+    (("app_",), "application recognition"),
+    (("parse_", "beyond", "ctx_"), "parsing"),
+    (("policy_", "fringe_dns_", "dns_"), "classification"),
+    (("overlay_", "ov_", "fringe_ov_"), "overlay"),
 ]
 
+# A function's first line: a name and "(" at column 0, not a declaration.
+FUNC = re.compile(r"^(?!typedef|struct|enum|union|static const|#)"
+                  r"[A-Za-z_][\w\s\*]*?\b([A-Za-z_]\w*)\s*\([^;]*$")
 
-def part(loc):
+
+def functions(paths):
+    """file name -> sorted (first line, function) of the BPF sources."""
+    out = {}
+    for path in paths:
+        starts = []
+        for n, l in enumerate(open(path), 1):
+            m = FUNC.match(re.sub(r"__attribute__\(\(\w+\)\)\s*", "", l))
+            if m and m.group(1) not in ("SEC", "if", "for", "while", "switch"):
+                starts.append((n, m.group(1)))
+        out[path.rsplit("/", 1)[-1]] = starts
+    return out
+
+
+def part(loc, funcs):
     name, _, line = loc.rpartition(":")
     line = int(line) if line.isdigit() else 0
-    for f, lo, hi, what in PARTS:
-        if name == f and lo <= line <= hi:
-            return what
-    return name
+    fn = None
+    for start, f in funcs.get(name, []):
+        if start > line:
+            break
+        fn = f
+    if fn is None:
+        return name
+    if fn in WHOLE:
+        return WHOLE[fn]
+    return next((what for prefixes, what in PREFIXES if fn.startswith(prefixes)), fn)
 
 
 def main():
@@ -87,6 +112,7 @@ def main():
             at[o] = (loc, src)
     dis = subprocess.run(["objdump", "-D", "-b", "binary", "-mi386:x86-64", "--no-show-raw-insn",
                           f"{d}/jited.bin"], capture_output=True, text=True, check=True).stdout
+    funcs_at = functions(glob.glob("bpf/*.c") + glob.glob("bpf/lib/*.h"))
     out, by_line, by_part, cur = [], collections.Counter(), collections.Counter(), None
     for l in dis.splitlines():
         m = re.match(r"^\s*([0-9a-f]+):\s*(.*)$", l)
@@ -101,13 +127,13 @@ def main():
         c = hits.get(o, 0)
         if cur:
             by_line[cur] += c
-            by_part[part(cur[0])] += c
+            by_part[part(cur[0], funcs_at)] += c
         out.append((f"{100.0 * c / total:6.2f} " if c else "       ") + f"{o:5x}: {m.group(2)}")
     with open(f"{d}/annotated.txt", "w") as f:
         f.write("\n".join(out) + "\n")
-    kernel = sum(outside[k] for k in outside if not k.startswith("pv_native_safe_halt") and k != "[unknown]")
+    loop = sum(v for k, v in outside.items() if k.startswith("bpf_test"))
     print(f"profile of fringe_xdp_ingress ({which}): {total} samples in the program, "
-          f"{kernel} in the kernel outside it (the test-run loop, other tasks)")
+          f"{loop} in the test-run loop around it")
     print("\nby part of the program:")
     for k, v in by_part.most_common():
         if v:

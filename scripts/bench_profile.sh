@@ -41,7 +41,7 @@ if [ ! -s "$DIR/jited.txt" ]; then
 	exit 1
 fi
 sleep 1
-perf record -q -e cpu-clock -F 20000 -a -o "$DIR/perf.data" -- sleep "$SECS" 2>/dev/null
+perf record -q -e cpu-clock -F 20000 -a -o "$DIR/perf.data" -- sleep "$SECS"
 wait $spin
 trap - EXIT
 perf script -i "$DIR/perf.data" -F ip,sym 2>/dev/null >"$DIR/samples.txt"
