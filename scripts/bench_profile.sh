@@ -28,7 +28,7 @@ done
 mkdir -p "$DIR"
 rm -f "$DIR/jited.txt" "$DIR/jited.bin"
 
-BENCH_ONLY=spin BENCH_SPIN="$WHICH" BENCH_SPIN_DIR="$DIR" BENCH_SPIN_SECS=$((SECS + 4)) \
+env BENCH_ONLY=spin BENCH_SPIN="$WHICH" BENCH_SPIN_DIR="$DIR" BENCH_SPIN_SECS=$((SECS + 4)) \
 	${PROFILE_OBJ:+BENCH_NEW_OBJ=$PROFILE_OBJ} build/tests/tools/bench_cost >/dev/null &
 spin=$!
 trap 'kill $spin 2>/dev/null || true' EXIT
