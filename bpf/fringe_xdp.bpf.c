@@ -115,7 +115,7 @@ static __always_inline int judge(struct xdp_md *ctx, struct pkt *p, struct fring
 	    !(hdr->dims_used & FRINGE_DIMS_APP)) {
 		rule = fl->rule;
 	} else {
-		rule = policy_classify(ctx, p, slot, hdr);
+		rule = policy_classify_remembered(ctx, p, slot, hdr);
 		if (fl) {
 			fl->generation = hdr->generation;
 			fl->rule = rule;

@@ -27,6 +27,7 @@ WHOLE = {
 }
 PREFIXES = [
     (("stats_",), "counters (interface, rule, application, device)"),
+    (("rule_memo_", "policy_classify_remembered"), "the rule memo"),
     (("identify_remembered", "fringe_identify", "dev_memo_", "policy_device", "app_memo_",
       "app_track", "app_needs_flow", "app_flow_key", "memo_", "pkt_flow_word", "pkt_mac_word"),
      "device and application memos (identify)"),

@@ -452,6 +452,27 @@ struct {
 	__type(value, struct app_memo);
 } fringe_app_memo SEC(".maps");
 
+/* Classification (policy.h): what policy_classify reads of a packet -> the
+ * first rule that matches it.  Three words beside the addresses, each as it
+ * lies in struct pkt: flow (ports, family, protocol), mac (the MAC and the
+ * VLAN) and who (the interface, the application and its detail).  Not the
+ * device: the MAC and the source address tell it under a generation. */
+struct rule_memo {
+	__u64 generation;	/* 0: empty */
+	__u64 flow;
+	__u64 mac;
+	struct memo_addr saddr, daddr;
+	__u64 who;
+	__u32 rule;		/* policy_classify's answer */
+	__u32 unused;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FRINGE_MEMO_SLOTS);
+	__type(key, __u32);
+	__type(value, struct rule_memo);
+} fringe_rule_memo SEC(".maps");
+
 /* ---- DNS names in sets (dns.h) ---- */
 
 /* All three on demand (holders, like the flow table): made by the load of a

@@ -48,12 +48,14 @@ struct pkt {
 	/* One 8-byte word too: the sender's MAC, then the VLAN (pkt_mac_word). */
 	__u8 smac[6];
 	__u16 vlan;		/* outer VLAN id, FRINGE_NO_VLAN when untagged */
-	__u16 l4_len;		/* bytes of L4 header and payload within the frame */
+	/* The application, detail first: their three bytes are a word's low
+	 * ones (rule_memo_who). */
 	__u16 appx;		/* FRINGE_APPX_* */
 	__u8 app;		/* enum fringe_app */
 	__u8 app_maybe;		/* APP_UNCONFIRMED: the app the port names */
 	__u8 app_state;		/* enum app_state */
 	__u8 ov;		/* 1: a nodes file is in force (overlay.h); 0: the overlay costs nothing more */
+	__u16 l4_len;		/* bytes of L4 header and payload within the frame */
 	/* Addresses at 8-byte offsets: the memos read them as two words each. */
 	__u8 saddr[16] __attribute__((aligned(8)));	/* IPv4 in the first 4 bytes */
 	__u8 daddr[16];
@@ -64,9 +66,15 @@ struct pkt {
 _Static_assert(sizeof(struct pkt) == 88, "struct pkt: fringe_scratch is pinned at this size");
 /* The words the memos read (below, maps.h) start at 8-byte offsets. */
 _Static_assert(__builtin_offsetof(struct pkt, sport) % 8 == 0 &&
-	       __builtin_offsetof(struct pkt, proto) == __builtin_offsetof(struct pkt, sport) + 5,
-	       "struct pkt: pkt_flow_word's word");
-_Static_assert(__builtin_offsetof(struct pkt, smac) % 8 == 0, "struct pkt: pkt_mac_word's word");
+	       __builtin_offsetof(struct pkt, proto) == __builtin_offsetof(struct pkt, sport) + 5 &&
+	       __builtin_offsetof(struct pkt, has_ports) == __builtin_offsetof(struct pkt, sport) + 6,
+	       "struct pkt: pkt_flow_word's word, rule_memo_flow's");
+_Static_assert(__builtin_offsetof(struct pkt, smac) % 8 == 0 &&
+	       __builtin_offsetof(struct pkt, vlan) == __builtin_offsetof(struct pkt, smac) + 6,
+	       "struct pkt: pkt_mac_word's word, rule_memo_mac's");
+_Static_assert(__builtin_offsetof(struct pkt, appx) % 8 == 0 &&
+	       __builtin_offsetof(struct pkt, app) == __builtin_offsetof(struct pkt, appx) + 2,
+	       "struct pkt: rule_memo_who's word");
 _Static_assert(__builtin_offsetof(struct pkt, saddr) % 8 == 0 &&
 	       __builtin_offsetof(struct pkt, daddr) % 8 == 0, "struct pkt: memo_addr's words");
 

@@ -400,4 +400,94 @@ static __always_inline __u32 policy_classify(struct xdp_md *ctx, struct pkt *p, 
 	return policy_first(summary, bm, 0, FRINGE_DIM_MAX);
 }
 
+/* ---- the rule memo (fringe_rule_memo) ---- */
+
+/* The words a packet's rule depends on, as the memo keeps them: everything
+ * policy_classify reads but the device, which is the MAC's and the source
+ * address's under the generation.  Read as they lie in struct pkt: each
+ * instruction here is paid by every packet. */
+static __always_inline __u64 rule_memo_flow(const struct pkt *p)
+{
+	return *(const __u64 *)&p->sport;	/* ports, family, protocol, has_ports, frag */
+}
+
+static __always_inline __u64 rule_memo_mac(const struct pkt *p)
+{
+	return *(const __u64 *)p->smac;		/* the MAC, then the VLAN */
+}
+
+static __always_inline __u64 rule_memo_who(const struct pkt *p, __u32 ifindex)
+{
+	return (__u64)ifindex << 32 | (*(const __u64 *)&p->appx & 0xffffff);	/* appx, app */
+}
+
+static __always_inline struct rule_memo *rule_memo_of(const struct pkt *p)
+{
+	/* One multiply, of the words that tell flows apart. */
+	__u64 h = (rule_memo_flow(p) ^ memo_addr_fold(p->saddr) ^ memo_addr_fold(p->daddr) << 1) *
+		  0x9e3779b97f4a7c15ULL;
+	__u32 idx = (h >> 56) & (FRINGE_MEMO_SLOTS - 1);
+
+	return bpf_map_lookup_elem(&fringe_rule_memo, &idx);
+}
+
+/* `make bench` measures a flow's first packet with a build in which every
+ * lookup misses (-DFRINGE_RULE_MEMO_MISS): the compare is still made. */
+static __always_inline __u64 rule_memo_miss(void)
+{
+	__u64 miss = 0;
+
+#ifdef FRINGE_RULE_MEMO_MISS
+	miss = 1;
+	asm volatile("" : "+r"(miss));
+#endif
+	return miss;
+}
+
+/* The entry answers for p under the policy of generation: the words
+ * compared at once, one branch. */
+static __always_inline int rule_memo_holds(const struct rule_memo *m, const struct pkt *p,
+					   __u32 ifindex, __u64 generation)
+{
+	return !((m->generation ^ generation) | (m->flow ^ rule_memo_flow(p)) |
+		 (m->mac ^ rule_memo_mac(p)) | (m->who ^ rule_memo_who(p, ifindex)) |
+		 memo_addr_differs(&m->saddr, p->saddr) | memo_addr_differs(&m->daddr, p->daddr) |
+		 rule_memo_miss());
+}
+
+static __always_inline void rule_memo_set(struct rule_memo *m, const struct pkt *p, __u32 ifindex,
+					  __u64 generation, __u32 rule)
+{
+	m->generation = generation;
+	m->flow = rule_memo_flow(p);
+	m->mac = rule_memo_mac(p);
+	m->who = rule_memo_who(p, ifindex);
+	memo_addr_set(&m->saddr, p->saddr);
+	memo_addr_set(&m->daddr, p->daddr);
+	m->rule = rule;
+}
+
+/* policy_classify for the active policy, remembered per CPU: a packet like
+ * one this CPU classified under the same generation costs the memo's
+ * compare instead of the tries and the bitmaps.  Not for policies with DNS
+ * names: what the data plane learns changes their answers within a
+ * generation. */
+static __always_inline __u32 policy_classify_remembered(struct xdp_md *ctx, struct pkt *p,
+							__u32 slot,
+							const struct fringe_slot_hdr *hdr)
+{
+	struct rule_memo *m = rule_memo_of(p);
+	__u32 rule;
+
+	if (!m)		/* never: the index is below the memo's size */
+		return POLICY_NO_MATCH;
+	if (!(hdr->flags & FRINGE_SLOT_DNS) &&
+	    rule_memo_holds(m, p, ctx->ingress_ifindex, hdr->generation))
+		return m->rule;
+	rule = policy_classify(ctx, p, slot, hdr);
+	if (!(hdr->flags & FRINGE_SLOT_DNS))
+		rule_memo_set(m, p, ctx->ingress_ifindex, hdr->generation, rule);
+	return rule;
+}
+
 #endif
