@@ -27,7 +27,7 @@ BPF_CFLAGS := -O2 -g -fstandalone-debug -Wall -Werror -target bpf -mcpu=v3 -D__F
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 BENCH_BPF := $(patsubst tests/bench/%.bpf.c,$(BUILD)/bench/%.bpf.o,$(wildcard tests/bench/*.bpf.c)) \
-	     $(BUILD)/bench/fringe_calls.bpf.o \
+	     $(BUILD)/bench/fringe_calls.bpf.o $(BUILD)/bench/fringe_memo_miss.bpf.o \
 	     $(foreach s,1 2 3,$(BUILD)/bench/fringe_stage$(s).bpf.o)
 SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/skel/%.skel.h,$(BPF_SRCS))
 # The controller in layers, each its own static library, lowest first. A layer
@@ -100,6 +100,12 @@ $(BUILD)/bench/fringe_calls.bpf.o: bpf/fringe_xdp.bpf.c
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -DFRINGE_COUNT_CALLS -MF $(@:.o=.d) -c $< -o $@
+
+# ... and with a rule memo that always misses: every packet a flow's first.
+$(BUILD)/bench/fringe_memo_miss.bpf.o: bpf/fringe_xdp.bpf.c
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DFRINGE_RULE_MEMO_MISS -MF $(@:.o=.d) -c $< -o $@
 
 # ... and stopping after stage N (bpf/fringe_xdp.bpf.c), for `make bench-stages`.
 $(BUILD)/bench/fringe_stage%.bpf.o: bpf/fringe_xdp.bpf.c

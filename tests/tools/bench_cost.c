@@ -28,6 +28,8 @@
 #define RUNS 5
 #endif
 #define IOT_POLICY "examples/iot-gateway.policy"
+/* The data plane built so that its rule memo always misses: a flow's first packet. */
+#define MEMO_MISS_OBJ "build/bench/fringe_memo_miss.bpf.o"
 
 enum bench_pkt { P_MQTT, P_LAST, P_DEFAULT, P_V6, P_VLAN, P_IOT, P_COUNT };
 static const char *const packet_names[P_COUNT] = {
@@ -193,6 +195,12 @@ static const struct {
 	{ "ratio_xdp_filter", "fringe_4096", "xdp_filter" },
 	{ "ratio_v6_floor", "fringe_4096_v6", "floor" },
 	{ "ratio_vlan_floor", "fringe_4096_vlan", "floor" },
+	/* a flow's first packet: the rule memo misses (MEMO_MISS_OBJ) */
+	{ "ratio_miss_floor", "fringe_4096_miss", "floor" },
+	{ "ratio_miss_pass", "fringe_4096_miss", "pass" },
+	{ "ratio_iot_miss_floor", "fringe_iot_miss", "floor" },
+	{ "ratio_miss_16", "fringe_4096_miss", "fringe_16_miss" },
+	{ "ratio_miss_xdp_filter", "fringe_4096_miss", "xdp_filter" },
 	/* BENCH_ONLY=ab: a build against another */
 	{ "ab_4096", "new_4096", "base_4096" },
 	{ "ab_iot", "new_iot", "base_iot" },
@@ -761,7 +769,8 @@ int main(int argc, char **argv)
 	const char *floor_obj = argc > 1 ? argv[1] : "build/bench/floor.bpf.o";
 	struct bpf_object *fobj = NULL;
 	struct fx f, f16, f4096, fiot;
-	int floor_prog, pass_prog, xf_prog;
+	int floor_prog, pass_prog, xf_prog, miss_prog = -1;
+	struct bpf_object *miss_obj = NULL;
 	char *iot_text;
 	bool first = true;
 	uint32_t ns;
@@ -806,6 +815,8 @@ int main(int argc, char **argv)
 			xf_reason);
 	}
 
+	if (do_table)
+		miss_prog = load_on_maps(&f, MEMO_MISS_OBJ, &miss_obj);
 	for (size_t ri = 0; ri < n_rules && do_table; ri++) {
 		for (size_t ii = 0; ii < n_items; ii++) {
 			char *text = bench_policy(rule_counts[ri], item_counts[ii]);
@@ -826,6 +837,11 @@ int main(int argc, char **argv)
 						print_row(stdout, "fringe", rule_counts[ri], item_counts[ii],
 							  cache ? "flow-cache" : "classify", p, ns, &first);
 			}
+			/* Every packet a flow's first: the build whose rule memo misses. */
+			for (int p = 0; p < P_COUNT && miss_prog >= 0; p++)
+				if (!cost_ns("fringe", miss_prog, f.ifindex, p, &ns))
+					print_row(stdout, "fringe", rule_counts[ri], item_counts[ii],
+						  "first-packet", p, ns, &first);
 		}
 	}
 	iot_text = read_file(IOT_POLICY);
@@ -863,9 +879,18 @@ int main(int argc, char **argv)
 				{ .key = "fringe_iot", .system = "fringe-iot", .prog_fd = fiot.prog_fd, .pkt = P_IOT },
 				{ .key = "fringe_4096_staged", .system = "fringe", .prog_fd = fst.prog_fd, .pkt = P_LAST },
 				{ .key = "fringe_4096_dns", .system = "fringe", .prog_fd = fdns.prog_fd, .pkt = P_LAST },
+				{ .key = "fringe_16_miss", .system = "fringe", .pkt = P_LAST },
+				{ .key = "fringe_4096_miss", .system = "fringe", .pkt = P_LAST },
+				{ .key = "fringe_iot_miss", .system = "fringe-iot", .pkt = P_IOT },
 			};
+			struct bpf_object *mo[3] = {};
 
+			c[10].prog_fd = load_on_maps(&f16, MEMO_MISS_OBJ, &mo[0]);
+			c[11].prog_fd = load_on_maps(&f4096, MEMO_MISS_OBJ, &mo[1]);
+			c[12].prog_fd = load_on_maps(&fiot, MEMO_MISS_OBJ, &mo[2]);
 			headline(c, sizeof(c) / sizeof(*c), f.ifindex);
+			for (int i = 0; i < 3; i++)
+				bpf_object__close(mo[i]);
 		} else {
 			fprintf(stderr, "bench_cost: cannot load the side-by-side policies\n");
 		}
@@ -878,6 +903,7 @@ int main(int argc, char **argv)
 		fx_close(&fdns);
 	}
 	xdp_filter_unload(xf_prog);
+	bpf_object__close(miss_obj);
 
 	/* Helper calls on the IPv4 allow path of the 4096-rule and the IoT policy. */
 	if (do_calls) {
