@@ -79,11 +79,12 @@ static __always_inline int judge(struct xdp_md *ctx, struct pkt *p, struct fring
 	 * when rules need them. */
 	p->device = FRINGE_NO_DEVICE;
 	if (hdr->dims_used & (FRINGE_DIMS_APP | 1U << FRINGE_DIM_DEVICE)) {
-		if (!identify_remembered(p, hdr, &claimed)) {
+		if (!identify_remembered(p, hdr, ctx->ingress_ifindex, &claimed)) {
 			FRINGE_CALL_SITE();
 			claimed = fringe_identify(slot);
 		}
 		verifier_barrier(claimed);
+		p->claimed = claimed;	/* for the rule memo */
 		if (claimed != FRINGE_NO_DEVICE) {
 			stats_device_spoofed(st, claimed);
 			if (st)

@@ -456,7 +456,8 @@ struct {
  * first rule that matches it.  Three words beside the addresses, each as it
  * lies in struct pkt: flow (ports, family, protocol), mac (the MAC and the
  * VLAN) and who (the interface, the application and its detail).  Not the
- * device: the MAC and the source address tell it under a generation. */
+ * device: the MAC and the source address tell it under a generation, so
+ * the entry can answer it too (identify_remembered). */
 struct rule_memo {
 	__u64 generation;	/* 0: empty */
 	__u64 flow;
@@ -464,6 +465,8 @@ struct rule_memo {
 	struct memo_addr saddr, daddr;
 	__u64 who;
 	__u32 rule;		/* policy_classify's answer */
+	__u32 device;		/* and the sender, as identification found it */
+	__u32 claimed;
 	__u32 unused;
 };
 struct {

@@ -18,6 +18,14 @@
 
 enum { PARSE_IP = 0, PARSE_NON_IP = 1 };
 
+/* The rule memo, consulted early (identify_remembered): the rule is known
+ * (p->rule), or the memo is known not to hold it. */
+enum rule_memo_state {
+	RULE_MEMO_UNKNOWN,
+	RULE_MEMO_HIT,
+	RULE_MEMO_MISSED,
+};
+
 enum pkt_frag {
 	PKT_FRAG_NONE,
 	PKT_FRAG_FIRST,		/* first fragment: ports present */
@@ -62,6 +70,8 @@ struct pkt {
 	__u32 device;		/* the sender's FRINGE_HK_DEV_* value, FRINGE_NO_DEVICE when none */
 	__u32 rule;		/* the active policy's rule (index; >= FRINGE_MAX_RULES: default) */
 	__u8 staged;		/* a staged policy judges the packet too (staged.h) */
+	__u8 memo;		/* enum rule_memo_state: what identification learned of the rule memo */
+	__u32 claimed;		/* the device a spoofed packet claims (policy_device), for the rule memo */
 } __attribute__((aligned(8)));	/* zeroed per packet: in 8-byte stores */
 _Static_assert(sizeof(struct pkt) == 88, "struct pkt: fringe_scratch is pinned at this size");
 /* The words the memos read (below, maps.h) start at 8-byte offsets. */

@@ -196,6 +196,75 @@ static __always_inline __u32 policy_device(__u32 slot, const struct pkt *p, __u3
 	return dev;
 }
 
+/* ---- the rule memo (fringe_rule_memo) ---- */
+
+/* The words a packet's rule depends on, as the memo keeps them: everything
+ * policy_classify reads but the device, which is the MAC's and the source
+ * address's under the generation.  Read as they lie in struct pkt: each
+ * instruction here is paid by every packet. */
+static __always_inline __u64 rule_memo_flow(const struct pkt *p)
+{
+	return *(const __u64 *)&p->sport;	/* ports, family, protocol, has_ports, frag */
+}
+
+static __always_inline __u64 rule_memo_mac(const struct pkt *p)
+{
+	return *(const __u64 *)p->smac;		/* the MAC, then the VLAN */
+}
+
+static __always_inline __u64 rule_memo_who(const struct pkt *p, __u32 ifindex)
+{
+	return (__u64)ifindex << 32 | (*(const __u64 *)&p->appx & 0xffffff);	/* appx, app */
+}
+
+static __always_inline struct rule_memo *rule_memo_of(const struct pkt *p)
+{
+	/* One multiply, of the words that tell flows apart. */
+	__u64 h = (rule_memo_flow(p) ^ memo_addr_fold(p->saddr) ^ memo_addr_fold(p->daddr) << 1) *
+		  0x9e3779b97f4a7c15ULL;
+	__u32 idx = (h >> 56) & (FRINGE_MEMO_SLOTS - 1);
+
+	return bpf_map_lookup_elem(&fringe_rule_memo, &idx);
+}
+
+/* `make bench` measures a flow's first packet with a build in which every
+ * lookup misses (-DFRINGE_RULE_MEMO_MISS): the compare is still made. */
+static __always_inline __u64 rule_memo_miss(void)
+{
+	__u64 miss = 0;
+
+#ifdef FRINGE_RULE_MEMO_MISS
+	miss = 1;
+	asm volatile("" : "+r"(miss));
+#endif
+	return miss;
+}
+
+/* The entry answers for p under the policy of generation: the words
+ * compared at once, one branch. */
+static __always_inline int rule_memo_holds(const struct rule_memo *m, const struct pkt *p,
+					   __u32 ifindex, __u64 generation)
+{
+	return !((m->generation ^ generation) | (m->flow ^ rule_memo_flow(p)) |
+		 (m->mac ^ rule_memo_mac(p)) | (m->who ^ rule_memo_who(p, ifindex)) |
+		 memo_addr_differs(&m->saddr, p->saddr) | memo_addr_differs(&m->daddr, p->daddr) |
+		 rule_memo_miss());
+}
+
+static __always_inline void rule_memo_set(struct rule_memo *m, const struct pkt *p, __u32 ifindex,
+					  __u64 generation, __u32 rule)
+{
+	m->generation = generation;
+	m->flow = rule_memo_flow(p);
+	m->mac = rule_memo_mac(p);
+	m->who = rule_memo_who(p, ifindex);
+	memo_addr_set(&m->saddr, p->saddr);
+	memo_addr_set(&m->daddr, p->daddr);
+	m->rule = rule;
+	m->device = p->device;
+	m->claimed = p->claimed;
+}
+
 /* This CPU's device memo entry for p's (MAC, source address) (NULL never
  * happens: the index is below the memo's size). */
 static __always_inline struct dev_memo *dev_memo_of(const struct pkt *p)
@@ -241,32 +310,47 @@ static __always_inline __u32 policy_device_memo(__u32 slot, const struct fringe_
  * 1 and p->device, p->app and *claimed set as it sets them; else 0 and
  * nothing changed (the call then does it all).  Inline, a hit costs no
  * call; the answers are read from map memory either way, so the verifier's
- * paths meet again right after. */
+ * paths meet again right after.  The device comes from the rule memo when
+ * it knows the packet (then p->rule too, p->memo saying so), else from the
+ * device memo; the application first, as the rule memo's key holds it. */
 static __always_inline int identify_remembered(struct pkt *p, const struct fringe_slot_hdr *hdr,
-					       __u32 *claimed)
+					       __u32 ifindex, __u32 *claimed)
 {
-	struct dev_memo *dm = NULL;
-	struct app_memo *am;
+	struct app_memo *am = NULL;
+	struct rule_memo *rm;
+	struct dev_memo *dm;
+	__u8 app = p->app;
 
-	if (hdr->dims_used & (1U << FRINGE_DIM_DEVICE)) {
-		dm = dev_memo_of(p);
-		if (!dm || !dev_memo_holds(dm, p, hdr->generation))
-			return 0;
-	}
 	if ((hdr->dims_used & FRINGE_DIMS_APP) && app_needs_flow(p)) {
 		am = app_memo_of(p);
 		/* (the hit that is due to consult fringe_app_flows goes to the call) */
 		if (!am || !app_memo_holds(am, p, hdr->generation) ||
 		    !((__u8)(am->hits + 1) % APP_MEMO_REFRESH))
 			return 0;
-		am->hits++;
 		if (p->app_state == APP_UNCONFIRMED && am->app == p->app_maybe)
 			p->app = am->app;
 	}
-	if (dm) {
-		p->device = dm->device;
-		*claimed = dm->claimed;
+	if (hdr->dims_used & (1U << FRINGE_DIM_DEVICE)) {
+		rm = rule_memo_of(p);
+		if (rm && !(hdr->flags & FRINGE_SLOT_DNS) &&
+		    rule_memo_holds(rm, p, ifindex, hdr->generation)) {
+			p->memo = RULE_MEMO_HIT;
+			p->rule = rm->rule;
+			p->device = rm->device;
+			*claimed = rm->claimed;
+		} else {
+			dm = dev_memo_of(p);
+			if (!dm || !dev_memo_holds(dm, p, hdr->generation)) {
+				p->app = app;
+				return 0;
+			}
+			p->memo = RULE_MEMO_MISSED;
+			p->device = dm->device;
+			*claimed = dm->claimed;
+		}
 	}
+	if (am)
+		am->hits++;
 	return 1;
 }
 
@@ -400,73 +484,6 @@ static __always_inline __u32 policy_classify(struct xdp_md *ctx, struct pkt *p, 
 	return policy_first(summary, bm, 0, FRINGE_DIM_MAX);
 }
 
-/* ---- the rule memo (fringe_rule_memo) ---- */
-
-/* The words a packet's rule depends on, as the memo keeps them: everything
- * policy_classify reads but the device, which is the MAC's and the source
- * address's under the generation.  Read as they lie in struct pkt: each
- * instruction here is paid by every packet. */
-static __always_inline __u64 rule_memo_flow(const struct pkt *p)
-{
-	return *(const __u64 *)&p->sport;	/* ports, family, protocol, has_ports, frag */
-}
-
-static __always_inline __u64 rule_memo_mac(const struct pkt *p)
-{
-	return *(const __u64 *)p->smac;		/* the MAC, then the VLAN */
-}
-
-static __always_inline __u64 rule_memo_who(const struct pkt *p, __u32 ifindex)
-{
-	return (__u64)ifindex << 32 | (*(const __u64 *)&p->appx & 0xffffff);	/* appx, app */
-}
-
-static __always_inline struct rule_memo *rule_memo_of(const struct pkt *p)
-{
-	/* One multiply, of the words that tell flows apart. */
-	__u64 h = (rule_memo_flow(p) ^ memo_addr_fold(p->saddr) ^ memo_addr_fold(p->daddr) << 1) *
-		  0x9e3779b97f4a7c15ULL;
-	__u32 idx = (h >> 56) & (FRINGE_MEMO_SLOTS - 1);
-
-	return bpf_map_lookup_elem(&fringe_rule_memo, &idx);
-}
-
-/* `make bench` measures a flow's first packet with a build in which every
- * lookup misses (-DFRINGE_RULE_MEMO_MISS): the compare is still made. */
-static __always_inline __u64 rule_memo_miss(void)
-{
-	__u64 miss = 0;
-
-#ifdef FRINGE_RULE_MEMO_MISS
-	miss = 1;
-	asm volatile("" : "+r"(miss));
-#endif
-	return miss;
-}
-
-/* The entry answers for p under the policy of generation: the words
- * compared at once, one branch. */
-static __always_inline int rule_memo_holds(const struct rule_memo *m, const struct pkt *p,
-					   __u32 ifindex, __u64 generation)
-{
-	return !((m->generation ^ generation) | (m->flow ^ rule_memo_flow(p)) |
-		 (m->mac ^ rule_memo_mac(p)) | (m->who ^ rule_memo_who(p, ifindex)) |
-		 memo_addr_differs(&m->saddr, p->saddr) | memo_addr_differs(&m->daddr, p->daddr) |
-		 rule_memo_miss());
-}
-
-static __always_inline void rule_memo_set(struct rule_memo *m, const struct pkt *p, __u32 ifindex,
-					  __u64 generation, __u32 rule)
-{
-	m->generation = generation;
-	m->flow = rule_memo_flow(p);
-	m->mac = rule_memo_mac(p);
-	m->who = rule_memo_who(p, ifindex);
-	memo_addr_set(&m->saddr, p->saddr);
-	memo_addr_set(&m->daddr, p->daddr);
-	m->rule = rule;
-}
-
 /* policy_classify for the active policy, remembered per CPU: a packet like
  * one this CPU classified under the same generation costs the memo's
  * compare instead of the tries and the bitmaps.  Not for policies with DNS
@@ -476,12 +493,15 @@ static __always_inline __u32 policy_classify_remembered(struct xdp_md *ctx, stru
 							__u32 slot,
 							const struct fringe_slot_hdr *hdr)
 {
-	struct rule_memo *m = rule_memo_of(p);
+	struct rule_memo *m;
 	__u32 rule;
 
+	if (p->memo == RULE_MEMO_HIT)		/* identify_remembered asked it */
+		return p->rule;
+	m = rule_memo_of(p);
 	if (!m)		/* never: the index is below the memo's size */
 		return POLICY_NO_MATCH;
-	if (!(hdr->flags & FRINGE_SLOT_DNS) &&
+	if (!(hdr->flags & FRINGE_SLOT_DNS) && p->memo != RULE_MEMO_MISSED &&
 	    rule_memo_holds(m, p, ctx->ingress_ifindex, hdr->generation))
 		return m->rule;
 	rule = policy_classify(ctx, p, slot, hdr);

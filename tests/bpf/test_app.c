@@ -729,6 +729,39 @@ static void test_devices(void **state)
 	assert_int_equal(dev_spoofed(f, "orphan", NULL), 0);
 }
 
+/* A flow's later packets take the sender from the rule memo (policy.h,
+ * identify_remembered): the same counts as the first packet's, spoofed
+ * ones included.  The kernel repeats each packet on one CPU. */
+static void test_devices_remembered(void **state)
+{
+	static const struct pkt_opts own = UDP(9000, FROM("02:dd:00:00:00:02", "10.60.0.2"));
+	static const struct pkt_opts spoof = UDP(9000, FROM("02:dd:00:00:00:03", "10.60.0.1"));
+	struct fx *f = get_fx(state);
+	uint8_t fr[FRAME_CAP];
+	uint64_t sp0, plcs0, def0;
+	uint32_t action;
+	size_t len;
+
+	load_ok(f, policy_dev);
+	sp0 = spoofed(f);
+	plcs0 = fx_rule_packets(f, "plcs");
+	def0 = fx_rule_packets(f, "default");
+	len = pkt_build(fr, sizeof(fr), &own);
+	assert_int_equal(fx_run_repeat(f, fr, len, 0, 5, &action), 0);
+	assert_int_equal(action, XDP_PASS);
+	assert_int_equal(fx_rule_packets(f, "plcs") - plcs0, 5);
+	assert_int_equal(dev_packets(f, "plc2", NULL), 5);
+	/* cam's MAC with plc1's address: no device, plc1's address claimed */
+	len = pkt_build(fr, sizeof(fr), &spoof);
+	assert_int_equal(fx_run_repeat(f, fr, len, 0, 5, &action), 0);
+	assert_int_equal(action, XDP_DROP);
+	assert_int_equal(fx_rule_packets(f, "default") - def0, 5);
+	assert_int_equal(spoofed(f) - sp0, 5);
+	assert_int_equal(dev_spoofed(f, "plc1", NULL), 5);
+	assert_int_equal(dev_packets(f, "cam", NULL), 0);
+	assert_int_equal(dev_packets(f, "plc1", NULL), 0);
+}
+
 /* Devices declared, no rule names one: still identified, counted and spoof-checked. */
 static void test_devices_without_device_rules(void **state)
 {
@@ -890,6 +923,7 @@ int main(void)
 		T(test_app_counters_without_app_rules),
 		T(test_flow_app),
 		T(test_devices),
+		T(test_devices_remembered),
 		T(test_devices_without_device_rules),
 		T(test_device_counters_reload),
 		T(test_device_spoofs_reload),

@@ -45,6 +45,7 @@ struct memo_entry {
 	uint64_t generation;
 	uint64_t words[7];	/* flow, mac, saddr, daddr, who */
 	uint32_t rule;
+	uint32_t device, claimed;
 	uint32_t unused;
 };
 
