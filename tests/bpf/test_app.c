@@ -762,6 +762,31 @@ static void test_devices_remembered(void **state)
 	assert_int_equal(dev_packets(f, "plc1", NULL), 0);
 }
 
+/* The memos tell the families apart: an IPv6 source whose first bytes are
+ * a declared IPv4 address (10.60.0.1 and a3c:1::) claims nothing, also
+ * right after the IPv4 address was claimed from the same MAC. */
+static void test_devices_family(void **state)
+{
+	static const struct pkt_opts v4 = UDP(9000, FROM("02:dd:00:00:00:09", "10.60.0.1"));
+	static const struct pkt_opts v6 = UDP(9000, FROM("02:dd:00:00:00:09", "a3c:1::"),
+					      .dst = "2001:db8::2");
+	struct fx *f = get_fx(state);
+	uint8_t fr[FRAME_CAP];
+	uint64_t sp0;
+	uint32_t action;
+	size_t len;
+
+	load_ok(f, policy_dev);
+	sp0 = spoofed(f);
+	len = pkt_build(fr, sizeof(fr), &v4);
+	assert_int_equal(fx_run_repeat(f, fr, len, 0, 2, &action), 0);
+	assert_int_equal(spoofed(f) - sp0, 2);
+	len = pkt_build(fr, sizeof(fr), &v6);
+	assert_int_equal(fx_run_repeat(f, fr, len, 0, 2, &action), 0);
+	assert_int_equal(spoofed(f) - sp0, 2);
+	assert_int_equal(dev_spoofed(f, "plc1", NULL), 2);
+}
+
 /* Devices declared, no rule names one: still identified, counted and spoof-checked. */
 static void test_devices_without_device_rules(void **state)
 {
@@ -924,6 +949,7 @@ int main(void)
 		T(test_flow_app),
 		T(test_devices),
 		T(test_devices_remembered),
+		T(test_devices_family),
 		T(test_devices_without_device_rules),
 		T(test_device_counters_reload),
 		T(test_device_spoofs_reload),
