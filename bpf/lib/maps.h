@@ -385,12 +385,16 @@ struct {
  * helper call and a hash of the key. */
 #define FRINGE_MEMO_SLOTS	256	/* per CPU and memo, a power of two */
 
-/* A packet's index in a memo: a hash of its question, folded to two words. */
+/* A memo's index for a question folded to one word: one multiply, the top bits. */
+static __always_inline __u32 memo_slot(__u64 x)
+{
+	return ((x * 0xff51afd7ed558ccdULL) >> 56) & (FRINGE_MEMO_SLOTS - 1);
+}
+
+/* The same for a question folded to two words. */
 static __always_inline __u32 memo_index(__u64 a, __u64 b)
 {
-	__u64 h = (a ^ (b * 0x9e3779b97f4a7c15ULL)) * 0xff51afd7ed558ccdULL;
-
-	return (h >> 56) & (FRINGE_MEMO_SLOTS - 1);
+	return memo_slot(a ^ (b * 0x9e3779b97f4a7c15ULL));
 }
 
 /* An address as a memo keeps it: two words (IPv4: the first four bytes, then zeros). */

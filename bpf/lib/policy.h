@@ -219,12 +219,18 @@ static __always_inline __u64 rule_memo_who(const struct pkt *p, __u32 ifindex)
 
 static __always_inline struct rule_memo *rule_memo_of(const struct pkt *p)
 {
-	/* One multiply, of the words that tell flows apart. */
-	__u64 h = (rule_memo_flow(p) ^ memo_addr_fold(p->saddr) ^ memo_addr_fold(p->daddr) << 1) *
-		  0x9e3779b97f4a7c15ULL;
-	__u32 idx = (h >> 56) & (FRINGE_MEMO_SLOTS - 1);
+	/* The words that tell flows apart, folded to one (memo_slot). */
+	__u32 idx = memo_slot(rule_memo_flow(p) ^ memo_addr_fold(p->saddr) ^
+			      memo_addr_fold(p->daddr) << 1);
 
 	return bpf_map_lookup_elem(&fringe_rule_memo, &idx);
+}
+
+/* Whether the policy may use the rule memo: not one with DNS names, whose
+ * answers change within a generation as the data plane learns addresses. */
+static __always_inline int rule_memo_serves(const struct fringe_slot_hdr *hdr)
+{
+	return !(hdr->flags & FRINGE_SLOT_DNS);
 }
 
 /* `make bench` measures a flow's first packet with a build in which every
@@ -332,8 +338,7 @@ static __always_inline int identify_remembered(struct pkt *p, const struct fring
 	}
 	if (hdr->dims_used & (1U << FRINGE_DIM_DEVICE)) {
 		rm = rule_memo_of(p);
-		if (rm && !(hdr->flags & FRINGE_SLOT_DNS) &&
-		    rule_memo_holds(rm, p, ifindex, hdr->generation)) {
+		if (rm && rule_memo_serves(hdr) && rule_memo_holds(rm, p, ifindex, hdr->generation)) {
 			p->memo = RULE_MEMO_HIT;
 			p->rule = rm->rule;
 			p->device = rm->device;
@@ -486,9 +491,8 @@ static __always_inline __u32 policy_classify(struct xdp_md *ctx, struct pkt *p, 
 
 /* policy_classify for the active policy, remembered per CPU: a packet like
  * one this CPU classified under the same generation costs the memo's
- * compare instead of the tries and the bitmaps.  Not for policies with DNS
- * names: what the data plane learns changes their answers within a
- * generation. */
+ * compare instead of the tries and the bitmaps (rule_memo_serves says for
+ * which policies). */
 static __always_inline __u32 policy_classify_remembered(struct xdp_md *ctx, struct pkt *p,
 							__u32 slot,
 							const struct fringe_slot_hdr *hdr)
@@ -501,11 +505,11 @@ static __always_inline __u32 policy_classify_remembered(struct xdp_md *ctx, stru
 	m = rule_memo_of(p);
 	if (!m)		/* never: the index is below the memo's size */
 		return POLICY_NO_MATCH;
-	if (!(hdr->flags & FRINGE_SLOT_DNS) && p->memo != RULE_MEMO_MISSED &&
+	if (rule_memo_serves(hdr) && p->memo != RULE_MEMO_MISSED &&
 	    rule_memo_holds(m, p, ctx->ingress_ifindex, hdr->generation))
 		return m->rule;
 	rule = policy_classify(ctx, p, slot, hdr);
-	if (!(hdr->flags & FRINGE_SLOT_DNS))
+	if (rule_memo_serves(hdr))
 		rule_memo_set(m, p, ctx->ingress_ifindex, hdr->generation, rule);
 	return rule;
 }
