@@ -217,13 +217,12 @@ static __always_inline __u64 rule_memo_who(const struct pkt *p, __u32 ifindex)
 	return (__u64)ifindex << 32 | (*(const __u64 *)&p->appx & 0xffffff);	/* appx, app */
 }
 
-static __always_inline struct rule_memo *rule_memo_of(const struct pkt *p)
+/* p's entry in this CPU's rule memo: the words that tell flows apart,
+ * folded to one (memo_slot). */
+static __always_inline __u32 rule_memo_index(const struct pkt *p)
 {
-	/* The words that tell flows apart, folded to one (memo_slot). */
-	__u32 idx = memo_slot(rule_memo_flow(p) ^ memo_addr_fold(p->saddr) ^
-			      memo_addr_fold(p->daddr) << 1);
-
-	return bpf_map_lookup_elem(&fringe_rule_memo, &idx);
+	return memo_slot(rule_memo_flow(p) ^ memo_addr_fold(p->saddr) ^
+			 memo_addr_fold(p->daddr) << 1);
 }
 
 /* Whether the policy may use the rule memo: not one with DNS names, whose
@@ -326,6 +325,7 @@ static __always_inline int identify_remembered(struct pkt *p, const struct fring
 	struct rule_memo *rm;
 	struct dev_memo *dm;
 	__u8 app = p->app;
+	__u32 idx;
 
 	if ((hdr->dims_used & FRINGE_DIMS_APP) && app_needs_flow(p)) {
 		am = app_memo_of(p);
@@ -337,7 +337,8 @@ static __always_inline int identify_remembered(struct pkt *p, const struct fring
 			p->app = am->app;
 	}
 	if (hdr->dims_used & (1U << FRINGE_DIM_DEVICE)) {
-		rm = rule_memo_of(p);
+		idx = rule_memo_index(p);
+		rm = bpf_map_lookup_elem(&fringe_rule_memo, &idx);
 		if (rm && rule_memo_serves(hdr) && rule_memo_holds(rm, p, ifindex, hdr->generation)) {
 			p->memo = RULE_MEMO_HIT;
 			p->rule = rm->rule;
@@ -350,6 +351,7 @@ static __always_inline int identify_remembered(struct pkt *p, const struct fring
 				return 0;
 			}
 			p->memo = RULE_MEMO_MISSED;
+			p->memo_slot = idx;	/* classification writes it: no second hash */
 			p->device = dm->device;
 			*claimed = dm->claimed;
 		}
@@ -498,11 +500,12 @@ static __always_inline __u32 policy_classify_remembered(struct xdp_md *ctx, stru
 							const struct fringe_slot_hdr *hdr)
 {
 	struct rule_memo *m;
-	__u32 rule;
+	__u32 rule, idx;
 
 	if (p->memo == RULE_MEMO_HIT)		/* identify_remembered asked it */
 		return p->rule;
-	m = rule_memo_of(p);
+	idx = p->memo == RULE_MEMO_MISSED ? p->memo_slot : rule_memo_index(p);
+	m = bpf_map_lookup_elem(&fringe_rule_memo, &idx);
 	if (!m)		/* never: the index is below the memo's size */
 		return POLICY_NO_MATCH;
 	if (rule_memo_serves(hdr) && p->memo != RULE_MEMO_MISSED &&

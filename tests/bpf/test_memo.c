@@ -211,12 +211,50 @@ static void test_memo_answers_until_a_load(void **state)
 	free(m.v);
 }
 
+/* A device policy's packet whose sender the device memo knows but whose
+ * flow the rule memo does not (the device's second flow) is written to the
+ * entry its lookups read: changed there in place, the entry answers. */
+static void test_memo_device_flow_in_place(void **state)
+{
+	static const char policy[] = "device d1 mac 02:00:00:00:00:aa ip 192.168.1.1\n"
+				     "rule a device d1 dport 80 allow\n"
+				     "rule b device d1 dport 81 allow\n"
+				     "rule c dport 81 drop\n"
+				     "default drop\n";
+	const struct pkt_opts a = V4(.smac = "02:00:00:00:00:aa", .dport = 80);
+	const struct pkt_opts b = V4(.smac = "02:00:00:00:00:aa", .dport = 81);
+	struct fx *f = get_fx(state);
+	uint64_t gen;
+	uint32_t at = UINT32_MAX;
+	struct memo m;
+
+	memo_open(f, &m);
+	load_ok(f, policy);
+	gen = fx_generation(f);
+	expect_rule(f, "the device's first flow", &a, 0, "a");
+	expect_rule(f, "its second flow", &b, 0, "b");
+	for (uint32_t i = 0; i < m.slots; i++) {
+		assert_int_equal(bpf_map_lookup_elem(m.fd, &i, m.v), 0);
+		if (m.v[f->cpu].generation == gen && m.v[f->cpu].rule == 1) {	/* "b" */
+			assert_int_equal(at, UINT32_MAX);
+			at = i;
+		}
+	}
+	assert_int_not_equal(at, UINT32_MAX);
+	assert_int_equal(bpf_map_lookup_elem(m.fd, &at, m.v), 0);
+	m.v[f->cpu].rule = 2;	/* "c" */
+	assert_int_equal(bpf_map_update_elem(m.fd, &at, m.v, BPF_ANY), 0);
+	expect_rule(f, "the second flow again: its entry answers", &b, 0, "c");
+	free(m.v);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_memo_tells_packets_apart),
 		T(test_memo_answers_until_a_load),
+		T(test_memo_device_flow_in_place),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
