@@ -491,6 +491,24 @@ static __always_inline __u32 policy_classify(struct xdp_md *ctx, struct pkt *p, 
 	return policy_first(summary, bm, 0, FRINGE_DIM_MAX);
 }
 
+/* policy_classify for the packet in fringe_scratch under the policy in slot
+ * (active or staged).  A function of its own: a flow's later packets take
+ * their rule from the rule memo and jump over this one call, so the path
+ * they run stays a few contiguous cache lines of code instead of crossing
+ * the tries and the bitmaps; and the verifier walks classification once. */
+__noinline __u32 fringe_classify(struct xdp_md *ctx, __u32 slot_arg)
+{
+	__u32 slot = slot_arg < FRINGE_POLICY_SLOTS ? slot_arg : 0;
+	struct fringe_meta *meta;
+	struct pkt *p;
+
+	p = bpf_map_lookup_elem(&fringe_scratch, &fringe_zero);
+	meta = bpf_map_lookup_elem(&fringe_meta, &fringe_zero);
+	if (!p || !meta)
+		return POLICY_NO_MATCH;
+	return policy_classify(ctx, p, slot, &meta->slot[slot]);
+}
+
 /* policy_classify for the active policy, remembered per CPU: a packet like
  * one this CPU classified under the same generation costs the memo's
  * compare instead of the tries and the bitmaps (rule_memo_serves says for
@@ -511,7 +529,8 @@ static __always_inline __u32 policy_classify_remembered(struct xdp_md *ctx, stru
 	if (rule_memo_serves(hdr) && p->memo != RULE_MEMO_MISSED &&
 	    rule_memo_holds(m, p, ctx->ingress_ifindex, hdr->generation))
 		return m->rule;
-	rule = policy_classify(ctx, p, slot, hdr);
+	FRINGE_CALL_SITE();
+	rule = fringe_classify(ctx, slot);
 	if (rule_memo_serves(hdr))
 		rule_memo_set(m, p, ctx->ingress_ifindex, hdr->generation, rule);
 	return rule;

@@ -56,7 +56,8 @@ static __always_inline void staged_judge(struct xdp_md *ctx, struct pkt *p, stru
 	if ((hdr->flags & FRINGE_SLOT_DNS) && !(ahdr->flags & FRINGE_SLOT_DNS) &&
 	    p->proto == IPPROTO_UDP && p->has_ports && (p->sport == 53 || p->dport == 53))
 		fringe_dns_observe(ctx, FRINGE_SLOT_STAGED);
-	rule = policy_classify(ctx, p, slot, hdr);
+	FRINGE_CALL_SITE();
+	rule = fringe_classify(ctx, slot);
 	k.to_rule = rule < FRINGE_MAX_RULES ? rule + 1 : 0;
 	stats_count(stats, k.to_rule, p->len);
 
