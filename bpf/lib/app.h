@@ -263,11 +263,19 @@ static __always_inline int app_needs_flow(const struct pkt *p)
 	return p->app_state == APP_CONFIRMS || p->app_state == APP_UNCONFIRMED;
 }
 
+/* p's entry in this CPU's application memo and rule memo (policy.h): the
+ * words that tell flows apart, folded to one; the same index for both, so
+ * a packet that asks both hashes once. */
+static __always_inline __u32 flow_memo_index(const struct pkt *p)
+{
+	return memo_slot(*(const __u64 *)&p->sport ^ memo_addr_fold(p->saddr) ^
+			 memo_addr_fold(p->daddr) << 1);
+}
+
 /* This CPU's memo entry for p's flow (NULL never happens: the index is below its size). */
 static __always_inline struct app_memo *app_memo_of(const struct pkt *p)
 {
-	__u32 idx = memo_index(pkt_flow_word(p),
-			       memo_addr_fold(p->saddr) ^ memo_addr_fold(p->daddr) << 1);
+	__u32 idx = flow_memo_index(p);
 
 	return bpf_map_lookup_elem(&fringe_app_memo, &idx);
 }

@@ -217,14 +217,6 @@ static __always_inline __u64 rule_memo_who(const struct pkt *p, __u32 ifindex)
 	return (__u64)ifindex << 32 | (*(const __u64 *)&p->appx & 0xffffff);	/* appx, app */
 }
 
-/* p's entry in this CPU's rule memo: the words that tell flows apart,
- * folded to one (memo_slot). */
-static __always_inline __u32 rule_memo_index(const struct pkt *p)
-{
-	return memo_slot(rule_memo_flow(p) ^ memo_addr_fold(p->saddr) ^
-			 memo_addr_fold(p->daddr) << 1);
-}
-
 /* Whether the policy may use the rule memo: not one with DNS names, whose
  * answers change within a generation as the data plane learns addresses. */
 static __always_inline int rule_memo_serves(const struct fringe_slot_hdr *hdr)
@@ -324,11 +316,11 @@ static __always_inline int identify_remembered(struct pkt *p, const struct fring
 	struct app_memo *am = NULL;
 	struct rule_memo *rm;
 	struct dev_memo *dm;
+	__u32 idx = flow_memo_index(p);
 	__u8 app = p->app;
-	__u32 idx;
 
 	if ((hdr->dims_used & FRINGE_DIMS_APP) && app_needs_flow(p)) {
-		am = app_memo_of(p);
+		am = bpf_map_lookup_elem(&fringe_app_memo, &idx);
 		/* (the hit that is due to consult fringe_app_flows goes to the call) */
 		if (!am || !app_memo_holds(am, p, hdr->generation) ||
 		    !((__u8)(am->hits + 1) % APP_MEMO_REFRESH))
@@ -337,7 +329,6 @@ static __always_inline int identify_remembered(struct pkt *p, const struct fring
 			p->app = am->app;
 	}
 	if (hdr->dims_used & (1U << FRINGE_DIM_DEVICE)) {
-		idx = rule_memo_index(p);
 		rm = bpf_map_lookup_elem(&fringe_rule_memo, &idx);
 		if (rm && rule_memo_serves(hdr) && rule_memo_holds(rm, p, ifindex, hdr->generation)) {
 			p->memo = RULE_MEMO_HIT;
@@ -522,7 +513,7 @@ static __always_inline __u32 policy_classify_remembered(struct xdp_md *ctx, stru
 
 	if (p->memo == RULE_MEMO_HIT)		/* identify_remembered asked it */
 		return p->rule;
-	idx = p->memo == RULE_MEMO_MISSED ? p->memo_slot : rule_memo_index(p);
+	idx = p->memo == RULE_MEMO_MISSED ? p->memo_slot : flow_memo_index(p);
 	m = bpf_map_lookup_elem(&fringe_rule_memo, &idx);
 	if (!m)		/* never: the index is below the memo's size */
 		return POLICY_NO_MATCH;
