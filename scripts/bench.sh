@@ -21,11 +21,11 @@ FRINGE=$PWD/build/fringe
 TRAFFICGEN=$PWD/build/tests/tools/trafficgen
 REPORT=$PWD/scripts/bench_report.py
 SECS=${BENCH_SECONDS:-5}	# per throughput run (nftables)
-# The floor and fringe take turns on veth, VETH_ROUNDS times VETH_SECS
-# seconds each: the goal ratio is the median of the rounds' ratios, so a
-# slow spell of the machine hits both alike (as in the test-run rounds).
-VETH_ROUNDS=${BENCH_VETH_ROUNDS:-7}
-VETH_SECS=${BENCH_VETH_SECONDS:-2}
+# The floor and fringe share VETH_ROUNDS rounds on veth, VETH_SECS seconds
+# each a round, sent to in turn a tenth of a second at a time: the goal
+# ratio is the median of the rounds' ratios (as in the test-run rounds).
+VETH_ROUNDS=${BENCH_VETH_ROUNDS:-21}
+VETH_SECS=${BENCH_VETH_SECONDS:-1}
 RUNS=${BENCH_RUNS:-5}		# per control-plane figure (median)
 # BENCH_COST_JSON=FILE reuses an earlier cost.json instead of running bench_cost;
 # BENCH_GENERATOR=af-packet drives veth with AF_PACKET even where live frames work.
@@ -76,40 +76,60 @@ for k, v in json.load(open(sys.argv[1])).get("unavailable", {}).items(): print("
 		"$OUT/cost.json" | while read -r line; do info "note: $line"; done
 fi
 
-step "throughput on veth: trafficgen in 'gen' -> dut0 in 'dut': floor and fringe in turn, $VETH_ROUNDS rounds of ${VETH_SECS}s; nftables ${SECS}s"
+step "throughput on veth: trafficgen in 'gen' -> dut0 (the floor) and dut1 (fringe) in 'dut', in turn, $VETH_ROUNDS rounds of ${VETH_SECS}s; nftables on dut0, ${SECS}s"
 ns_add gen
 ns_add dut
 for n in gen dut; do	# no IPv6 chatter: the systems must count only what trafficgen sends
 	nsx "$n" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
 done
+# Two identical pairs: the floor stays attached to dut0 and fringe to dut1
+# for all the rounds.  In a round trafficgen sends to tg0 and tg1 in turn,
+# a tenth of a second at a time, so both systems meet the same moments of
+# the machine; and many rounds fit where attaching and loading for each
+# allowed seven.
 veth_add gen tg0 - "$GEN_MAC" dut dut0 - "$DUT_MAC"
+veth_add gen tg1 - "$GEN_MAC" dut dut1 - "$DUT_MAC"
 pin_mount
 F=("$FRINGE" --pin-dir "$PIN")
 for k in fringe nft-plain nft-set; do
 	"$PYTHON" "$REPORT" policy "$k" "$VETH_RULES" "$ITEMS" dut0 >"$TMPD/veth-$k.policy"
 done
 
-# Each system runs in a subshell: `cannot` ends that system's run with a
-# reason (the machine cannot run it), `broken` with a fault of fringe's.
+# Each step runs in a subshell: `cannot` ends it with a reason (the machine
+# cannot run it), `broken` with a fault of fringe's.
 cannot() { echo "$*" >"$TMPD/veth.why"; exit 77; }
 broken() { echo "$*" >"$TMPD/veth.why"; exit 1; }
-# send SYSTEM [SECONDS]: drive dut0 for SECONDS (SECS); the trafficgen JSON goes to $TMPD/tg-SYSTEM.json.
+# send SYSTEM [SECONDS [IFNAMES]]: drive the pairs of IFNAMES (tg0; several:
+# in turn) for SECONDS (SECS); the trafficgen JSON goes to $TMPD/tg-SYSTEM.json.
 send() {
-	local secs=${2:-$SECS}
+	local secs=${2:-$SECS} ifname=${3:-tg0}
 
-	timeout $((secs + 60)) ip netns exec "$(ns gen)" "$TRAFFICGEN" --ifname tg0 \
+	timeout $((secs + 60)) ip netns exec "$(ns gen)" "$TRAFFICGEN" --ifname "$ifname" --slice 0.1 \
 		--duration "$secs" --method "${BENCH_GENERATOR:-auto}" --packet last-rule --dst-mac "$DUT_MAC" --src-mac "$GEN_MAC" \
 		>"$TMPD/tg-$1.json" 2>"$TMPD/tg-$1.err" ||
 		cannot "trafficgen cannot send: $(tail -n1 "$TMPD/tg-$1.err")"
 	grep -q 'using AF_PACKET' "$TMPD/tg-$1.err" && info "$1: $(tail -n1 "$TMPD/tg-$1.err")"
 	info "$1: $(cat "$TMPD/tg-$1.json")"
 }
-# record SYSTEM COUNTED [NOTE]: one line of veth.jsonl (COUNTED empty: the system's count
-# was unreadable), with the round ($ROUND, 0 for a single run).
+# record SYSTEM COUNTED [NOTE [JSON]]: one line of veth.jsonl (COUNTED empty: the
+# system's count was unreadable), with the round ($ROUND, 0 for a single run)
+# and what trafficgen sent it (JSON: $TMPD/tg-SYSTEM.json).
 record() {
+	local tg=${4:-$TMPD/tg-$1.json}
+
 	printf '{"system": "%s", "round": %d, "counted": %s, "note": "%s", "trafficgen": %s}\n' \
-		"$1" "${ROUND:-0}" "${2:-null}" "${3:-}" "$(cat "$TMPD/tg-$1.json")" >>"$OUT/veth.jsonl"
-	info "$1: counted $2 of $(jnum 'd["sent"]' <"$TMPD/tg-$1.json") sent"
+		"$1" "${ROUND:-0}" "${2:-null}" "${3:-}" "$(cat "$tg")" >>"$OUT/veth.jsonl"
+	info "$1: counted $2 of $(jnum 'd["sent"]' <"$tg") sent"
+}
+# tg_of IFNAME: the round's trafficgen JSON as for IFNAME alone (its sent,
+# seconds and pps; the method and packet of the whole).
+tg_of() {
+	"$PYTHON" -c 'import json,sys
+d = json.load(open(sys.argv[1]))
+for i in d.pop("interfaces", [d]):
+    if i["ifname"] == sys.argv[2]:
+        d.update(i)
+print(json.dumps(d))' "$TMPD/tg-round.json" "$1" >"$TMPD/tg-$1.json"
 }
 floor_count() {
 	local prog map
@@ -117,26 +137,33 @@ floor_count() {
 	map=$(bpftool -j prog show id "$prog" | jnum 'd["map_ids"][0]')
 	bpftool -j map dump id "$map" | "$PYTHON" "$REPORT" percpu-sum
 }
-veth_floor() {
+floor_setup() {
 	# The floor: count and drop, attached directly (no dispatcher) in native mode.
 	nsx dut ip link set dev dut0 xdpdrv object build/bench/floor.bpf.o program floor_xdp_drop ||
 		cannot "cannot attach the floor program to dut0 in native mode"
-	c0=$(floor_count)
-	send floor "$VETH_SECS"
-	record floor $(($(floor_count) - c0))
 }
 fringe_last() { nsx dut "${F[@]}" policy show --json | jnum 'next(r["packets"] for r in d["rules"] if r["name"] == "last")'; }
-fringe_drops() { nsx dut "${F[@]}" stats --json | jnum 'next(i["verdicts"]["drop"]["packets"] for i in d["interfaces"] if i["name"] == "dut0")'; }
-veth_fringe() {
+fringe_drops() { nsx dut "${F[@]}" stats --json | jnum 'next(i["verdicts"]["drop"]["packets"] for i in d["interfaces"] if i["name"] == "dut1")'; }
+fringe_setup() {
 	# fringe: attached through libxdp, the 1024-rule policy whose last rule drops.
-	nsx dut timeout 60 "${F[@]}" attach dut0 >/dev/null 2>"$TMPD/fringe.err" ||
-		broken "fringe cannot attach to dut0: $(tail -n1 "$TMPD/fringe.err")"
+	nsx dut timeout 60 "${F[@]}" attach dut1 >/dev/null 2>"$TMPD/fringe.err" ||
+		broken "fringe cannot attach to dut1: $(tail -n1 "$TMPD/fringe.err")"
 	nsx dut timeout 60 "${F[@]}" policy load "$TMPD/veth-fringe.policy" >/dev/null 2>"$TMPD/fringe.err" ||
 		broken "fringe cannot load the ${VETH_RULES}-rule policy: $(tail -n1 "$TMPD/fringe.err")"
-	r0=$(fringe_last) d0=$(fringe_drops)
-	send fringe "$VETH_SECS"
-	r1=$(fringe_last) d1=$(fringe_drops)
-	record fringe $((r1 - r0)) "interface drop verdicts: $((d1 - d0))"
+}
+# A round: VETH_SECS on each pair whose system is attached ($ROUND_IFS).
+veth_round() {
+	local c0 c1 r0 r1 d0 d1
+
+	case $ROUND_IFS in *tg0*) c0=$(floor_count) ;; esac
+	case $ROUND_IFS in *tg1*) r0=$(fringe_last) d0=$(fringe_drops) ;; esac
+	send round "$((VETH_SECS * $(echo "$ROUND_IFS" | tr ',' '\n' | wc -l)))" "$ROUND_IFS"
+	case $ROUND_IFS in *tg0*) c1=$(floor_count) ;; esac
+	case $ROUND_IFS in *tg1*) r1=$(fringe_last) d1=$(fringe_drops) ;; esac
+	case $ROUND_IFS in *tg0*) tg_of tg0 && record floor $((c1 - c0)) "" "$TMPD/tg-tg0.json" ;; esac
+	case $ROUND_IFS in *tg1*)
+		tg_of tg1 && record fringe $((r1 - r0)) "interface drop verdicts: $((d1 - d0))" "$TMPD/tg-tg1.json" ;;
+	esac
 }
 # nftables, netdev ingress on dut0 (dut0 has GRO on, so veth delivers without XDP).
 nft_last_rule() {
@@ -154,26 +181,34 @@ veth_nft() {	# veth_nft plain|set
 	send "nft-$1"
 	if [ "$1" = plain ]; then record nft-plain "$(nft_last_rule)"; else record nft-set "$(nft_last_elem)"; fi
 }
-runs=()
-for r in $(seq "$VETH_ROUNDS"); do runs+=("$r:floor" "$r:fringe"); done
-runs+=("0:nft-plain" "0:nft-set")
+runs=("0:floor-setup" "0:fringe-setup")
+for r in $(seq "$VETH_ROUNDS"); do runs+=("$r:round"); done
+runs+=("0:teardown" "0:nft-plain" "0:nft-set")
 failed=" "
 for run in "${runs[@]}"; do
 	ROUND=${run%%:*} sys=${run#*:}
-	case $failed in *" $sys "*) continue ;; esac	# said once, not once a round
+	case $failed in *" ${sys%-setup} "*) continue ;; esac	# said once, not once a round
 	rm -f "$TMPD/veth.why"
 	rc=0
 	case $sys in
-	floor) (veth_floor) || rc=$? ; nsx dut ip link set dev dut0 xdp off 2>/dev/null || true ;;
-	fringe) (veth_fringe) || rc=$? ; nsx dut timeout 60 "${F[@]}" detach dut0 >/dev/null 2>&1 || true ;;
+	floor-setup) (floor_setup) || rc=$? ;;
+	fringe-setup) (fringe_setup) || rc=$? ;;
+	round)
+		ROUND_IFS=$(case $failed in *" floor "*) ;; *) echo tg0 ;; esac
+			    case $failed in *" fringe "*) ;; *) echo tg1 ;; esac)
+		ROUND_IFS=$(echo $ROUND_IFS | tr ' ' ',')
+		[ -n "$ROUND_IFS" ] && { (veth_round) || rc=$?; } ;;
+	teardown)
+		nsx dut ip link set dev dut0 xdp off 2>/dev/null || true
+		nsx dut timeout 60 "${F[@]}" detach dut1 >/dev/null 2>&1 || true ;;
 	nft-*) (veth_nft "${sys#nft-}") || rc=$? ; nsx dut nft delete table netdev bench 2>/dev/null || true ;;
 	esac
 	why=$(cat "$TMPD/veth.why" 2>/dev/null || echo "exit $rc")
-	[ "$rc" = 0 ] || failed="$failed$sys "
+	[ "$rc" = 0 ] || failed="$failed${sys%-setup} "
 	case $rc in
 	0) ;;
-	77) note "veth $sys not measured: $why" ;;
-	*) fault "veth $sys: $why" ;;
+	77) note "veth ${sys%-setup} not measured: $why" ;;
+	*) fault "veth ${sys%-setup}: $why" ;;
 	esac
 done
 

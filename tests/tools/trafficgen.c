@@ -26,6 +26,8 @@
 #define CHUNK_FIRST 1024	/* packets in the first test run (slow receivers: ~20k pps) */
 #define CHUNK_TARGET_S 0.05	/* later runs are sized to last about this long */
 #define BATCH_DEFAULT 64	/* frames per kernel batch (the kernel allows 1-256) */
+#define SLICE_DEFAULT_S 0.05	/* with several interfaces: each one's turn */
+#define MAX_IFACES 4
 
 /* Two ways to send, fastest first: BPF_PROG_TEST_RUN in live-frame mode
  * (XDP_TX out of the veth, no socket or qdisc on the way), and where the
@@ -52,12 +54,16 @@ static const struct {
 };
 
 static const char usage[] =
-	"Usage: trafficgen --ifname IFACE [--count N] [--duration SECONDS]\n"
+	"Usage: trafficgen --ifname IFACE[,IFACE...] [--count N] [--duration SECONDS]\n"
 	"                  [--packet last-rule|default|mqtt-first] [--src-mac MAC] [--dst-mac MAC]\n"
 	"                  [--batch N] [--obj FILE] [--method auto|live-frames|af-packet]\n"
+	"                  [--slice SECONDS]\n"
 	"Sends the packet out of IFACE (a veth end; its peer receives it) until N packets\n"
 	"are sent or SECONDS have passed, then prints {\"sent\", \"seconds\", \"pps\", ...} as JSON.\n"
-	"auto (the default) uses live-frame test runs where the kernel allows them, else AF_PACKET.\n";
+	"auto (the default) uses live-frame test runs where the kernel allows them, else AF_PACKET.\n"
+	"With several interfaces (and --duration), it sends to each in turn for --slice seconds\n"
+	"(0.05) and adds \"interfaces\": each one's sent, seconds and pps, so that systems on\n"
+	"their peers are measured through the same moments of the machine.\n";
 
 static volatile sig_atomic_t stop;
 
@@ -125,24 +131,19 @@ static int done(unsigned long long count, unsigned long long sent, double durati
 	return stop || (count && sent >= count) || (duration && t1 - t0 >= duration);
 }
 
-/* Live frames: the kernel runs trafficgen_xdp over copies of the frame and
- * sends each out of ifindex.  0 or -errno (the first run's error as is, so
- * the caller can tell a refusal from a failure). */
-static int send_live(const char *obj_path, uint32_t ifindex, const uint8_t *frame, size_t len,
-		     unsigned long long batch, unsigned long long count, double duration, double t0,
-		     unsigned long long *sent, double *t1)
+/* The live-frame program, loaded: its fd, or -errno (said on stderr). */
+static int live_prog(const char *obj_path, struct bpf_object **objp)
 {
-	unsigned long long chunk = CHUNK_FIRST;
-	struct bpf_object *obj;
 	struct bpf_program *prog;
+	struct bpf_object *obj;
 	char objbuf[PATH_MAX];
-	int fd, err;
+	int err;
 
 	if (!obj_path) {
 		default_obj(objbuf, sizeof(objbuf));
 		obj_path = objbuf;
 	}
-	obj = bpf_object__open_file(obj_path, NULL);
+	*objp = obj = bpf_object__open_file(obj_path, NULL);
 	if (!obj) {
 		err = -errno;
 		fprintf(stderr, "trafficgen: cannot open '%s': %s\n", obj_path, strerror(-err));
@@ -153,9 +154,23 @@ static int send_live(const char *obj_path, uint32_t ifindex, const uint8_t *fram
 	if (err || !prog) {
 		err = err ? err : -ENOENT;
 		fprintf(stderr, "trafficgen: cannot load '%s': %s\n", obj_path, strerror(-err));
-		goto out;
+		return err;
 	}
-	fd = bpf_program__fd(prog);
+	return bpf_program__fd(prog);
+}
+
+/* Live frames: the kernel runs trafficgen_xdp (fd) over copies of the frame
+ * and sends each out of ifindex, in runs of *chunkp packets, resized as it
+ * goes (and kept for the next call: each run has a fixed cost of its own).
+ * 0 or -errno (the first run's error as is, so the caller can tell a
+ * refusal from a failure). */
+static int send_live(int fd, uint32_t ifindex, const uint8_t *frame, size_t len,
+		     unsigned long long batch, unsigned long long count, double duration, double t0,
+		     unsigned long long *chunkp, unsigned long long *sent, double *t1)
+{
+	unsigned long long chunk = *chunkp, start = *sent;
+	int err;
+
 	*t1 = t0;
 	while (!stop) {
 		struct xdp_md ctx = { .data_end = len, .ingress_ifindex = ifindex };
@@ -170,13 +185,11 @@ static int send_live(const char *obj_path, uint32_t ifindex, const uint8_t *fram
 		t = now_s();
 		if (bpf_prog_test_run_opts(fd, &o)) {
 			err = -errno;
-			if (err == -EINTR) {	/* a signal cut the run short: its count is unknown */
-				err = 0;
-				break;
-			}
-			if (*sent)
+			if (err == -EINTR)	/* a signal cut the run short: its count is unknown */
+				return 0;
+			if (*sent > start)
 				fprintf(stderr, "trafficgen: test run failed: %s\n", strerror(-err));
-			goto out;
+			return err;
 		}
 		*sent += chunk;
 		*t1 = now_s();
@@ -186,7 +199,7 @@ static int send_live(const char *obj_path, uint32_t ifindex, const uint8_t *fram
 		if (*t1 > t) {
 			double next = chunk * CHUNK_TARGET_S / (*t1 - t);
 
-			chunk = next < 256 ? 256 : next > (1u << 30) ? (1u << 30) : next;
+			chunk = *chunkp = next < 256 ? 256 : next > (1u << 30) ? (1u << 30) : next;
 		}
 		if (duration && *t1 - t0 + CHUNK_TARGET_S > duration) {
 			double left = (duration - (*t1 - t0)) / CHUNK_TARGET_S;
@@ -194,10 +207,7 @@ static int send_live(const char *obj_path, uint32_t ifindex, const uint8_t *fram
 			chunk = chunk * left < 256 ? 256 : chunk * left;
 		}
 	}
-	err = 0;
-out:
-	bpf_object__close(obj);
-	return err;
+	return 0;
 }
 
 /* AF_PACKET: the frame BATCH times per sendmmsg, straight to the driver
@@ -264,6 +274,69 @@ out:
 	return err;
 }
 
+/* One interface to send out of, and what went out of it. */
+struct iface {
+	char name[IF_NAMESIZE];
+	uint32_t ifindex;
+	unsigned long long sent, drop0, drop1;
+	unsigned long long chunk;	/* send_live's run size */
+	double seconds;
+};
+
+/* Send out of each interface in turn, `slice` seconds at a time, until
+ * `duration` (or `count`, with one interface) is reached: 0 or -errno as
+ * send_live and send_packet return it.  *method becomes M_LIVE or M_PACKET;
+ * *refused the error of a live-frame run the kernel refused (then AF_PACKET). */
+static int send_all(struct iface *ifs, int n, const char *obj_path, const uint8_t *frame, size_t len,
+		    unsigned long long batch, unsigned long long count, double duration, double slice,
+		    enum method *method, int *refused)
+{
+	struct bpf_object *obj = NULL;
+	double start = now_s();
+	int fd = -1, err = 0;
+
+	if (*method != M_PACKET) {
+		fd = live_prog(obj_path, &obj);
+		if (fd < 0) {
+			bpf_object__close(obj);
+			return fd;
+		}
+	}
+	for (int turn = 0; !stop; turn++) {
+		struct iface *f = &ifs[turn % n];
+		double left = duration ? duration - (now_s() - start) : 0, t0, t1;
+		double d = n > 1 && slice < left ? slice : left;
+
+		if (duration && left <= 0)
+			break;
+		t0 = t1 = now_s();
+		if (*method != M_PACKET) {
+			err = send_live(fd, f->ifindex, frame, len, batch, count, d, t0, &f->chunk, &f->sent,
+					&t1);
+			/* Refused (not failed midway): this kernel does not allow live frames. */
+			if (*method == M_AUTO && !f->sent &&
+			    (err == -EPERM || err == -EOPNOTSUPP || err == -EINVAL)) {
+				fprintf(stderr, "trafficgen: live-frame test runs refused (%s); using AF_PACKET\n",
+					strerror(-err));
+				*refused = err;
+				*method = M_PACKET;
+				start = now_s();
+				turn--;
+				continue;
+			}
+			if (*method == M_AUTO && !err)
+				*method = M_LIVE;
+		} else {
+			err = send_packet(f->ifindex, frame, len, batch, count, d, t0, &f->sent, &t1);
+		}
+		f->seconds += t1 - t0;
+		if (err || (count && f->sent >= count))
+			break;
+	}
+	bpf_object__close(obj);
+	return err;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -276,36 +349,38 @@ int main(int argc, char **argv)
 		{ "batch", required_argument, NULL, 'b' },
 		{ "obj", required_argument, NULL, 'o' },
 		{ "method", required_argument, NULL, 'M' },
+		{ "slice", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	const char *ifname = NULL, *obj_path = NULL, *smac = NULL, *dmac = NULL;
-	unsigned long long count = 0, batch = BATCH_DEFAULT, sent = 0;
-	unsigned long long drop0, drop1;
-	double duration = 0, t0, t1 = 0;
-	enum method method = M_AUTO, used;
+	const char *ifnames = NULL, *obj_path = NULL, *smac = NULL, *dmac = NULL;
+	unsigned long long count = 0, batch = BATCH_DEFAULT, sent = 0, dropped = 0;
+	double duration = 0, slice = SLICE_DEFAULT_S, seconds = 0;
+	enum method method = M_AUTO;
+	struct iface ifs[MAX_IFACES] = {};
 	struct pkt_opts po;
 	uint8_t frame[256];
 	size_t len, pi = 0;
-	uint32_t ifindex;
-	int c, err, refused = 0;
+	int c, n = 0, refused = 0;
 
-	while ((c = getopt_long(argc, argv, "i:c:d:p:s:m:b:o:M:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:c:d:p:s:m:b:o:M:S:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
-			ifname = optarg;
+			ifnames = optarg;
 			break;
 		case 'c':
 			if (parse_u64("--count", optarg, ULLONG_MAX, &count))
 				return 2;
 			break;
-		case 'd': {
+		case 'd':
+		case 'S': {
+			double *v = c == 'd' ? &duration : &slice;
 			char *end;
 
-			duration = strtod(optarg, &end);
-			if (*end || !(duration > 0 && duration <= 3600)) {
-				fprintf(stderr, "trafficgen: bad --duration '%s' (seconds, up to 3600)\n",
-					optarg);
+			*v = strtod(optarg, &end);
+			if (*end || !(*v > 0 && *v <= 3600)) {
+				fprintf(stderr, "trafficgen: bad --%s '%s' (seconds, up to 3600)\n",
+					c == 'd' ? "duration" : "slice", optarg);
 				return 2;
 			}
 			break;
@@ -349,14 +424,29 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!ifname || optind != argc || (!count && !duration)) {
+	if (!ifnames || optind != argc || (!count && !duration)) {
 		fputs(usage, stderr);
 		return 2;
 	}
-	ifindex = if_nametoindex(ifname);
-	if (!ifindex) {
-		fprintf(stderr, "trafficgen: no interface '%s': %s\n", ifname, strerror(errno));
-		return 1;
+	for (const char *q = ifnames; *q; n++) {
+		size_t l = strcspn(q, ",");
+
+		if (n == MAX_IFACES || !l || l >= IF_NAMESIZE) {
+			fprintf(stderr, "trafficgen: bad --ifname '%s' (up to %d names, comma-separated)\n",
+				ifnames, MAX_IFACES);
+			return 2;
+		}
+		memcpy(ifs[n].name, q, l);
+		ifs[n].ifindex = if_nametoindex(ifs[n].name);
+		if (!ifs[n].ifindex) {
+			fprintf(stderr, "trafficgen: no interface '%s': %s\n", ifs[n].name, strerror(errno));
+			return 1;
+		}
+		q += l + (q[l] == ',');
+	}
+	if (n > 1 && (count || !duration)) {
+		fprintf(stderr, "trafficgen: several interfaces take --duration, not --count\n");
+		return 2;
 	}
 	po = packets[pi].o;
 	po.smac = smac;
@@ -370,33 +460,32 @@ int main(int argc, char **argv)
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	drop0 = if_stat(ifname, "tx_dropped");
-	t0 = now_s();
-	err = -EPERM;
-	if (method != M_PACKET) {
-		err = send_live(obj_path, ifindex, frame, len, batch, count, duration, t0, &sent, &t1);
-		used = M_LIVE;
-		/* Refused (not failed midway): this kernel does not allow live frames. */
-		if (method == M_AUTO && !sent && (err == -EPERM || err == -EOPNOTSUPP || err == -EINVAL)) {
-			fprintf(stderr, "trafficgen: live-frame test runs refused (%s); using AF_PACKET\n",
-				strerror(-err));
-			refused = err;
-		} else if (err) {
-			return 1;
-		}
+	for (int i = 0; i < n; i++) {
+		ifs[i].drop0 = if_stat(ifs[i].name, "tx_dropped");
+		ifs[i].chunk = CHUNK_FIRST;
 	}
-	if (method == M_PACKET || refused) {
-		t0 = now_s();
-		err = send_packet(ifindex, frame, len, batch, count, duration, t0, &sent, &t1);
-		used = M_PACKET;
-		if (err)
-			return 1;
+	if (send_all(ifs, n, obj_path, frame, len, batch, count, duration, slice, &method, &refused))
+		return 1;
+	for (int i = 0; i < n; i++) {
+		ifs[i].drop1 = if_stat(ifs[i].name, "tx_dropped");
+		sent += ifs[i].sent;
+		seconds += ifs[i].seconds;
+		dropped += ifs[i].drop1 - ifs[i].drop0;
 	}
-	drop1 = if_stat(ifname, "tx_dropped");
 	printf("{\"ifname\": \"%s\", \"packet\": \"%s\", \"method\": \"%s\", \"live_frames_refused\": %s, "
 	       "\"frame_bytes\": %zu, \"batch\": %llu, \"sent\": %llu, \"tx_dropped\": %llu, "
-	       "\"seconds\": %.6f, \"pps\": %.0f}\n",
-	       ifname, packets[pi].name, method_names[used], refused ? "true" : "false", len, batch, sent,
-	       drop1 - drop0, t1 - t0, t1 > t0 ? sent / (t1 - t0) : 0.0);
+	       "\"seconds\": %.6f, \"pps\": %.0f",
+	       ifnames, packets[pi].name, method_names[method], refused ? "true" : "false", len, batch, sent,
+	       dropped, seconds, seconds > 0 ? sent / seconds : 0.0);
+	if (n > 1) {
+		printf(", \"slice\": %.3f, \"interfaces\": [", slice);
+		for (int i = 0; i < n; i++)
+			printf("%s{\"ifname\": \"%s\", \"sent\": %llu, \"tx_dropped\": %llu, \"seconds\": %.6f, "
+			       "\"pps\": %.0f}", i ? ", " : "", ifs[i].name, ifs[i].sent,
+			       ifs[i].drop1 - ifs[i].drop0, ifs[i].seconds,
+			       ifs[i].seconds > 0 ? ifs[i].sent / ifs[i].seconds : 0.0);
+		printf("]");
+	}
+	printf("}\n");
 	return 0;
 }
