@@ -26,6 +26,9 @@ SECS=${BENCH_SECONDS:-5}	# per throughput run (nftables)
 # ratio is the median of the rounds' ratios (as in the test-run rounds).
 VETH_ROUNDS=${BENCH_VETH_ROUNDS:-21}
 VETH_SECS=${BENCH_VETH_SECONDS:-1}
+# Before fringe, the floor on both pairs for VETH_AA_ROUNDS rounds: what the
+# method reads when both sides run the same program (A/A).
+VETH_AA_ROUNDS=${BENCH_VETH_AA_ROUNDS:-7}
 RUNS=${BENCH_RUNS:-5}		# per control-plane figure (median)
 # BENCH_COST_JSON=FILE reuses an earlier cost.json instead of running bench_cost;
 # BENCH_GENERATOR=af-packet drives veth with AF_PACKET even where live frames work.
@@ -131,21 +134,35 @@ for i in d.pop("interfaces", [d]):
         d.update(i)
 print(json.dumps(d))' "$TMPD/tg-round.json" "$1" >"$TMPD/tg-$1.json"
 }
-floor_count() {
+floor_count() {	# floor_count [DEV]: the floor's count on DEV (dut0)
 	local prog map
-	prog=$(nsx dut ip -j link show dev dut0 | jnum 'd[0]["xdp"]["prog"]["id"]')
+	prog=$(nsx dut ip -j link show dev "${1:-dut0}" | jnum 'd[0]["xdp"]["prog"]["id"]')
 	map=$(bpftool -j prog show id "$prog" | jnum 'd["map_ids"][0]')
 	bpftool -j map dump id "$map" | "$PYTHON" "$REPORT" percpu-sum
 }
 floor_setup() {
-	# The floor: count and drop, attached directly (no dispatcher) in native mode.
-	nsx dut ip link set dev dut0 xdpdrv object build/bench/floor.bpf.o program floor_xdp_drop ||
-		cannot "cannot attach the floor program to dut0 in native mode"
+	# The floor: count and drop, attached directly (no dispatcher) in native
+	# mode; on dut1 too until fringe takes it, for the A/A rounds.
+	for d in dut0 dut1; do
+		nsx dut ip link set dev $d xdpdrv object build/bench/floor.bpf.o program floor_xdp_drop ||
+			cannot "cannot attach the floor program to $d in native mode"
+	done
+}
+# An A/A round: the floor on both pairs, as systems aa-dut0 and aa-dut1.
+veth_aa() {
+	local a0 a1 b0 b1
+
+	a0=$(floor_count dut0) b0=$(floor_count dut1)
+	send round "$((VETH_SECS * 2))" tg0,tg1
+	a1=$(floor_count dut0) b1=$(floor_count dut1)
+	tg_of tg0 && record aa-dut0 $((a1 - a0)) "" "$TMPD/tg-tg0.json"
+	tg_of tg1 && record aa-dut1 $((b1 - b0)) "" "$TMPD/tg-tg1.json"
 }
 fringe_last() { nsx dut "${F[@]}" policy show --json | jnum 'next(r["packets"] for r in d["rules"] if r["name"] == "last")'; }
 fringe_drops() { nsx dut "${F[@]}" stats --json | jnum 'next(i["verdicts"]["drop"]["packets"] for i in d["interfaces"] if i["name"] == "dut1")'; }
 fringe_setup() {
 	# fringe: attached through libxdp, the 1024-rule policy whose last rule drops.
+	nsx dut ip link set dev dut1 xdp off 2>/dev/null || true
 	nsx dut timeout 60 "${F[@]}" attach dut1 >/dev/null 2>"$TMPD/fringe.err" ||
 		broken "fringe cannot attach to dut1: $(tail -n1 "$TMPD/fringe.err")"
 	nsx dut timeout 60 "${F[@]}" policy load "$TMPD/veth-fringe.policy" >/dev/null 2>"$TMPD/fringe.err" ||
@@ -181,7 +198,9 @@ veth_nft() {	# veth_nft plain|set
 	send "nft-$1"
 	if [ "$1" = plain ]; then record nft-plain "$(nft_last_rule)"; else record nft-set "$(nft_last_elem)"; fi
 }
-runs=("0:floor-setup" "0:fringe-setup")
+runs=("0:floor-setup")
+for r in $(seq "$VETH_AA_ROUNDS"); do runs+=("$r:aa"); done
+runs+=("0:fringe-setup")
 for r in $(seq "$VETH_ROUNDS"); do runs+=("$r:round"); done
 runs+=("0:teardown" "0:nft-plain" "0:nft-set")
 failed=" "
@@ -193,6 +212,8 @@ for run in "${runs[@]}"; do
 	case $sys in
 	floor-setup) (floor_setup) || rc=$? ;;
 	fringe-setup) (fringe_setup) || rc=$? ;;
+	aa) case $failed in *" floor "*) continue ;; esac
+		(veth_aa) || rc=$? ;;
 	round)
 		ROUND_IFS=$(case $failed in *" floor "*) ;; *) echo tg0 ;; esac
 			    case $failed in *" fringe "*) ;; *) echo tg1 ;; esac)

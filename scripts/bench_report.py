@@ -324,6 +324,18 @@ def report(d, out_path, md_path=None):
                  statistics.median(ratios), ">=", 0.8)
     else:
         goal_row("veth fringe@1024 ÷ floor (pps)", gmode, div(pps.get("fringe"), pps.get("floor")), ">=", 0.8)
+    # A/A: the floor on fringe's pair ÷ the floor on its own, in the same
+    # interleaved rounds before fringe: what the method reads for no difference.
+    aa = {}
+    for name in ("aa-dut0", "aa-dut1"):
+        for p in (tput.get(name) or {}).get("per_round", []):
+            if p["pps"] and p["round"]:
+                aa.setdefault(p["round"], {})[name] = p["pps"]
+    aa_ratios = [v["aa-dut1"] / v["aa-dut0"] for v in aa.values() if len(v) == 2]
+    figures["veth_aa_round_ratios"] = [round(x, 3) for x in aa_ratios]
+    if aa_ratios:
+        goal_row("veth A/A: floor on fringe's pair ÷ floor (pps)", "%s, %d rounds" % (gmode, len(aa_ratios)),
+                 statistics.median(aa_ratios), ">=", 0, "%.2f", "info")
     goal_row("veth fringe@1024 ÷ nft plain rules (pps)", gmode,
              div(pps.get("fringe"), pps.get("nft-plain")), ">=", 1.0)
     goal_row("veth fringe@1024 ÷ nft set+vmap (pps)", gmode,
@@ -420,8 +432,10 @@ def report(d, out_path, md_path=None):
       "pps: the median of a system's runs):")
     w("  %-10s %-12s %12s %12s %12s %10s %10s" % ("system", "generator", "sent", "counted", "pps",
                                                   "delivered", "tx_drop"))
-    for name in ("floor", "fringe", "nft-plain", "nft-set"):
+    for name in ("floor", "fringe", "nft-plain", "nft-set", "aa-dut0", "aa-dut1"):
         t = tput.get(name)
+        if not t and name.startswith("aa-"):
+            continue
         if not t:
             w("  %-10s (not run: see the notes)" % name)
             continue
@@ -430,6 +444,8 @@ def report(d, out_path, md_path=None):
             t["rounds"], "" if t["rounds"] == 1 else "s", t["seconds"] / max(t["rounds"], 1)))
     if figures.get("veth_round_ratios"):
         w("  fringe ÷ floor by round: %s" % " ".join("%.2f" % x for x in figures["veth_round_ratios"]))
+    if figures.get("veth_aa_round_ratios"):
+        w("  A/A (the floor on both pairs) by round: %s" % " ".join("%.2f" % x for x in figures["veth_aa_round_ratios"]))
     w("")
     w("control plane (CLI, 4096 rules + 65,536 items; median of runs):")
     for what, c in cpf.items():
