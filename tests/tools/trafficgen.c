@@ -166,7 +166,7 @@ static int live_prog(const char *obj_path, struct bpf_object **objp)
  * refusal from a failure). */
 static int send_live(int fd, uint32_t ifindex, const uint8_t *frame, size_t len,
 		     unsigned long long batch, unsigned long long count, double duration, double t0,
-		     unsigned long long *chunkp, unsigned long long *sent, double *t1)
+		     unsigned long long *chunkp, unsigned long long *sent, double *busy, double *t1)
 {
 	unsigned long long chunk = *chunkp, start = *sent;
 	int err;
@@ -192,6 +192,7 @@ static int send_live(int fd, uint32_t ifindex, const uint8_t *frame, size_t len,
 			return err;
 		}
 		*sent += chunk;
+		*busy += (double)o.duration * chunk / 1e9;
 		*t1 = now_s();
 		if (done(count, *sent, duration, t0, *t1))
 			break;
@@ -281,6 +282,7 @@ struct iface {
 	unsigned long long sent, drop0, drop1;
 	unsigned long long chunk;	/* send_live's run size */
 	double seconds;
+	double busy;	/* live frames: the runs' own time, as the kernel timed it */
 };
 
 /* Send out of each interface in turn, `slice` seconds at a time, until
@@ -312,7 +314,7 @@ static int send_all(struct iface *ifs, int n, const char *obj_path, const uint8_
 		t0 = t1 = now_s();
 		if (*method != M_PACKET) {
 			err = send_live(fd, f->ifindex, frame, len, batch, count, d, t0, &f->chunk, &f->sent,
-					&t1);
+					&f->busy, &t1);
 			/* Refused (not failed midway): this kernel does not allow live frames. */
 			if (*method == M_AUTO && !f->sent &&
 			    (err == -EPERM || err == -EOPNOTSUPP || err == -EINVAL)) {
@@ -328,6 +330,7 @@ static int send_all(struct iface *ifs, int n, const char *obj_path, const uint8_
 				*method = M_LIVE;
 		} else {
 			err = send_packet(f->ifindex, frame, len, batch, count, d, t0, &f->sent, &t1);
+			f->busy += t1 - t0;	/* a send loop: busy throughout */
 		}
 		f->seconds += t1 - t0;
 		if (err || (count && f->sent >= count))
@@ -355,7 +358,7 @@ int main(int argc, char **argv)
 	};
 	const char *ifnames = NULL, *obj_path = NULL, *smac = NULL, *dmac = NULL;
 	unsigned long long count = 0, batch = BATCH_DEFAULT, sent = 0, dropped = 0;
-	double duration = 0, slice = SLICE_DEFAULT_S, seconds = 0;
+	double duration = 0, slice = SLICE_DEFAULT_S, seconds = 0, busy = 0;
 	enum method method = M_AUTO;
 	struct iface ifs[MAX_IFACES] = {};
 	struct pkt_opts po;
@@ -470,20 +473,22 @@ int main(int argc, char **argv)
 		ifs[i].drop1 = if_stat(ifs[i].name, "tx_dropped");
 		sent += ifs[i].sent;
 		seconds += ifs[i].seconds;
+		busy += ifs[i].busy;
 		dropped += ifs[i].drop1 - ifs[i].drop0;
 	}
 	printf("{\"ifname\": \"%s\", \"packet\": \"%s\", \"method\": \"%s\", \"live_frames_refused\": %s, "
 	       "\"frame_bytes\": %zu, \"batch\": %llu, \"sent\": %llu, \"tx_dropped\": %llu, "
-	       "\"seconds\": %.6f, \"pps\": %.0f",
+	       "\"seconds\": %.6f, \"pps\": %.0f, \"busy_seconds\": %.6f, \"busy_pps\": %.0f",
 	       ifnames, packets[pi].name, method_names[method], refused ? "true" : "false", len, batch, sent,
-	       dropped, seconds, seconds > 0 ? sent / seconds : 0.0);
+	       dropped, seconds, seconds > 0 ? sent / seconds : 0.0, busy, busy > 0 ? sent / busy : 0.0);
 	if (n > 1) {
 		printf(", \"slice\": %.3f, \"interfaces\": [", slice);
 		for (int i = 0; i < n; i++)
 			printf("%s{\"ifname\": \"%s\", \"sent\": %llu, \"tx_dropped\": %llu, \"seconds\": %.6f, "
-			       "\"pps\": %.0f}", i ? ", " : "", ifs[i].name, ifs[i].sent,
-			       ifs[i].drop1 - ifs[i].drop0, ifs[i].seconds,
-			       ifs[i].seconds > 0 ? ifs[i].sent / ifs[i].seconds : 0.0);
+			       "\"pps\": %.0f, \"busy_seconds\": %.6f, \"busy_pps\": %.0f}", i ? ", " : "",
+			       ifs[i].name, ifs[i].sent, ifs[i].drop1 - ifs[i].drop0, ifs[i].seconds,
+			       ifs[i].seconds > 0 ? ifs[i].sent / ifs[i].seconds : 0.0, ifs[i].busy,
+			       ifs[i].busy > 0 ? ifs[i].sent / ifs[i].busy : 0.0);
 		printf("]");
 	}
 	printf("}\n");
