@@ -234,7 +234,7 @@ bench-stages: tests-build ## where the per-packet time goes: builds stopping aft
 	$(Q)BENCH_ONLY=stages $(BUILD)/tests/tools/bench_cost >$(BUILD)/bench/stages.json
 	$(Q)$(PYTHON3) scripts/bench_report.py stages $(BUILD)/bench/stages.json
 
-bench-profile: tests-build ## where the per-packet time goes: perf samples by instruction and source line (PROFILE=4096|iot)
+bench-profile: tests-build ## where the per-packet time goes: perf samples by instruction and source line (PROFILE=4096|iot|veth)
 	$(Q)PYTHON3=$(PYTHON3) scripts/bench_profile.sh
 
 install: $(BIN) ## install the controller, man page and units under $(DESTDIR)$(PREFIX)

@@ -990,6 +990,21 @@ int main(int argc, char **argv)
 		fx_close(&f4096);
 	}
 
+	/* BENCH_ONLY=jit: the JIT image and line table of the loaded program
+	 * BENCH_PROG_ID (one a live interface runs) to BENCH_SPIN_DIR, for
+	 * scripts/bench_profile.py to place samples of live traffic. */
+	if (only && strstr(only, "jit")) {
+		const char *dir = getenv("BENCH_SPIN_DIR") ? getenv("BENCH_SPIN_DIR") : "build/bench/profile";
+		int fd = getenv("BENCH_PROG_ID") ? bpf_prog_get_fd_by_id(atoi(getenv("BENCH_PROG_ID"))) : -1;
+
+		if (fd < 0 || jit_dump(fd, dir)) {
+			fprintf(stderr, "bench_cost: no program %s to dump\n",
+				getenv("BENCH_PROG_ID") ? getenv("BENCH_PROG_ID") : "(BENCH_PROG_ID unset)");
+			return 1;
+		}
+		return 0;
+	}
+
 	/* BENCH_ONLY=spin (`make bench-profile`): BENCH_SPIN's packet (4096: the
 	 * last-rule packet at 4096 rules; iot: the MQTT PUBLISH under the IoT
 	 * example) runs for BENCH_SPIN_SECS seconds while `perf record` samples
