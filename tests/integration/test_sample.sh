@@ -181,6 +181,8 @@ path, rate, pool0, pool1, ifindex, flen, agent, sent = sys.argv[1:]
 def vals(s):
     return [v for v in s.split(",") if v]
 flows = 0
+last_pool = 0
+distinct = set()
 for line in open(path):
     ver, ag, rates, pools, ins, flens, stripped, protos = (line.rstrip("\n").split(";") + [""] * 8)[:8]
     assert ver == "5", f"version {ver}"
@@ -189,6 +191,10 @@ for line in open(path):
         assert r == rate, f"sampling rate {r}, want {rate}"
     for p in vals(pools):
         assert int(pool0) < int(p) <= int(pool1), f"sample pool {p} outside ({pool0}, {pool1}]"
+        # each sample's pool is the rule's count when it was taken: never back
+        assert int(p) >= last_pool, f"sample pool {p} after {last_pool}"
+        last_pool = int(p)
+        distinct.add(p)
     for i in vals(ins):
         assert i == ifindex, f"input interface {i}, want {ifindex}"
     for f in vals(flens):
@@ -199,6 +205,9 @@ for line in open(path):
         assert p == "1", f"header protocol {p}"
     flows += len(vals(rates))
 assert flows == int(sent), f"tshark decoded {flows} flow samples, fringe sent {sent}"
+# not one pool for all the samples of a poll (collectors that renormalize by
+# pool deltas would read a poll's packets as all before its first sample)
+assert len(distinct) * 2 >= flows, f"{len(distinct)} distinct pools in {flows} samples"
 print(f"  tshark: {flows} flow samples, rate 1/{rate}, agent {agent}, frame length {flen}")
 EOF
 if [ "$SENT" -lt "$LO" ] || [ "$SENT" -gt "$HI" ]; then

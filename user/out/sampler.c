@@ -34,11 +34,19 @@ struct bpf_program;
  * `stripped` says it is not in the header, as hardware agents report. */
 #define SFLOW_FCS_LEN 4
 
-/* A rule's sample pool and drops, read at most once per poll. */
+/* A rule's sample pool and drops, read at most once per poll.  A sample's
+ * pool is the rule's packet count when it was taken: between two reads it
+ * is placed on the line from one to the other by the sample's time, and it
+ * never goes back.  (One value for every sample of a poll told collectors
+ * that renormalize by pool deltas, as pmacct does, that a poll's packets
+ * all came before its first sample: their estimates ran a quarter high.) */
 struct rule_cache {
 	uint64_t batch;
-	uint32_t pool;
+	uint64_t read_ns, prev_ns;	/* CLOCK_MONOTONIC of the last two reads */
+	uint32_t pool, prev_pool;	/* the packet count they read */
+	uint32_t given;			/* the last pool a sample was given */
 	uint32_t drops;
+	bool known;			/* read before */
 };
 
 struct sampler {
@@ -400,9 +408,11 @@ static int sflow_check_socket(struct sampler *s)
 	return send_error(s, -soerr);
 }
 
-static void rule_numbers(struct sampler *s, uint32_t id, uint32_t *pool, uint32_t *drops)
+static void rule_numbers(struct sampler *s, uint32_t id, uint64_t taken_ns, uint32_t *pool,
+			 uint32_t *drops)
 {
 	struct rule_cache *c = &s->cache[id % FRINGE_MAX_COUNTERS];
+	uint32_t at;
 
 	if (c->batch != s->batch) {
 		struct fringe_counter cnt;
@@ -410,11 +420,27 @@ static void rule_numbers(struct sampler *s, uint32_t id, uint32_t *pool, uint32_
 
 		maps_read_rule_counter(s->m, id, &cnt);
 		sampler_stats_read(s->m, id, &taken, &lost);
+		c->prev_pool = c->known ? c->pool : (uint32_t)cnt.packets;
+		c->prev_ns = c->known ? c->read_ns : clock_ns(CLOCK_MONOTONIC);
 		c->pool = (uint32_t)cnt.packets;	/* sFlow counters wrap at 2^32 */
+		c->read_ns = clock_ns(CLOCK_MONOTONIC);
 		c->drops = (uint32_t)lost;
 		c->batch = s->batch;
+		if (!c->known)
+			c->given = c->pool;
+		c->known = true;
 	}
-	*pool = c->pool;
+	/* Unsigned differences: right across the 2^32 wrap too. */
+	at = c->pool;
+	if (taken_ns > c->prev_ns && taken_ns < c->read_ns)
+		at = c->prev_pool + (uint32_t)((double)(uint32_t)(c->pool - c->prev_pool) *
+					       (double)(taken_ns - c->prev_ns) /
+					       (double)(c->read_ns - c->prev_ns));
+	else if (taken_ns <= c->prev_ns)
+		at = c->prev_pool;
+	if ((int32_t)(at - c->given) > 0)	/* never back */
+		c->given = at;
+	*pool = c->given;
 	*drops = c->drops;
 }
 
@@ -432,7 +458,7 @@ static int sflow_out_sample(struct sampler *s, const struct fringe_sample *fs, u
 	};
 	int err;
 
-	rule_numbers(s, fs->counter_id, &f.sample_pool, &f.drops);
+	rule_numbers(s, fs->counter_id, fs->timestamp_ns, &f.sample_pool, &f.drops);
 	f.sequence = ++s->flow_seq[fs->ifindex % FRINGE_IFINDEX_LIMIT];
 	if (!s->dg.n_samples)
 		s->dg_first_mono = clock_ns(CLOCK_MONOTONIC);
