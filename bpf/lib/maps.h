@@ -384,7 +384,6 @@ struct {
  * answer.  A hit costs inlined array reads and compares instead of a
  * helper call and a hash of the key. */
 #define FRINGE_MEMO_SLOTS	256	/* per CPU and memo, a power of two */
-_Static_assert(FRINGE_MEMO_SLOTS <= 256, "memos: an index must fit struct pkt's memo_slot");
 
 /* A memo's index for a question folded to one word: one multiply, the top bits. */
 static __always_inline __u32 memo_slot(__u64 x)

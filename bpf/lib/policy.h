@@ -342,7 +342,6 @@ static __always_inline int identify_remembered(struct pkt *p, const struct fring
 				return 0;
 			}
 			p->memo = RULE_MEMO_MISSED;
-			p->memo_slot = idx;	/* classification writes it: no second hash */
 			p->device = dm->device;
 			*claimed = dm->claimed;
 		}
@@ -513,7 +512,7 @@ static __always_inline __u32 policy_classify_remembered(struct xdp_md *ctx, stru
 
 	if (p->memo == RULE_MEMO_HIT)		/* identify_remembered asked it */
 		return p->rule;
-	idx = p->memo == RULE_MEMO_MISSED ? p->memo_slot : flow_memo_index(p);
+	idx = flow_memo_index(p);
 	m = bpf_map_lookup_elem(&fringe_rule_memo, &idx);
 	if (!m)		/* never: the index is below the memo's size */
 		return POLICY_NO_MATCH;
