@@ -240,6 +240,29 @@ static double median(double *v, int n)
 	return v[n / 2];
 }
 
+/* Every goal ratio whose two contenders ran: "key": the median over the
+ * rounds r < n with use[r] (use NULL: all of them), each after lead (the
+ * first after first_lead, the others after ", "). */
+static void print_ratios(struct contender *c, int nc, int n, const bool *use, const char *first_lead)
+{
+	const char *lead = first_lead;
+	double v[ROUNDS];
+
+	for (size_t k = 0; k < sizeof(ratios) / sizeof(*ratios); k++) {
+		struct contender *a = find_contender(c, nc, ratios[k].num);
+		struct contender *b = find_contender(c, nc, ratios[k].den);
+		int m = 0;
+
+		if (!a || !b)
+			continue;
+		for (int r = 0; r < n; r++)
+			if (!use || use[r])
+				v[m++] = (double)a->ns[r] / b->ns[r];
+		printf("%s\"%s\": %.3f", lead, ratios[k].key, median(v, m));
+		lead = ", ";
+	}
+}
+
 /* The goal ratios, measured side by side: each round runs every contender
  * once, one after the other, HEAD_REPEAT packets each (a third of a second
  * for the whole round); a ratio is the median of the rounds' ratios. */
@@ -308,30 +331,9 @@ static void headline(struct contender *c, int nc, uint32_t ifindex)
 				v[m++] = c[i].ns[r];
 		printf(", \"%s_ns\": %.0f", c[i].key, median(v, m));
 	}
-	for (size_t k = 0; k < sizeof(ratios) / sizeof(*ratios); k++) {
-		struct contender *a = find_contender(c, nc, ratios[k].num);
-		struct contender *b = find_contender(c, nc, ratios[k].den);
-		int m = 0;
-
-		if (!a || !b)
-			continue;
-		for (int r = 0; r < n; r++)
-			if (quiet[r])
-				v[m++] = (double)a->ns[r] / b->ns[r];
-		printf(", \"%s\": %.3f", ratios[k].key, median(v, m));
-	}
+	print_ratios(c, nc, n, quiet, ", ");
 	printf(",\n    \"all_rounds\": {");
-	for (size_t k = 0, first = 1; k < sizeof(ratios) / sizeof(*ratios); k++) {
-		struct contender *a = find_contender(c, nc, ratios[k].num);
-		struct contender *b = find_contender(c, nc, ratios[k].den);
-
-		if (!a || !b)
-			continue;
-		for (int r = 0; r < n; r++)
-			v[r] = (double)a->ns[r] / b->ns[r];
-		printf("%s\"%s\": %.3f", first ? "" : ", ", ratios[k].key, median(v, n));
-		first = 0;
-	}
+	print_ratios(c, nc, n, NULL, "");
 	printf("},\n    \"contenders\": {");
 	for (int i = 0, first = 1; i < nc; i++) {
 		if (c[i].prog_fd < 0)
@@ -813,6 +815,21 @@ int main(int argc, char **argv)
 	uint32_t ns;
 	int err;
 
+	/* BENCH_ONLY=jit: the JIT image and line table of the loaded program
+	 * BENCH_PROG_ID (one a live interface runs) to BENCH_SPIN_DIR, for
+	 * scripts/bench_profile.py to place samples of live traffic. */
+	if (only && strstr(only, "jit")) {
+		const char *dir = getenv("BENCH_SPIN_DIR") ? getenv("BENCH_SPIN_DIR") : "build/bench/profile";
+		int fd = getenv("BENCH_PROG_ID") ? bpf_prog_get_fd_by_id(atoi(getenv("BENCH_PROG_ID"))) : -1;
+
+		if (fd < 0 || jit_dump(fd, dir)) {
+			fprintf(stderr, "bench_cost: no program %s to dump\n",
+				getenv("BENCH_PROG_ID") ? getenv("BENCH_PROG_ID") : "(BENCH_PROG_ID unset)");
+			return 1;
+		}
+		return 0;
+	}
+
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	err = fx_open(&f);
 	if (err) {
@@ -988,21 +1005,6 @@ int main(int argc, char **argv)
 			bpf_object__close(so[i]);
 		free(p4096);
 		fx_close(&f4096);
-	}
-
-	/* BENCH_ONLY=jit: the JIT image and line table of the loaded program
-	 * BENCH_PROG_ID (one a live interface runs) to BENCH_SPIN_DIR, for
-	 * scripts/bench_profile.py to place samples of live traffic. */
-	if (only && strstr(only, "jit")) {
-		const char *dir = getenv("BENCH_SPIN_DIR") ? getenv("BENCH_SPIN_DIR") : "build/bench/profile";
-		int fd = getenv("BENCH_PROG_ID") ? bpf_prog_get_fd_by_id(atoi(getenv("BENCH_PROG_ID"))) : -1;
-
-		if (fd < 0 || jit_dump(fd, dir)) {
-			fprintf(stderr, "bench_cost: no program %s to dump\n",
-				getenv("BENCH_PROG_ID") ? getenv("BENCH_PROG_ID") : "(BENCH_PROG_ID unset)");
-			return 1;
-		}
-		return 0;
 	}
 
 	/* BENCH_ONLY=spin (`make bench-profile`): BENCH_SPIN's packet (4096: the
