@@ -148,16 +148,6 @@ floor_setup() {
 			cannot "cannot attach the floor program to $d in native mode"
 	done
 }
-# An A/A round: the floor on both pairs, as systems aa-dut0 and aa-dut1.
-veth_aa() {
-	local a0 a1 b0 b1
-
-	a0=$(floor_count dut0) b0=$(floor_count dut1)
-	send round "$((VETH_SECS * 2))" tg0,tg1
-	a1=$(floor_count dut0) b1=$(floor_count dut1)
-	tg_of tg0 && record aa-dut0 $((a1 - a0)) "" "$TMPD/tg-tg0.json"
-	tg_of tg1 && record aa-dut1 $((b1 - b0)) "" "$TMPD/tg-tg1.json"
-}
 fringe_last() { nsx dut "${F[@]}" policy show --json | jnum 'next(r["packets"] for r in d["rules"] if r["name"] == "last")'; }
 fringe_drops() { nsx dut "${F[@]}" stats --json | jnum 'next(i["verdicts"]["drop"]["packets"] for i in d["interfaces"] if i["name"] == "dut1")'; }
 fringe_setup() {
@@ -168,19 +158,32 @@ fringe_setup() {
 	nsx dut timeout 60 "${F[@]}" policy load "$TMPD/veth-fringe.policy" >/dev/null 2>"$TMPD/fringe.err" ||
 		broken "fringe cannot load the ${VETH_RULES}-rule policy: $(tail -n1 "$TMPD/fringe.err")"
 }
-# A round: VETH_SECS on each pair whose system is attached ($ROUND_IFS).
-veth_round() {
-	local c0 c1 r0 r1 d0 d1
-
-	case $ROUND_IFS in *tg0*) c0=$(floor_count) ;; esac
-	case $ROUND_IFS in *tg1*) r0=$(fringe_last) d0=$(fringe_drops) ;; esac
-	send round "$((VETH_SECS * $(echo "$ROUND_IFS" | tr ',' '\n' | wc -l)))" "$ROUND_IFS"
-	case $ROUND_IFS in *tg0*) c1=$(floor_count) ;; esac
-	case $ROUND_IFS in *tg1*) r1=$(fringe_last) d1=$(fringe_drops) ;; esac
-	case $ROUND_IFS in *tg0*) tg_of tg0 && record floor $((c1 - c0)) "" "$TMPD/tg-tg0.json" ;; esac
-	case $ROUND_IFS in *tg1*)
-		tg_of tg1 && record fringe $((r1 - r0)) "interface drop verdicts: $((d1 - d0))" "$TMPD/tg-tg1.json" ;;
+# count SYSTEM: what SYSTEM has counted so far (aa-dutN: the floor on dutN).
+count() {
+	case $1 in
+	floor | aa-dut0) floor_count dut0 ;;
+	aa-dut1) floor_count dut1 ;;
+	fringe) fringe_last ;;
 	esac
+}
+# turn SYSTEM:IFNAME...: one round, VETH_SECS on each pair in turn; a line of
+# veth.jsonl per system (fringe's note: its interface's drop verdicts).
+turn() {
+	local s ifs= n=0 d0=0 d1=0
+	local -A c0
+
+	for s in "$@"; do
+		c0[$s]=$(count "${s%:*}") ifs=${ifs:+$ifs,}${s#*:} n=$((n + 1))
+	done
+	case " $* " in *" fringe:"*) d0=$(fringe_drops) ;; esac
+	send round "$((VETH_SECS * n))" "$ifs"
+	case " $* " in *" fringe:"*) d1=$(fringe_drops) ;; esac
+	for s in "$@"; do
+		tg_of "${s#*:}"
+		record "${s%:*}" $(($(count "${s%:*}") - ${c0[$s]})) \
+			"$([ "${s%:*}" = fringe ] && echo "interface drop verdicts: $((d1 - d0))")" \
+			"$TMPD/tg-${s#*:}.json"
+	done
 }
 # nftables, netdev ingress on dut0 (dut0 has GRO on, so veth delivers without XDP).
 nft_last_rule() {
@@ -213,12 +216,12 @@ for run in "${runs[@]}"; do
 	floor-setup) (floor_setup) || rc=$? ;;
 	fringe-setup) (fringe_setup) || rc=$? ;;
 	aa) case $failed in *" floor "*) continue ;; esac
-		(veth_aa) || rc=$? ;;
-	round)
-		ROUND_IFS=$(case $failed in *" floor "*) ;; *) echo tg0 ;; esac
-			    case $failed in *" fringe "*) ;; *) echo tg1 ;; esac)
-		ROUND_IFS=$(echo $ROUND_IFS | tr ' ' ',')
-		[ -n "$ROUND_IFS" ] && { (veth_round) || rc=$?; } ;;
+		(turn aa-dut0:tg0 aa-dut1:tg1) || rc=$? ;;
+	round)	# the systems that could be set up
+		on=()
+		case $failed in *" floor "*) ;; *) on+=(floor:tg0) ;; esac
+		case $failed in *" fringe "*) ;; *) on+=(fringe:tg1) ;; esac
+		[ ${#on[@]} = 0 ] || { (turn "${on[@]}") || rc=$?; } ;;
 	teardown)
 		nsx dut ip link set dev dut0 xdp off 2>/dev/null || true
 		nsx dut timeout 60 "${F[@]}" detach dut1 >/dev/null 2>&1 || true ;;

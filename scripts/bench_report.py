@@ -320,13 +320,14 @@ def report(d, out_path, md_path=None):
     if len(gen) > 1:
         notes.append("veth: the systems were driven by different generators (%s): their pps do not compare"
                      % ", ".join(gen))
-    # fringe ÷ floor: the median of the rounds' ratios, each round's two runs back to back.
-    pairs = {}
-    for name in ("floor", "fringe"):
-        for p in (tput.get(name) or {}).get("per_round", []):
-            if p["pps"] and p["round"]:
-                pairs.setdefault(p["round"], {})[name] = p["pps"]
-    ratios = [v["fringe"] / v["floor"] for v in pairs.values() if len(v) == 2]
+    def round_ratios(num, den):
+        """num's pps ÷ den's, round by round (the rounds both ran)."""
+        by = {name: {p["round"]: p["pps"] for p in (tput.get(name) or {}).get("per_round", [])
+                     if p["pps"] and p["round"]} for name in (num, den)}
+        return [by[num][r] / by[den][r] for r in sorted(by[num]) if r in by[den]]
+
+    # fringe ÷ floor: the median of the rounds' ratios, the two sent to in turn within each round.
+    ratios = round_ratios("fringe", "floor")
     figures["veth_round_ratios"] = [round(x, 3) for x in ratios]
     if ratios:
         goal_row("veth fringe@1024 ÷ floor (pps)", "%s, %d rounds" % (gmode, len(ratios)),
@@ -335,12 +336,7 @@ def report(d, out_path, md_path=None):
         goal_row("veth fringe@1024 ÷ floor (pps)", gmode, div(pps.get("fringe"), pps.get("floor")), ">=", 0.8)
     # A/A: the floor on fringe's pair ÷ the floor on its own, in the same
     # interleaved rounds before fringe: what the method reads for no difference.
-    aa = {}
-    for name in ("aa-dut0", "aa-dut1"):
-        for p in (tput.get(name) or {}).get("per_round", []):
-            if p["pps"] and p["round"]:
-                aa.setdefault(p["round"], {})[name] = p["pps"]
-    aa_ratios = [v["aa-dut1"] / v["aa-dut0"] for v in aa.values() if len(v) == 2]
+    aa_ratios = round_ratios("aa-dut1", "aa-dut0")
     figures["veth_aa_round_ratios"] = [round(x, 3) for x in aa_ratios]
     if aa_ratios:
         goal_row("veth A/A: floor on fringe's pair ÷ floor (pps)", "%s, %d rounds" % (gmode, len(aa_ratios)),
