@@ -14,6 +14,8 @@
 #   ns_bg SHORT LOG CMD...            run CMD in the background in a namespace
 #                                     (SHORT "-" = current one); PID in BG_PID
 #   bg_stop PID                       stop a recorded background process now
+#                                     (and its children: timeout's command)
+#   bg_alive PID                      PID runs (not ended, not a zombie)
 #   pin_mount                         private bpffs under /run, path in PIN
 #   harness_tmpdir                    private temp dir, path in TMPD
 #   skip REASON / fail REASON         exit 77 / exit 1 with the reason
@@ -115,8 +117,11 @@ ns_bg() {
 }
 
 # bg_stop PID: SIGTERM, then SIGKILL after 2 s; waits so the PID is reaped.
+# Its children too: a wrapper such as timeout(1) passes the SIGTERM on and
+# exits, and a child that does not exit on it would outlive the test.
 bg_stop() {
-	local p=$1 i
+	local p=$1 i k kids
+	kids=$(pgrep -P "$p" 2>/dev/null || true)
 	if kill -TERM "$p" 2>/dev/null; then
 		for i in $(seq 20); do
 			kill -0 "$p" 2>/dev/null || break
@@ -125,6 +130,27 @@ bg_stop() {
 		kill -KILL "$p" 2>/dev/null || true
 	fi
 	wait "$p" 2>/dev/null || true
+	for k in $kids; do
+		kill -TERM "$k" 2>/dev/null || continue
+		for i in $(seq 20); do
+			bg_alive "$k" || break
+			sleep 0.1
+		done
+		kill -KILL "$k" 2>/dev/null || true
+		for i in $(seq 20); do
+			bg_alive "$k" || break
+			sleep 0.1
+		done
+	done
+}
+
+# bg_alive PID: the process runs (a zombie, not yet reaped by whoever
+# adopted it, has ended).
+bg_alive() {
+	local st
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 1	# after the name: the state
+	st=${st%% *}
+	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
 }
 
 # A private bpffs for --pin-dir: `ip netns exec` remounts /sys, so a pin dir

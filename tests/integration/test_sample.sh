@@ -145,10 +145,7 @@ aggregate[p]: src_host, dst_host, src_port, dst_port, proto
 print_output[p]: csv
 print_refresh_time[p]: 1
 EOF
-# Not under timeout(1): sfacctd's core process outlives the SIGTERM that
-# timeout passes on, so it must be the PID the harness stops (bg_stop ends
-# with SIGKILL); the harness's cleanup bounds it on every other path.
-ns_bg gw "$TMPD/sfacctd.log" sfacctd -f "$TMPD/sfacctd.conf"
+ns_bg gw "$TMPD/sfacctd.log" timeout 120 sfacctd -f "$TMPD/sfacctd.conf"
 SFACCTD_PID=$BG_PID
 wait_listen gw udp 127.0.0.1 "$SFLOW_PORT" 10 || fail "sfacctd did not start: $(tail -n 5 "$TMPD/sfacctd.log")"
 ns_bg gw "$TMPD/tshark.log" timeout 120 tshark -n -i lo -f "udp port $SFLOW_PORT" -w "$TMPD/sflow.pcapng"
@@ -162,7 +159,10 @@ sample_stop "$TMPD/sflow.log"
 POOL1=$(rule_packets sampled)
 sleep 2.5		# sfacctd prints every second
 bg_stop "$TSHARK_PID"
+SFACCTD_CORE=$(pgrep -P "$SFACCTD_PID") || fail "no sfacctd under timeout ($SFACCTD_PID)"
 bg_stop "$SFACCTD_PID"
+# sfacctd's core outlives the SIGTERM timeout passes on: bg_stop must end it too.
+! bg_alive "$SFACCTD_CORE" || fail "sfacctd ($SFACCTD_CORE) outlived bg_stop"
 POOL=$((POOL1 - POOL0))
 read -r LO HI <<<"$(interval "$POOL" "$RATE")"
 info "$(tail -n 1 "$TMPD/sflow.log")"
