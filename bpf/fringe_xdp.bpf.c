@@ -60,6 +60,10 @@ static __always_inline int judge(struct xdp_md *ctx, struct pkt *p, struct fring
 	const struct fringe_slot_hdr *hdr;
 	struct fringe_flow *fl = NULL;
 	__u32 slot, rule, claimed = FRINGE_NO_DEVICE;
+	/* The packet's entry in this CPU's application and rule memos: one
+	 * hash for both, made by whichever asks first (FRINGE_MEMO_SLOTS: not
+	 * yet); what it hashes stays as it is through judge. */
+	__u32 memo_idx = FRINGE_MEMO_SLOTS;
 	void *rules;
 	__u64 now;
 
@@ -79,7 +83,8 @@ static __always_inline int judge(struct xdp_md *ctx, struct pkt *p, struct fring
 	 * when rules need them. */
 	p->device = FRINGE_NO_DEVICE;
 	if (hdr->dims_used & (FRINGE_DIMS_APP | 1U << FRINGE_DIM_DEVICE)) {
-		if (!identify_remembered(p, hdr, ctx->ingress_ifindex, &claimed)) {
+		memo_idx = flow_memo_index(p);
+		if (!identify_remembered(p, hdr, ctx->ingress_ifindex, memo_idx, &claimed)) {
 			FRINGE_CALL_SITE();
 			claimed = fringe_identify(slot);
 		}
@@ -116,7 +121,7 @@ static __always_inline int judge(struct xdp_md *ctx, struct pkt *p, struct fring
 	    !(hdr->dims_used & FRINGE_DIMS_APP)) {
 		rule = fl->rule;
 	} else {
-		rule = policy_classify_remembered(ctx, p, slot, hdr);
+		rule = policy_classify_remembered(ctx, p, slot, hdr, memo_idx);
 		if (fl) {
 			fl->generation = hdr->generation;
 			fl->rule = rule;

@@ -309,14 +309,14 @@ static __always_inline __u32 policy_device_memo(__u32 slot, const struct fringe_
  * call; the answers are read from map memory either way, so the verifier's
  * paths meet again right after.  The device comes from the rule memo when
  * it knows the packet (then p->rule too, p->memo saying so), else from the
- * device memo; the application first, as the rule memo's key holds it. */
+ * device memo; the application first, as the rule memo's key holds it.
+ * idx: flow_memo_index(p), the entry of both memos. */
 static __always_inline int identify_remembered(struct pkt *p, const struct fringe_slot_hdr *hdr,
-					       __u32 ifindex, __u32 *claimed)
+					       __u32 ifindex, __u32 idx, __u32 *claimed)
 {
 	struct app_memo *am = NULL;
 	struct rule_memo *rm;
 	struct dev_memo *dm;
-	__u32 idx = flow_memo_index(p);
 	__u8 app = p->app;
 
 	if ((hdr->dims_used & FRINGE_DIMS_APP) && app_needs_flow(p)) {
@@ -502,17 +502,19 @@ __noinline __u32 fringe_classify(struct xdp_md *ctx, __u32 slot_arg)
 /* policy_classify for the active policy, remembered per CPU: a packet like
  * one this CPU classified under the same generation costs the memo's
  * compare instead of the tries and the bitmaps (rule_memo_serves says for
- * which policies). */
+ * which policies); idx is the packet's entry (flow_memo_index), or
+ * FRINGE_MEMO_SLOTS when it is not known yet. */
 static __always_inline __u32 policy_classify_remembered(struct xdp_md *ctx, struct pkt *p,
 							__u32 slot,
-							const struct fringe_slot_hdr *hdr)
+							const struct fringe_slot_hdr *hdr, __u32 idx)
 {
 	struct rule_memo *m;
-	__u32 rule, idx;
+	__u32 rule;
 
 	if (p->memo == RULE_MEMO_HIT)		/* identify_remembered asked it */
 		return p->rule;
-	idx = flow_memo_index(p);
+	if (idx >= FRINGE_MEMO_SLOTS)
+		idx = flow_memo_index(p);
 	m = bpf_map_lookup_elem(&fringe_rule_memo, &idx);
 	if (!m)		/* never: the index is below the memo's size */
 		return POLICY_NO_MATCH;
