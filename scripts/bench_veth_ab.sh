@@ -5,20 +5,24 @@
 #
 #   scripts/bench_veth_ab.sh BASE_FRINGE [NEW_FRINGE [RUNS]]
 #
-# BASE_FRINGE (say an earlier commit's build/fringe) is attached to dut0 and
-# NEW_FRINGE (default: this tree's build/fringe) to dut1, each with its own
-# pin dir and the bench's 1024-rule policy; trafficgen sends the last-rule
-# packet to the two in turn, a tenth of a second at a time, RUNS (10) times
-# 2 s.  Prints new ÷ base of the packets per second over the live-frame
-# runs' own time, each run's and the median.  The same build on both sides
-# (an A/A) has read 0.97-1.05 a run here, medians within 0.01 of 1.
+# BASE_FRINGE (say an earlier commit's build/fringe) and NEW_FRINGE (default:
+# this tree's build/fringe), each with its own pin dir and the bench's
+# 1024-rule policy, are attached to the two veth pairs; trafficgen sends the
+# last-rule packet to the two in turn, a tenth of a second at a time, RUNS
+# (10) times 2 s with BASE on dut0 and NEW on dut1, then RUNS times with the
+# sides swapped.  One build on both pairs has read up to 3 % slower on the
+# second pair for a quarter of an hour (medians of 30 runs 0.97-0.99), then
+# not: swapped halfway, the pairs weigh the same in both builds.  Prints new
+# ÷ base of the packets per second over the live-frame runs' own time: the
+# median of all runs, and each half's.
 #
-# VETH_AB_NS=1 adds RUNS more runs with the kernel's program statistics on
-# (kernel.bpf_stats_enabled, put back as it was): each program's own time
-# per packet in live traffic, and new - base in ns.  The statistics add the
-# same two clock reads to every run of every program (about 50 ns here), so
-# only the difference is the programs'; their runs are kept apart from the
-# packet-rate runs, whose path they would lengthen.
+# VETH_AB_NS=1 adds RUNS more runs, on the second arrangement, with the
+# kernel's program statistics on (kernel.bpf_stats_enabled, put back as it
+# was): each program's own time per packet in live traffic, and new - base
+# in ns.  The statistics add the same two clock reads to every run of every
+# program (about 50 ns here), so only the difference is the programs';
+# their runs are kept apart from the packet-rate runs, whose path they would
+# lengthen.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/netns.sh
@@ -39,26 +43,45 @@ ns_add dut
 veth_add gen tg0 - "$GEN_MAC" dut dut0 - "$DUT_MAC"
 veth_add gen tg1 - "$GEN_MAC" dut dut1 - "$DUT_MAC"
 "$PYTHON" scripts/bench_report.py policy fringe 1024 65536 dut0 >"$TMPD/veth.policy"
-for side in "$BASE:dut0" "$NEW:dut1"; do
-	bin=${side%:*} dev=${side##*:}
-	pin_mount
-	nsx dut "$bin" --pin-dir "$PIN" attach "$dev" >/dev/null || fail "$bin cannot attach to $dev"
-	nsx dut "$bin" --pin-dir "$PIN" policy load "$TMPD/veth.policy" >/dev/null ||
-		fail "$bin cannot load the policy"
-done
+pin_mount
+BASE_PIN=$PIN
+pin_mount
+NEW_PIN=$PIN
+# arrange BASE_DEV NEW_DEV: each build on its pair (nothing else attached
+# to either), with the policy in its pin dir.
+arrange() {
+	local side bin pin dev
+
+	for side in "$BASE:$BASE_PIN:$1" "$NEW:$NEW_PIN:$2"; do
+		IFS=: read -r bin pin dev <<<"$side"
+		nsx dut "$bin" --pin-dir "$pin" detach dut0 >/dev/null 2>&1 || true
+		nsx dut "$bin" --pin-dir "$pin" detach dut1 >/dev/null 2>&1 || true
+	done
+	for side in "$BASE:$BASE_PIN:$1" "$NEW:$NEW_PIN:$2"; do
+		IFS=: read -r bin pin dev <<<"$side"
+		nsx dut "$bin" --pin-dir "$pin" attach "$dev" >/dev/null || fail "$bin cannot attach to $dev"
+		nsx dut "$bin" --pin-dir "$pin" policy load "$TMPD/veth.policy" >/dev/null ||
+			fail "$bin cannot load the policy"
+	done
+}
 send() {	# send FILE: one run of 2 s, the two pairs in turn
 	nsx gen build/tests/tools/trafficgen --ifname tg0,tg1 --slice 0.1 --duration 2 \
 		--dst-mac "$DUT_MAC" --src-mac "$GEN_MAC" >"$1" || fail "trafficgen cannot send"
 }
+arrange dut0 dut1
 for i in $(seq "$RUNS"); do
-	send "$TMPD/run$i.json"
+	send "$TMPD/run-a$i.json"
+done
+arrange dut1 dut0
+for i in $(seq "$RUNS"); do
+	send "$TMPD/run-b$i.json"
 done
 if [ "${VETH_AB_NS:-0}" = 1 ]; then
-	# prog_time: "run_time_ns run_cnt" of the program on dut0, then on dut1.
+	# prog_time: "run_time_ns run_cnt" of BASE's program (on dut1 now), then NEW's.
 	prog_time() {
 		local dev id
 
-		for dev in dut0 dut1; do
+		for dev in dut1 dut0; do
 			id=$(nsx dut ip -j link show dev "$dev" |
 				"$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)[0]["xdp"]["prog"]["id"])')
 			bpftool -j prog show id "$id" |
@@ -77,13 +100,17 @@ if [ "${VETH_AB_NS:-0}" = 1 ]; then
 fi
 "$PYTHON" - "$TMPD" "$RUNS" <<'EOF'
 import json, statistics, sys
-r = []
-for i in range(1, int(sys.argv[2]) + 1):
-    d = json.load(open("%s/run%d.json" % (sys.argv[1], i)))
-    pps = {x["ifname"]: x["busy_pps"] for x in d["interfaces"]}
-    r.append(pps["tg1"] / pps["tg0"])
-print("new ÷ base, veth pps (%s): median %.3f; runs %s" % (
-    d["method"], statistics.median(r), " ".join("%.3f" % x for x in r)))
+half = {}
+for side, new_if, base_if in (("a", "tg1", "tg0"), ("b", "tg0", "tg1")):
+    half[side] = []
+    for i in range(1, int(sys.argv[2]) + 1):
+        d = json.load(open("%s/run-%s%d.json" % (sys.argv[1], side, i)))
+        pps = {x["ifname"]: x["busy_pps"] for x in d["interfaces"]}
+        half[side].append(pps[new_if] / pps[base_if])
+r = half["a"] + half["b"]
+print("new ÷ base, veth pps (%s): median %.3f (new on dut1: %.3f, on dut0: %.3f)" % (
+    d["method"], statistics.median(r), statistics.median(half["a"]), statistics.median(half["b"])))
+print("  runs %s | %s" % (" ".join("%.3f" % x for x in half["a"]), " ".join("%.3f" % x for x in half["b"])))
 EOF
 [ -s "$TMPD/ns.txt" ] || exit 0
 "$PYTHON" - "$TMPD/ns.txt" <<'EOF'
