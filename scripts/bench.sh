@@ -27,7 +27,10 @@ SECS=${BENCH_SECONDS:-5}	# per throughput run (nftables)
 VETH_ROUNDS=${BENCH_VETH_ROUNDS:-21}
 VETH_SECS=${BENCH_VETH_SECONDS:-1}
 # Before fringe, the floor on both pairs for VETH_AA_ROUNDS rounds: what the
-# method reads when both sides run the same program (A/A).
+# method reads when both sides run the same program (A/A).  Then fringe and
+# the floor change pairs every round: one pair can run a few % slower than
+# the other for minutes (an A/A of two fringes read 0.97 over 30 runs, later
+# 0.99), and so that drift weighs on both systems alike.
 VETH_AA_ROUNDS=${BENCH_VETH_AA_ROUNDS:-7}
 RUNS=${BENCH_RUNS:-5}		# per control-plane figure (median)
 # BENCH_COST_JSON=FILE reuses an earlier cost.json instead of running bench_cost;
@@ -79,17 +82,17 @@ for k, v in json.load(open(sys.argv[1])).get("unavailable", {}).items(): print("
 		"$OUT/cost.json" | while read -r line; do info "note: $line"; done
 fi
 
-step "throughput on veth: trafficgen in 'gen' -> dut0 (the floor) and dut1 (fringe) in 'dut', in turn, $VETH_ROUNDS rounds of ${VETH_SECS}s; nftables on dut0, ${SECS}s"
+step "throughput on veth: trafficgen in 'gen' -> dut0 and dut1 in 'dut', the floor and fringe in turn (changing pairs each round), $VETH_ROUNDS rounds of ${VETH_SECS}s; nftables on dut0, ${SECS}s"
 ns_add gen
 ns_add dut
 for n in gen dut; do	# no IPv6 chatter: the systems must count only what trafficgen sends
 	nsx "$n" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
 done
-# Two identical pairs: the floor stays attached to dut0 and fringe to dut1
-# for all the rounds.  In a round trafficgen sends to tg0 and tg1 in turn,
-# a tenth of a second at a time, so both systems meet the same moments of
-# the machine; and many rounds fit where attaching and loading for each
-# allowed seven.
+# Two identical pairs: the floor on one and fringe on the other, changing
+# pairs between rounds (the policy stays loaded).  In a round trafficgen
+# sends to tg0 and tg1 in turn, a tenth of a second at a time, so both
+# systems meet the same moments of the machine; and many rounds fit where
+# loading the policy for each allowed seven.
 veth_add gen tg0 - "$GEN_MAC" dut dut0 - "$DUT_MAC"
 veth_add gen tg1 - "$GEN_MAC" dut dut1 - "$DUT_MAC"
 pin_mount
@@ -148,20 +151,43 @@ floor_setup() {
 			cannot "cannot attach the floor program to $d in native mode"
 	done
 }
+# The pair fringe is on now (dut1 first), and the floor's: the other.
+fringe_dev() { cat "$TMPD/fringe.dev" 2>/dev/null || echo dut1; }
+floor_dev() { [ "$(fringe_dev)" = dut1 ] && echo dut0 || echo dut1; }
 fringe_last() { nsx dut "${F[@]}" policy show --json | jnum 'next(r["packets"] for r in d["rules"] if r["name"] == "last")'; }
-fringe_drops() { nsx dut "${F[@]}" stats --json | jnum 'next(i["verdicts"]["drop"]["packets"] for i in d["interfaces"] if i["name"] == "dut1")'; }
+fringe_drops() {
+	nsx dut "${F[@]}" stats --json |
+		jnum "next(i['verdicts']['drop']['packets'] for i in d['interfaces'] if i['name'] == '$(fringe_dev)')"
+}
 fringe_setup() {
 	# fringe: attached through libxdp, the 1024-rule policy whose last rule drops.
 	nsx dut ip link set dev dut1 xdp off 2>/dev/null || true
 	nsx dut timeout 60 "${F[@]}" attach dut1 >/dev/null 2>"$TMPD/fringe.err" ||
 		broken "fringe cannot attach to dut1: $(tail -n1 "$TMPD/fringe.err")"
+	echo dut1 >"$TMPD/fringe.dev"
 	nsx dut timeout 60 "${F[@]}" policy load "$TMPD/veth-fringe.policy" >/dev/null 2>"$TMPD/fringe.err" ||
 		broken "fringe cannot load the ${VETH_RULES}-rule policy: $(tail -n1 "$TMPD/fringe.err")"
+}
+# swap_pairs: fringe to the floor's pair, the floor to fringe's (the policy
+# stays loaded: it lives in the pinned maps).
+swap_pairs() {
+	local from to
+
+	from=$(fringe_dev) to=$(floor_dev)
+	nsx dut timeout 60 "${F[@]}" detach "$from" >/dev/null 2>"$TMPD/fringe.err" ||
+		broken "fringe cannot detach from $from: $(tail -n1 "$TMPD/fringe.err")"
+	nsx dut ip link set dev "$to" xdp off
+	nsx dut ip link set dev "$from" xdpdrv object build/bench/floor.bpf.o program floor_xdp_drop ||
+		broken "cannot attach the floor program to $from in native mode"
+	nsx dut timeout 60 "${F[@]}" attach "$to" >/dev/null 2>"$TMPD/fringe.err" ||
+		broken "fringe cannot attach to $to: $(tail -n1 "$TMPD/fringe.err")"
+	echo "$to" >"$TMPD/fringe.dev"
 }
 # count SYSTEM: what SYSTEM has counted so far (aa-dutN: the floor on dutN).
 count() {
 	case $1 in
-	floor | aa-dut0) floor_count dut0 ;;
+	floor) floor_count "$(floor_dev)" ;;
+	aa-dut0) floor_count dut0 ;;
 	aa-dut1) floor_count dut1 ;;
 	fringe) fringe_last ;;
 	esac
@@ -204,7 +230,10 @@ veth_nft() {	# veth_nft plain|set
 runs=("0:floor-setup")
 for r in $(seq "$VETH_AA_ROUNDS"); do runs+=("$r:aa"); done
 runs+=("0:fringe-setup")
-for r in $(seq "$VETH_ROUNDS"); do runs+=("$r:round"); done
+for r in $(seq "$VETH_ROUNDS"); do
+	[ "$r" = 1 ] || runs+=("$r:swap")
+	runs+=("$r:round")
+done
 runs+=("0:teardown" "0:nft-plain" "0:nft-set")
 failed=" "
 for run in "${runs[@]}"; do
@@ -217,14 +246,18 @@ for run in "${runs[@]}"; do
 	fringe-setup) (fringe_setup) || rc=$? ;;
 	aa) case $failed in *" floor "*) continue ;; esac
 		(turn aa-dut0:tg0 aa-dut1:tg1) || rc=$? ;;
-	round)	# the systems that could be set up
+	swap)	# only while both run
+		case $failed in *" floor "* | *" fringe "*) continue ;; esac
+		(swap_pairs) || { rc=$?; failed="$failed fringe floor "; } ;;
+	round)	# the systems that could be set up, on their pairs, tg0's first
 		on=()
-		case $failed in *" floor "*) ;; *) on+=(floor:tg0) ;; esac
-		case $failed in *" fringe "*) ;; *) on+=(fringe:tg1) ;; esac
-		[ ${#on[@]} = 0 ] || { (turn "${on[@]}") || rc=$?; } ;;
+		case $failed in *" floor "*) ;; *) on+=("floor:tg$(floor_dev | tr -dc 0-9)") ;; esac
+		case $failed in *" fringe "*) ;; *) on+=("fringe:tg$(fringe_dev | tr -dc 0-9)") ;; esac
+		[ ${#on[@]} = 0 ] || { (turn $(printf '%s\n' "${on[@]}" | sort -t: -k2)) || rc=$?; } ;;
 	teardown)
+		nsx dut timeout 60 "${F[@]}" detach "$(fringe_dev)" >/dev/null 2>&1 || true
 		nsx dut ip link set dev dut0 xdp off 2>/dev/null || true
-		nsx dut timeout 60 "${F[@]}" detach dut1 >/dev/null 2>&1 || true ;;
+		nsx dut ip link set dev dut1 xdp off 2>/dev/null || true ;;
 	nft-*) (veth_nft "${sys#nft-}") || rc=$? ; nsx dut nft delete table netdev bench 2>/dev/null || true ;;
 	esac
 	why=$(cat "$TMPD/veth.why" 2>/dev/null || echo "exit $rc")

@@ -288,7 +288,8 @@ def report(d, out_path, md_path=None):
             # (an RCU grace period, ~24 ms a run, 60% of it) takes a varying
             # share: an A/A of two floors spreads half as wide this way.
             busy = tg.get("busy_seconds") or secs
-            per.append({"round": r.get("round", 0), "sent": tg.get("sent"), "seconds": secs,
+            per.append({"round": r.get("round", 0), "ifname": tg.get("ifname"),
+                        "sent": tg.get("sent"), "seconds": secs,
                         "busy_seconds": busy, "counted": counted, "method": tg.get("method", "live-frames"),
                         "tx_dropped": tg.get("tx_dropped"), "note": r.get("note"),
                         "wall_pps": round(counted / secs) if counted is not None and secs else None,
@@ -329,6 +330,14 @@ def report(d, out_path, md_path=None):
     # fringe ÷ floor: the median of the rounds' ratios, the two sent to in turn within each round.
     ratios = round_ratios("fringe", "floor")
     figures["veth_round_ratios"] = [round(x, 3) for x in ratios]
+    # The same by the pair fringe was on (the two change pairs each round):
+    # how far one pair's drift reached.
+    by_pair = {}
+    floor_pps = {p["round"]: p["pps"] for p in (tput.get("floor") or {}).get("per_round", [])}
+    for p in (tput.get("fringe") or {}).get("per_round", []):
+        if p["round"] and p["pps"] and floor_pps.get(p["round"]):
+            by_pair.setdefault(p["ifname"], []).append(p["pps"] / floor_pps[p["round"]])
+    figures["veth_ratio_by_pair"] = {k: round(statistics.median(v), 3) for k, v in by_pair.items() if k}
     if ratios:
         goal_row("veth fringe@1024 ÷ floor (pps)", "%s, %d rounds" % (gmode, len(ratios)),
                  statistics.median(ratios), ">=", 0.8)
@@ -450,6 +459,9 @@ def report(d, out_path, md_path=None):
             t["rounds"], "" if t["rounds"] == 1 else "s", t["seconds"] / max(t["rounds"], 1)))
     if figures.get("veth_round_ratios"):
         w("  fringe ÷ floor by round: %s" % " ".join("%.2f" % x for x in figures["veth_round_ratios"]))
+    if len(figures.get("veth_ratio_by_pair") or {}) > 1:
+        w("  fringe ÷ floor by the pair fringe was on (medians): %s" % ", ".join(
+            "dut%s %.2f" % (k[-1], v) for k, v in sorted(figures["veth_ratio_by_pair"].items())))
     if figures.get("veth_aa_round_ratios"):
         w("  A/A (the floor on both pairs) by round: %s" % " ".join("%.2f" % x for x in figures["veth_aa_round_ratios"]))
     w("")
