@@ -168,9 +168,7 @@ int fringe_xdp_ingress(struct xdp_md *ctx)
 	/* The packet's facts live in per-CPU scratch, not on the stack: the
 	 * verifier does not track values in map memory, so the many paths of
 	 * parsing converge instead of multiplying through classification. */
-	p = bpf_map_lookup_elem(&fringe_scratch, &fringe_zero);
-	meta = bpf_map_lookup_elem(&fringe_meta, &fringe_zero);
-	if (!p || !meta)
+	if (scratch_and_meta(&p, &meta))
 		return XDP_PASS;
 	__builtin_memset(p, 0, sizeof(*p));
 	/* VXLAN from a listed node: what follows judges the inner frame. */
@@ -210,11 +208,9 @@ int fringe_xdp_staged(struct xdp_md *ctx)
 	struct fringe_meta *meta;
 	struct pkt *p;
 
-	p = bpf_map_lookup_elem(&fringe_scratch, &fringe_zero);
-	meta = bpf_map_lookup_elem(&fringe_meta, &fringe_zero);
-	if (!p)
+	if (scratch_and_meta(&p, &meta))
 		return XDP_PASS;
-	if (meta && (meta->flags & FRINGE_META_STAGED))
+	if (meta->flags & FRINGE_META_STAGED)
 		staged_judge(ctx, p, meta);
 	return p->head.ret <= XDP_REDIRECT ? p->head.ret : XDP_PASS;
 }

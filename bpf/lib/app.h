@@ -268,7 +268,7 @@ static __always_inline int app_needs_flow(const struct pkt *p)
  * a packet that asks both hashes once. */
 static __always_inline __u32 flow_memo_index(const struct pkt *p)
 {
-	return memo_slot(*(const __u64 *)&p->sport ^ memo_addr_fold(p->saddr) ^
+	return memo_slot(pkt_flow_key(p) ^ memo_addr_fold(p->saddr) ^
 			 memo_addr_fold(p->daddr) << 1);
 }
 

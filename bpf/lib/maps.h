@@ -364,6 +364,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } fringe_scratch SEC(".maps");
 
+/* This CPU's packet scratch and the policy switch, where every program and
+ * global function that judges the packet starts: 0, or -1 when either is
+ * missing (never: both are one-entry arrays, but the verifier asks). */
+static __always_inline int scratch_and_meta(struct pkt **p, struct fringe_meta **meta)
+{
+	*p = bpf_map_lookup_elem(&fringe_scratch, &fringe_zero);
+	*meta = bpf_map_lookup_elem(&fringe_meta, &fringe_zero);
+	return *p && *meta ? 0 : -1;
+}
+
 /* Per-CPU scratch for a flow's key and a new flow's value (flow.h): off the
  * stack, whose 512 bytes the program and its global functions share. */
 struct flow_scratch {

@@ -88,10 +88,16 @@ _Static_assert(__builtin_offsetof(struct pkt, appx) % 8 == 0 &&
 _Static_assert(__builtin_offsetof(struct pkt, saddr) % 8 == 0 &&
 	       __builtin_offsetof(struct pkt, daddr) % 8 == 0, "struct pkt: memo_addr's words");
 
+/* Ports, family, protocol, has_ports and fragment state: the whole word. */
+static __always_inline __u64 pkt_flow_key(const struct pkt *p)
+{
+	return *(const __u64 *)&p->sport;
+}
+
 /* The packet's ports, family and protocol as one word (the rest masked off). */
 static __always_inline __u64 pkt_flow_word(const struct pkt *p)
 {
-	return *(const __u64 *)&p->sport & 0xffffffffffffULL;
+	return pkt_flow_key(p) & 0xffffffffffffULL;
 }
 
 /* The packet's source MAC and family as one word. */

@@ -204,7 +204,7 @@ static __always_inline __u32 policy_device(__u32 slot, const struct pkt *p, __u3
  * instruction here is paid by every packet. */
 static __always_inline __u64 rule_memo_flow(const struct pkt *p)
 {
-	return *(const __u64 *)&p->sport;	/* ports, family, protocol, has_ports, frag */
+	return pkt_flow_key(p);
 }
 
 static __always_inline __u64 rule_memo_mac(const struct pkt *p)
@@ -364,9 +364,7 @@ __noinline int fringe_identify(__u32 slot_arg)
 	struct fringe_meta *meta;
 	struct pkt *p;
 
-	p = bpf_map_lookup_elem(&fringe_scratch, &fringe_zero);
-	meta = bpf_map_lookup_elem(&fringe_meta, &fringe_zero);
-	if (!p || !meta)
+	if (scratch_and_meta(&p, &meta))
 		return FRINGE_NO_DEVICE;
 	hdr = &meta->slot[slot];
 	if (hdr->dims_used & FRINGE_DIMS_APP)
@@ -492,9 +490,7 @@ __noinline __u32 fringe_classify(struct xdp_md *ctx, __u32 slot_arg)
 	struct fringe_meta *meta;
 	struct pkt *p;
 
-	p = bpf_map_lookup_elem(&fringe_scratch, &fringe_zero);
-	meta = bpf_map_lookup_elem(&fringe_meta, &fringe_zero);
-	if (!p || !meta)
+	if (scratch_and_meta(&p, &meta))
 		return POLICY_NO_MATCH;
 	return policy_classify(ctx, p, slot, &meta->slot[slot]);
 }
