@@ -139,7 +139,7 @@ print(json.dumps(d))' "$TMPD/tg-round.json" "$1" >"$TMPD/tg-$1.json"
 }
 floor_count() {	# floor_count [DEV]: the floor's count on DEV (dut0)
 	local prog map
-	prog=$(nsx dut ip -j link show dev "${1:-dut0}" | jnum 'd[0]["xdp"]["prog"]["id"]')
+	prog=$(xdp_prog_id dut "${1:-dut0}")
 	map=$(bpftool -j prog show id "$prog" | jnum 'd["map_ids"][0]')
 	bpftool -j map dump id "$map" | "$PYTHON" "$REPORT" percpu-sum
 }

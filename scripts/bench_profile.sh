@@ -44,7 +44,7 @@ if [ "$WHICH" = veth ]; then
 	"$PYTHON3" scripts/bench_report.py policy fringe 1024 65536 dut0 >"$TMPD/veth.policy"
 	nsx dut build/fringe --pin-dir "$PIN" attach dut0 >/dev/null
 	nsx dut build/fringe --pin-dir "$PIN" policy load "$TMPD/veth.policy" >/dev/null
-	id=$(nsx dut ip -j link show dev dut0 | "$PYTHON3" -c 'import json,sys; print(json.load(sys.stdin)[0]["xdp"]["prog"]["id"])')
+	id=$(xdp_prog_id dut dut0)
 	BENCH_ONLY=jit BENCH_PROG_ID=$id BENCH_SPIN_DIR=$DIR build/tests/tools/bench_cost >/dev/null
 	ns_bg gen "$TMPD/tg.log" build/tests/tools/trafficgen --ifname tg0 --duration $((SECS + 3)) \
 		--dst-mac 02:00:00:00:00:02 --src-mac 02:00:00:00:00:01

@@ -321,34 +321,37 @@ def report(d, out_path, md_path=None):
     if len(gen) > 1:
         notes.append("veth: the systems were driven by different generators (%s): their pps do not compare"
                      % ", ".join(gen))
+    def by_round(name, field="pps"):
+        """name's FIELD in each round it ran (round 0: a single run)."""
+        return {p["round"]: p[field] for p in (tput.get(name) or {}).get("per_round", [])
+                if p["pps"] and p["round"]}
+
     def round_ratios(num, den):
-        """num's pps ÷ den's, round by round (the rounds both ran)."""
-        by = {name: {p["round"]: p["pps"] for p in (tput.get(name) or {}).get("per_round", [])
-                     if p["pps"] and p["round"]} for name in (num, den)}
-        return [by[num][r] / by[den][r] for r in sorted(by[num]) if r in by[den]]
+        """num's pps ÷ den's, round by round (the rounds both ran): {round: ratio}."""
+        a, b = by_round(num), by_round(den)
+        return {r: a[r] / b[r] for r in sorted(a) if r in b}
 
     # fringe ÷ floor: the median of the rounds' ratios, the two sent to in turn within each round.
-    ratios = round_ratios("fringe", "floor")
+    by_r = round_ratios("fringe", "floor")
+    ratios = list(by_r.values())
     figures["veth_round_ratios"] = [round(x, 3) for x in ratios]
     # The same by the pair fringe was on (the two change pairs each round):
     # how far one pair's drift reached.
-    by_pair = {}
-    floor_pps = {p["round"]: p["pps"] for p in (tput.get("floor") or {}).get("per_round", [])}
-    for p in (tput.get("fringe") or {}).get("per_round", []):
-        if p["round"] and p["pps"] and floor_pps.get(p["round"]):
-            by_pair.setdefault(p["ifname"], []).append(p["pps"] / floor_pps[p["round"]])
+    by_pair, fringe_if = {}, by_round("fringe", "ifname")
+    for r, x in by_r.items():
+        by_pair.setdefault(fringe_if[r], []).append(x)
     figures["veth_ratio_by_pair"] = {k: round(statistics.median(v), 3) for k, v in by_pair.items() if k}
     if ratios:
         goal_row("veth fringe@1024 ÷ floor (pps)", "%s, %d rounds" % (gmode, len(ratios)),
                  statistics.median(ratios), ">=", 0.8)
     else:
         goal_row("veth fringe@1024 ÷ floor (pps)", gmode, div(pps.get("fringe"), pps.get("floor")), ">=", 0.8)
-    # A/A: the floor on fringe's pair ÷ the floor on its own, in the same
-    # interleaved rounds before fringe: what the method reads for no difference.
-    aa_ratios = round_ratios("aa-dut1", "aa-dut0")
+    # A/A: the floor on dut1 ÷ the floor on dut0, in the same interleaved
+    # rounds before fringe: what the method reads for no difference.
+    aa_ratios = list(round_ratios("aa-dut1", "aa-dut0").values())
     figures["veth_aa_round_ratios"] = [round(x, 3) for x in aa_ratios]
     if aa_ratios:
-        goal_row("veth A/A: floor on fringe's pair ÷ floor (pps)", "%s, %d rounds" % (gmode, len(aa_ratios)),
+        goal_row("veth A/A: floor on dut1 ÷ floor on dut0 (pps)", "%s, %d rounds" % (gmode, len(aa_ratios)),
                  statistics.median(aa_ratios), ">=", 0, "%.2f", "info")
     goal_row("veth fringe@1024 ÷ nft plain rules (pps)", gmode,
              div(pps.get("fringe"), pps.get("nft-plain")), ">=", 1.0)

@@ -82,8 +82,7 @@ if [ "${VETH_AB_NS:-0}" = 1 ]; then
 		local dev id
 
 		for dev in dut1 dut0; do
-			id=$(nsx dut ip -j link show dev "$dev" |
-				"$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)[0]["xdp"]["prog"]["id"])')
+			id=$(xdp_prog_id dut "$dev")
 			bpftool -j prog show id "$id" |
 				"$PYTHON" -c 'import json,sys; d=json.load(sys.stdin); print(d.get("run_time_ns", 0), d.get("run_cnt", 0))'
 		done | tr '\n' ' '

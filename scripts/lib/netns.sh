@@ -16,6 +16,7 @@
 #   bg_stop PID                       stop a recorded background process now
 #                                     (and its children: timeout's command)
 #   bg_alive PID                      PID runs (not ended, not a zombie)
+#   xdp_prog_id SHORT DEV             id of the XDP program on DEV in a namespace
 #   pin_mount                         private bpffs under /run, path in PIN
 #   harness_tmpdir                    private temp dir, path in TMPD
 #   skip REASON / fail REASON         exit 77 / exit 1 with the reason
@@ -132,16 +133,18 @@ bg_stop() {
 	wait "$p" 2>/dev/null || true
 	for k in $kids; do
 		kill -TERM "$k" 2>/dev/null || continue
-		for i in $(seq 20); do
-			bg_alive "$k" || break
-			sleep 0.1
-		done
-		kill -KILL "$k" 2>/dev/null || true
-		for i in $(seq 20); do
-			bg_alive "$k" || break
-			sleep 0.1
-		done
+		_bg_wait_end "$k" || { kill -KILL "$k" 2>/dev/null; _bg_wait_end "$k"; } || true
 	done
+}
+
+# _bg_wait_end PID: up to 2 s for PID to end (not ours to reap); 1 if it runs on.
+_bg_wait_end() {
+	local i
+	for i in $(seq 20); do
+		bg_alive "$1" || return 0
+		sleep 0.1
+	done
+	return 1
 }
 
 # bg_alive PID: the process runs (a zombie, not yet reaped by whoever
@@ -151,6 +154,13 @@ bg_alive() {
 	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 1	# after the name: the state
 	st=${st%% *}
 	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+
+# xdp_prog_id SHORT DEV: the id of the XDP program attached to DEV in
+# namespace SHORT (empty when none).
+xdp_prog_id() {
+	nsx "$1" ip -j link show dev "$2" |
+		"$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)[0].get("xdp", {}).get("prog", {}).get("id", ""))'
 }
 
 # A private bpffs for --pin-dir: `ip netns exec` remounts /sys, so a pin dir

@@ -162,7 +162,9 @@ bg_stop "$TSHARK_PID"
 SFACCTD_CORE=$(pgrep -P "$SFACCTD_PID") || fail "no sfacctd under timeout ($SFACCTD_PID)"
 bg_stop "$SFACCTD_PID"
 # sfacctd's core outlives the SIGTERM timeout passes on: bg_stop must end it too.
-! bg_alive "$SFACCTD_CORE" || fail "sfacctd ($SFACCTD_CORE) outlived bg_stop"
+for k in $SFACCTD_CORE; do	# each of timeout's children, if ever more than one
+	! bg_alive "$k" || fail "sfacctd ($k) outlived bg_stop"
+done
 POOL=$((POOL1 - POOL0))
 read -r LO HI <<<"$(interval "$POOL" "$RATE")"
 info "$(tail -n 1 "$TMPD/sflow.log")"
