@@ -58,13 +58,13 @@ static __always_inline int judge(struct xdp_md *ctx, struct pkt *p, struct fring
 {
 	const struct fringe_rule_action *a;
 	const struct fringe_slot_hdr *hdr;
+	struct rule_memo *m = NULL;
 	struct fringe_flow *fl = NULL;
 	__u32 slot, rule, claimed = FRINGE_NO_DEVICE;
 	/* The packet's entry in this CPU's application and rule memos: one
 	 * hash for both, made by whichever asks first (FRINGE_MEMO_SLOTS: not
 	 * yet); what it hashes stays as it is through judge. */
 	__u32 memo_idx = FRINGE_MEMO_SLOTS;
-	void *rules;
 	__u64 now;
 
 	PROFILE_STOP(1, p->proto);
@@ -121,7 +121,7 @@ static __always_inline int judge(struct xdp_md *ctx, struct pkt *p, struct fring
 	    !(hdr->dims_used & FRINGE_DIMS_APP)) {
 		rule = fl->rule;
 	} else {
-		rule = policy_classify_remembered(ctx, p, slot, hdr, memo_idx);
+		rule = policy_classify_remembered(ctx, p, slot, hdr, memo_idx, &m);
 		if (fl) {
 			fl->generation = hdr->generation;
 			fl->rule = rule;
@@ -143,10 +143,13 @@ static __always_inline int judge(struct xdp_md *ctx, struct pkt *p, struct fring
 		stats_count(&fringe_rule_stats, 0, p->len);	/* the default's counter */
 		return hdr->default_action == FRINGE_ACT_DROP ? -FRINGE_DROP_POLICY : XDP_PASS;
 	}
-	rules = bpf_map_lookup_elem(&fringe_slot_rules, &slot);
-	if (!rules)
-		return XDP_PASS;
-	a = bpf_map_lookup_elem(rules, &rule);
+	/* A memo hit holds the rule's action: allowing or dropping reads no more. */
+	if (m && rule_memo_verdict(m)) {
+		p->head.judged_by = m->counter_id + 1;
+		stats_count_at(&fringe_rule_stats, &m->counter_id, p->len);
+		return m->action == FRINGE_ACT_ALLOW ? XDP_PASS : -FRINGE_DROP_POLICY;
+	}
+	a = rule_action(slot, rule);
 	if (!a)
 		return XDP_PASS;
 	p->head.judged_by = a->counter_id + 1;

@@ -481,8 +481,15 @@ struct rule_memo {
 	__u32 rule;		/* policy_classify's answer */
 	__u32 device;		/* and the sender, as identification found it */
 	__u32 claimed;
-	__u32 unused;
+	/* The rule's action as the slot holds it under the generation, so that
+	 * a hit that allows or drops reads nothing more (rule_memo_verdict):
+	 * its counter id, action (RULE_MEMO_NO_ACTION: look it up) and flags. */
+	__u32 counter_id;
+	__u8 action;
+	__u8 flags;
+	__u8 pad[6];
 };
+#define RULE_MEMO_NO_ACTION 0xff
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, FRINGE_MEMO_SLOTS);

@@ -248,8 +248,24 @@ static __always_inline int rule_memo_holds(const struct rule_memo *m, const stru
 		 rule_memo_miss());
 }
 
+/* The action of rule under the policy in slot: NULL for none (the default). */
+static __always_inline const struct fringe_rule_action *rule_action(__u32 slot, __u32 rule)
+{
+	void *rules = bpf_map_lookup_elem(&fringe_slot_rules, &slot);
+
+	return rules ? bpf_map_lookup_elem(rules, &rule) : NULL;
+}
+
+/* The entry's rule only allows or drops, and counts: its action is whole in
+ * the entry (otherwise the rule's action is read for its limit, sample or
+ * target). */
+static __always_inline int rule_memo_verdict(const struct rule_memo *m)
+{
+	return m->action <= FRINGE_ACT_DROP && !(m->flags & (FRINGE_RF_LIMIT | FRINGE_RF_SAMPLE));
+}
+
 static __always_inline void rule_memo_set(struct rule_memo *m, const struct pkt *p, __u32 ifindex,
-					  __u64 generation, __u32 rule)
+					  __u64 generation, __u32 rule, const struct fringe_rule_action *a)
 {
 	m->generation = generation;
 	m->flow = rule_memo_flow(p);
@@ -260,6 +276,12 @@ static __always_inline void rule_memo_set(struct rule_memo *m, const struct pkt 
 	m->rule = rule;
 	m->device = p->device;
 	m->claimed = p->claimed;
+	m->action = RULE_MEMO_NO_ACTION;
+	if (a) {
+		m->counter_id = a->counter_id;
+		m->action = a->action;
+		m->flags = a->flags;
+	}
 }
 
 /* This CPU's device memo entry for p's (MAC, source address) (NULL never
@@ -499,28 +521,35 @@ __noinline __u32 fringe_classify(struct xdp_md *ctx, __u32 slot_arg)
  * one this CPU classified under the same generation costs the memo's
  * compare instead of the tries and the bitmaps (rule_memo_serves says for
  * which policies); idx is the packet's entry (flow_memo_index), or
- * FRINGE_MEMO_SLOTS when it is not known yet. */
+ * FRINGE_MEMO_SLOTS when it is not known yet.  *hit: the entry that
+ * answered, which holds the rule's action too; NULL when classified. */
 static __always_inline __u32 policy_classify_remembered(struct xdp_md *ctx, struct pkt *p,
 							__u32 slot,
-							const struct fringe_slot_hdr *hdr, __u32 idx)
+							const struct fringe_slot_hdr *hdr, __u32 idx,
+							struct rule_memo **hit)
 {
 	struct rule_memo *m;
 	__u32 rule;
 
-	if (p->memo == RULE_MEMO_HIT)		/* identify_remembered asked it */
+	if (p->memo == RULE_MEMO_HIT) {		/* identify_remembered asked it */
+		*hit = bpf_map_lookup_elem(&fringe_rule_memo, &idx);
 		return p->rule;
+	}
 	if (idx >= FRINGE_MEMO_SLOTS)
 		idx = flow_memo_index(p);
 	m = bpf_map_lookup_elem(&fringe_rule_memo, &idx);
 	if (!m)		/* never: the index is below the memo's size */
 		return POLICY_NO_MATCH;
 	if (rule_memo_serves(hdr) && p->memo != RULE_MEMO_MISSED &&
-	    rule_memo_holds(m, p, ctx->ingress_ifindex, hdr->generation))
+	    rule_memo_holds(m, p, ctx->ingress_ifindex, hdr->generation)) {
+		*hit = m;
 		return m->rule;
+	}
 	FRINGE_CALL_SITE();
 	rule = fringe_classify(ctx, slot);
 	if (rule_memo_serves(hdr))
-		rule_memo_set(m, p, ctx->ingress_ifindex, hdr->generation, rule);
+		rule_memo_set(m, p, ctx->ingress_ifindex, hdr->generation, rule,
+			      rule < FRINGE_MAX_RULES ? rule_action(slot, rule) : NULL);
 	return rule;
 }
 

@@ -46,8 +46,12 @@ struct memo_entry {
 	uint64_t words[7];	/* flow, mac, saddr, daddr, who */
 	uint32_t rule;
 	uint32_t device, claimed;
-	uint32_t unused;
+	uint32_t counter_id;	/* the rule's action, as the slot holds it */
+	uint8_t action;		/* 0xff: none kept, the program reads the rule's */
+	uint8_t flags;
+	uint8_t pad[6];
 };
+#define MEMO_NO_ACTION 0xff
 
 struct memo {
 	int fd;
@@ -185,7 +189,8 @@ static void test_memo_tells_packets_apart(void **state)
 }
 
 /* The memo answers: an entry saying otherwise is believed (which is why its
- * every word must be the packet's) until the next load. */
+ * every word must be the packet's) until the next load.  It answers the
+ * rule, and the action of a rule that only allows or drops. */
 static void test_memo_answers_until_a_load(void **state)
 {
 	static const char policy[] = "rule first dport 80 allow\n"
@@ -194,6 +199,7 @@ static void test_memo_answers_until_a_load(void **state)
 	const struct pkt_opts a = V4(.dport = 80);
 	struct fx *f = get_fx(state);
 	struct memo_entry e;
+	uint32_t first;
 	struct memo m;
 
 	memo_open(f, &m);
@@ -201,9 +207,18 @@ static void test_memo_answers_until_a_load(void **state)
 	expect_rule(f, "first packet", &a, 0, "first");
 	expect_rule(f, "second packet", &a, 0, "first");
 	e = memo_current(f, &m);
-	e.rule++;		/* "second" */
+	assert_int_equal(fx_rule_id(f, "first", &first), 0);
+	assert_int_equal(e.rule, 0);
+	assert_int_equal(e.counter_id, first);
+	assert_int_equal(e.action, FRINGE_ACT_ALLOW);
+	assert_int_equal(e.flags, 0);
+	e.rule++;		/* "second", its action read from the policy */
+	e.action = MEMO_NO_ACTION;
 	memo_fill(&m, &e);
 	expect_rule(f, "the memo says second", &a, 0, "second");
+	e.action = FRINGE_ACT_ALLOW;	/* and now the entry's action: first's counter */
+	memo_fill(&m, &e);
+	expect_rule(f, "the memo says second with first's action", &a, 0, "first");
 
 	/* The same policy again: a new generation, every entry a miss. */
 	load_ok(f, policy);
@@ -242,7 +257,8 @@ static void test_memo_device_flow_in_place(void **state)
 	}
 	assert_int_not_equal(at, UINT32_MAX);
 	assert_int_equal(bpf_map_lookup_elem(m.fd, &at, m.v), 0);
-	m.v[f->cpu].rule = 2;	/* "c" */
+	m.v[f->cpu].rule = 2;	/* "c", its action read from the policy */
+	m.v[f->cpu].action = MEMO_NO_ACTION;
 	assert_int_equal(bpf_map_update_elem(m.fd, &at, m.v, BPF_ANY), 0);
 	expect_rule(f, "the second flow again: its entry answers", &b, 0, "c");
 	free(m.v);
