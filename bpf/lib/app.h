@@ -190,10 +190,11 @@ static __always_inline int app_check(__u8 app, __u8 proto, void *data, void *dat
 /* Stateless part, at parse time: p->app, p->appx, and what TCP state must decide.
  * Inline: a function call costs more than the whole check on CPUs whose
  * return-stack mitigations make every `ret` expensive. */
-static __always_inline int app_detect(struct pkt *p, void *data, void *data_end)
+static __always_inline int app_detect(struct __ctx_buff *ctx, struct pkt *p)
 {
 	__u16 appx = FRINGE_APPX_NONE;
 	__u32 hlen, plen, off;
+	void *data, *data_end;
 	__u8 app;
 
 	p->appx = FRINGE_APPX_NONE;
@@ -205,11 +206,7 @@ static __always_inline int app_detect(struct pkt *p, void *data, void *data_end)
 	if (!app)
 		return 0;
 	if (p->proto == IPPROTO_TCP) {
-		const __u8 *t = APP_BYTES(data, data_end, p->l4_off + TCP_FLAGS_OFF, 1);
-
-		if (!t)
-			return 0;
-		hlen = (*t >> 4) * 4;
+		hlen = p->tcp_hlen;	/* 0 when the header is cut short */
 		if (hlen < 20 || hlen > p->l4_len)
 			return 0;
 	} else {
@@ -226,6 +223,9 @@ static __always_inline int app_detect(struct pkt *p, void *data, void *data_end)
 		}
 		return 0;
 	}
+	/* Fresh packet pointers (parse_packet says why). */
+	data = ctx_data_again(ctx);
+	data_end = ctx_data_end_again(ctx);
 	if (app_check(app, p->proto, data, data_end, off, plen, &appx)) {
 		p->app = app;
 		p->appx = appx;

@@ -37,6 +37,10 @@ static __always_inline int parse_ports(struct pkt *p, void *l4, void *end, void 
 	p->sport = bpf_ntohs(((__be16 *)l4)[0]);
 	p->dport = bpf_ntohs(((__be16 *)l4)[1]);
 	p->has_ports = 1;
+	/* Read while the header's line is at hand: app_detect needs no
+	 * packet pointer for a segment without payload. */
+	if (p->proto == IPPROTO_TCP && !BEYOND(l4 + TCP_FLAGS_OFF + 1, end, data_end))
+		p->tcp_hlen = (((__u8 *)l4)[TCP_FLAGS_OFF] >> 4) * 4;
 	return 0;
 }
 
@@ -170,8 +174,11 @@ static __always_inline int parse_packet(struct __ctx_buff *ctx, struct pkt *p)
 	p->vlan = FRINGE_NO_VLAN;
 	if ((void *)(eth + 1) > data_end)
 		return PARSE_NON_IP;
-	__builtin_memcpy(p->smac, eth->h_source, 6);
-	proto = eth->h_proto;
+	/* As words: struct ethhdr is packed, so its fields would be read a
+	 * byte at a time (the frame starts 2-byte aligned at least). */
+	*(__u32 *)p->smac = *(const __u32 *)((const __u8 *)eth + 6);
+	*(__u16 *)&p->smac[4] = *(const __u16 *)((const __u8 *)eth + 10);
+	proto = *(const __be16 *)((const __u8 *)eth + 12);
 	nh = eth + 1;
 
 #pragma unroll
@@ -196,11 +203,12 @@ static __always_inline int parse_packet(struct __ctx_buff *ctx, struct pkt *p)
 		return PARSE_NON_IP;
 	if (ret < 0)
 		return ret;
-	/* Fresh packet pointers, read again from ctx: the paths of parsing
-	 * (VLAN tags, IPv6 extension headers) leave pointers checked to
-	 * different lengths, which the verifier would keep apart through
-	 * everything that follows; app_detect checks what it reads itself. */
-	app_detect(p, ctx_data_again(ctx), ctx_data_end_again(ctx));
+	/* app_detect reads the payload through fresh packet pointers, read
+	 * again from ctx: the paths of parsing (VLAN tags, IPv6 extension
+	 * headers) leave pointers checked to different lengths, which the
+	 * verifier would keep apart through everything that follows; it
+	 * checks what it reads itself. */
+	app_detect(ctx, p);
 	return PARSE_IP;
 }
 

@@ -71,6 +71,7 @@ struct pkt {
 	__u32 rule;		/* the active policy's rule (index; >= FRINGE_MAX_RULES: default) */
 	__u8 staged;		/* a staged policy judges the packet too (staged.h) */
 	__u8 memo;		/* enum rule_memo_state: what identification learned of the rule memo */
+	__u8 tcp_hlen;		/* TCP: the header's length by its data offset, 0 when not in the packet */
 	__u32 claimed;		/* the device a spoofed packet claims (policy_device), for the rule memo */
 } __attribute__((aligned(8)));	/* zeroed per packet: in 8-byte stores */
 _Static_assert(sizeof(struct pkt) == 88, "struct pkt: fringe_scratch is pinned at this size");
