@@ -52,36 +52,40 @@ static __always_inline int act(const struct fringe_rule_action *a, const struct 
 	}
 }
 
-/* Judge an IP packet under the active policy: an XDP action or -reason. */
-static __always_inline int judge(struct xdp_md *ctx, struct pkt *p, struct fringe_iface_stats *st,
-				 struct fringe_meta *meta, struct fringe_flow **flp)
+/* Whether judging needs more than classification: the flow table (`flows
+ * --enable`), applications' and devices' flow state, DNS names.  One test
+ * when the policy and the node use none of them. */
+static __always_inline int judge_has_features(const struct fringe_meta *meta,
+					      const struct fringe_slot_hdr *hdr)
 {
-	const struct fringe_rule_action *a;
-	const struct fringe_slot_hdr *hdr;
-	struct rule_memo *m = NULL;
-	struct fringe_flow *fl = NULL;
-	__u32 slot, rule, claimed = FRINGE_NO_DEVICE;
+	return (meta->flags & FRINGE_META_FLOWS) |
+	       (hdr->dims_used & (FRINGE_DIMS_APP | 1U << FRINGE_DIM_DEVICE)) |
+	       (hdr->flags & FRINGE_SLOT_DNS);
+}
+
+/* What comes before classification when judge_has_features: the flow,
+ * who sent the packet, the application and device counters, DNS answers.
+ * Returns the packet's memo index if it was made (else FRINGE_MEMO_SLOTS). */
+static __always_inline __u32 judge_prepare(struct xdp_md *ctx, struct pkt *p,
+					   struct fringe_iface_stats *st, struct fringe_meta *meta,
+					   const struct fringe_slot_hdr *hdr, __u32 slot,
+					   struct fringe_flow **flp, __u64 *now)
+{
+	__u32 claimed = FRINGE_NO_DEVICE;
 	/* The packet's entry in this CPU's application and rule memos: one
 	 * hash for both, made by whichever asks first (FRINGE_MEMO_SLOTS: not
 	 * yet); what it hashes stays as it is through judge. */
 	__u32 memo_idx = FRINGE_MEMO_SLOTS;
-	__u64 now;
-
-	PROFILE_STOP(1, p->proto);
-	/* One read of the switch: this packet sees one complete policy. */
-	slot = READ_ONCE(meta->active) & 1;
-	hdr = &meta->slot[slot];
-	p->staged = meta->flags & FRINGE_META_STAGED;
+	struct fringe_flow *fl = NULL;
 
 	if (meta->flags & FRINGE_META_FLOWS) {
-		now = bpf_ktime_get_coarse_ns();
-		fl = flow_get(p, ctx->ingress_ifindex, now);
+		*now = bpf_ktime_get_coarse_ns();
+		fl = flow_get(p, ctx->ingress_ifindex, *now);
 		*flp = fl;
 	}
 	/* Flow state for applications and declared devices (who sent this, or
 	 * who it pretends to be): hash lookups, remembered per CPU, and only
 	 * when rules need them. */
-	p->device = FRINGE_NO_DEVICE;
 	if (hdr->dims_used & (FRINGE_DIMS_APP | 1U << FRINGE_DIM_DEVICE)) {
 		memo_idx = flow_memo_index(p);
 		if (!identify_remembered(p, hdr, ctx->ingress_ifindex, memo_idx, &claimed)) {
@@ -113,22 +117,29 @@ static __always_inline int judge(struct xdp_md *ctx, struct pkt *p, struct fring
 		FRINGE_CALL_SITE();
 		fringe_dns_observe(ctx, slot);
 	}
+	return memo_idx;
+}
 
-	PROFILE_STOP(2, hdr);
+/* The rule when judge_has_features: the flow's cached rule, or
+ * classification; the flow accounted. */
+static __always_inline __u32 judge_rule(struct xdp_md *ctx, struct pkt *p, __u32 slot,
+					__u32 ifindex, const struct fringe_slot_hdr *hdr, __u32 memo_idx,
+					struct fringe_flow *fl, __u64 now, struct rule_memo **hit)
+{
+	__u32 rule;
+
 	/* A flow's cached rule holds only when no rule looks past the ports:
 	 * `mqtt-type` and `modbus-fc` differ from one packet to the next. */
 	if (fl && fl->generation == hdr->generation &&
 	    !(hdr->dims_used & FRINGE_DIMS_APP)) {
 		rule = fl->rule;
 	} else {
-		rule = policy_classify_remembered(ctx, p, slot, hdr, memo_idx, &m);
+		rule = policy_classify_remembered(ctx, p, slot, ifindex, hdr, memo_idx, hit, 0);
 		if (fl) {
 			fl->generation = hdr->generation;
 			fl->rule = rule;
 		}
 	}
-	PROFILE_STOP(3, rule);
-	p->rule = rule;
 	if (fl) {
 		flow_account(fl, p->len, now);
 		/* What `learn` needs to write `app A`: a payload passed A's check, and none failed. */
@@ -137,6 +148,41 @@ static __always_inline int judge(struct xdp_md *ctx, struct pkt *p, struct fring
 		else if ((p->app_state == APP_UNCONFIRMED && !p->app) || p->app_state == APP_FAILED)
 			fl->app |= FRINGE_FLOW_APP_MISMATCH;
 	}
+	return rule;
+}
+
+/* Judge an IP packet under the active policy: an XDP action or -reason. */
+static __always_inline int judge(struct xdp_md *ctx, __u32 ifindex, struct pkt *p,
+				 struct fringe_iface_stats *st, struct fringe_meta *meta,
+				 struct fringe_flow **flp)
+{
+	const struct fringe_rule_action *a;
+	const struct fringe_slot_hdr *hdr;
+	struct rule_memo *m = NULL;
+	__u32 slot, rule, memo_idx;
+	__u64 now = 0;
+
+	PROFILE_STOP(1, p->proto);
+	/* One read of the switch: this packet sees one complete policy. */
+	slot = READ_ONCE(meta->active) & 1;
+	hdr = &meta->slot[slot];
+	p->staged = meta->flags & FRINGE_META_STAGED;
+	p->device = FRINGE_NO_DEVICE;
+	if (judge_has_features(meta, hdr)) {
+		memo_idx = judge_prepare(ctx, p, st, meta, hdr, slot, flp, &now);
+		PROFILE_STOP(2, hdr);
+		rule = judge_rule(ctx, p, slot, ifindex, hdr, memo_idx, *flp, now, &m);
+	} else {
+		/* Classification alone: the one feature left is the
+		 * application counter, and the application is the port's. */
+		if (p->app)
+			stats_count(&fringe_app_stats, p->app, p->len);
+		PROFILE_STOP(2, hdr);
+		rule = policy_classify_remembered(ctx, p, slot, ifindex, hdr,
+						  FRINGE_MEMO_SLOTS, &m, 1);
+	}
+	PROFILE_STOP(3, rule);
+	p->rule = rule;
 
 	if (rule >= FRINGE_MAX_RULES) {
 		p->head.judged_by = 1;
@@ -162,7 +208,8 @@ static __always_inline int judge(struct xdp_md *ctx, struct pkt *p, struct fring
 SEC("xdp")
 int fringe_xdp_ingress(struct xdp_md *ctx)
 {
-	struct fringe_iface_stats *st = stats_iface(ctx->ingress_ifindex);
+	__u32 ifindex = ctx->ingress_ifindex;
+	struct fringe_iface_stats *st = stats_iface(ifindex);
 	struct fringe_flow *fl = NULL;
 	struct fringe_meta *meta;
 	struct pkt *p;
@@ -187,7 +234,7 @@ int fringe_xdp_ingress(struct xdp_md *ctx)
 	if (ret == PARSE_IP) {
 		if (st && p->frag)
 			st->fragments++;
-		ret = judge(ctx, p, st, meta, &fl);
+		ret = judge(ctx, ifindex, p, st, meta, &fl);
 		ret = overlay_out(ctx, p, ret);
 		if (fl)
 			fl->action = stats_action(ret);

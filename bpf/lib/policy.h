@@ -522,16 +522,20 @@ __noinline __u32 fringe_classify(struct xdp_md *ctx, __u32 slot_arg)
  * compare instead of the tries and the bitmaps (rule_memo_serves says for
  * which policies); idx is the packet's entry (flow_memo_index), or
  * FRINGE_MEMO_SLOTS when it is not known yet.  *hit: the entry that
- * answered, which holds the rule's action too; NULL when classified. */
+ * answered, which holds the rule's action too; NULL when classified.
+ * plain (a constant): the packet is judged by classification alone (no
+ * DNS names, no identification), so the memo serves and nothing has
+ * asked it yet: the tests that say so cost nothing. */
 static __always_inline __u32 policy_classify_remembered(struct xdp_md *ctx, struct pkt *p,
-							__u32 slot,
+							__u32 slot, __u32 ifindex,
 							const struct fringe_slot_hdr *hdr, __u32 idx,
-							struct rule_memo **hit)
+							struct rule_memo **hit, const int plain)
 {
+	int serves = plain || rule_memo_serves(hdr);
 	struct rule_memo *m;
 	__u32 rule;
 
-	if (p->memo == RULE_MEMO_HIT) {		/* identify_remembered asked it */
+	if (!plain && p->memo == RULE_MEMO_HIT) {	/* identify_remembered asked it */
 		*hit = bpf_map_lookup_elem(&fringe_rule_memo, &idx);
 		return p->rule;
 	}
@@ -540,15 +544,15 @@ static __always_inline __u32 policy_classify_remembered(struct xdp_md *ctx, stru
 	m = bpf_map_lookup_elem(&fringe_rule_memo, &idx);
 	if (!m)		/* never: the index is below the memo's size */
 		return POLICY_NO_MATCH;
-	if (rule_memo_serves(hdr) && p->memo != RULE_MEMO_MISSED &&
-	    rule_memo_holds(m, p, ctx->ingress_ifindex, hdr->generation)) {
+	if (serves && (plain || p->memo != RULE_MEMO_MISSED) &&
+	    rule_memo_holds(m, p, ifindex, hdr->generation)) {
 		*hit = m;
 		return m->rule;
 	}
 	FRINGE_CALL_SITE();
 	rule = fringe_classify(ctx, slot);
-	if (rule_memo_serves(hdr))
-		rule_memo_set(m, p, ctx->ingress_ifindex, hdr->generation, rule,
+	if (serves)
+		rule_memo_set(m, p, ifindex, hdr->generation, rule,
 			      rule < FRINGE_MAX_RULES ? rule_action(slot, rule) : NULL);
 	return rule;
 }

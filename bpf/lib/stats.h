@@ -76,9 +76,22 @@ static __always_inline int stats_action(int ret)
  * (XDP only) and the drop reason, and returns the action. */
 static __always_inline int stats_exit(struct fringe_iface_stats *st, int ret, __u32 len)
 {
-	int action = stats_action(ret), v = ctx_verdict(action);
-	int reason = ret < 0 ? -ret : ret & STATS_ANSWERED ? ret & (FRINGE_DROP_MAX - 1) : 0;
+	int action, v, reason;
 
+	if (ret < 0) {		/* the common drop, its reason given */
+		v = ctx_verdict(CTX_ACT_DROP);
+		if (st) {
+			if (v >= 0) {
+				st->verdict[v].packets++;
+				st->verdict[v].bytes += len;
+			}
+			st->drops[-ret & (FRINGE_DROP_MAX - 1)]++;
+		}
+		return CTX_ACT_DROP;
+	}
+	action = stats_action(ret);
+	v = ctx_verdict(action);
+	reason = ret & STATS_ANSWERED ? ret & (FRINGE_DROP_MAX - 1) : 0;
 	if (!st)
 		return action;
 	if (v >= 0) {
