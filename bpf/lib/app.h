@@ -190,53 +190,58 @@ static __always_inline int app_check(__u8 app, __u8 proto, void *data, void *dat
 /* Stateless part, at parse time: p->app, p->appx, and what TCP state must decide.
  * Inline: a function call costs more than the whole check on CPUs whose
  * return-stack mitigations make every `ret` expensive. */
-static __always_inline int app_detect(struct __ctx_buff *ctx, struct pkt *p)
+static __always_inline void app_detect(struct __ctx_buff *ctx, struct pkt *p)
 {
+	__u8 app, found = FRINGE_APP_NONE, maybe = FRINGE_APP_NONE, state = APP_NONE;
 	__u16 appx = FRINGE_APPX_NONE;
 	__u32 hlen, plen, off;
 	void *data, *data_end;
-	__u8 app;
 
-	p->appx = FRINGE_APPX_NONE;
 	if (!p->has_ports)
-		return 0;
+		goto out;
 	app = app_by_port(p->proto, p->dport);
 	if (!app)
 		app = app_by_port(p->proto, p->sport);
 	if (!app)
-		return 0;
+		goto out;
 	if (p->proto == IPPROTO_TCP) {
 		hlen = p->tcp_hlen;	/* 0 when the header is cut short */
 		if (hlen < 20 || hlen > p->l4_len)
-			return 0;
+			goto out;
 	} else {
 		hlen = 8;
 		if (p->l4_len < 8)
-			return 0;
+			goto out;
 	}
 	plen = p->l4_len - hlen;
 	off = p->l4_off + hlen;
 	if (!plen) {
 		if (p->proto == IPPROTO_TCP) {
-			p->app = app;		/* a candidate: handshake or bare ACK */
-			p->app_state = APP_CANDIDATE;
+			found = app;		/* a candidate: handshake or bare ACK */
+			state = APP_CANDIDATE;
 		}
-		return 0;
+		goto out;
 	}
 	/* Fresh packet pointers (parse_packet says why). */
 	data = ctx_data_again(ctx);
 	data_end = ctx_data_end_again(ctx);
 	if (app_check(app, p->proto, data, data_end, off, plen, &appx)) {
-		p->app = app;
-		p->appx = appx;
-		p->app_state = p->proto == IPPROTO_TCP ? APP_CONFIRMS : APP_SEEN;
-	} else if (p->proto == IPPROTO_TCP) {
-		p->app_maybe = app;		/* a continuation, if the flow is confirmed */
-		p->app_state = APP_UNCONFIRMED;
+		found = app;
+		state = p->proto == IPPROTO_TCP ? APP_CONFIRMS : APP_SEEN;
 	} else {
-		p->app_state = APP_FAILED;
+		appx = FRINGE_APPX_NONE;
+		if (p->proto == IPPROTO_TCP) {
+			maybe = app;		/* a continuation, if the flow is confirmed */
+			state = APP_UNCONFIRMED;
+		} else {
+			state = APP_FAILED;
+		}
 	}
-	return 0;
+out:
+	/* The detail, the application and the maybe as one 4-byte store: the
+	 * rule memo reads the first two so (rule_memo_who). */
+	*(__u32 *)&p->appx = appx | (__u32)found << 16 | (__u32)maybe << 24;
+	p->app_state = state;
 }
 
 static __always_inline void app_flow_key(struct fringe_app_flow_key *k, const struct pkt *p)

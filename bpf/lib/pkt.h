@@ -84,8 +84,9 @@ _Static_assert(__builtin_offsetof(struct pkt, smac) % 8 == 0 &&
 	       __builtin_offsetof(struct pkt, vlan) == __builtin_offsetof(struct pkt, smac) + 6,
 	       "struct pkt: pkt_mac_word's word, rule_memo_mac's");
 _Static_assert(__builtin_offsetof(struct pkt, appx) % 8 == 0 &&
-	       __builtin_offsetof(struct pkt, app) == __builtin_offsetof(struct pkt, appx) + 2,
-	       "struct pkt: rule_memo_who's word");
+	       __builtin_offsetof(struct pkt, app) == __builtin_offsetof(struct pkt, appx) + 2 &&
+	       __builtin_offsetof(struct pkt, app_maybe) == __builtin_offsetof(struct pkt, appx) + 3,
+	       "struct pkt: rule_memo_who's word, app_detect's store");
 _Static_assert(__builtin_offsetof(struct pkt, saddr) % 8 == 0 &&
 	       __builtin_offsetof(struct pkt, daddr) % 8 == 0, "struct pkt: memo_addr's words");
 

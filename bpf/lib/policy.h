@@ -214,7 +214,7 @@ static __always_inline __u64 rule_memo_mac(const struct pkt *p)
 
 static __always_inline __u64 rule_memo_who(const struct pkt *p, __u32 ifindex)
 {
-	return (__u64)ifindex << 32 | (*(const __u64 *)&p->appx & 0xffffff);	/* appx, app */
+	return (__u64)ifindex << 32 | (*(const __u32 *)&p->appx & 0xffffff);	/* appx, app */
 }
 
 /* Whether the policy may use the rule memo: not one with DNS names, whose
