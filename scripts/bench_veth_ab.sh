@@ -16,6 +16,9 @@
 # ÷ base of the packets per second over the live-frame runs' own time: the
 # median of all runs, and each half's.
 #
+# VETH_AB_SLICE sets how long trafficgen stays on one pair before it
+# turns to the other (0.1 s, as `make bench`).
+#
 # VETH_AB_NS=1 adds RUNS more runs, on the second arrangement, with the
 # kernel's program statistics on (kernel.bpf_stats_enabled, put back as it
 # was): each program's own time per packet in live traffic, and new - base
@@ -65,7 +68,7 @@ arrange() {
 	done
 }
 send() {	# send FILE: one run of 2 s, the two pairs in turn
-	nsx gen build/tests/tools/trafficgen --ifname tg0,tg1 --slice 0.1 --duration 2 \
+	nsx gen build/tests/tools/trafficgen --ifname tg0,tg1 --slice "${VETH_AB_SLICE:-0.1}" --duration 2 \
 		--dst-mac "$DUT_MAC" --src-mac "$GEN_MAC" >"$1" || fail "trafficgen cannot send"
 }
 arrange dut0 dut1
