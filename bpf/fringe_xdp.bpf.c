@@ -152,9 +152,8 @@ static __always_inline __u32 judge_rule(struct xdp_md *ctx, struct pkt *p, __u32
 }
 
 /* Judge an IP packet under the active policy: an XDP action or -reason. */
-static __always_inline int judge(struct xdp_md *ctx, __u32 ifindex, struct pkt *p,
-				 struct fringe_iface_stats *st, struct fringe_meta *meta,
-				 struct fringe_flow **flp)
+static __always_inline int judge(struct xdp_md *ctx, struct pkt *p, struct fringe_iface_stats *st,
+				 struct fringe_meta *meta, struct fringe_flow **flp)
 {
 	const struct fringe_rule_action *a;
 	const struct fringe_slot_hdr *hdr;
@@ -171,10 +170,14 @@ static __always_inline int judge(struct xdp_md *ctx, __u32 ifindex, struct pkt *
 	if (judge_has_features(meta, hdr)) {
 		memo_idx = judge_prepare(ctx, p, st, meta, hdr, slot, flp, &now);
 		PROFILE_STOP(2, hdr);
-		rule = judge_rule(ctx, p, slot, ifindex, hdr, memo_idx, *flp, now, &m);
+		rule = judge_rule(ctx, p, slot, ctx->ingress_ifindex, hdr, memo_idx, *flp, now, &m);
 	} else {
 		/* Classification alone: the one feature left is the
-		 * application counter, and the application is the port's. */
+		 * application counter, and the application is the port's.
+		 * The memo tells interfaces apart only when a rule does
+		 * (`in`): no rule then depends on the interface. */
+		__u32 ifindex = hdr->dims_used & (1U << FRINGE_DIM_IN) ? ctx->ingress_ifindex : 0;
+
 		if (p->app)
 			stats_count(&fringe_app_stats, p->app, p->len);
 		PROFILE_STOP(2, hdr);
@@ -208,8 +211,7 @@ static __always_inline int judge(struct xdp_md *ctx, __u32 ifindex, struct pkt *
 SEC("xdp")
 int fringe_xdp_ingress(struct xdp_md *ctx)
 {
-	__u32 ifindex = ctx->ingress_ifindex;
-	struct fringe_iface_stats *st = stats_iface(ifindex);
+	struct fringe_iface_stats *st = stats_iface_here(ctx);
 	struct fringe_flow *fl = NULL;
 	struct fringe_meta *meta;
 	struct pkt *p;
@@ -234,7 +236,7 @@ int fringe_xdp_ingress(struct xdp_md *ctx)
 	if (ret == PARSE_IP) {
 		if (st && p->frag)
 			st->fragments++;
-		ret = judge(ctx, ifindex, p, st, meta, &fl);
+		ret = judge(ctx, p, st, meta, &fl);
 		ret = overlay_out(ctx, p, ret);
 		if (fl)
 			fl->action = stats_action(ret);

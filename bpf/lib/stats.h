@@ -14,6 +14,24 @@ static __always_inline struct fringe_iface_stats *stats_iface(__u32 ifindex)
 	return bpf_map_lookup_elem(&fringe_iface_stats, slot ? slot : &fringe_zero);
 }
 
+#ifndef FRINGE_CTX_SKB
+/* The counter slot of the interface this program is attached to, set by
+ * `fringe attach` before the load (each attachment loads its own program),
+ * so that the packet's ifindex (three dependent loads, the last from a
+ * line of struct net_device the receive path never touches) and
+ * fringe_ifslots are not read: 0 (test runs, a program loaded otherwise)
+ * looks the slot up by the ifindex.  Read-only data: the verifier knows
+ * its value and keeps one of the two ways. */
+const volatile __u32 fringe_attach_slot = 0;
+
+static __always_inline struct fringe_iface_stats *stats_iface_here(const struct xdp_md *ctx)
+{
+	if (fringe_attach_slot)
+		return bpf_map_lookup_elem(&fringe_iface_stats, (const __u32 *)&fringe_attach_slot);
+	return stats_iface(ctx->ingress_ifindex);
+}
+#endif
+
 /* One packet of len bytes on entry *key of a (per-CPU) array of struct
  * fringe_counter.  A key that lies in map memory (a rule's counter id) is
  * passed where it lies: no copy on the stack, and its load starts at once. */

@@ -159,6 +159,7 @@ int attach_xdp(struct maps *m, const char *ifname, enum fringe_attach_mode mode,
 	struct fringe_xdp *skel = NULL;
 	struct xdp_multiprog *mp;
 	struct statfs sfs;
+	__u32 slot;
 	int err;
 
 	if (!ifindex) {
@@ -219,6 +220,16 @@ int attach_xdp(struct maps *m, const char *ifname, enum fringe_attach_mode mode,
 		setenv("LIBXDP_BPFFS", m->pin_dir, 0);
 	/* The staged policy's program is loaded by `policy stage`, not here. */
 	bpf_program__set_autoload(skel->progs.fringe_xdp_staged, false);
+	/* This attachment's counter slot, known to the program from its load
+	 * (record_iface, after the attach, finds the same one: the maps are
+	 * locked). */
+	err = slot_for(m, ifindex, &slot);
+	if (err) {
+		pr_err("cannot attach to '%s': %s", ifname,
+		       err == -ENOSPC ? "no free interface slot" : strerror(-err));
+		goto out;
+	}
+	skel->rodata->fringe_attach_slot = slot;
 	{
 		DECLARE_LIBXDP_OPTS(xdp_program_opts, xopts, .obj = skel->obj,
 				    .prog_name = "fringe_xdp_ingress");
