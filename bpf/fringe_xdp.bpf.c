@@ -52,6 +52,10 @@ static __always_inline int act(const struct fringe_rule_action *a, const struct 
 	}
 }
 
+/* The dimensions that need flow state for applications and declared
+ * devices (identification, before classification). */
+#define JUDGE_DIMS_IDENTIFY (FRINGE_DIMS_APP | 1U << FRINGE_DIM_DEVICE)
+
 /* Whether judging needs more than classification: the flow table (`flows
  * --enable`), applications' and devices' flow state, DNS names.  One test
  * when the policy and the node use none of them. */
@@ -59,12 +63,13 @@ static __always_inline int judge_has_features(const struct fringe_meta *meta,
 					      const struct fringe_slot_hdr *hdr)
 {
 	return (meta->flags & FRINGE_META_FLOWS) |
-	       (hdr->dims_used & (FRINGE_DIMS_APP | 1U << FRINGE_DIM_DEVICE)) |
+	       (hdr->dims_used & JUDGE_DIMS_IDENTIFY) |
 	       (hdr->flags & FRINGE_SLOT_DNS);
 }
 
 /* What comes before classification when judge_has_features: the flow,
- * who sent the packet, the application and device counters, DNS answers.
+ * who sent the packet (and the application its flow continues), the
+ * device counter, DNS answers.
  * Returns the packet's memo index if it was made (else FRINGE_MEMO_SLOTS). */
 static __always_inline __u32 judge_prepare(struct xdp_md *ctx, struct pkt *p,
 					   struct fringe_iface_stats *st, struct fringe_meta *meta,
@@ -86,7 +91,7 @@ static __always_inline __u32 judge_prepare(struct xdp_md *ctx, struct pkt *p,
 	/* Flow state for applications and declared devices (who sent this, or
 	 * who it pretends to be): hash lookups, remembered per CPU, and only
 	 * when rules need them. */
-	if (hdr->dims_used & (FRINGE_DIMS_APP | 1U << FRINGE_DIM_DEVICE)) {
+	if (hdr->dims_used & JUDGE_DIMS_IDENTIFY) {
 		memo_idx = flow_memo_index(p);
 		if (!identify_remembered(p, hdr, ctx->ingress_ifindex, memo_idx, &claimed)) {
 			FRINGE_CALL_SITE();
@@ -106,8 +111,6 @@ static __always_inline __u32 judge_prepare(struct xdp_md *ctx, struct pkt *p,
 	 * holds the MAC and the address, the rule is of this generation. */
 	if (fl)
 		fl->spoofed = claimed != FRINGE_NO_DEVICE;
-	if (p->app)
-		stats_count(&fringe_app_stats, p->app, p->len);
 	if (p->device >> FRINGE_DEV_CID_SHIFT)
 		stats_count(&fringe_device_stats, (p->device >> FRINGE_DEV_CID_SHIFT) - 1, p->len);
 
@@ -123,8 +126,8 @@ static __always_inline __u32 judge_prepare(struct xdp_md *ctx, struct pkt *p,
 /* The rule when judge_has_features: the flow's cached rule, or
  * classification; the flow accounted. */
 static __always_inline __u32 judge_rule(struct xdp_md *ctx, struct pkt *p, __u32 slot,
-					__u32 ifindex, const struct fringe_slot_hdr *hdr, __u32 memo_idx,
-					struct fringe_flow *fl, __u64 now, struct rule_memo **hit)
+					const struct fringe_slot_hdr *hdr, __u32 memo_idx,
+					struct fringe_flow *fl, __u64 now, struct rule_memo **entry)
 {
 	__u32 rule;
 
@@ -134,7 +137,8 @@ static __always_inline __u32 judge_rule(struct xdp_md *ctx, struct pkt *p, __u32
 	    !(hdr->dims_used & FRINGE_DIMS_APP)) {
 		rule = fl->rule;
 	} else {
-		rule = policy_classify_remembered(ctx, p, slot, ifindex, hdr, memo_idx, hit, 0);
+		rule = policy_classify_remembered(ctx, p, slot, ctx->ingress_ifindex, hdr, memo_idx,
+						  entry, 0);
 		if (fl) {
 			fl->generation = hdr->generation;
 			fl->rule = rule;
@@ -149,6 +153,21 @@ static __always_inline __u32 judge_rule(struct xdp_md *ctx, struct pkt *p, __u32
 			fl->app |= FRINGE_FLOW_APP_MISMATCH;
 	}
 	return rule;
+}
+
+/* The packet was judged by the rule counting on *counter_id (0: the
+ * default): its counter, and what user space reads of it (judged_by). */
+static __always_inline void judge_count(struct pkt *p, const __u32 *counter_id)
+{
+	p->head.judged_by = *counter_id + 1;
+	stats_count_at(&fringe_rule_stats, counter_id, p->len);
+}
+
+/* An allow or a drop (the default's action, or a rule's the memo holds)
+ * as judge returns it. */
+static __always_inline int judge_allow_drop(__u8 action)
+{
+	return action == FRINGE_ACT_DROP ? -FRINGE_DROP_POLICY : XDP_PASS;
 }
 
 /* Judge an IP packet under the active policy: an XDP action or -reason. */
@@ -170,39 +189,38 @@ static __always_inline int judge(struct xdp_md *ctx, struct pkt *p, struct fring
 	if (judge_has_features(meta, hdr)) {
 		memo_idx = judge_prepare(ctx, p, st, meta, hdr, slot, flp, &now);
 		PROFILE_STOP(2, hdr);
-		rule = judge_rule(ctx, p, slot, ctx->ingress_ifindex, hdr, memo_idx, *flp, now, &m);
+		rule = judge_rule(ctx, p, slot, hdr, memo_idx, *flp, now, &m);
 	} else {
-		/* Classification alone: the one feature left is the
-		 * application counter, and the application is the port's.
-		 * The memo tells interfaces apart only when a rule does
-		 * (`in`): no rule then depends on the interface. */
+		/* Classification alone.  The memo tells interfaces apart
+		 * only when a rule does (`in`): no rule then depends on the
+		 * interface. */
 		__u32 ifindex = hdr->dims_used & (1U << FRINGE_DIM_IN) ? ctx->ingress_ifindex : 0;
 
-		if (p->app)
-			stats_count(&fringe_app_stats, p->app, p->len);
 		PROFILE_STOP(2, hdr);
 		rule = policy_classify_remembered(ctx, p, slot, ifindex, hdr,
 						  FRINGE_MEMO_SLOTS, &m, 1);
 	}
 	PROFILE_STOP(3, rule);
 	p->rule = rule;
+	/* The application as identification left it (a continuation's is
+	 * its flow's). */
+	if (p->app)
+		stats_count(&fringe_app_stats, p->app, p->len);
 
 	if (rule >= FRINGE_MAX_RULES) {
-		p->head.judged_by = 1;
-		stats_count(&fringe_rule_stats, 0, p->len);	/* the default's counter */
-		return hdr->default_action == FRINGE_ACT_DROP ? -FRINGE_DROP_POLICY : XDP_PASS;
+		judge_count(p, &fringe_zero);	/* the default's counter */
+		return judge_allow_drop(hdr->default_action);
 	}
-	/* A memo hit holds the rule's action: allowing or dropping reads no more. */
+	/* The memo's entry holds the rule's action: allowing or dropping
+	 * reads no more. */
 	if (m && rule_memo_verdict(m)) {
-		p->head.judged_by = m->counter_id + 1;
-		stats_count_at(&fringe_rule_stats, &m->counter_id, p->len);
-		return m->action == FRINGE_ACT_ALLOW ? XDP_PASS : -FRINGE_DROP_POLICY;
+		judge_count(p, &m->counter_id);
+		return judge_allow_drop(m->action);
 	}
 	a = rule_action(slot, rule);
 	if (!a)
 		return XDP_PASS;
-	p->head.judged_by = a->counter_id + 1;
-	stats_count_at(&fringe_rule_stats, &a->counter_id, p->len);
+	judge_count(p, &a->counter_id);
 	if (a->flags & FRINGE_RF_SAMPLE)
 		sample_maybe(ctx, a, p, meta);
 	return act(a, p);

@@ -56,13 +56,6 @@ static __always_inline int parse_ports(struct pkt *p, __u8 family, __u8 proto, _
 	return 0;
 }
 
-/* An address's 16 bytes as two 8-byte words (the memos read them so). */
-static __always_inline void parse_addr16(__u8 *dst, const void *src)
-{
-	((__u64 *)dst)[0] = ((const __u64 *)src)[0];
-	((__u64 *)dst)[1] = ((const __u64 *)src)[1];
-}
-
 /* The IPv6 walk's cursor as data plus an offset the verifier knows only as
  * below 32 KiB.  Each step of the chain leaves cur at an offset known to a
  * different range, and the verifier never prunes states that differ in it:
@@ -125,8 +118,9 @@ static __always_inline int parse_ipv6(struct pkt *p, void *data, void *nh, void 
 			return -FRINGE_DROP_MALFORMED;
 		end = data_end;
 	}
-	parse_addr16(p->saddr, &ip6->saddr);
-	parse_addr16(p->daddr, &ip6->daddr);
+	/* As two words each, as the memos read them (memo_addr_set's copy). */
+	memo_addr_set((struct memo_addr *)p->saddr, (const __u8 *)&ip6->saddr);
+	memo_addr_set((struct memo_addr *)p->daddr, (const __u8 *)&ip6->daddr);
 	next = ip6->nexthdr;
 	cur = ip6 + 1;
 

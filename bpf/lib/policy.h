@@ -521,22 +521,23 @@ __noinline __u32 fringe_classify(struct xdp_md *ctx, __u32 slot_arg)
  * one this CPU classified under the same generation costs the memo's
  * compare instead of the tries and the bitmaps (rule_memo_serves says for
  * which policies); idx is the packet's entry (flow_memo_index), or
- * FRINGE_MEMO_SLOTS when it is not known yet.  *hit: the entry that
- * answered, which holds the rule's action too; NULL when classified.
+ * FRINGE_MEMO_SLOTS when it is not known yet.  *entry: the memo entry
+ * that holds the answer, with the rule's action (a hit, or the entry a
+ * miss has just filled); NULL when the memo does not serve.
  * plain (a constant): the packet is judged by classification alone (no
  * DNS names, no identification), so the memo serves and nothing has
  * asked it yet: the tests that say so cost nothing. */
 static __always_inline __u32 policy_classify_remembered(struct xdp_md *ctx, struct pkt *p,
 							__u32 slot, __u32 ifindex,
 							const struct fringe_slot_hdr *hdr, __u32 idx,
-							struct rule_memo **hit, const int plain)
+							struct rule_memo **entry, const int plain)
 {
 	int serves = plain || rule_memo_serves(hdr);
 	struct rule_memo *m;
 	__u32 rule;
 
 	if (!plain && p->memo == RULE_MEMO_HIT) {	/* identify_remembered asked it */
-		*hit = bpf_map_lookup_elem(&fringe_rule_memo, &idx);
+		*entry = bpf_map_lookup_elem(&fringe_rule_memo, &idx);
 		return p->rule;
 	}
 	if (idx >= FRINGE_MEMO_SLOTS)
@@ -546,14 +547,16 @@ static __always_inline __u32 policy_classify_remembered(struct xdp_md *ctx, stru
 		return POLICY_NO_MATCH;
 	if (serves && (plain || p->memo != RULE_MEMO_MISSED) &&
 	    rule_memo_holds(m, p, ifindex, hdr->generation)) {
-		*hit = m;
+		*entry = m;
 		return m->rule;
 	}
 	FRINGE_CALL_SITE();
 	rule = fringe_classify(ctx, slot);
-	if (serves)
+	if (serves) {
 		rule_memo_set(m, p, ifindex, hdr->generation, rule,
 			      rule < FRINGE_MAX_RULES ? rule_action(slot, rule) : NULL);
+		*entry = m;	/* the action just read: not again */
+	}
 	return rule;
 }
 

@@ -89,6 +89,16 @@ static __always_inline int stats_action(int ret)
 	return ret & STATS_ANSWERED ? CTX_ACT_REDIRECT : ret;
 }
 
+/* One packet of len bytes with verdict v on the interface (v < 0: the hook
+ * counts no verdicts). */
+static __always_inline void stats_verdict(struct fringe_iface_stats *st, int v, __u32 len)
+{
+	if (v >= 0) {
+		st->verdict[v].packets++;
+		st->verdict[v].bytes += len;
+	}
+}
+
 /* The single exit of every program (ctx.h says which hook): helpers return
  * an action, -reason, or stats_answered(reason); this counts the verdict
  * (XDP only) and the drop reason, and returns the action. */
@@ -97,12 +107,8 @@ static __always_inline int stats_exit(struct fringe_iface_stats *st, int ret, __
 	int action, v, reason;
 
 	if (ret < 0) {		/* the common drop, its reason given */
-		v = ctx_verdict(CTX_ACT_DROP);
 		if (st) {
-			if (v >= 0) {
-				st->verdict[v].packets++;
-				st->verdict[v].bytes += len;
-			}
+			stats_verdict(st, ctx_verdict(CTX_ACT_DROP), len);
 			st->drops[-ret & (FRINGE_DROP_MAX - 1)]++;
 		}
 		return CTX_ACT_DROP;
@@ -112,12 +118,9 @@ static __always_inline int stats_exit(struct fringe_iface_stats *st, int ret, __
 	reason = ret & STATS_ANSWERED ? ret & (FRINGE_DROP_MAX - 1) : 0;
 	if (!st)
 		return action;
-	if (v >= 0) {
-		st->verdict[v].packets++;
-		st->verdict[v].bytes += len;
-		if (v == FRINGE_V_DROP && !reason)
-			reason = FRINGE_DROP_POLICY;
-	}
+	stats_verdict(st, v, len);
+	if (v == FRINGE_V_DROP && !reason)
+		reason = FRINGE_DROP_POLICY;
 	if (reason)
 		st->drops[reason & (FRINGE_DROP_MAX - 1)]++;
 	return action;
