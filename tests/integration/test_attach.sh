@@ -8,7 +8,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$ROOT/scripts/lib/fringe.sh"
 
 require_root
-require_cmd ip xdp-filter timeout "$PYTHON"
+require_cmd ip xdp-filter timeout bpftool "$PYTHON"
 [ -x "$FRINGE" ] || skip "build/fringe is not built (run make)"
 
 # prog_names IFACE: the name of the XDP program attached to IFACE ("" when none).
@@ -64,6 +64,26 @@ fr_json "$TMPD/show1.json" policy show --json
 	fail "a refused load changed the rules"
 fr_ok metrics
 grep -q '^fringe_policy_load_failures_total 1$' "$TMPD/out" || fail "load failure not counted in metrics"
+
+step "the attached program counts in the slot recorded for x0, known from its load"
+# fringe_attach_slot in the program's read-only data (0 would look the slot
+# up by ifindex on every packet) must be the slot fringe_ifslots holds for x0.
+PROG=$(xdp_prog_id a x0)
+X0=$(nsx a cat /sys/class/net/x0/ifindex)
+RODATA=$(for m in $(bpftool -j prog show id "$PROG" | "$PYTHON" -c 'import json,sys; print(*json.load(sys.stdin)["map_ids"])'); do
+	bpftool -j map show id "$m" | "$PYTHON" -c 'import json,sys; d=json.load(sys.stdin); d["name"].endswith(".rodata") and print(d["id"])'
+done)
+[ -n "$RODATA" ] || fail "the attached program (id $PROG) has no .rodata map"
+bpftool -j map dump id "$RODATA" >"$TMPD/rodata.json"
+bpftool -j map dump pinned "$PIN/fringe_ifslots" >"$TMPD/ifslots.json"
+"$PYTHON" - "$TMPD/rodata.json" "$TMPD/ifslots.json" "$X0" <<'PY' || fail "x0's program does not count in x0's slot"
+import json, sys
+ro = json.load(open(sys.argv[1]))[0]["formatted"]["value"][".rodata"]
+have = next(v["fringe_attach_slot"] for v in ro if "fringe_attach_slot" in v)
+want = next(e["formatted"]["value"] for e in json.load(open(sys.argv[2])) if e["formatted"]["key"] == int(sys.argv[3]))
+print("  fringe_attach_slot %d, x0's slot %d" % (have, want))
+sys.exit(0 if have == want != 0 else 1)
+PY
 
 step "--json: every command prints one JSON document, failures included"
 printf 'rule a proto tcp dport 99999 allow\nrule b src @nosuch allow\n' >"$TMPD/bad.policy"

@@ -113,17 +113,15 @@ static int slot_for(struct maps *m, __u32 ifindex, __u32 *slot)
 	return 0;
 }
 
-static int record_iface(struct maps *m, __u32 ifindex, const char *ifname,
+/* The interface in its slot (slot_for's, found before the attach). */
+static int record_iface(struct maps *m, __u32 slot, __u32 ifindex, const char *ifname,
 			enum fringe_attach_mode mode, __u32 prog_id)
 {
 	struct fringe_iface_info info = { .ifindex = ifindex, .in_use = 1, .mode = mode,
 					  .prog_id = prog_id };
 	struct fringe_iface_stats *zero;
-	__u32 slot;
-	int err = slot_for(m, ifindex, &slot);
+	int err = 0;
 
-	if (err)
-		return err;
 	snprintf(info.name, sizeof(info.name), "%s", ifname);
 	zero = calloc(m->ncpus, sizeof(*zero));
 	if (!zero)
@@ -221,8 +219,7 @@ int attach_xdp(struct maps *m, const char *ifname, enum fringe_attach_mode mode,
 	/* The staged policy's program is loaded by `policy stage`, not here. */
 	bpf_program__set_autoload(skel->progs.fringe_xdp_staged, false);
 	/* This attachment's counter slot, known to the program from its load
-	 * (record_iface, after the attach, finds the same one: the maps are
-	 * locked). */
+	 * and recorded after the attach (the maps are locked throughout). */
 	err = slot_for(m, ifindex, &slot);
 	if (err) {
 		pr_err("cannot attach to '%s': %s", ifname,
@@ -253,7 +250,7 @@ int attach_xdp(struct maps *m, const char *ifname, enum fringe_attach_mode mode,
 		pr_err("cannot attach to '%s': %s%s", ifname, strerror(-err), hint);
 		goto out;
 	}
-	err = record_iface(m, ifindex, ifname, mode, xdp_program__id(prog));
+	err = record_iface(m, slot, ifindex, ifname, mode, xdp_program__id(prog));
 	if (err) {
 		pr_err("attached to '%s' but cannot record it: %s", ifname, strerror(-err));
 		xdp_program__detach(prog, ifindex, xdp_mode(mode), 0);
