@@ -21,16 +21,21 @@ FRINGE=$PWD/build/fringe
 TRAFFICGEN=$PWD/build/tests/tools/trafficgen
 REPORT=$PWD/scripts/bench_report.py
 SECS=${BENCH_SECONDS:-5}	# per throughput run (nftables)
-# The floor and fringe share VETH_ROUNDS rounds on veth, VETH_SECS seconds
-# each a round, sent to in turn a tenth of a second at a time: the goal
-# ratio is the median of the rounds' ratios (as in the test-run rounds).
-VETH_ROUNDS=${BENCH_VETH_ROUNDS:-21}
+# The floor and fringe share VETH_ROUNDS rounds on veth.  A round is two
+# halves, fringe on one pair in the first and on the other in the second;
+# in a half trafficgen sends to the two for VETH_SECS seconds each, a tenth
+# of a second at a time, so both meet the same moments of the machine.  A
+# round's ratio is the geometric mean of its halves' (one pair's being a
+# few % faster than the other cancels out, as a half's cannot), and the goal
+# ratio is the median of the rounds' (as in the test-run rounds).  The
+# rounds of a run spread by about 0.02 (halves: 0.034), so twenty hold the
+# median to about +-0.006.
+VETH_ROUNDS=${BENCH_VETH_ROUNDS:-20}
 VETH_SECS=${BENCH_VETH_SECONDS:-1}
-# Before fringe, the floor on both pairs for VETH_AA_ROUNDS rounds: what the
-# method reads when both sides run the same program (A/A).  Then fringe and
-# the floor change pairs every round: one pair can run a few % slower than
-# the other for minutes (an A/A of two fringes read 0.97 over 30 runs, later
-# 0.99), and so that drift weighs on both systems alike.
+# Before fringe, the floor on both pairs for VETH_AA_ROUNDS half-length
+# rounds: what the method reads when both sides run the same program (A/A).
+# One pair can run a few % slower than the other for minutes (an A/A of two
+# fringes read 0.97 over 30 runs, later 0.99): hence the halves.
 VETH_AA_ROUNDS=${BENCH_VETH_AA_ROUNDS:-7}
 RUNS=${BENCH_RUNS:-5}		# per control-plane figure (median)
 # BENCH_COST_JSON=FILE reuses an earlier cost.json instead of running bench_cost;
@@ -82,7 +87,7 @@ for k, v in json.load(open(sys.argv[1])).get("unavailable", {}).items(): print("
 		"$OUT/cost.json" | while read -r line; do info "note: $line"; done
 fi
 
-step "throughput on veth: trafficgen in 'gen' -> dut0 and dut1 in 'dut', the floor and fringe in turn (changing pairs each round), $VETH_ROUNDS rounds of ${VETH_SECS}s; nftables on dut0, ${SECS}s"
+step "throughput on veth: trafficgen in 'gen' -> dut0 and dut1 in 'dut', the floor and fringe in turn (changing pairs each half), $VETH_ROUNDS rounds of two halves of ${VETH_SECS}s; nftables on dut0, ${SECS}s"
 ns_add gen
 ns_add dut
 for n in gen dut; do	# no IPv6 chatter: the systems must count only what trafficgen sends
@@ -230,7 +235,7 @@ veth_nft() {	# veth_nft plain|set
 runs=("0:floor-setup")
 for r in $(seq "$VETH_AA_ROUNDS"); do runs+=("$r:aa"); done
 runs+=("0:fringe-setup")
-for r in $(seq "$VETH_ROUNDS"); do
+for r in $(seq $((2 * VETH_ROUNDS))); do	# halves: $r is recorded as the round
 	[ "$r" = 1 ] || runs+=("$r:swap")
 	runs+=("$r:round")
 done
