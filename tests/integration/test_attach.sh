@@ -85,6 +85,31 @@ print("  fringe_attach_slot %d, x0's slot %d" % (have, want))
 sys.exit(0 if have == want != 0 else 1)
 PY
 
+step "attached under traffic, x0 counts every packet its program judges, from the first"
+# The slot's counters are cleared before the program that counts in them is
+# attached; cleared after, they lost what it counted in between.  No IPv6:
+# every packet is then ICMP (rule keep), another IPv4 packet (the default)
+# or not IP (non_ip), and nothing arrives once the flood has stopped.
+for n in a b; do nsx "$n" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1; done
+judged() {	# judged FILE: the packets the rules and the default have counted, from policy show --json
+	q "$1" 'sum(r["packets"] for r in d["rules"]) + d["default"]["packets"]'
+}
+fr_ok detach x0
+fr_json "$TMPD/judged0.json" policy show --json
+ns_bg b "$TMPD/flood.log" timeout 5 ping -q -f -w 3 10.78.0.1
+FLOOD=$BG_PID
+sleep 0.5
+fr_ok attach x0
+wait "$FLOOD" || true
+sleep 0.3
+fr_json "$TMPD/stats.json" stats --json
+fr_json "$TMPD/judged1.json" policy show --json
+JUDGED=$(($(judged "$TMPD/judged1.json") - $(judged "$TMPD/judged0.json")))
+COUNTED=$(q "$TMPD/stats.json" 'next(sum(v["packets"] for v in i["verdicts"].values()) - i["non_ip"] for i in d["interfaces"] if i["name"] == "x0")')
+info "judged $JUDGED, x0's verdicts (IP) $COUNTED"
+[ "$JUDGED" -gt 100 ] || fail "the flood reached x0's program $JUDGED times: $(cat "$TMPD/flood.log")"
+[ "$COUNTED" = "$JUDGED" ] || fail "x0 counted $COUNTED of the $JUDGED packets its program judged"
+
 step "--json: every command prints one JSON document, failures included"
 printf 'rule a proto tcp dport 99999 allow\nrule b src @nosuch allow\n' >"$TMPD/bad.policy"
 printf 'self a\nnode a underlay 10.78.0.1 prefix 10.201.1.0/24\nnode b underlay 10.78.0.2 mac 02:00:00:00:00:02 prefix 10.201.2.0/24\n' >"$TMPD/good.nodes"

@@ -113,25 +113,34 @@ static int slot_for(struct maps *m, __u32 ifindex, __u32 *slot)
 	return 0;
 }
 
-/* The interface in its slot (slot_for's, found before the attach). */
+/* The slot's interface counters from zero.  Done before the attach: the
+ * program counts in its slot from its first packet (fringe_attach_slot),
+ * and zeroing after it would drop what it counted meanwhile. */
+static int clear_iface_stats(struct maps *m, __u32 slot)
+{
+	struct fringe_iface_stats *zero = calloc(m->ncpus, sizeof(*zero));
+	int err = 0;
+
+	if (!zero)
+		return -ENOMEM;
+	if (bpf_map_update_elem(m->fd[M_IFACE_STATS], &slot, zero, BPF_ANY))
+		err = -errno;
+	free(zero);
+	return err;
+}
+
+/* The interface in its slot (slot_for's, found and cleared before the attach). */
 static int record_iface(struct maps *m, __u32 slot, __u32 ifindex, const char *ifname,
 			enum fringe_attach_mode mode, __u32 prog_id)
 {
 	struct fringe_iface_info info = { .ifindex = ifindex, .in_use = 1, .mode = mode,
 					  .prog_id = prog_id };
-	struct fringe_iface_stats *zero;
-	int err = 0;
 
 	snprintf(info.name, sizeof(info.name), "%s", ifname);
-	zero = calloc(m->ncpus, sizeof(*zero));
-	if (!zero)
-		return -ENOMEM;
-	if (bpf_map_update_elem(m->fd[M_IFACE_STATS], &slot, zero, BPF_ANY) ||
-	    bpf_map_update_elem(m->fd[M_IFACES], &slot, &info, BPF_ANY) ||
+	if (bpf_map_update_elem(m->fd[M_IFACES], &slot, &info, BPF_ANY) ||
 	    bpf_map_update_elem(m->fd[M_IFSLOTS], &ifindex, &slot, BPF_ANY))
-		err = -errno;
-	free(zero);
-	return err;
+		return -errno;
+	return 0;
 }
 
 static void forget_iface(struct maps *m, __u32 ifindex)
@@ -218,9 +227,12 @@ int attach_xdp(struct maps *m, const char *ifname, enum fringe_attach_mode mode,
 		setenv("LIBXDP_BPFFS", m->pin_dir, 0);
 	/* The staged policy's program is loaded by `policy stage`, not here. */
 	bpf_program__set_autoload(skel->progs.fringe_xdp_staged, false);
-	/* This attachment's counter slot, known to the program from its load
-	 * and recorded after the attach (the maps are locked throughout). */
+	/* This attachment's counter slot, known to the program from its load,
+	 * cleared before the attach and recorded after it (the maps are
+	 * locked throughout). */
 	err = slot_for(m, ifindex, &slot);
+	if (!err)
+		err = clear_iface_stats(m, slot);
 	if (err) {
 		pr_err("cannot attach to '%s': %s", ifname,
 		       err == -ENOSPC ? "no free interface slot" : strerror(-err));
