@@ -93,9 +93,9 @@ int fx_open(struct fx *f)
 		err = -EBADF;
 		goto fail;
 	}
-	err = fx_register(f, 1, f->ifindex, FX_DEV0);
+	err = fx_register(f, FX_SLOT0, f->ifindex, FX_DEV0);
 	if (!err)
-		err = fx_register(f, 2, f->ifindex2, FX_DEV1);
+		err = fx_register(f, FX_SLOT1, f->ifindex2, FX_DEV1);
 	if (err)
 		goto fail;
 	return 0;
@@ -107,6 +107,8 @@ fail:
 
 void fx_close(struct fx *f)
 {
+	bpf_object__close(f->attached);
+	f->attached = NULL;
 	if (f->m.skel || f->m.meta)
 		maps_close(&f->m);
 	f->prog_fd = -1;

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <bpf/libbpf.h>
+
 #include "fringe/abi.h"
 #include "maps.h"
 
@@ -15,7 +17,13 @@ struct fx {
 	uint32_t ifindex;	/* default ingress for fx_run: fx0 (a veth in the private netns) */
 	uint32_t ifindex2;	/* fx1, its peer, for `in` and `steer iface` tests */
 	int cpu;		/* the CPU every test run runs on: the process is pinned to it */
+	struct bpf_object *attached;	/* another load of the program on these maps (bench_cost), closed by fx_close */
 };
+
+/* The interface counter slots fx_open registers fx0 and fx1 in (as
+ * `fringe attach` would give them). */
+#define FX_SLOT0 1
+#define FX_SLOT1 2
 
 /* Enter a fresh network namespace (once per process), create veth fx0/fx1,
  * open a private instance and register fx0 and fx1 for interface stats.

@@ -28,6 +28,8 @@
 #define RUNS 5
 #endif
 #define IOT_POLICY "examples/iot-gateway.policy"
+/* The data plane (the object fringe's skeleton holds). */
+#define FRINGE_OBJ "build/bpf/fringe_xdp.bpf.o"
 /* The data plane built so that its rule memo always misses: a flow's first packet. */
 #define MEMO_MISS_OBJ "build/bench/fringe_memo_miss.bpf.o"
 
@@ -573,25 +575,95 @@ static int site_counts(int map_fd, uint64_t *v)
 	return bpf_map_lookup_elem(map_fd, &zero, v);
 }
 
-/* Load another build of the data plane (obj_path) on the maps of f: it then
- * judges packets under f's policy.  Its program's fd, or -1. */
+/* The counter slot a program is loaded for (fringe_attach_slot, set in its
+ * read-only data as `fringe attach` sets it): FX_SLOT0, fx0's, so that what
+ * is measured is the program an attached interface runs.  BENCH_ATTACH_SLOT=0
+ * measures the path of a program loaded otherwise, which finds its slot by
+ * the packet's ifindex (the earlier bench's figures). */
+static uint32_t attach_slot(void)
+{
+	const char *v = getenv("BENCH_ATTACH_SLOT");
+
+	return v ? (uint32_t)atoi(v) : FX_SLOT0;
+}
+
+/* The object's .rodata (libbpf names it after the object: "fringe_x.rodata"). */
+static bool is_rodata(const struct bpf_map *map)
+{
+	const char *n = bpf_map__name(map);
+	size_t len = strlen(n);
+
+	return bpf_map__is_internal(map) && len >= 7 && !strcmp(n + len - 7, ".rodata");
+}
+
+/* Set the variable `name` (a u32) of obj's .rodata before its load.  0, or
+ * -ENOENT when the build has no such variable (an earlier commit's). */
+static int set_rodata_u32(struct bpf_object *obj, const char *name, uint32_t v)
+{
+	const struct btf *btf = bpf_object__btf(obj);
+	const struct btf_var_secinfo *vs;
+	const struct btf_type *sec;
+	struct bpf_map *map, *ro = NULL;
+	const void *init;
+	size_t size;
+	char *data;
+	int id, err;
+
+	bpf_object__for_each_map(map, obj)
+		if (is_rodata(map))
+			ro = map;
+	id = btf ? btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC) : -1;
+	if (!ro || id < 0)
+		return -ENOENT;
+	sec = btf__type_by_id(btf, id);
+	vs = btf_var_secinfos(sec);
+	for (int i = 0; i < btf_vlen(sec); i++, vs++) {
+		const struct btf_type *var = btf__type_by_id(btf, vs->type);
+
+		if (strcmp(btf__name_by_offset(btf, var->name_off), name))
+			continue;
+		init = bpf_map__initial_value(ro, &size);
+		if (!init || vs->size != sizeof(v) || vs->offset + sizeof(v) > size)
+			return -EINVAL;
+		data = malloc(size);
+		if (!data)
+			return -ENOMEM;
+		memcpy(data, init, size);
+		memcpy(data + vs->offset, &v, sizeof(v));
+		err = bpf_map__set_initial_value(ro, data, size);
+		free(data);
+		return err;
+	}
+	return -ENOENT;
+}
+
+/* Load another build of the data plane (obj_path) on the maps of f, for
+ * fx0's counter slot (attach_slot): it then judges packets under f's
+ * policy.  Its program's fd, or -1. */
 static int load_on_maps(struct fx *f, const char *obj_path, struct bpf_object **objp)
 {
 	struct bpf_object *obj = bpf_object__open_file(obj_path, NULL);
 	struct bpf_map *map;
+	int err;
 
 	*objp = obj;
 	if (!obj) {
 		fprintf(stderr, "bench_cost: cannot open %s\n", obj_path);
 		return -1;
 	}
+	err = set_rodata_u32(obj, "fringe_attach_slot", attach_slot());
+	if (err && attach_slot())
+		fprintf(stderr, "bench_cost: %s: cannot set its counter slot (%s): measured as loaded\n",
+			obj_path, strerror(-err));
 	bpf_object__for_each_map(map, obj) {
 		struct bpf_map *same = bpf_object__find_map_by_name(f->m.skel->obj, bpf_map__name(map));
 
 		bpf_map__set_pin_path(map, NULL);
 		/* A map the two builds define differently (a private memo
-		 * whose layout changed) is the build's own. */
-		if (same && bpf_map__value_size(same) != bpf_map__value_size(map))
+		 * whose layout changed) is the build's own, and so is the
+		 * read-only data that holds this load's counter slot. */
+		if (same && (bpf_map__value_size(same) != bpf_map__value_size(map) ||
+			     is_rodata(map)))
 			continue;
 		if (same && bpf_map__fd(same) >= 0 && bpf_map__reuse_fd(map, bpf_map__fd(same)))
 			return -1;
@@ -712,6 +784,19 @@ static char *bench_policy_dns(int rules, int items)
 	return out;
 }
 
+/* f->prog_fd becomes the data plane as `fringe attach` loads it for fx0
+ * (load_on_maps), on f's maps: the fixture's own program is loaded for no
+ * interface.  fx_close closes it. */
+static int fx_attached(struct fx *f)
+{
+	int fd = load_on_maps(f, FRINGE_OBJ, &f->attached);
+
+	if (fd < 0)
+		return -EINVAL;
+	f->prog_fd = fd;
+	return 0;
+}
+
 /* Open a private instance and load policy text into it; 0 or -errno. */
 static int fx_with(struct fx *f, const char *text)
 {
@@ -720,6 +805,8 @@ static int fx_with(struct fx *f, const char *text)
 	if (!text)
 		return -ENOMEM;
 	err = fx_open(f);
+	if (!err)
+		err = fx_attached(f);
 	return err ? err : fx_load(f, text);
 }
 
@@ -835,6 +922,10 @@ int main(int argc, char **argv)
 	if (err) {
 		fprintf(stderr, "bench_cost: cannot open a private data plane: %s\n", strerror(-err));
 		return err == -EPERM ? 77 : 1;
+	}
+	if (fx_attached(&f)) {
+		fprintf(stderr, "bench_cost: cannot load %s as attached\n", FRINGE_OBJ);
+		return 1;
 	}
 	for (int p = 0; p < P_COUNT; p++)
 		lens[p] = bench_packet(p, frames[p], sizeof(frames[p]));
