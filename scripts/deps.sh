@@ -26,6 +26,7 @@ PKGS=(
 	python3-yaml                # deploy test: schema check of the Kubernetes manifests
 	iperf3                      # overlay test: TCP transfers between workloads
 	strace                      # daemon start test: holds the daemon in listen() (fault injection)
+	dnsmasq-base                # DNS test: a real resolver in a namespace (the program alone, no system service)
 	libcoap3-bin mbpoll         # IoT test: coap-client/coap-server, a Modbus/TCP master
 	python3-pymodbus python3-serial-asyncio # IoT test: a Modbus/TCP server (its server imports serial_asyncio)
 )
