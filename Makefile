@@ -214,7 +214,7 @@ tests-build: $(BIN) $(UNIT_BINS) $(BPFT_BINS) $(TOOL_BINS) $(BENCH_BPF) $(if $(F
 
 test: deps ## install what is missing, build, run every test
 	$(Q)$(MAKE) --no-print-directory tests-build
-	$(Q)scripts/run-tests.sh
+	$(Q)FRINGE_DEPS=installed scripts/run-tests.sh
 
 man: $(BUILD)/tests/unit/test_cli ## rewrite docs/fringe.8's SYNOPSIS and README's command summary from the command table
 	$(Q)$< --write-man docs/fringe.8 README.md

@@ -7,7 +7,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$ROOT/scripts/lib/netns.sh"
 
 require_cmd timeout "$PYTHON"
-"$PYTHON" -c 'import yaml' 2>/dev/null || skip "needs python3-yaml"
+"$PYTHON" -c 'import yaml' 2>/dev/null || missing_dep "needs python3-yaml"
 FRINGE=$ROOT/build/fringe
 [ -x "$FRINGE" ] || skip "build/fringe is not built (run make)"
 K8S=$ROOT/deploy/kubernetes

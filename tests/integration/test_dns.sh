@@ -11,7 +11,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 require_root
 require_cmd ip timeout dnsmasq curl "$PYTHON"
 [ -x "$FRINGE" ] || skip "build/fringe is not built (run make)"
-"$PYTHON" -c 'import scapy.all' 2>/dev/null || skip "scapy is missing (python3-scapy)"
+"$PYTHON" -c 'import scapy.all' 2>/dev/null || missing_dep "scapy is missing (python3-scapy)"
 
 RACE=200		# lookups, each followed at once by a connection
 FILL=70000		# distinct names resolved, more than the 65,536 the table holds

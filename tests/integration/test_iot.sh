@@ -12,7 +12,7 @@ require_root
 require_cmd ip ping nc ss timeout tcpdump ethtool mosquitto mosquitto_pub mosquitto_sub \
 	coap-server-notls coap-client-notls mbpoll "$PYTHON"
 [ -x "$FRINGE" ] || skip "build/fringe is not built (run make)"
-"$PYTHON" -c 'import pymodbus.server' 2>/dev/null || skip "needs python3-pymodbus (scripts/deps.sh)"
+"$PYTHON" -c 'import pymodbus.server' 2>/dev/null || missing_dep "needs python3-pymodbus"
 
 CONFIRM=2		# seconds for the commit-confirm checks
 
