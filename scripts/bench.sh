@@ -55,7 +55,7 @@ done
 harness_reap_stale
 harness_tmpdir
 mkdir -p "$OUT"
-rm -f "$OUT"/{cost.json,veth.jsonl,cp.jsonl,meta.json,results.json,scaling.png}
+rm -f "$OUT"/{cost.json,veth.jsonl,veth_ns.jsonl,cp.jsonl,meta.json,results.json,scaling.png}
 START=$SECONDS
 LOADAVG_START=$(cut -d' ' -f1-3 /proc/loadavg)
 # A bpffs of our own from the start: libxdp (xdp-filter, fringe attach) pins
@@ -216,6 +216,31 @@ turn() {
 			"$TMPD/tg-${s#*:}.json"
 	done
 }
+# The programs' own time a packet in live traffic, from the kernel's program
+# statistics (kernel.bpf_stats_enabled, on for these turns only, then put
+# back): what the pps ratio does not show where the generator's share of the
+# path is large (AF_PACKET).  The statistics' two clock reads are in both
+# programs' figures; their difference is the programs'.  VETH_NS_TURNS turns
+# on the pairs as they stand after the rounds, a line of veth_ns.jsonl each.
+VETH_NS_TURNS=${BENCH_VETH_NS_TURNS:-5}
+STATS_WAS=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || true)
+[ -z "$STATS_WAS" ] || harness_on_cleanup sysctl -qw kernel.bpf_stats_enabled="$STATS_WAS"
+prog_ns() {	# prog_ns DEV: "run_time_ns, run_cnt" of the XDP program on DEV
+	bpftool -j prog show id "$(xdp_prog_id dut "$1")" |
+		"$PYTHON" -c 'import json,sys; d=json.load(sys.stdin); print("%d, %d" % (d.get("run_time_ns", 0), d.get("run_cnt", 0)))'
+}
+progtime() {
+	local i l0 f0
+
+	[ -n "$STATS_WAS" ] || cannot "this kernel has no kernel.bpf_stats_enabled"
+	sysctl -qw kernel.bpf_stats_enabled=1 || cannot "cannot turn kernel.bpf_stats_enabled on"
+	for i in $(seq "$VETH_NS_TURNS"); do
+		l0=$(prog_ns "$(floor_dev)") f0=$(prog_ns "$(fringe_dev)")
+		send progtime "$((VETH_SECS * 2))" tg0,tg1
+		printf '{"turn": %d, "floor": [%s, %s], "fringe": [%s, %s]}\n' "$i" \
+			"$l0" "$(prog_ns "$(floor_dev)")" "$f0" "$(prog_ns "$(fringe_dev)")" >>"$OUT/veth_ns.jsonl"
+	done
+}
 # nftables, netdev ingress on dut0 (dut0 has GRO on, so veth delivers without XDP).
 nft_last_rule() {
 	nsx dut nft list chain netdev bench ingress |
@@ -239,7 +264,7 @@ for r in $(seq $((2 * VETH_ROUNDS))); do	# halves: $r is recorded as the round
 	[ "$r" = 1 ] || runs+=("$r:swap")
 	runs+=("$r:round")
 done
-runs+=("0:teardown" "0:nft-plain" "0:nft-set")
+runs+=("0:progtime" "0:teardown" "0:nft-plain" "0:nft-set")
 failed=" "
 for run in "${runs[@]}"; do
 	ROUND=${run%%:*} sys=${run#*:}
@@ -259,6 +284,10 @@ for run in "${runs[@]}"; do
 		case $failed in *" floor "*) ;; *) on+=("floor:tg$(floor_dev | tr -dc 0-9)") ;; esac
 		case $failed in *" fringe "*) ;; *) on+=("fringe:tg$(fringe_dev | tr -dc 0-9)") ;; esac
 		[ ${#on[@]} = 0 ] || { (turn $(printf '%s\n' "${on[@]}" | sort -t: -k2)) || rc=$?; } ;;
+	progtime)	# only while both run
+		case $failed in *" floor "* | *" fringe "*) continue ;; esac
+		(progtime) || rc=$?
+		[ -z "$STATS_WAS" ] || sysctl -qw kernel.bpf_stats_enabled="$STATS_WAS" ;;
 	teardown)
 		nsx dut timeout 60 "${F[@]}" detach "$(fringe_dev)" >/dev/null 2>&1 || true
 		nsx dut ip link set dev dut0 xdp off 2>/dev/null || true

@@ -367,16 +367,37 @@ def report(d, out_path, md_path=None):
     if aa_ratios:
         goal_row("veth A/A: floor on dut1 ÷ floor on dut0 (pps)", "%s, %d rounds" % (gmode, len(aa_ratios)),
                  statistics.median(aa_ratios), ">=", 0, "%.2f", "info")
+    # Each program's own time a packet in the same live traffic (bpf_stats):
+    # turn by turn, fringe's less the floor's.
+    prog_ns = {"floor": [], "fringe": []}
+    for t in load_jsonl(os.path.join(d, "veth_ns.jsonl")):
+        for k in prog_ns:
+            t0, c0, t1, c1 = t[k]
+            if c1 > c0:
+                prog_ns[k].append((t1 - t0) / (c1 - c0))
+    if prog_ns["floor"] and len(prog_ns["floor"]) == len(prog_ns["fringe"]):
+        extra = [b - a for a, b in zip(prog_ns["floor"], prog_ns["fringe"])]
+        figures["veth_prog_ns"] = {k: [round(x, 1) for x in v] for k, v in prog_ns.items()}
+        goal_row("veth fringe's program - the floor's, live (ns)", "bpf_stats, %d turns" % len(extra),
+                 statistics.median(extra), ">=", 0, "%.1f", "info")
     goal_row("veth fringe@1024 ÷ nft plain rules (pps)", gmode,
              div(pps.get("fringe"), pps.get("nft-plain")), ">=", 1.0)
     goal_row("veth fringe@1024 ÷ nft set+vmap (pps)", gmode,
              div(pps.get("fringe"), pps.get("nft-set")), ">=", 1.0)
     notes.append("the ≥ 1 goal for fringe ÷ nftables is the bench's own (no target was set)")
-    if pps.get("floor") and figures["cost"]["classify"]["fringe_4096_ns"] and floor:
+    if figures.get("veth_prog_ns"):
+        pn = figures["veth_prog_ns"]
+        differ = "~%.0f ns of it in this traffic (bpf_stats)" % statistics.median(
+            [b - a for a, b in zip(pn["floor"], pn["fringe"])])
+    elif figures["cost"]["classify"]["fringe_4096_ns"] and floor:
+        differ = "~%d ns of it in test runs" % (figures["cost"]["classify"]["fringe_4096_ns"] - floor)
+    else:
+        differ = None
+    if pps.get("floor") and differ:
         notes.append("veth: a packet costs %.0f ns end to end with the floor (generator, veth and "
-                     "receiver share one CPU); the programs differ by ~%d ns of it, so the veth ratio is "
+                     "receiver share one CPU); the programs differ by %s, so the veth ratio is "
                      "diluted toward 1: the test-run cost ratios isolate the program"
-                     % (1e9 / pps["floor"], figures["cost"]["classify"]["fringe_4096_ns"] - floor))
+                     % (1e9 / pps["floor"], differ))
 
     # Control plane, CLI, 4096 rules + 65,536 items.
     by = {}
@@ -484,6 +505,12 @@ def report(d, out_path, md_path=None):
             "dut%s %.2f" % (k[-1], v) for k, v in sorted(figures["veth_ratio_by_pair"].items())))
     if figures.get("veth_aa_round_ratios"):
         w("  A/A (the floor on both pairs) by round: %s" % " ".join("%.2f" % x for x in figures["veth_aa_round_ratios"]))
+    if figures.get("veth_prog_ns"):
+        pn = figures["veth_prog_ns"]
+        w("  each program's own time a packet, live (bpf_stats, its two clock reads in both; medians): "
+          "floor %.1f ns, fringe %.1f ns; fringe - floor by turn: %s" % (
+              statistics.median(pn["floor"]), statistics.median(pn["fringe"]),
+              " ".join("%+.1f" % (b - a) for a, b in zip(pn["floor"], pn["fringe"]))))
     w("")
     w("control plane (CLI, 4096 rules + 65,536 items; median of runs):")
     for what, c in cpf.items():
