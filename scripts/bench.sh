@@ -217,28 +217,23 @@ turn() {
 	done
 }
 # The programs' own time a packet in live traffic, from the kernel's program
-# statistics (kernel.bpf_stats_enabled, on for these turns only, then put
-# back): what the pps ratio does not show where the generator's share of the
-# path is large (AF_PACKET).  The statistics' two clock reads are in both
-# programs' figures; their difference is the programs'.  VETH_NS_TURNS turns
-# on the pairs as they stand after the rounds, a line of veth_ns.jsonl each.
+# statistics (on for these turns only: bpf_stats_on in the loop below): what
+# the pps ratio does not show where the generator's share of the path is
+# large (AF_PACKET).  The statistics' two clock reads are in both programs'
+# figures; their difference is the programs'.  VETH_NS_TURNS turns on the
+# pairs as they stand after the rounds, a line of veth_ns.jsonl each
+# ("RUN_TIME_NS RUN_CNT" before and after, per system).
 VETH_NS_TURNS=${BENCH_VETH_NS_TURNS:-5}
-STATS_WAS=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || true)
-[ -z "$STATS_WAS" ] || harness_on_cleanup sysctl -qw kernel.bpf_stats_enabled="$STATS_WAS"
-prog_ns() {	# prog_ns DEV: "run_time_ns, run_cnt" of the XDP program on DEV
-	bpftool -j prog show id "$(xdp_prog_id dut "$1")" |
-		"$PYTHON" -c 'import json,sys; d=json.load(sys.stdin); print("%d, %d" % (d.get("run_time_ns", 0), d.get("run_cnt", 0)))'
-}
 progtime() {
-	local i l0 f0
+	local i before
 
-	[ -n "$STATS_WAS" ] || cannot "this kernel has no kernel.bpf_stats_enabled"
-	sysctl -qw kernel.bpf_stats_enabled=1 || cannot "cannot turn kernel.bpf_stats_enabled on"
 	for i in $(seq "$VETH_NS_TURNS"); do
-		l0=$(prog_ns "$(floor_dev)") f0=$(prog_ns "$(fringe_dev)")
+		before="$(xdp_prog_runtime dut "$(floor_dev)") $(xdp_prog_runtime dut "$(fringe_dev)")"
 		send progtime "$((VETH_SECS * 2))" tg0,tg1
-		printf '{"turn": %d, "floor": [%s, %s], "fringe": [%s, %s]}\n' "$i" \
-			"$l0" "$(prog_ns "$(floor_dev)")" "$f0" "$(prog_ns "$(fringe_dev)")" >>"$OUT/veth_ns.jsonl"
+		# shellcheck disable=SC2086,SC2046 # eight numbers, split on purpose
+		set -- $before $(xdp_prog_runtime dut "$(floor_dev)") $(xdp_prog_runtime dut "$(fringe_dev)")
+		printf '{"turn": %d, "floor": [%s, %s, %s, %s], "fringe": [%s, %s, %s, %s]}\n' \
+			"$i" "$1" "$2" "$5" "$6" "$3" "$4" "$7" "$8" >>"$OUT/veth_ns.jsonl"
 	done
 }
 # nftables, netdev ingress on dut0 (dut0 has GRO on, so veth delivers without XDP).
@@ -286,8 +281,13 @@ for run in "${runs[@]}"; do
 		[ ${#on[@]} = 0 ] || { (turn $(printf '%s\n' "${on[@]}" | sort -t: -k2)) || rc=$?; } ;;
 	progtime)	# only while both run
 		case $failed in *" floor "* | *" fringe "*) continue ;; esac
-		(progtime) || rc=$?
-		[ -z "$STATS_WAS" ] || sysctl -qw kernel.bpf_stats_enabled="$STATS_WAS" ;;
+		if bpf_stats_on; then
+			(progtime) || rc=$?
+			bpf_stats_restore
+		else
+			echo "cannot turn kernel.bpf_stats_enabled on" >"$TMPD/veth.why"
+			rc=77
+		fi ;;
 	teardown)
 		nsx dut timeout 60 "${F[@]}" detach "$(fringe_dev)" >/dev/null 2>&1 || true
 		nsx dut ip link set dev dut0 xdp off 2>/dev/null || true

@@ -81,24 +81,14 @@ for i in $(seq "$RUNS"); do
 done
 if [ "${VETH_AB_NS:-0}" = 1 ]; then
 	# prog_time: "run_time_ns run_cnt" of BASE's program (on dut1 now), then NEW's.
-	prog_time() {
-		local dev id
-
-		for dev in dut1 dut0; do
-			id=$(xdp_prog_id dut "$dev")
-			bpftool -j prog show id "$id" |
-				"$PYTHON" -c 'import json,sys; d=json.load(sys.stdin); print(d.get("run_time_ns", 0), d.get("run_cnt", 0))'
-		done | tr '\n' ' '
-	}
-	stats_was=$(sysctl -n kernel.bpf_stats_enabled)
-	harness_on_cleanup sysctl -qw kernel.bpf_stats_enabled="$stats_was"
-	sysctl -qw kernel.bpf_stats_enabled=1
+	prog_time() { echo "$(xdp_prog_runtime dut dut1) $(xdp_prog_runtime dut dut0)"; }
+	bpf_stats_on || fail "cannot turn kernel.bpf_stats_enabled on"
 	for i in $(seq "$RUNS"); do
 		before=$(prog_time)
 		send "$TMPD/ns$i.json"
 		echo "$before $(prog_time)" >>"$TMPD/ns.txt"
 	done
-	sysctl -qw kernel.bpf_stats_enabled="$stats_was"
+	bpf_stats_restore
 fi
 "$PYTHON" - "$TMPD" "$RUNS" <<'EOF'
 import json, statistics, sys

@@ -17,6 +17,9 @@
 #                                     (and its children: timeout's command)
 #   bg_alive PID                      PID runs (not ended, not a zombie)
 #   xdp_prog_id SHORT DEV             id of the XDP program on DEV in a namespace
+#   xdp_prog_runtime SHORT DEV        "RUN_TIME_NS RUN_CNT" of that program
+#   bpf_stats_on / bpf_stats_restore  kernel.bpf_stats_enabled on; as it was
+#                                     (also on cleanup)
 #   pin_mount                         private bpffs under /run, path in PIN
 #   harness_tmpdir                    private temp dir, path in TMPD
 #   skip REASON / fail REASON         exit 77 / exit 1 with the reason
@@ -170,6 +173,28 @@ bg_alive() {
 xdp_prog_id() {
 	nsx "$1" ip -j link show dev "$2" |
 		"$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)[0].get("xdp", {}).get("prog", {}).get("id", ""))'
+}
+
+# xdp_prog_runtime SHORT DEV: "RUN_TIME_NS RUN_CNT" of the XDP program on
+# DEV, the kernel's program statistics (counted while bpf_stats_on).
+xdp_prog_runtime() {
+	bpftool -j prog show id "$(xdp_prog_id "$1" "$2")" |
+		"$PYTHON" -c 'import json,sys; d=json.load(sys.stdin); print(d.get("run_time_ns", 0), d.get("run_cnt", 0))'
+}
+
+# bpf_stats_on: the kernel's program statistics on (kernel.bpf_stats_enabled;
+# they add two clock reads to every run of every program).  bpf_stats_restore
+# puts the setting back as it was, and so does the cleanup.  Call both in
+# the script's own shell, not a subshell: the cleanup is registered there.
+bpf_stats_on() {
+	if [ -z "${_H_STATS_WAS:-}" ]; then
+		_H_STATS_WAS=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null) || return 1
+		harness_on_cleanup bpf_stats_restore
+	fi
+	sysctl -qw kernel.bpf_stats_enabled=1
+}
+bpf_stats_restore() {
+	[ -z "${_H_STATS_WAS:-}" ] || sysctl -qw kernel.bpf_stats_enabled="$_H_STATS_WAS"
 }
 
 # A private bpffs for --pin-dir: `ip netns exec` remounts /sys, so a pin dir
